@@ -1,0 +1,72 @@
+/** Types of a loaded, validated configuration. The XML format is documented in docs/config.md. */
+
+export const ALERT_TYPES = ['memory', 'cpu', 'disk', 'swap', 'load', 'unreachable'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+export interface AlertRule {
+  type: AlertType;
+  /** Percent for memory/cpu/disk/swap (0–100), load average per core as a plain number for load; unused for unreachable. */
+  limit: number;
+  /** Seconds the condition must hold before firing (0 = fire at once). */
+  forSeconds: number;
+  /** Seconds between reminder mails while firing (default 4 h). */
+  repeatSeconds: number;
+  notify: 'on-change' | 'every-run';
+  /** Source line in the config file, for messages. */
+  line: number;
+}
+
+export type HostKeyPolicy = 'strict' | 'accept-new';
+
+export interface ClientConfig {
+  /** Display name; defaults to the IP. */
+  name: string;
+  ip: string;
+  port: number;
+  username: string;
+  /** Resolved secret; never printed. */
+  password?: string;
+  /** Path to a private key file, and its resolved passphrase. */
+  keyPath?: string;
+  passphrase?: string;
+  /** Use the ssh-agent at $SSH_AUTH_SOCK. */
+  agent: boolean;
+  mail?: string;
+  alerts: AlertRule[];
+  /** Per-host timeout for the whole collection in seconds. */
+  timeoutSeconds: number;
+  hostKey: HostKeyPolicy;
+  /** Run the probe through `sudo -n` (or `sudo -S` with the password on stdin). */
+  sudo: boolean;
+  line: number;
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  /** Use STARTTLS if offered; require it when true. */
+  requireTls: boolean;
+  user?: string;
+  password?: string;
+  from: string;
+}
+
+export interface Settings {
+  /** Database URL: sqlite:path (default sqlite:fleetstat.sqlite), postgres://…, mysql://… */
+  databaseUrl: string;
+  knownHostsPath: string;
+  concurrency: number;
+  connectTimeoutSeconds: number;
+  cpuSampleMs: number;
+  /** Seconds between rounds for `fleetstat serve`. */
+  intervalSeconds: number;
+  eventCap: number;
+}
+
+export interface Config {
+  path: string;
+  settings: Settings;
+  smtp?: SmtpConfig;
+  clients: ClientConfig[];
+}
