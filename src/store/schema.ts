@@ -1,0 +1,156 @@
+/**
+ * Kysely table types: the database is a public contract (docs/schema.md), read by other
+ * applications. Change only through a new migration.
+ *
+ * Conventions, the same on SQLite, PostgreSQL and MySQL/MariaDB:
+ * - timestamps are written as JS Date objects and are UTC (timestamptz on PostgreSQL, DATETIME(3)
+ *   stored in UTC on MySQL, ISO-8601 text "YYYY-MM-DDTHH:MM:SS.sssZ" on SQLite); read them
+ *   back with `new Date(value)`, which accepts what each driver returns;
+ * - byte and packet counters are 64-bit integers, read back as JS numbers;
+ * - ids are auto-increment integers.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** A timestamp column: Date on write; Date or ISO string on read depending on the driver. */
+export type Timestamp = ColumnType<Date | string, Date, Date>;
+export type NullableTimestamp = ColumnType<Date | string | null, Date | null, Date | null>;
+
+export interface HostsTable {
+  id: Generated<number>;
+  ip: string;
+  port: number;
+  name: string;
+  os: string | null;
+  os_name: string | null;
+  kernel: string | null;
+  arch: string | null;
+  hostname: string | null;
+  first_seen: Timestamp;
+  last_seen: NullableTimestamp;
+}
+
+export interface SamplesTable {
+  id: Generated<number>;
+  host_id: number;
+  round_id: number | null;
+  collected_at: Timestamp;
+  cpu_percent: number;
+  load1: number | null;
+  load5: number | null;
+  load15: number | null;
+  mem_total: number;
+  mem_used: number;
+  mem_available: number;
+  mem_percent: number;
+  swap_total: number;
+  swap_used: number;
+  swap_percent: number;
+  uptime_seconds: number;
+  boot_time: NullableTimestamp;
+  process_count: number;
+  users_count: number;
+}
+
+export interface DiskUsageTable {
+  id: Generated<number>;
+  sample_id: number;
+  mount: string;
+  fs: string;
+  device: string;
+  size_bytes: number;
+  used_bytes: number;
+  avail_bytes: number;
+  used_percent: number;
+}
+
+export interface NetIoTable {
+  id: Generated<number>;
+  sample_id: number;
+  name: string;
+  rx_bytes: number;
+  tx_bytes: number;
+  rx_packets: number;
+  tx_packets: number;
+  rx_errors: number;
+  tx_errors: number;
+}
+
+export interface LoggedInUsersTable {
+  id: Generated<number>;
+  sample_id: number;
+  name: string;
+  tty: string;
+  from_host: string;
+  login_at: NullableTimestamp;
+}
+
+export interface SecurityEventsTable {
+  id: Generated<number>;
+  host_id: number;
+  record_id: number;
+  event_id: number;
+  level: string;
+  provider: string;
+  logged_at: NullableTimestamp;
+  message: string;
+  raw: string | null;
+  round_id: number | null;
+}
+
+export interface RoundsTable {
+  id: Generated<number>;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+  hosts_ok: number;
+  hosts_failed: number;
+}
+
+export interface HostErrorsTable {
+  id: Generated<number>;
+  round_id: number;
+  host_id: number;
+  occurred_at: Timestamp;
+  /** connect | hostkey | auth | detect | upload | run | decrypt | validate | store | timeout */
+  stage: string;
+  message: string;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  host_id: number;
+  /** rule type: memory | cpu | disk | swap | load | unreachable */
+  rule: string;
+  /** ok | pending | firing */
+  state: string;
+  value: number | null;
+  /** `limit` is reserved in MySQL; the column is named limit_value. */
+  limit_value: number;
+  since: Timestamp;
+  last_notified_at: NullableTimestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  /** `to` is a reserved word in SQL; the column is named recipient. */
+  recipient: string;
+  subject: string;
+  body: string;
+  created_at: Timestamp;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  sent_at: NullableTimestamp;
+  last_error: string | null;
+}
+
+export interface Database {
+  hosts: HostsTable;
+  samples: SamplesTable;
+  disk_usage: DiskUsageTable;
+  net_io: NetIoTable;
+  logged_in_users: LoggedInUsersTable;
+  security_events: SecurityEventsTable;
+  rounds: RoundsTable;
+  host_errors: HostErrorsTable;
+  alerts: AlertsTable;
+  outbox: OutboxTable;
+}
