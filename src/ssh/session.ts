@@ -1,0 +1,154 @@
+/**
+ * One SSH connection to a client: connect with host key verification and the configured
+ * authentication, run commands with stdin and size-capped output, close.
+ */
+import { readFile } from 'node:fs/promises';
+import { Client, type ConnectConfig } from 'ssh2';
+import type { ClientConfig } from '../config/types.js';
+import { StageError } from '../collect/stage-error.js';
+import type { HostKeyStore } from './host-key-policy.js';
+
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number | null;
+  signal: string | null;
+}
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  /** Bytes of stdout kept at most; past it the command is ended and the call fails. */
+  maxStdoutBytes?: number;
+  maxStderrBytes?: number;
+}
+
+export interface SshSession {
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  close(): void;
+}
+
+export interface ConnectOptions {
+  hostKeys: HostKeyStore;
+  connectTimeoutMs: number;
+  /** Ends the connection (during or after the handshake) when aborted. */
+  signal?: AbortSignal;
+}
+
+// known_hosts names RSA keys "ssh-rsa"; the server proves them with any of these signatures.
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+async function authOptions(client: ClientConfig): Promise<Partial<ConnectConfig>> {
+  const auth: Partial<ConnectConfig> = {};
+  if (client.password !== undefined) auth.password = client.password;
+  if (client.keyPath) {
+    try {
+      auth.privateKey = await readFile(client.keyPath);
+    } catch (error) {
+      throw new StageError('auth', `cannot read private key ${client.keyPath}: ${(error as Error).message}`);
+    }
+    if (client.passphrase !== undefined) auth.passphrase = client.passphrase;
+  }
+  if (client.agent) {
+    if (!process.env.SSH_AUTH_SOCK) throw new StageError('auth', 'agent="true" but SSH_AUTH_SOCK is not set', 'start ssh-agent and add the key');
+    auth.agent = process.env.SSH_AUTH_SOCK;
+  }
+  return auth;
+}
+
+function classifyConnectError(error: Error & { level?: string; code?: string }, client: ClientConfig): StageError {
+  const where = `${client.ip}:${client.port}`;
+  if (error.level === 'client-authentication') {
+    return new StageError('auth', `authentication as ${client.username} failed on ${where} (methods tried: ${error.message.replace(/^All configured authentication methods failed$/, 'all configured')})`,
+      'check the password, key or account');
+  }
+  if (error.level === 'client-timeout') {
+    return new StageError('connect', `no SSH handshake from ${where} within the connect timeout`, 'is sshd running and reachable?');
+  }
+  if (error.code === 'ECONNREFUSED') return new StageError('connect', `connection refused by ${where}`, 'is sshd running on that port?');
+  if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return new StageError('connect', `${where} is unreachable (${error.code})`);
+  if (error.code === 'ECONNRESET') return new StageError('connect', `connection reset by ${where} during the handshake`);
+  return new StageError('connect', `SSH connection to ${where} failed: ${error.message}`);
+}
+
+/** Connects and authenticates; rejects with a StageError (connect, hostkey or auth). */
+export async function openSession(client: ClientConfig, options: ConnectOptions): Promise<SshSession> {
+  const auth = await authOptions(client);
+  const knownTypes = options.hostKeys.knownKeyTypes(client.ip, client.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
+  const connection = new Client();
+  let hostKeyError: StageError | undefined;
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: StageError) => {
+      if (settled) return;
+      settled = true;
+      connection.end();
+      reject(error);
+    };
+    options.signal?.addEventListener('abort', () => { fail(new StageError('connect', 'aborted')); connection.end(); }, { once: true });
+    connection.once('ready', () => { settled = true; resolve(); });
+    connection.on('error', (error: Error & { level?: string; code?: string }) => fail(hostKeyError ?? classifyConnectError(error, client)));
+    connection.once('close', () => fail(hostKeyError ?? new StageError('connect', `connection to ${client.ip}:${client.port} closed during the handshake`)));
+    connection.connect({
+      host: client.ip,
+      port: client.port,
+      username: client.username,
+      readyTimeout: options.connectTimeoutMs,
+      keepaliveInterval: 15_000,
+      ...auth,
+      ...(knownTypes.length > 0 ? { algorithms: { serverHostKey: { prepend: knownTypes } as never } } : {}),
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        options.hostKeys.verify(client.ip, client.port, key, client.hostKey).then(
+          () => verify(true),
+          (error: StageError) => { hostKeyError = error; verify(false); },
+        );
+      },
+    });
+  });
+
+  return {
+    exec: (command, execOptions = {}) => execCommand(connection, command, execOptions),
+    close: () => connection.end(),
+  };
+}
+
+function execCommand(connection: Client, command: string, options: ExecOptions): Promise<ExecResult> {
+  const maxStdout = options.maxStdoutBytes ?? 1024 * 1024;
+  const maxStderr = options.maxStderrBytes ?? 64 * 1024;
+  return new Promise((resolve, reject) => {
+    connection.exec(command, (error, channel) => {
+      if (error) {
+        reject(new StageError('run', `cannot start a command: ${error.message}`));
+        return;
+      }
+      const stdout: Buffer[] = [];
+      let stdoutBytes = 0;
+      let stderr = '';
+      let code: number | null = null;
+      let signal: string | null = null;
+      let overflow = false;
+      channel.on('data', (chunk: Buffer) => {
+        if (overflow) return;
+        stdoutBytes += chunk.length;
+        if (stdoutBytes > maxStdout) {
+          overflow = true;
+          channel.close();
+          return;
+        }
+        stdout.push(chunk);
+      });
+      channel.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < maxStderr) stderr += chunk.toString('utf8').slice(0, maxStderr - stderr.length);
+      });
+      channel.on('exit', (exitCode: number | null, exitSignal?: string) => { code = exitCode; signal = exitSignal ?? null; });
+      channel.on('close', () => {
+        if (overflow) reject(new StageError('run', `reply exceeds ${maxStdout} bytes; reading stopped`));
+        else resolve({ stdout: Buffer.concat(stdout), stderr, code, signal });
+      });
+      if (options.stdin !== undefined) channel.end(options.stdin);
+      else channel.end();
+    });
+  });
+}
