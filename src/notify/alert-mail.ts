@@ -1,0 +1,112 @@
+/**
+ * Plain-text alert mails: what happened, on which host, the value against its limit, when (UTC)
+ * and what to do. Every host-provided string is sanitised; the result is safe to queue as is.
+ */
+import type { AlertRule, AlertType } from '../config/types.js';
+import { sanitizeBody, sanitizeInline, sanitizeSubject } from './mail-text.js';
+
+export type MailTransition = 'firing' | 'reminder' | 'resolved';
+
+export interface AlertMailInput {
+  hostName: string;
+  ip: string;
+  rule: Pick<AlertRule, 'type'> & Partial<Pick<AlertRule, 'repeatSeconds' | 'notify' | 'line'>>;
+  /** The measured value (for unreachable: 1 = unreachable, 0 = reachable); null if unknown. */
+  value: number | null;
+  limit: number;
+  transition: MailTransition;
+  at: Date;
+  /** Extra context: the fullest disk, the failing stage and its message. Untrusted. */
+  detail?: string;
+}
+
+export interface RenderedMail {
+  subject: string;
+  body: string;
+}
+
+const ADVICE: Record<AlertType, string> = {
+  memory: 'Find the processes using the most memory (`ps aux --sort=-rss | head` or Task Manager); restart a leaking service or add memory.',
+  cpu: 'Find what keeps the CPU busy (`top` or Task Manager) and whether it is expected; stop a runaway process or add capacity.',
+  swap: 'The host is short of memory and paging: find the largest processes (`ps aux --sort=-rss | head`) and free memory or add RAM.',
+  disk: 'Free space on the disk named above (old logs, caches, core dumps, package caches) or grow the volume before it fills.',
+  load: 'More runnable processes than cores: check `top` / `vmstat 1` for CPU-bound or I/O-waiting processes.',
+  unreachable: 'Check that the host is up and reachable on its SSH port, and that the user, key or password and the known host key in the config still match.',
+};
+
+const LABEL: Record<MailTransition, string> = { firing: 'FIRING', reminder: 'STILL FIRING', resolved: 'RESOLVED' };
+
+/** Renders the subject and plain-text body of one alert mail. */
+export function renderAlertMail(input: AlertMailInput): RenderedMail {
+  const host = describeHost(input.hostName, input.ip);
+  const type = input.rule.type;
+  const summary = summarize(input);
+  const subject = sanitizeSubject(`[fleetstat] ${LABEL[input.transition]}: ${summary} on ${host}`);
+
+  const lines = [
+    `${LABEL[input.transition]}: ${summary} on ${host}.`,
+    '',
+    `Host:    ${sanitizeInline(input.hostName)}`,
+    `Address: ${sanitizeInline(input.ip)}`,
+    `Rule:    ${type}${input.rule.line ? ` (config line ${input.rule.line})` : ''}`,
+    `Value:   ${formatValue(type, input.value, input.limit)}`,
+  ];
+  if (type !== 'unreachable') lines.push(`Limit:   ${formatLimit(type, input.limit)} (alerts when the value is above it)`);
+  lines.push(`Time:    ${input.at.toISOString()} (UTC)`);
+  if (input.detail) lines.push(`Detail:  ${sanitizeInline(input.detail, 400)}`);
+  lines.push('');
+  if (input.transition === 'resolved') {
+    lines.push('This is the all-clear: the value is back within its limit. Nothing to do.');
+  } else {
+    lines.push(`What to do: ${ADVICE[type]}`);
+    lines.push('');
+    lines.push(followUp(input.rule));
+  }
+  lines.push('', '-- ', 'fleetstat');
+  return { subject, body: sanitizeBody(lines.join('\n')) };
+}
+
+function describeHost(hostName: string, ip: string): string {
+  const name = sanitizeInline(hostName, 100);
+  const address = sanitizeInline(ip, 64);
+  return name === address || name === '' ? address : `${name} (${address})`;
+}
+
+function summarize(input: AlertMailInput): string {
+  const type = input.rule.type;
+  if (type === 'unreachable') {
+    return input.transition === 'resolved' ? 'host reachable again' : 'host unreachable';
+  }
+  const value = formatValue(type, input.value, input.limit);
+  const comparison = input.transition === 'resolved' ? '<=' : '>';
+  return `${type} ${value} ${comparison} ${formatLimit(type, input.limit)}`;
+}
+
+function followUp(rule: AlertMailInput['rule']): string {
+  if (rule.notify === 'every-run') return 'You get this mail on every collection round while the value stays above the limit.';
+  const repeat = rule.repeatSeconds;
+  const reminder = repeat && repeat > 0 ? `a reminder every ${formatDuration(repeat)} while it lasts and ` : '';
+  return `You will get ${reminder}one mail when it clears.`;
+}
+
+/** Formats a value with its unit, precise enough that it never looks equal to the limit when it is not. */
+function formatValue(type: AlertType, value: number | null, limit: number): string {
+  if (value === null) return 'unknown';
+  if (type === 'unreachable') return value > 0 ? 'unreachable' : 'reachable';
+  const unit = type === 'load' ? ' per core' : '%';
+  let decimals = type === 'load' ? 2 : 1;
+  let text = value.toFixed(decimals);
+  while (decimals < 6 && value !== limit && Number(text) === limit) text = value.toFixed(++decimals);
+  return `${text}${unit}`;
+}
+
+function formatLimit(type: AlertType, limit: number): string {
+  return type === 'load' ? `${limit} per core` : `${limit}%`;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400} d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
