@@ -1,0 +1,148 @@
+/** Reads `<settings>`, `<database>` and `<smtp>`: the server-wide part of the config. */
+import { AttributeReader, checkChildren } from './attribute-reader.js';
+import { resolveConfigPath, type ConfigContext } from './context.js';
+import { defineSecret, readSecret } from './secrets.js';
+import type { Settings, SmtpConfig } from './types.js';
+import {
+  parseBoolean, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePort, type Parsed,
+} from './value-parsers.js';
+import type { XmlElement } from './xml-tree.js';
+
+const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap'];
+const DATABASE_ATTRIBUTES = ['url', 'url-env'];
+const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'user', 'password', 'password-env', 'password-file', 'from'];
+
+export const SETTINGS_DEFAULTS = {
+  database: 'sqlite:fleetstat.sqlite',
+  knownHosts: '~/.ssh/known_hosts',
+  concurrency: 50,
+  connectTimeoutSeconds: 10,
+  cpuSampleMs: 1000,
+  intervalSeconds: 60,
+  eventCap: 500,
+};
+
+/**
+ * Reads the optional `<settings>` and `<database>` elements (at most one of each, and the
+ * database given in only one place) into Settings with every default filled in.
+ */
+export function readSettings(settingsEl: XmlElement | undefined, databaseEl: XmlElement | undefined, ctx: ConfigContext): Settings {
+  const { issues } = ctx;
+  const reader = settingsEl && new AttributeReader(settingsEl, issues, SETTINGS_ATTRIBUTES);
+  if (settingsEl) checkChildren(settingsEl, [], issues);
+  const d = SETTINGS_DEFAULTS;
+
+  // databaseUrl is added below as a hidden property: the URL may carry a database password.
+  const settings = {
+    knownHostsPath: resolveConfigPath(ctx, reader?.text('known-hosts') ?? d.knownHosts),
+    concurrency: reader?.parse('concurrency', (t) => parseInteger(t, 1, 10_000)) ?? d.concurrency,
+    connectTimeoutSeconds: reader?.parse('connect-timeout', positiveDuration) ?? d.connectTimeoutSeconds,
+    cpuSampleMs: reader?.parse('cpu-sample', (t) => inRange(parseMilliseconds(t), 10, 600_000, 'ms')) ?? d.cpuSampleMs,
+    intervalSeconds: reader?.parse('interval', (t) => inRange(parseDuration(t), 1, 7 * 86400, 's')) ?? d.intervalSeconds,
+    eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
+  } as Settings;
+  defineSecret(settings, 'databaseUrl', readDatabaseUrl(reader, databaseEl, ctx));
+  return settings;
+}
+
+function readDatabaseUrl(settings: AttributeReader | undefined, databaseEl: XmlElement | undefined, ctx: ConfigContext): string {
+  const { issues } = ctx;
+  let raw: string | undefined;
+  let line = 0;
+  let fromEnv = false;
+  if (databaseEl) {
+    checkChildren(databaseEl, [], issues);
+    const reader = new AttributeReader(databaseEl, issues, DATABASE_ATTRIBUTES);
+    if (settings?.has('database')) {
+      issues.error(databaseEl.line, `database given twice: in <settings database> (line ${settings.line('database')}) and <database>`);
+    }
+    if (reader.has('url') && reader.has('url-env')) issues.error(databaseEl.line, 'database: use only one of url, url-env');
+    else if (reader.has('url-env')) {
+      const variable = reader.text('url-env');
+      raw = variable === undefined ? undefined : ctx.env[variable];
+      if (variable !== undefined && !raw) issues.error(reader.line('url-env'), `database: environment variable ${variable} (url-env) is not set`);
+      fromEnv = true;
+      line = reader.line('url-env');
+    } else if (reader.has('url')) {
+      raw = reader.text('url');
+      line = reader.line('url');
+    } else issues.error(databaseEl.line, 'database is missing url');
+  } else if (settings?.has('database')) {
+    raw = settings.text('database');
+    line = settings.line('database');
+  }
+  if (raw === undefined) return resolveDatabaseUrl(SETTINGS_DEFAULTS.database, ctx) ?? '';
+  return resolveDatabaseUrl(raw, ctx, line, fromEnv) ?? '';
+}
+
+/**
+ * Checks a database URL and makes a relative sqlite path absolute (relative to the config
+ * file's directory). Messages never echo the URL: it may hold a password.
+ */
+function resolveDatabaseUrl(url: string, ctx: ConfigContext, line = 0, fromEnv = false): string | undefined {
+  if (url.startsWith('sqlite:')) {
+    let file = url.slice('sqlite:'.length);
+    if (file.startsWith('//')) file = file.slice(2);
+    if (file === '') {
+      ctx.issues.error(line, 'database URL sqlite: needs a file name, like sqlite:fleetstat.sqlite');
+      return undefined;
+    }
+    return file === ':memory:' ? url : `sqlite:${resolveConfigPath(ctx, file)}`;
+  }
+  const scheme = /^([a-z]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (!scheme || !['postgres', 'postgresql', 'mysql', 'mariadb'].includes(scheme)) {
+    ctx.issues.error(line, 'database URL must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://');
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    ctx.issues.error(line, `database URL (${scheme}://…) is not a valid URL`);
+    return undefined;
+  }
+  if (parsed.password && !fromEnv) {
+    ctx.issues.warn(line, 'plaintext database password in the config; prefer <database url-env="VAR"/>');
+  }
+  return url;
+}
+
+/** Reads the optional `<smtp>` element; undefined when absent or invalid (errors recorded). */
+export function readSmtp(element: XmlElement | undefined, ctx: ConfigContext): SmtpConfig | undefined {
+  if (!element) return undefined;
+  const { issues } = ctx;
+  const errorsBefore = issues.errorCount();
+  checkChildren(element, [], issues);
+  const reader = new AttributeReader(element, issues, SMTP_ATTRIBUTES);
+  const host = reader.has('host') ? reader.parse('host', parseHost) : reader.required('host');
+  const secure = reader.parse('secure', parseBoolean, false);
+  const port = reader.parse('port', parsePort, secure ? 465 : 25);
+  const requireTls = reader.parse('require-tls', parseBoolean, false);
+  const user = reader.text('user');
+  const password = readSecret(reader, 'password', 'smtp', ctx);
+  const from = reader.has('from') ? reader.parse('from', parseMailList) : reader.required('from');
+  if (password !== undefined && user === undefined) issues.error(element.line, 'smtp has a password but no user');
+  if (issues.errorCount() > errorsBefore) return undefined;
+
+  const smtp: SmtpConfig = {
+    host: host as string,
+    port: port as number,
+    secure: secure as boolean,
+    requireTls: requireTls as boolean,
+    from: from as string,
+  };
+  if (user !== undefined) smtp.user = user;
+  defineSecret(smtp, 'password', password);
+  return smtp;
+}
+
+function positiveDuration(text: string): Parsed<number> {
+  return inRange(parseDuration(text), Number.MIN_VALUE, Infinity, 's');
+}
+
+function inRange(parsed: Parsed<number>, min: number, max: number, unit: string): Parsed<number> {
+  if (!parsed.ok) return parsed;
+  if (parsed.value < min) return { ok: false, reason: min === Number.MIN_VALUE ? 'must be longer than 0' : `is under ${min} ${unit}` };
+  if (parsed.value > max) return { ok: false, reason: `is over ${max} ${unit}` };
+  return parsed;
+}
