@@ -1,0 +1,64 @@
+/** `fleetstat collect`: one round, a summary, mail delivery, and an exit code that means something. */
+import { collectRound, type RoundSummary } from '../collect/round.js';
+import { terminalProgress } from '../collect/progress.js';
+import { deliverQueuedMail, type MailTotals } from './deliver-mail.js';
+import { EXIT } from './exit-codes.js';
+import { loadConfigOrFail, openMigratedStore, runCommand } from './command-context.js';
+
+export interface CollectOptions {
+  config: string;
+  db?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Runs the command; resolves with the process exit code. */
+export function collectCommand(options: CollectOptions): Promise<number> {
+  return runCommand(async () => {
+    const config = await loadConfigOrFail(options.config);
+    const store = await openMigratedStore(options.db ?? config.settings.databaseUrl);
+    try {
+      const progress = options.quiet ? undefined : terminalProgress();
+      let summary: RoundSummary;
+      try {
+        summary = await collectRound(config, store, { onEvent: (event) => progress?.onEvent(event) });
+      } finally {
+        progress?.stop();
+      }
+      const mail = await deliverQueuedMail(store, config.smtp);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(summaryJson(summary, mail), null, 2)}\n`);
+      } else if (!options.quiet) {
+        process.stderr.write(summaryText(summary, mail));
+      }
+      if (summary.hostsFailed === 0) return EXIT.ok;
+      return summary.hostsOk === 0 ? EXIT.allHostsFailed : EXIT.hostsFailed;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+
+
+function summaryJson(summary: RoundSummary, mail: MailTotals) {
+  return {
+    round: summary.roundId,
+    started_at: summary.startedAt.toISOString(),
+    seconds: (summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000,
+    hosts_ok: summary.hostsOk,
+    hosts_failed: summary.hostsFailed,
+    failures: summary.outcomes.filter((o) => !o.ok).map((o) => ({ host: o.client.name, ip: o.client.ip, port: o.client.port, stage: o.error!.stage, message: o.error!.describe() })),
+    mail,
+  };
+}
+
+function summaryText(summary: RoundSummary, mail: MailTotals): string {
+  const seconds = ((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1);
+  const lines = [`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${seconds}s`];
+  for (const o of summary.outcomes) {
+    if (!o.ok) lines.push(`  FAILED ${o.client.name} (${o.client.ip}:${o.client.port}) [${o.error!.stage}] ${o.error!.describe()}`);
+  }
+  lines.push(`mail: ${summary.mailsQueued} queued this round, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,57 @@
+/** Steps shared by the commands: load the config, open and migrate the database, report errors. */
+import { ConfigError, formatIssue } from '../config/issues.js';
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/types.js';
+import { openStore, type Store } from '../store/open-store.js';
+import { migrate } from '../store/migrate.js';
+import { EXIT } from './exit-codes.js';
+
+/** A failure that ends the command with an exit code after its message is printed. */
+export class CommandFailure extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+/** Loads and validates the config, printing warnings; throws CommandFailure(configInvalid). */
+export async function loadConfigOrFail(path: string, stderr: NodeJS.WritableStream = process.stderr): Promise<Config> {
+  try {
+    const config = await loadConfig(path);
+    return config;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new CommandFailure(error.issues.map(formatIssue).join('\n'), EXIT.configInvalid);
+    }
+    throw new CommandFailure(`cannot read ${path}: ${(error as Error).message}`, EXIT.configInvalid);
+  }
+}
+
+/** Opens the database and brings its schema up to date; throws CommandFailure(databaseUnavailable). */
+export async function openMigratedStore(url: string): Promise<Store> {
+  let store: Store;
+  try {
+    store = await openStore(url);
+  } catch (error) {
+    throw new CommandFailure(`database unavailable: ${(error as Error).message}`, EXIT.databaseUnavailable);
+  }
+  try {
+    await migrate(store);
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw new CommandFailure(`database migration failed on ${store.url}: ${(error as Error).message}`, EXIT.databaseUnavailable);
+  }
+  return store;
+}
+
+/** Runs a command body, turning CommandFailure into its message on stderr and its exit code. */
+export async function runCommand(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof CommandFailure) {
+      process.stderr.write(`${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,18 @@
+/** `fleetstat config check`: every error and warning of a config file as file:line: message. */
+import { checkConfig } from '../config/load-config.js';
+import { formatIssue } from '../config/issues.js';
+import { EXIT } from './exit-codes.js';
+
+/** Prints the issues; resolves with 0 (valid, maybe with warnings) or configInvalid. */
+export async function configCheckCommand(file: string): Promise<number> {
+  const { config, issues } = await checkConfig(file);
+  for (const issue of issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  const errors = issues.filter((i) => i.severity === 'error').length;
+  const warnings = issues.length - errors;
+  if (!config || errors > 0) {
+    process.stderr.write(`${file}: invalid (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})\n`);
+    return EXIT.configInvalid;
+  }
+  process.stdout.write(`${file}: ok, ${config.clients.length} client${config.clients.length === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
+  return EXIT.ok;
+}

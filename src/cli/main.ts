@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/** The `fleetstat` command line: one program, a subcommand per job, --help on each. */
+import { Command, CommanderError } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { collectCommand } from './collect-command.js';
+import { configCheckCommand } from './config-check-command.js';
+import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
+
+const program = new Command('fleetstat')
+  .description('Agentless machine statistics over SSH: collect, store, alert.')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError();
+
+program.addHelpText('after', `
+Exit codes:
+  0  every host collected          1  some hosts failed        2  usage error
+  3  configuration invalid         4  database unavailable     5  every host failed
+  70 internal error`);
+
+program.command('collect')
+  .description('run one collection round over every client in the config (cron-friendly)')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .option('--db <url>', 'database URL (overrides the config): sqlite:path, postgres://…, mysql://…')
+  .option('--json', 'print the round summary as JSON on stdout')
+  .option('-q, --quiet', 'no progress output')
+  .action(async (options) => { process.exitCode = await collectCommand(options); });
+
+const config = program.command('config').description('configuration file tools');
+config.command('check')
+  .description('validate a configuration file; errors and warnings as file:line: message')
+  .argument('<file>', 'XML configuration file')
+  .action(async (file: string) => { process.exitCode = await configCheckCommand(file); });
+
+const db = program.command('db').description('database tools');
+db.command('migrate')
+  .description('create or update the database schema (idempotent)')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL: sqlite:path, postgres://…, mysql://…')
+  .action(async (options) => { process.exitCode = await dbMigrateCommand(options); });
+db.command('prune')
+  .description('delete samples, errors, rounds and sent mails older than a duration')
+  .requiredOption('--older-than <duration>', 'e.g. 90d, 12h')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL')
+  .action(async (options) => { process.exitCode = await dbPruneCommand(options); });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    process.stderr.write(`fleetstat: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}

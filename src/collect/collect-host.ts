@@ -1,0 +1,115 @@
+/**
+ * Collects one host: connect → detect the OS → upload the probe → run it with a fresh key on
+ * stdin → open and validate the sealed reply. Every failure is a StageError naming the stage;
+ * the whole host is bounded by its timeout, so one stuck host cannot hold up a round.
+ */
+import type { ClientConfig, Settings } from '../config/types.js';
+import type { Report } from '../probe/report.js';
+import { DETECT_COMMAND, parseDetectReply } from '../probe/detect.js';
+import { EnvelopeError, MAX_REPLY_BYTES, newRunSecrets, openEnvelope, probeInputLine } from '../probe/envelope.js';
+import { UNIX_UPLOAD_COMMAND, UPLOAD_EXIT, parseUploadedDir, unixRunCommand } from '../probe/unix-commands.js';
+import { windowsRunCommand, windowsUploadCommand, parseWindowsUploadedDir } from '../probe/windows-commands.js';
+import { openSession, type ExecResult, type SshSession } from '../ssh/session.js';
+import type { HostKeyStore } from '../ssh/host-key-policy.js';
+import type { ProbeScripts } from '../probe/scripts.js';
+import { StageError, asStageError, type Stage } from './stage-error.js';
+
+export interface HostContext {
+  hostKeys: HostKeyStore;
+  settings: Settings;
+  scripts: ProbeScripts;
+  /** Highest security event record id already stored for this host. */
+  lastRecordId: number;
+}
+
+export interface HostResult {
+  report: Report;
+  /** Bytes of probe script sent to the host. */
+  uploadedBytes: number;
+  /** What the probe wrote on stderr (diagnostics only, never parsed). */
+  probeStderr: string;
+}
+
+const OUTPUT_EXCERPT = 300;
+
+function excerpt(text: string): string {
+  // Remote text goes into logs and the database: drop control characters, keep it short.
+  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(/\s+/g, ' ').trim();
+  return clean.length > OUTPUT_EXCERPT ? `${clean.slice(0, OUTPUT_EXCERPT)}…` : clean;
+}
+
+function expectSuccess(result: ExecResult, stage: Stage, what: string): void {
+  if (result.code === 0) return;
+  const reason = result.code === null ? `ended by signal ${result.signal ?? 'unknown'} or a dropped connection` : `exit code ${result.code}`;
+  const detail = excerpt(result.stderr);
+  const hint = result.code === 127 ? 'a required command is missing on the target' : undefined;
+  throw new StageError(stage, `${what} failed (${reason})${detail ? `: ${detail}` : ''}`, hint);
+}
+
+/** Runs the whole collection of one host; rejects with a StageError. */
+export async function collectHost(client: ClientConfig, ctx: HostContext): Promise<HostResult> {
+  let stage: Stage = 'connect';
+  let session: SshSession | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const abort = new AbortController();
+  const timeoutMs = client.timeoutSeconds * 1000;
+
+  const work = async (): Promise<HostResult> => {
+    session = await openSession(client, { hostKeys: ctx.hostKeys, connectTimeoutMs: ctx.settings.connectTimeoutSeconds * 1000, signal: abort.signal });
+
+    stage = 'detect';
+    const detectReply = await session.exec(DETECT_COMMAND, { maxStdoutBytes: 4096 });
+    let target;
+    try {
+      target = parseDetectReply({ stdout: detectReply.stdout.toString('utf8'), stderr: detectReply.stderr, exitCode: detectReply.code });
+    } catch (error) {
+      throw new StageError('detect', (error as Error).message, 'is this a Unix shell or Windows OpenSSH?');
+    }
+    const windows = target.family === 'windows';
+    const script = windows ? ctx.scripts.ps1 : ctx.scripts.sh;
+
+    stage = 'upload';
+    const upload = await session.exec(windows ? windowsUploadCommand(target.shell) : UNIX_UPLOAD_COMMAND, { stdin: script, maxStdoutBytes: 4096 });
+    if (upload.code === UPLOAD_EXIT.noTempDir || upload.code === UPLOAD_EXIT.writeFailed) {
+      throw new StageError('upload', excerpt(upload.stderr) || 'cannot create the private temp directory');
+    }
+    expectSuccess(upload, 'upload', 'uploading the probe');
+    const uploadedText = upload.stdout.toString('utf8');
+    const dir = windows ? parseWindowsUploadedDir(uploadedText) : parseUploadedDir(uploadedText);
+    if (!dir) throw new StageError('upload', `the target printed no usable temp directory path: ${excerpt(uploadedText)}`);
+
+    stage = 'run';
+    const secrets = newRunSecrets();
+    const input = probeInputLine(secrets, { cpuMs: ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
+    const sudo = windows || !client.sudo ? 'none' : client.password !== undefined ? 'password' : 'nopasswd';
+    const stdin = sudo === 'password' ? `${client.password}\n${input}` : input;
+    const run = await session.exec(windows ? windowsRunCommand(target.shell, dir) : unixRunCommand(dir, sudo), {
+      stdin, maxStdoutBytes: MAX_REPLY_BYTES,
+    });
+    if (run.code === 69) throw new StageError('run', `the probe cannot run: ${excerpt(run.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');
+    expectSuccess(run, 'run', 'the probe');
+
+    stage = 'decrypt';
+    try {
+      const report = openEnvelope(run.stdout, secrets);
+      return { report, uploadedBytes: Buffer.byteLength(script), probeStderr: excerpt(run.stderr) };
+    } catch (error) {
+      if (error instanceof EnvelopeError) throw new StageError(error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt', error.message);
+      throw error;
+    }
+  };
+
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => abort.abort(), timeoutMs);
+    abort.signal.addEventListener('abort', () => reject(new StageError(stage, `timed out after ${client.timeoutSeconds}s during ${stage}`, 'the host or a command on it hangs')), { once: true });
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } catch (error) {
+    throw asStageError(error, stage);
+  } finally {
+    clearTimeout(timer);
+    abort.abort(); // ends the connection even if it is still being opened
+    session?.close();
+  }
+}

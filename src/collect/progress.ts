@@ -1,0 +1,40 @@
+/**
+ * Round progress on a terminal: a bar on stderr when it is a TTY, otherwise one line per
+ * failed host (cron mail stays short and useful).
+ */
+import cliProgress from 'cli-progress';
+import type { RoundEvent } from './round.js';
+
+export interface ProgressReporter {
+  onEvent(event: RoundEvent): void;
+  stop(): void;
+}
+
+/** A reporter writing to `stream` (normally process.stderr). */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  if (!stream.isTTY) {
+    return {
+      onEvent(event) {
+        if (event.type === 'host-failed') stream.write(`FAIL ${event.client.name} [${event.error.stage}] ${event.error.describe()}\n`);
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar({
+    stream,
+    format: 'collect [{bar}] {value}/{total} hosts | ok {ok} | failed {failed} | {duration}s',
+    hideCursor: true,
+    clearOnComplete: false,
+  }, cliProgress.Presets.shades_classic);
+  let ok = 0;
+  let failed = 0;
+  return {
+    onEvent(event) {
+      if (event.type === 'round-start') bar.start(event.total, 0, { ok, failed });
+      if (event.type === 'host-ok') ok++;
+      if (event.type === 'host-failed') failed++;
+      if (event.type === 'host-ok' || event.type === 'host-failed') bar.increment(1, { ok, failed });
+    },
+    stop() { bar.stop(); },
+  };
+}
