@@ -1,0 +1,55 @@
+/**
+ * What the outbox drain needs from a mail transport, and how a delivery failure is classified.
+ * Kept apart from nodemailer so the drain can be tested and reasoned about on its own.
+ */
+
+/** One plain-text mail to one recipient. */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  body: string;
+}
+
+/** Delivers mails. `send` resolves only once the server has accepted the mail. */
+export interface MailTransport {
+  send(mail: OutgoingMail): Promise<void>;
+  /** Closes pooled connections; call once when done with the transport. */
+  close?(): void;
+}
+
+/**
+ * - connection: the server could not be reached or talked to (refused, timeout, TLS, greeting);
+ *   not the mail's fault, so it does not use up one of the mail's attempts.
+ * - temporary: the server answered 4xx; try again later.
+ * - permanent: the server answered 5xx (e.g. unknown recipient); retried a few times with backoff
+ *   in case it is a passing misconfiguration, then left unsent with its error.
+ */
+export type DeliveryFailureKind = 'connection' | 'temporary' | 'permanent';
+
+/** A failed delivery, with its kind and the server's reply code when there was one. */
+export class MailDeliveryError extends Error {
+  override readonly name = 'MailDeliveryError';
+  constructor(
+    message: string,
+    readonly kind: DeliveryFailureKind,
+    readonly responseCode?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Classifies any error thrown by a transport. An error with an SMTP reply code is temporary (4xx)
+ * or permanent (5xx), except 421 (the server is closing the connection), which is a connection
+ * problem; an error without one is a connection problem.
+ */
+export function classifyDeliveryError(error: unknown): MailDeliveryError {
+  if (error instanceof MailDeliveryError) return error;
+  const details = (error ?? {}) as { message?: unknown; responseCode?: unknown; code?: unknown };
+  const message = typeof details.message === 'string' && details.message ? details.message : String(error);
+  const code = typeof details.responseCode === 'number' ? details.responseCode : undefined;
+  if (code === undefined || code === 421) return new MailDeliveryError(message, 'connection', code);
+  if (code >= 500) return new MailDeliveryError(message, 'permanent', code);
+  if (code >= 400) return new MailDeliveryError(message, 'temporary', code);
+  return new MailDeliveryError(message, 'connection', code);
+}

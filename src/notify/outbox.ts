@@ -1,0 +1,83 @@
+/**
+ * The durable mail outbox (table `outbox`): a mail is queued in the same transaction as the
+ * state change that caused it, and a separate drain delivers it. One row per recipient, so one
+ * refused address never holds back the others.
+ */
+import type { Insertable, Kysely } from 'kysely';
+import type { Database, OutboxTable } from '../store/schema.js';
+import { parseRecipients, sanitizeBody, sanitizeSubject } from './mail-text.js';
+
+export interface QueuedMail {
+  /** One address, or several separated by commas, semicolons or spaces, or a list. */
+  to: string | readonly string[];
+  subject: string;
+  body: string;
+  now: Date;
+}
+
+/**
+ * Queues one mail per recipient in `outbox`, due at once, and returns the new row ids.
+ * Subject and body are sanitised here too, so every mail, whoever rendered it, is plain and
+ * header-safe. Throws if a recipient is not a plain address. Pass a transaction as `db` to queue
+ * atomically with other writes.
+ */
+export async function enqueueMail(db: Kysely<Database>, mail: QueuedMail): Promise<number[]> {
+  const recipients = parseRecipients(mail.to);
+  const subject = sanitizeSubject(mail.subject);
+  const body = sanitizeBody(mail.body);
+  const ids: number[] = [];
+  for (const recipient of recipients) {
+    const row = {
+      recipient,
+      subject,
+      body,
+      created_at: mail.now,
+      attempts: 0,
+      next_attempt_at: mail.now,
+      sent_at: null,
+      last_error: null,
+    };
+    ids.push(await insertReturningId(db, row));
+  }
+  return ids;
+}
+
+export interface OutboxRow {
+  id: number;
+  recipient: string;
+  subject: string;
+  body: string;
+  createdAt: Date;
+  attempts: number;
+  nextAttemptAt: Date;
+  sentAt: Date | null;
+  lastError: string | null;
+}
+
+/** Lists mails that are not sent yet (queued, retrying or given up), oldest first, for status pages and tests. */
+export async function listUnsentMail(db: Kysely<Database>, limit = 100): Promise<OutboxRow[]> {
+  const rows = await db.selectFrom('outbox').selectAll().where('sent_at', 'is', null).orderBy('id').limit(limit).execute();
+  return rows.map((row) => ({
+    id: Number(row.id),
+    recipient: row.recipient,
+    subject: row.subject,
+    body: row.body,
+    createdAt: new Date(row.created_at),
+    attempts: Number(row.attempts),
+    nextAttemptAt: new Date(row.next_attempt_at),
+    sentAt: row.sent_at === null ? null : new Date(row.sent_at),
+    lastError: row.last_error,
+  }));
+}
+
+/** Inserts one outbox row and returns its id: RETURNING where the dialect has it (PostgreSQL, SQLite), the driver's insert id otherwise (MySQL). */
+async function insertReturningId(db: Kysely<Database>, row: Insertable<OutboxTable>): Promise<number> {
+  // getExecutor() is marked internal in Kysely but is the documented way to ask the dialect's abilities.
+  if (db.getExecutor().adapter.supportsReturning) {
+    const { id } = await db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow();
+    return Number(id);
+  }
+  const result = await db.insertInto('outbox').values(row).executeTakeFirst();
+  if (result.insertId === undefined) throw new Error('mail: the database did not report the id of the queued mail');
+  return Number(result.insertId);
+}
