@@ -50,7 +50,8 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
   const password = readSecret(reader, 'password', who, ctx);
   const passphrase = readSecret(reader, 'passphrase', who, ctx);
 
-  const hasAuth = ['password', 'password-env', 'password-file', 'key'].some((a) => reader.has(a)) || agent === true;
+  // An invalid agent value is already reported; do not pile a second error on it.
+  const hasAuth = ['password', 'password-env', 'password-file', 'key'].some((a) => reader.has(a)) || agent !== false;
   if (!hasAuth) {
     issues.error(element.line, `${who} has no authentication; give password-file, password-env, password, key or agent="true"`);
   }

@@ -99,7 +99,11 @@ function parseElements(text: string, issues: IssueLog, quoteLines: Set<number>):
   });
   const onText = (chunk: string): void => {
     const parent = stack[stack.length - 1];
-    if (parent && parent.textLine === undefined && chunk.trim() !== '') parent.textLine = parser.line;
+    const firstVisible = chunk.search(/\S/);
+    if (!parent || parent.textLine !== undefined || firstVisible < 0) return;
+    // The event fires where the text ends; count back the newlines after its first visible char.
+    const newlinesAfter = chunk.slice(firstVisible).split('\n').length - 1;
+    parent.textLine = parser.line - newlinesAfter;
   };
   parser.on('text', onText);
   parser.on('cdata', onText);

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeConfig, formatIssue } from '../src/config/index.js';
+
+const FILE = 'config.xml';
+const errorsOf = (xml: string): string[] =>
+  analyzeConfig(xml, FILE, { env: {} }).issues.filter((i) => i.severity === 'error').map(formatIssue);
+
+const BILLION_LAUGHS = `<?xml version="1.0"?>
+<!DOCTYPE clients [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+  <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<clients><client ip="10.0.0.5" username="&lol9;" agent="true"/></clients>`;
+
+describe('XML safety', () => {
+  it('rejects a DOCTYPE with entities (billion laughs) at its line, expanding nothing', () => {
+    const started = Date.now();
+    expect(errorsOf(BILLION_LAUGHS)).toEqual(['config.xml:2: DOCTYPE is not allowed (entities are never expanded)']);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('rejects an external entity (XXE)', () => {
+    const xml = '<!DOCTYPE clients [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<clients><client ip="10.0.0.5" username="&x;" agent="true"/></clients>';
+    expect(errorsOf(xml)).toEqual(['config.xml:1: DOCTYPE is not allowed (entities are never expanded)']);
+  });
+
+  it('rejects even a plain DOCTYPE without an internal subset', () => {
+    expect(errorsOf('<?xml version="1.0"?>\n\n<!DOCTYPE clients>\n<clients/>')).toEqual(['config.xml:3: DOCTYPE is not allowed (entities are never expanded)']);
+  });
+
+  it('does not mistake a DOCTYPE inside a comment for one', () => {
+    expect(errorsOf('<!-- no <!DOCTYPE here -->\n<clients/>')).toEqual([]);
+  });
+
+  it('refuses an undefined entity reference as malformed XML', () => {
+    expect(errorsOf('<clients>\n<client ip="10.0.0.5" username="&who;" agent="true"/>\n</clients>')).toEqual([
+      'config.xml:2: malformed XML: undefined entity',
+    ]);
+  });
+
+  it('decodes the five predefined entities', () => {
+    const config = analyzeConfig('<clients><client ip="10.0.0.5" username="a&amp;b&lt;&gt;&quot;&apos;" agent="true"/></clients>', FILE).config;
+    expect(config?.clients[0]?.username).toBe('a&b<>"\'');
+  });
+
+  it("reports malformed XML at the parser's line", () => {
+    expect(errorsOf('<clients>\n<client ip="10.0.0.5" username="ops" agent="true">\n\n</clients>')).toEqual([
+      'config.xml:4: malformed XML: unexpected close tag',
+    ]);
+  });
+
+  it('reports a duplicate attribute as malformed XML', () => {
+    expect(errorsOf('<clients>\n<client ip="1" ip="2"/>\n</clients>')).toEqual(['config.xml:2: malformed XML: duplicate attribute: ip']);
+  });
+
+  it('reports an empty file', () => {
+    expect(errorsOf('')).toEqual(['config.xml:1: malformed XML: document must contain a root element']);
+  });
+});
+
+describe('typographic quotes pasted from documents', () => {
+  it('reports “ ” around a value (not even well-formed XML) with its column, and validates the rest', () => {
+    const xml = '<clients>\n<client ip=“10.0.0.1” username="ops" agent="true"/>\n<client ip="10.0.0.2" port="x" username="ops" agent="true"/>\n</clients>';
+    const issues = analyzeConfig(xml, FILE).issues;
+    expect(issues.map(formatIssue)).toEqual([
+      'config.xml:2: typographic quote “ in attribute; use plain " or \'',
+      'config.xml:3: client port "x" is not a port (a whole number from 1 to 65535)',
+    ]);
+    expect(issues[0]!.column).toBe(12);
+  });
+
+  it('reports ‘ ’ inside a value', () => {
+    expect(errorsOf('<clients>\n<client ip="10.0.0.1" username="ops" agent="true" name=\'web‘1’\'/>\n</clients>')).toEqual([
+      'config.xml:2: typographic quote ‘ in attribute; use plain " or \'',
+    ]);
+  });
+
+  it('reports each line that has one', () => {
+    const xml = '<clients>\n<client ip=”10.0.0.1” username="ops" agent="true"/>\n<client ip=’10.0.0.2’ username="ops" agent="true"/>\n</clients>';
+    expect(errorsOf(xml)).toEqual([
+      'config.xml:2: typographic quote ” in attribute; use plain " or \'',
+      'config.xml:3: typographic quote ’ in attribute; use plain " or \'',
+    ]);
+  });
+
+  it('leaves them alone in comments', () => {
+    expect(errorsOf('<clients>\n<!-- Bob’s “web” box -->\n<client ip="10.0.0.1" username="ops" agent="true"/>\n</clients>')).toEqual([]);
+  });
+});
