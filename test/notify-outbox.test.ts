@@ -126,6 +126,28 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
     expect(result).toMatchObject({ sent: 0, deferred: 1 });
   });
 
+  it('treats a 421 greeting as a server problem: the mail keeps its attempts and waits', async () => {
+    smtp.setMode('refuse');
+    await enqueueMail(store.db, { to: 'a@example.org', subject: 's', body: 'b', now: T0 });
+    const result = await drainOutbox(store.db, transport, { now: T0 });
+    expect(result).toMatchObject({ sent: 0, failed: 0, deferred: 1 });
+    const [row] = await listUnsentMail(store.db);
+    expect(row).toMatchObject({ attempts: 0 });
+    expect(row!.lastError).toMatch(/unreachable.*421/);
+    smtp.setMode('accept');
+    expect(await drainOutbox(store.db, transport, { now: later(MINUTE) })).toMatchObject({ sent: 1 });
+  });
+
+  it('with requireTls, refuses to send over a server without STARTTLS', async () => {
+    const strict = smtpTransport({ ...smtpConfigFor(smtp.port), requireTls: true });
+    transports.push(strict);
+    await enqueueMail(store.db, { to: 'a@example.org', subject: 's', body: 'b', now: T0 });
+    const result = await drainOutbox(store.db, strict, { now: T0 });
+    expect(result).toMatchObject({ sent: 0, deferred: 1 });
+    expect(result.lastError).toMatch(/STARTTLS|TLS/i);
+    expect(smtp.messages).toHaveLength(0);
+  });
+
   it('retries a 4xx refusal later, with backoff, and then delivers', async () => {
     smtp.rejectRecipient('busy@example.org', 451, 'try again later');
     await enqueueMail(store.db, { to: 'busy@example.org', subject: 'later', body: 'b', now: T0 });
