@@ -146,6 +146,19 @@ describe('checkConfig and loadConfig on files', () => {
     expect((await checkConfig(file)).issues).toEqual([]);
   });
 
+  it('loadConfig hands warnings of a valid config to onWarning', async () => {
+    const dir = workDir({ 'c.xml': '<clients>\n<client ip="10.0.0.1" username="ops" password="x"/>\n</clients>' });
+    const warnings: string[] = [];
+    const config = await loadConfig(join(dir, 'c.xml'), { onWarning: (issue) => warnings.push(`${issue.severity} ${issue.line}`) });
+    expect(config.clients).toHaveLength(1);
+    expect(warnings).toEqual(['warning 2']);
+  });
+
+  it('loadConfig throws a ConfigError for a missing file', async () => {
+    const file = join(workDir(), 'nope.xml');
+    await expect(loadConfig(file)).rejects.toThrow(`${file}: cannot read config file (ENOENT)`);
+  });
+
   it('checkConfig reports a missing file without throwing', async () => {
     const file = join(workDir(), 'nope.xml');
     expect(await checkConfig(file)).toEqual({ issues: [{ file, line: 0, severity: 'error', message: 'cannot read config file (ENOENT)' }] });

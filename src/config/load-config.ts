@@ -13,7 +13,10 @@ import type { ClientConfig, Config } from './types.js';
 import { parsePort } from './value-parsers.js';
 import { readXmlTree, type XmlElement } from './xml-tree.js';
 
-export type ConfigOptions = ContextOptions;
+export interface ConfigOptions extends ContextOptions {
+  /** loadConfig/parseConfig call this for each warning of a config that loads (errors throw). */
+  onWarning?: (issue: ConfigIssue) => void;
+}
 
 export interface ConfigCheck {
   /** Present when there are no errors (warnings allowed). */
@@ -38,15 +41,17 @@ export function analyzeConfig(xmlText: string, fileName: string, opts: ConfigOpt
 
 /** Parses and validates config XML text; throws ConfigError listing all errors. */
 export function parseConfig(xmlText: string, fileName: string, opts: ConfigOptions = {}): Config {
-  const { config, issues } = analyzeConfig(xmlText, fileName, opts);
-  if (!config) throw new ConfigError(issues);
-  return config;
+  return configOrThrow(analyzeConfig(xmlText, fileName, opts), opts);
 }
 
 /** Reads, parses and validates the config file at `path`; throws ConfigError on any error. */
 export async function loadConfig(path: string, opts: ConfigOptions = {}): Promise<Config> {
-  const { config, issues } = await checkConfig(path, opts);
+  return configOrThrow(await checkConfig(path, opts), opts);
+}
+
+function configOrThrow({ config, issues }: ConfigCheck, opts: ConfigOptions): Config {
   if (!config) throw new ConfigError(issues);
+  for (const issue of issues) opts.onWarning?.(issue);
   return config;
 }
 
