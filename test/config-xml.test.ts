@@ -55,6 +55,12 @@ describe('XML safety', () => {
     expect(errorsOf('<clients>\n<client ip="1" ip="2"/>\n</clients>')).toEqual(['config.xml:2: malformed XML: duplicate attribute: ip']);
   });
 
+  it('accepts a byte-order mark and CRLF line ends, and still counts lines right', () => {
+    expect(errorsOf('\uFEFF<clients>\r\n\r\n<client ip="10.0.0.1" port="x" username="u" agent="true"/>\r\n</clients>\r\n')).toEqual([
+      'config.xml:3: client port "x" is not a port (a whole number from 1 to 65535)',
+    ]);
+  });
+
   it('reports an empty file', () => {
     expect(errorsOf('')).toEqual(['config.xml:1: malformed XML: document must contain a root element']);
   });
