@@ -40,7 +40,7 @@ function iso(t,  d,s,z,e,a,y,p,m){t=int(t);d=int(t/86400);s=t-d*86400;z=d+719468
 y=int((a-int(a/1460)+int(a/36524)-int(a/146096))/365);d=a-(365*y+int(y/4)-int(y/100));p=int((5*d+2)/153)
 m=p<10?p+3:p-9;y+=e*400+(m<=2)
 return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ",y,m,d-int((153*p+2)/5)+1,int(s/3600),int(s%3600/60),s%60)}
-function ep(y,m,d,H,M,S,  e,a){y-=(m<=2);e=int(y/400);a=y-e*400
+function ep(y,m,d,H,M,S,  e,a){m+=0;y-=(m<=2);e=int(y/400);a=y-e*400
 return (e*146097+a*365+int(a/4)-int(a/100)+int((153*(m>2?m-3:m+9)+2)/5)+d-1-719468)*86400+H*3600+M*60+S}
 '
 
@@ -78,9 +78,9 @@ stat_memory() {
     case $out in old*) warn "no MemAvailable: estimated from MemFree+Buffers+Cached";; esac
     out=${out#old?}
   elif have sysctl; then
-    t=$(sysctl -n hw.physmem 2>/dev/null || sysctl -n hw.memsize)
+    t=$(sysctl -n hw.physmem 2>/dev/null || sysctl -n hw.memsize 2>/dev/null)
     if have vm_stat; then a=$(vm_stat | awk '/page size of/{s=$8}/Pages (free|inactive|speculative)/{gsub(/\./,"",$NF);n+=$NF}END{print n*s}')
-    else a=$(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}'); fi
+    else a=$(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}'); fi
     out="$((t / 1024)) $((a / 1024)) 0 0"
     warn "swap not collected on this OS"
   else out="0 0 0 0"; warn "memory counters unreadable"; fi
@@ -168,7 +168,7 @@ EV='BEGIN{Z=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60);s
   else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=ep(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
     if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)};k=3}
   else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z;k=5}else next
-  c=(t==pt)?c+1:0;pt=t;id=t*1000+(c>999?999:c);if(id<=last)next
+  id=t*1000+(c[t]<999?c[t]:999);c[t]++;if(id<=last)next
   m=$0;for(i=0;i<k;i++)sub(/^[^ ]+ +/,"",m)
   e=m~/^Failed/?1:m~/^Invalid user/?2:m~/authentication failure/?3:4
   n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,e,iso(t),js(m,500))}
