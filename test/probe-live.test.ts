@@ -1,0 +1,113 @@
+/**
+ * The real probe.sh on this machine, under dash, busybox ash (with only busybox applets) and
+ * mawk: its report must match what Node reads from the same /proc.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { cpus, hostname, release, uptime } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
+import type { Report } from '../src/probe/report.js';
+import { busyboxOnlyPath, makeShims, runProbe, which, type ShimDir } from './probe-runner.js';
+
+const cleanup: ShimDir[] = [];
+afterAll(() => { for (const d of cleanup) d.remove(); });
+
+interface Variant { name: string; shell: string[]; path?: string }
+const variants: Variant[] = [{ name: 'dash', shell: ['dash'] }];
+const bb = busyboxOnlyPath();
+if (bb) {
+  cleanup.push(bb);
+  variants.push({ name: 'busybox ash + applets', shell: [which('busybox')!, 'ash'], path: bb.dir });
+}
+const mawk = which('mawk');
+if (mawk) {
+  const m = makeShims({ links: { awk: mawk } });
+  cleanup.push(m);
+  variants.push({ name: 'dash + mawk', shell: ['dash'], path: `${m.dir}:${process.env.PATH}` });
+}
+
+async function probeHere(v: Variant, cpuMs: number): Promise<{ report: Report; ms: number }> {
+  const secrets = newRunSecrets();
+  const run = await runProbe(probeInputLine(secrets, { cpuMs, eventCap: 50, lastRecordId: 0 }), {
+    shell: v.shell,
+    env: v.path ? { PATH: v.path } : {},
+  });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return { report: openEnvelope(run.stdout, secrets), ms: run.ms };
+}
+
+const meminfo = () => Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').trim().split('\n')
+  .map((l) => l.split(/:\s+/)).map(([k, v]) => [k, Number.parseInt(v!, 10) * 1024]));
+
+describe.each(variants)('probe.sh on this machine under $name', (v) => {
+  it('matches this machine\'s own /proc', async () => {
+    const { report: r } = await probeHere(v, 200);
+    const mem = meminfo();
+    expect(r.probe).toBe('sh');
+    expect(r.memory.total_bytes).toBe(mem.MemTotal);
+    expect(Math.abs(r.memory.available_bytes - mem.MemAvailable!)).toBeLessThan(0.05 * mem.MemTotal!);
+    expect(r.memory.used_bytes).toBe(r.memory.total_bytes - r.memory.available_bytes);
+    expect(r.swap.total_bytes).toBe(mem.SwapTotal);
+    expect(Math.abs(r.uptime_seconds - uptime())).toBeLessThan(5);
+    const bootFromProc = Number(/^btime (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+    expect(Date.parse(r.boot_time) / 1000).toBe(bootFromProc);
+    expect(r.cpu.cores).toBe(cpus().length);
+    expect(r.cpu.cores).toBe(Number(execFileSync('nproc', ['--all'], { encoding: 'utf8' })));
+    expect(r.cpu.interval_ms).toBe(200);
+    expect(r.host.hostname).toBe(hostname());
+    expect(r.host.kernel).toBe(release());
+    expect(r.host.arch).toBe(execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim());
+    expect(r.host.os).toBe('linux');
+    const pretty = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1];
+    expect(r.host.os_name).toBe(pretty);
+    const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
+    expect(Math.abs(r.process_count - pids)).toBeLessThan(30);
+    const nicNames = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':'))
+      .map((l) => l.split(':')[0]!.trim());
+    expect(r.nics.map((n) => n.name)).toEqual(nicNames);
+    const root = r.disks.find((d) => d.mount === '/');
+    const fs = statfsSync('/');
+    expect(root?.size_bytes).toBe(fs.blocks * fs.bsize);
+    expect(r.disks.every((d) => !['tmpfs', 'proc', 'devtmpfs', 'cgroup', 'nfs', 'nfs4', 'cifs'].includes(d.fs))).toBe(true);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('costs well under 100 ms besides the cpu-ms sleep', async () => {
+    await probeHere(v, 0); // warm the page cache
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i += 1) runs.push((await probeHere(v, 0)).ms);
+    // Generous bound: this 2-core machine is shared with other test runs.
+    expect(Math.min(...runs)).toBeLessThan(400);
+  });
+});
+
+describe('CPU percent on this machine', () => {
+  it('shows a busy core as a delta over cpu-ms, not the since-boot average', async () => {
+    const busy = spawn(process.execPath, ['-e', 'const end = Date.now() + 4000; while (Date.now() < end) {}']);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const { report } = await probeHere(variants[0]!, 1500);
+      // One of the cores spins the whole interval: at least ~1/cores busy.
+      expect(report.cpu.percent).toBeGreaterThan(100 / report.cpu.cores - 15);
+    } finally {
+      busy.kill();
+    }
+  });
+
+  it('with cpu-ms=0 reports the since-boot ratio and says so', async () => {
+    const { report } = await probeHere(variants[0]!, 0);
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    expect(Math.abs(report.cpu.percent - (100 * (total - f[3]! - f[4]!)) / total)).toBeLessThan(2);
+    expect(report.cpu.interval_ms).toBe(0);
+    expect(report.warnings).toContain('cpu.percent is the average since boot (cpu-ms=0)');
+  });
+});
+
+describe('probe size', () => {
+  it('stays small', () => {
+    expect(readFileSync(new URL('../src/probe/probe.sh', import.meta.url)).length).toBeLessThan(16 * 1024);
+  });
+});
