@@ -29,7 +29,7 @@ export interface RunOptions {
 /** Runs the probe with `input` on stdin and collects its output. */
 export function runProbe(input: string, opts: RunOptions = {}): Promise<ProbeRun> {
   const [cmd, ...args] = opts.shell ?? ['dash'];
-  const env = { ...process.env, TZ: 'UTC', ...opts.env };
+  const env: Record<string, string | undefined> = { ...process.env, TZ: 'UTC', ...opts.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const t0 = Date.now();
   return new Promise((done, fail) => {
