@@ -72,6 +72,11 @@ describe.each(variants)('probe.sh on this machine under $name', (v) => {
     expect(root?.size_bytes).toBe(fs.blocks * fs.bsize);
     expect(r.disks.every((d) => !['tmpfs', 'proc', 'devtmpfs', 'cgroup', 'nfs', 'nfs4', 'cifs'].includes(d.fs))).toBe(true);
     expect(r.warnings).toEqual([]);
+    if (v.path === bb?.dir) {
+      // No journalctl and no auth.log on this PATH/host: events are reported as unreadable.
+      expect(r.events).toMatchObject({ readable: false, items: [] });
+      expect(r.events.note).toContain('root');
+    }
   });
 
   it('costs well under 100 ms besides the cpu-ms sleep', async () => {

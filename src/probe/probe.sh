@@ -29,7 +29,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 # Runs "$2..." limited to $1 seconds where timeout exists.
 bounded() { if have timeout; then timeout "$@"; else shift; "$@"; fi; }
 
-# Shared awk functions: JSON strings (escaped, byte-capped, valid UTF-8) and epoch <-> ISO 8601.
+# Shared awk functions: JSON strings (escaped, byte-capped, valid UTF-8), epoch <-> ISO 8601.
 A='function js(s,m,  i,c,o){if(!(0 in O))for(i=0;i<128;i++)O[sprintf("%c",i)]=i
 if(m&&length(s)>m){s=substr(s,1,m);sub(/[\300-\377][\200-\277]*$/,"",s)}
 if(s~/[\200-\377]/&&s!~/^([\001-\177]|[\302-\337][\200-\277]|\340[\240-\277][\200-\277]|[\341-\354\356\357][\200-\277][\200-\277]|\355[\200-\237][\200-\277]|\360[\220-\277][\200-\277][\200-\277]|[\361-\363][\200-\277][\200-\277][\200-\277]|\364[\200-\217][\200-\277][\200-\277])*$/)gsub(/[\200-\377]/,"?",s)
@@ -40,6 +40,8 @@ function iso(t,  d,s,z,e,a,y,p,m){t=int(t);d=int(t/86400);s=t-d*86400;z=d+719468
 y=int((a-int(a/1460)+int(a/36524)-int(a/146096))/365);d=a-(365*y+int(y/4)-int(y/100));p=int((5*d+2)/153)
 m=p<10?p+3:p-9;y+=e*400+(m<=2)
 return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ",y,m,d-int((153*p+2)/5)+1,int(s/3600),int(s%3600/60),s%60)}
+# u: mount-table octal escapes (\040) decoded
+function u(s,  o,i){o="";while(i=index(s,"\\")){o=o substr(s,1,i-1) sprintf("%c",substr(s,i+1,1)*64+substr(s,i+2,1)*8+substr(s,i+3,1));s=substr(s,i+4)}return o s}
 function ep(y,m,d,H,M,S,  e,a){m+=0;y-=(m<=2);e=int(y/400);a=y-e*400
 return (e*146097+a*365+int(a/4)-int(a/100)+int((153*(m>2?m-3:m+9)+2)/5)+d-1-719468)*86400+H*3600+M*60+S}
 '
@@ -86,7 +88,7 @@ stat_memory() {
   else out="0 0 0 0"; warn "memory counters unreadable"; fi
   # shellcheck disable=SC2086 # split the numbers (globbing is off)
   set -- $out
-  J_mem=$(awk -v t="$1" -v a="$2" 'BEGIN{u=t-a;printf "{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\":%.0f,\"percent\":%.1f}",t*1024,u*1024,a*1024,(t>0?100*u/t:0)}')
+  J_mem=$(awk -v t="$1" -v a="$2" 'BEGIN{if(a>t)a=t;u=t-a;printf "{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\":%.0f,\"percent\":%.1f}",t*1024,u*1024,a*1024,(t>0?100*u/t:0)}')
   J_swap=$(awk -v t="${3:-0}" -v f="${4:-0}" 'BEGIN{u=t-f;u=u<0?0:u;printf "{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f}",t*1024,u*1024,(t>0?100*u/t:0)}')
 }
 
@@ -124,7 +126,7 @@ stat_processes() {
 stat_disks() {
   J_disks="" to=${FLEETSTAT_DF_TIMEOUT:-5}
   if [ -r "$P/mounts" ]; then
-    list=$(awk 'function u(s,  o,i){o="";while(i=index(s,"\\")){o=o substr(s,1,i-1) sprintf("%c",substr(s,i+1,1)*64+substr(s,i+2,1)*8+substr(s,i+3,1));s=substr(s,i+4)}return o s}
+    list=$(awk "$A"'
       $3~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/{next}
       $3=="overlay"&&$2!="/"{next} {m=u($2)} m!~/\n/&&!s[$1]++{print m}' "$P/mounts")
     [ -n "$list" ] || return 0
@@ -137,7 +139,7 @@ stat_disks() {
   out=$(bounded "$to" df -P -k "$@" 2>/dev/null); rc=$?
   if [ "$rc" -eq 124 ] || [ "$rc" -gt 128 ]; then warn "df timed out after ${to}s (a hung mount?): disks missing"; return 0; fi
   [ "$rc" -eq 0 ] || warn "df reported errors for some filesystems"
-  J_disks=$(printf '%s\n' "$out" | awk "$A"'function u(s,  o,i){o="";while(i=index(s,"\\")){o=o substr(s,1,i-1) sprintf("%c",substr(s,i+1,1)*64+substr(s,i+2,1)*8+substr(s,i+3,1));s=substr(s,i+4)}return o s}
+  J_disks=$(printf '%s\n' "$out" | awk "$A"'
     FILENAME==ARGV[1]{t[u($2)]=$3;next} FNR==1||n>=512{next}
     {m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in t)&&$1!~/^\//)next
     n++;printf "%s{\"mount\":%s,\"fs\":%s,\"device\":%s,\"size_bytes\":%.0f,\"used_bytes\":%.0f,\"avail_bytes\":%.0f,\"used_percent\":%.1f}",(n>1?",":""),js(m,512),js(t[m],64),js($1,512),$2*1024,$3*1024,$4*1024,($3+$4>0?100*$3/($3+$4):0)}' "$mf" - 2>/dev/null)
