@@ -6,6 +6,13 @@
  *     it('…', async () => { const store = await openStore(database.url); … });
  *   });
  *
+ * or, for a migrated Store opened once per describe block:
+ *
+ *   describe.each(testDialects())('%s', (dialect) => {
+ *     const fixture = useMigratedStore(dialect);
+ *     it('…', async () => { await ensureHost(fixture.store, …); });
+ *   });
+ *
  * Admin URLs: FLEETSTAT_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test) and
  * FLEETSTAT_TEST_MYSQL_URL (default mysql://root@127.0.0.1:3306/test). FLEETSTAT_TEST_DIALECTS
  * (e.g. "sqlite,postgres") limits the dialects run.
@@ -17,6 +24,8 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { migrate } from '../../src/store/migrate.js';
+import { openStore, type Store } from '../../src/store/open-store.js';
 
 export type TestDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -140,4 +149,32 @@ export async function withTestDatabase<T>(dialect: TestDialect, fn: (url: string
   } finally {
     await database.drop();
   }
+}
+
+/**
+ * Registers hooks that create a fresh database of `dialect`, open it and run the migrations
+ * before the block's tests, then close and drop it. Read `.store` / `.url` inside tests.
+ */
+export function useMigratedStore(dialect: TestDialect): { readonly store: Store; readonly url: string } {
+  let database: TestDatabase | undefined;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect);
+    store = await openStore(database.url);
+    await migrate(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+  return {
+    get store(): Store {
+      if (!store) throw new Error('useMigratedStore: store read outside a test');
+      return store;
+    },
+    get url(): string {
+      if (!database) throw new Error('useMigratedStore: url read outside a test');
+      return database.url;
+    },
+  };
 }

@@ -1,0 +1,15 @@
+/** The storage layer: open a database, migrate it, and the queries the collector needs. */
+export { openStore, type Store } from './open-store.js';
+export { StoreError, redactUrl } from './store-error.js';
+export { parseStoreUrl, type StoreDialect } from './store-url.js';
+export { migrate, MIGRATION_TABLE, MIGRATION_LOCK_TABLE } from './migrate.js';
+export { ensureHost, type HostIdentity } from './hosts.js';
+export { beginRound, finishRound, recordHostError, MAX_HOST_ERROR_LENGTH, type HostFailure, type RoundOutcome } from './rounds.js';
+export { saveReport, type ReportToSave, type SavedReport } from './save-report.js';
+export { lastEventRecordId } from './events.js';
+export { latestSamples, hostSamples, sampleDetails, type HostWithLatestSample, type SampleDetails } from './history.js';
+export { pruneOlderThan, type PruneCounts } from './prune.js';
+export { insertReturningId } from './inserted-id.js';
+export { toDate, toDateOrNull, parseReportTime } from './timestamps.js';
+export type { HostRow, SampleRow, DiskRow, NicRow, UserRow } from './rows.js';
+export type { Database } from './schema.js';
