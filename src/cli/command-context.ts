@@ -1,5 +1,5 @@
 /** Steps shared by the commands: load the config, open and migrate the database, report errors. */
-import { ConfigError, formatIssue } from '../config/issues.js';
+import { ConfigError, formatIssue, formatIssueWithSeverity } from '../config/issues.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/types.js';
 import { openStore, type Store } from '../store/open-store.js';
@@ -16,11 +16,10 @@ export class CommandFailure extends Error {
 /** Loads and validates the config, printing warnings; throws CommandFailure(configInvalid). */
 export async function loadConfigOrFail(path: string, stderr: NodeJS.WritableStream = process.stderr): Promise<Config> {
   try {
-    const config = await loadConfig(path);
-    return config;
+    return await loadConfig(path, { onWarning: (issue) => stderr.write(`${formatIssueWithSeverity(issue)}\n`) });
   } catch (error) {
     if (error instanceof ConfigError) {
-      throw new CommandFailure(error.issues.map(formatIssue).join('\n'), EXIT.configInvalid);
+      throw new CommandFailure(error.issues.filter((i) => i.severity === 'error').map(formatIssue).join('\n'), EXIT.configInvalid);
     }
     throw new CommandFailure(`cannot read ${path}: ${(error as Error).message}`, EXIT.configInvalid);
   }

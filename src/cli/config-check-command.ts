@@ -1,12 +1,12 @@
 /** `fleetstat config check`: every error and warning of a config file as file:line: message. */
 import { checkConfig } from '../config/load-config.js';
-import { formatIssue } from '../config/issues.js';
+import { formatIssueWithSeverity } from '../config/issues.js';
 import { EXIT } from './exit-codes.js';
 
 /** Prints the issues; resolves with 0 (valid, maybe with warnings) or configInvalid. */
 export async function configCheckCommand(file: string): Promise<number> {
   const { config, issues } = await checkConfig(file);
-  for (const issue of issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  for (const issue of issues) process.stderr.write(`${formatIssueWithSeverity(issue)}\n`);
   const errors = issues.filter((i) => i.severity === 'error').length;
   const warnings = issues.length - errors;
   if (!config || errors > 0) {

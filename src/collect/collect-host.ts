@@ -65,11 +65,11 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     } catch (error) {
       throw new StageError('detect', (error as Error).message, 'is this a Unix shell or Windows OpenSSH?');
     }
-    const windows = target.family === 'windows';
+    const windows = target.family === 'windows' ? target : undefined;
     const script = windows ? ctx.scripts.ps1 : ctx.scripts.sh;
 
     stage = 'upload';
-    const upload = await session.exec(windows ? windowsUploadCommand(target.shell) : UNIX_UPLOAD_COMMAND, { stdin: script, maxStdoutBytes: 4096 });
+    const upload = await session.exec(windows ? windowsUploadCommand(windows.shell) : UNIX_UPLOAD_COMMAND, { stdin: script, maxStdoutBytes: 4096 });
     if (upload.code === UPLOAD_EXIT.noTempDir || upload.code === UPLOAD_EXIT.writeFailed) {
       throw new StageError('upload', excerpt(upload.stderr) || 'cannot create the private temp directory');
     }
@@ -83,7 +83,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     const input = probeInputLine(secrets, { cpuMs: ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
     const sudo = windows || !client.sudo ? 'none' : client.password !== undefined ? 'password' : 'nopasswd';
     const stdin = sudo === 'password' ? `${client.password}\n${input}` : input;
-    const run = await session.exec(windows ? windowsRunCommand(target.shell, dir) : unixRunCommand(dir, sudo), {
+    const run = await session.exec(windows ? windowsRunCommand(windows.shell, dir) : unixRunCommand(dir, sudo), {
       stdin, maxStdoutBytes: MAX_REPLY_BYTES,
     });
     if (run.code === 69) throw new StageError('run', `the probe cannot run: ${excerpt(run.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');

@@ -10,9 +10,10 @@ import { loadProbeScripts } from '../probe/scripts.js';
 import { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { Store } from '../store/open-store.js';
 import { ensureHost } from '../store/hosts.js';
-import { saveReport, lastEventRecordId } from '../store/samples.js';
+import { saveReport } from '../store/save-report.js';
+import { lastEventRecordId } from '../store/events.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
-import { evaluateHostAlerts } from '../alerts/evaluate.js';
+import { evaluateHostAlerts } from '../alerts/evaluate-host-alerts.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
@@ -67,20 +68,21 @@ export async function collectRound(config: Config, store: Store, options: RoundO
     const began = Date.now();
     let hostId: number | undefined;
     try {
-      hostId = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name });
-      const lastRecordId = await lastEventRecordId(store, hostId);
+      const id = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name });
+      hostId = id;
+      const lastRecordId = await lastEventRecordId(store, id);
       const result = await collectHost(client, { hostKeys, settings: config.settings, scripts, lastRecordId });
       let newEvents;
       try {
-        ({ newEvents } = await saveReport(store, { hostId, roundId, collectedAt: now(), report: result.report }));
+        ({ newEvents } = await saveReport(store, { hostId: id, roundId, collectedAt: now(), report: result.report }));
       } catch (error) {
         throw new StageError('store', `storing the report failed: ${(error as Error).message}`);
       }
       try {
-        mailsQueued += await notifyHost(store, client, hostId, result.report, newEvents, now());
+        mailsQueued += await notifyHost(store, client, id, result.report, newEvents, now());
       } catch (error) {
         // The report is stored; a failing alert step is recorded but does not fail the host.
-        await recordHostError(store, { roundId, hostId, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
+        await recordHostError(store, { roundId, hostId: id, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
       }
       const ms = Date.now() - began;
       outcomes[index] = { client, ok: true, ms, uploadedBytes: result.uploadedBytes, newEvents: newEvents.length };

@@ -5,7 +5,8 @@ import type { SshdFleet, SshdInstance } from './sshd.js';
 
 export interface FleetClient {
   host: Pick<SshdInstance, 'address' | 'port'>;
-  auth?: 'password' | 'key';
+  /** How the client logs in; 'none' leaves it to `attributes` (e.g. password-env). */
+  auth?: 'password' | 'key' | 'none';
   name?: string;
   mail?: string;
   alerts?: string[];
@@ -41,7 +42,7 @@ export function writeFleetConfig(fleet: Pick<SshdFleet, 'user' | 'passwordFile' 
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<clients>', `  <settings ${settings}/>`];
   if (options.smtp) lines.push(`  <smtp ${attrs({ host: options.smtp.host, port: String(options.smtp.port), from: options.smtp.from ?? 'fleetstat@localhost' })}/>`);
   for (const client of options.clients) {
-    const auth = client.auth === 'key' ? { key: fleet.clientKeyPath } : { 'password-file': fleet.passwordFile };
+    const auth = client.auth === 'key' ? { key: fleet.clientKeyPath } : client.auth === 'none' ? {} : { 'password-file': fleet.passwordFile };
     const head = attrs({
       ip: client.host.address, port: String(client.host.port), username: fleet.user,
       name: client.name, mail: client.mail, ...auth, ...client.attributes,
