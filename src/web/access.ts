@@ -1,0 +1,85 @@
+/**
+ * Who may read the dashboard and the API: optional HTTP basic auth and/or a bearer token,
+ * compared in constant time; and the security headers every response carries.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface AccessOptions {
+  basic?: { user: string; password: string };
+  bearerToken?: string;
+}
+
+/** The Content-Security-Policy of every response: own scripts and styles only, no inline code, no framing. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Equal in constant time: both sides are hashed first, so neither length nor content leaks through timing. */
+export function constantTimeEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+/** True when the Authorization header satisfies one of the configured methods (or none is configured). */
+export function isAuthorized(header: string | undefined, access: AccessOptions): boolean {
+  if (!access.basic && access.bearerToken === undefined) return true;
+  if (!header) return false;
+  const space = header.indexOf(' ');
+  const scheme = header.slice(0, space).toLowerCase();
+  const credentials = header.slice(space + 1).trim();
+  if (space > 0 && scheme === 'bearer' && access.bearerToken !== undefined) {
+    return constantTimeEqual(credentials, access.bearerToken);
+  }
+  if (space > 0 && scheme === 'basic' && access.basic) {
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return false;
+    // Evaluate both comparisons, so a right user name takes no longer than a wrong one.
+    const userOk = constantTimeEqual(decoded.slice(0, colon), access.basic.user);
+    const passwordOk = constantTimeEqual(decoded.slice(colon + 1), access.basic.password);
+    return userOk && passwordOk;
+  }
+  return false;
+}
+
+function challenge(access: AccessOptions): string[] {
+  const schemes: string[] = [];
+  if (access.basic) schemes.push('Basic realm="fleetstat", charset="UTF-8"');
+  if (access.bearerToken !== undefined) schemes.push('Bearer realm="fleetstat"');
+  return schemes;
+}
+
+/**
+ * Installs the access check and the security headers on `app`. `isOpen(url)` names paths that
+ * need no credentials (static assets, /metrics when it is open).
+ */
+export function installAccess(app: FastifyInstance, access: AccessOptions, isOpen: (path: string) => boolean): void {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    setSecurityHeaders(reply);
+    const path = request.url.split('?')[0] ?? '/';
+    if (isOpen(path) || isAuthorized(request.headers.authorization, access)) return;
+    reply.code(401).header('www-authenticate', challenge(access));
+    if (path.startsWith('/api/')) return reply.send({ error: 'authentication required' });
+    return reply.type('text/plain; charset=utf-8').send('authentication required\n');
+  });
+}
+
+function setSecurityHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('cross-origin-resource-policy', 'same-origin');
+  // Pages and API answers hold fleet data: keep them out of shared caches (assets override this).
+  reply.header('cache-control', 'no-store');
+}

@@ -1,0 +1,109 @@
+/** The OpenAPI 3 description of the JSON API, served at /api/openapi.json (docs/api.md is its prose twin). */
+
+const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
+const str = { type: 'string' };
+const num = { type: 'number' };
+const int = { type: 'integer' };
+const time = { type: 'string', format: 'date-time' };
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const list = (items: object) => ({ type: 'array', items });
+const obj = (properties: Record<string, object>) => ({ type: 'object', properties, required: Object.keys(properties) });
+
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const errors = {
+  400: json(ref('Error'), 'A parameter is invalid; the message names it.'),
+  401: json(ref('Error'), 'Credentials are required (basic auth or bearer token, when configured).'),
+};
+const notFound = { 404: json(ref('Error'), 'No such host.') };
+
+const queryParam = (name: string, description: string, schema: object) => ({ name, in: 'query', required: false, description, schema });
+const hostIdParam = { name: 'id', in: 'path', required: true, description: 'Host id (hosts.id).', schema: { type: 'integer', minimum: 1 } };
+const limitParam = (fallback: number) => queryParam('limit', `Most rows to return (1–1000, default ${fallback}).`, { type: 'integer', minimum: 1, maximum: 1000 });
+
+const latestSample = obj({
+  sample_id: int, collected_at: nullable(time), cpu_percent: num, load1: nullable(num), load5: nullable(num), load15: nullable(num),
+  mem_total: int, mem_used: int, mem_percent: num, swap_total: int, swap_used: int, swap_percent: num,
+  uptime_seconds: int, process_count: int, users_count: int, disk_max_percent: nullable(num),
+});
+
+/** The OpenAPI 3.0 document. */
+export const openApiDocument = {
+  openapi: '3.0.3',
+  info: {
+    title: 'fleetstat API',
+    version: '1',
+    description: 'Read-only statistics of the machines fleetstat collects over SSH. Every timestamp is ISO 8601 UTC. All text fields come from monitored hosts and are untrusted.',
+  },
+  paths: {
+    '/api/hosts': {
+      get: { summary: 'Every host: stored ones and configured ones not collected yet', responses: { 200: json(obj({ hosts: list(ref('Host')) })), ...errors } },
+    },
+    '/api/hosts/{id}': {
+      get: {
+        summary: 'One host with its latest disks and logged-in users, alerts, recent security events and errors',
+        parameters: [hostIdParam],
+        responses: {
+          200: json(obj({ host: ref('Host'), disks: list(ref('Disk')), users: list(ref('User')), alerts: list(ref('Alert')), events: list(ref('Event')), errors: list(ref('HostError')) })),
+          ...errors, ...notFound,
+        },
+      },
+    },
+    '/api/hosts/{id}/samples': {
+      get: {
+        summary: 'A host\'s statistics over a time range, column-oriented, at most 10,000 points (averaged into equal time buckets beyond that)',
+        parameters: [
+          hostIdParam,
+          queryParam('from', 'Start of the range, ISO 8601 with zone (default: 24 h before `to`).', time),
+          queryParam('to', 'End of the range, ISO 8601 with zone (default: now). At most 400 days after `from`.', time),
+        ],
+        responses: { 200: json(ref('Series')), ...errors, ...notFound },
+      },
+    },
+    '/api/alerts': {
+      get: {
+        summary: 'Alert states: firing first, then pending, then ok, newest change first',
+        parameters: [queryParam('state', 'Only this state.', { type: 'string', enum: ['all', 'firing', 'pending', 'ok'] }), limitParam(200)],
+        responses: { 200: json(obj({ alerts: list(ref('Alert')) })), ...errors },
+      },
+    },
+    '/api/events': {
+      get: {
+        summary: 'Security events, newest first',
+        parameters: [queryParam('host', 'Only this host id.', { type: 'integer', minimum: 1 }), queryParam('since', 'Only events logged at or after this instant.', time), limitParam(100)],
+        responses: { 200: json(obj({ events: list(ref('Event')) })), ...errors },
+      },
+    },
+    '/api/rounds': {
+      get: { summary: 'Collection rounds, newest first', parameters: [limitParam(50)], responses: { 200: json(obj({ rounds: list(ref('Round')) })), ...errors } },
+    },
+    '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3 document' } } } },
+  },
+  components: {
+    securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: obj({ error: str }),
+      Host: obj({
+        id: nullable(int), name: str, ip: str, port: int, os: nullable(str), os_name: nullable(str), kernel: nullable(str), arch: nullable(str),
+        hostname: nullable(str), first_seen: nullable(time), last_seen: nullable(time),
+        status: { type: 'string', enum: ['up', 'down', 'error', 'unknown'], description: 'up: collected in the latest finished round; down: unreachable (connect or timeout stage); error: failed at another stage; unknown: not in the latest round.' },
+        error: nullable(obj({ stage: str, message: str, occurred_at: nullable(time) })),
+        latest: nullable(latestSample),
+        firing_alerts: int,
+        in_config: { type: 'boolean', description: 'Whether the current config lists this host.' },
+      }),
+      Disk: obj({ mount: str, fs: str, device: str, size_bytes: int, used_bytes: int, avail_bytes: int, used_percent: num }),
+      User: obj({ name: str, tty: str, from_host: str, login_at: nullable(time) }),
+      Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time) }),
+      Event: obj({ id: int, host_id: int, record_id: int, event_id: int, level: str, provider: str, logged_at: nullable(time), message: str }),
+      HostError: obj({ round_id: int, host_id: int, occurred_at: nullable(time), stage: str, message: str }),
+      Round: obj({ id: int, started_at: nullable(time), finished_at: nullable(time), duration_seconds: nullable(num), hosts_ok: int, hosts_failed: int, errors_by_stage: { type: 'object', additionalProperties: int } }),
+      Series: obj({
+        host_id: int, from: time, to: time, samples: { type: 'integer', description: 'Samples in the range before downsampling.' }, downsampled: { type: 'boolean' },
+        time: { ...list(num), description: 'Unix seconds of each point.' },
+        series: obj(Object.fromEntries(['cpu_percent', 'mem_percent', 'swap_percent', 'disk_max_percent', 'rx_bytes_per_second', 'tx_bytes_per_second']
+          .map((name) => [name, list(nullable(num))]))),
+      }),
+    },
+  },
+  security: [{}, { basic: [] }, { bearer: [] }],
+} as const;

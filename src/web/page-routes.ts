@@ -1,0 +1,54 @@
+/** The dashboard's HTML pages: overview, host, alerts, rounds. Data comes from the same queries as the API. */
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from './api-routes.js';
+import { findFleetHost, listFleetHosts } from './queries/fleet-hosts.js';
+import { listAlerts, listEvents, sampleDisks, sampleUsers } from './queries/host-details.js';
+import { outboxCounts } from './queries/outbox-counts.js';
+import { hostErrorHistory, latestFinishedRound, listRounds } from './queries/rounds.js';
+import { NotFound, parseChoice, parseId, readQuery } from './request-params.js';
+import { renderAlertsPage } from './pages/alerts-page.js';
+import { CHART_RANGES, renderHostPage, type ChartRange } from './pages/host-page.js';
+import { renderOverviewPage } from './pages/overview-page.js';
+import { renderRoundsPage } from './pages/rounds-page.js';
+
+const HTML = 'text/html; charset=utf-8';
+
+/** Registers the HTML routes on `app`. */
+export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const db = deps.store.db;
+  const now = deps.now ?? (() => new Date());
+
+  app.get('/', async (request, reply) => {
+    readQuery(request.query, []);
+    const [hosts, round] = await Promise.all([listFleetHosts(db, deps.config()), latestFinishedRound(db)]);
+    return reply.type(HTML).send(renderOverviewPage(hosts, round, now()));
+  });
+
+  app.get<{ Params: { id: string } }>('/hosts/:id', async (request, reply) => {
+    const query = readQuery(request.query, ['range']);
+    const id = parseId(request.params.id, 'id');
+    const range = parseChoice(query.range, 'range', Object.keys(CHART_RANGES) as ChartRange[], '24h');
+    const host = await findFleetHost(db, deps.config(), id);
+    if (!host) throw new NotFound(`no host with id ${id}`);
+    const sampleId = host.latest?.sample_id;
+    const [disks, users, alerts, events, errors] = await Promise.all([
+      sampleId === undefined ? [] : sampleDisks(db, sampleId),
+      sampleId === undefined ? [] : sampleUsers(db, sampleId),
+      listAlerts(db, { hostId: id, limit: 100 }),
+      listEvents(db, { hostId: id, limit: 50 }),
+      hostErrorHistory(db, id, 50),
+    ]);
+    return reply.type(HTML).send(renderHostPage({ host: { ...host, id }, range, disks, users, alerts, events, errors }, now()));
+  });
+
+  app.get('/alerts', async (request, reply) => {
+    readQuery(request.query, []);
+    return reply.type(HTML).send(renderAlertsPage(await listAlerts(db, { limit: 500 }), now()));
+  });
+
+  app.get('/rounds', async (request, reply) => {
+    readQuery(request.query, []);
+    const [rounds, outbox] = await Promise.all([listRounds(db, 100), outboxCounts(db)]);
+    return reply.type(HTML).send(renderRoundsPage(rounds, outbox));
+  });
+}
