@@ -17,9 +17,9 @@ export class StoreError extends Error {
  * replaced by `***`, so it can be printed or logged.
  */
 export function redactUrl(url: string): string {
-  // Regexes rather than `new URL` so that malformed URLs are redacted too.
+  // Regexes rather than `new URL`, so malformed URLs (say an unescaped @ in the password) are redacted too.
   return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^@/]*@/i, '$1:***@')
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/]*@/i, '$1:***@')
     .replace(/([?&](?:password|pass|pwd)=)[^&#]*/gi, '$1***');
 }
 
