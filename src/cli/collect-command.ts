@@ -49,6 +49,8 @@ function summaryJson(summary: RoundSummary, mail: MailTotals) {
     hosts_ok: summary.hostsOk,
     hosts_failed: summary.hostsFailed,
     failures: summary.outcomes.filter((o) => !o.ok).map((o) => ({ host: o.client.name, ip: o.client.ip, port: o.client.port, stage: o.error!.stage, message: o.error!.describe() })),
+    spooled: summary.spooled,
+    spool_imported: summary.spoolImported,
     mail,
   };
 }
@@ -59,6 +61,9 @@ function summaryText(summary: RoundSummary, mail: MailTotals): string {
   for (const o of summary.outcomes) {
     if (!o.ok) lines.push(`  FAILED ${o.client.name} (${o.client.ip}:${o.client.port}) [${o.error!.stage}] ${o.error!.describe()}`);
   }
+  if (summary.spooled > 0) lines.push(`  ${summary.spooled} report(s) kept in the spool (database failed); the next round imports them`);
+  if (summary.spoolImported > 0) lines.push(`  imported ${summary.spoolImported} spooled report(s) from earlier rounds`);
+  for (const path of summary.spoolRejected) lines.push(`  spool file ${path} is unreadable or invalid; left in place`);
   lines.push(`mail: ${summary.mailsQueued} queued this round, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
   return `${lines.join('\n')}\n`;
 }

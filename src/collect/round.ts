@@ -4,9 +4,9 @@
  * per host with their stage and never stop the round. Mail goes through the durable outbox,
  * drained at the end of the round.
  */
-import type { ClientConfig, Config } from '../config/types.js';
+import type { ClientConfig, Config, Settings } from '../config/types.js';
 import type { Report } from '../probe/report.js';
-import { loadProbeScripts } from '../probe/scripts.js';
+import { loadProbeScripts, type ProbeScripts } from '../probe/scripts.js';
 import { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { Store } from '../store/open-store.js';
 import { ensureHost } from '../store/hosts.js';
@@ -18,6 +18,7 @@ import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
 import { forEachConcurrently } from './pool.js';
+import { importSpool, spoolReport } from './spool.js';
 import { StageError, asStageError } from './stage-error.js';
 
 export type RoundEvent =
@@ -33,6 +34,10 @@ export interface HostOutcome {
   ms: number;
   uploadedBytes: number;
   newEvents: number;
+  mailsQueued: number;
+  report?: Report;
+  /** Set when the database failed and the report waits in the spool. */
+  spooledTo?: string;
 }
 
 export interface RoundSummary {
@@ -43,6 +48,11 @@ export interface RoundSummary {
   hostsOk: number;
   hostsFailed: number;
   mailsQueued: number;
+  /** Reports spooled this round because the database failed. */
+  spooled: number;
+  /** Reports of earlier rounds imported from the spool at the start of this one. */
+  spoolImported: number;
+  spoolRejected: string[];
 }
 
 export interface RoundOptions {
@@ -62,49 +72,96 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   const roundId = await beginRound(store, startedAt);
   emit({ type: 'round-start', roundId, total: clients.length });
 
+  const spool = await importSpool(store, config.settings.spoolDir).catch((error: Error) => ({ imported: 0, rejected: [], error: error.message }));
+  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings };
   let mailsQueued = 0;
   const outcomes: HostOutcome[] = new Array(clients.length);
   await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
-    const began = Date.now();
-    let hostId: number | undefined;
-    try {
-      const id = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name });
-      hostId = id;
-      const lastRecordId = await lastEventRecordId(store, id);
-      const result = await collectHost(client, { hostKeys, settings: config.settings, scripts, lastRecordId });
-      let newEvents;
-      try {
-        ({ newEvents } = await saveReport(store, { hostId: id, roundId, collectedAt: now(), report: result.report }));
-      } catch (error) {
-        throw new StageError('store', `storing the report failed: ${(error as Error).message}`);
-      }
-      try {
-        mailsQueued += await notifyHost(store, client, id, result.report, newEvents, now());
-      } catch (error) {
-        // The report is stored; a failing alert step is recorded but does not fail the host.
-        await recordHostError(store, { roundId, hostId: id, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
-      }
-      const ms = Date.now() - began;
-      outcomes[index] = { client, ok: true, ms, uploadedBytes: result.uploadedBytes, newEvents: newEvents.length };
-      emit({ type: 'host-ok', client, report: result.report, ms });
-    } catch (thrown) {
-      const error = asStageError(thrown, 'store');
-      const ms = Date.now() - began;
-      outcomes[index] = { client, ok: false, error, ms, uploadedBytes: 0, newEvents: 0 };
-      if (hostId !== undefined) {
-        await recordHostError(store, { roundId, hostId, stage: error.stage, message: error.describe(), occurredAt: now() }).catch(() => {});
-        mailsQueued += await notifyHost(store, client, hostId, null, [], now(), error).catch(() => 0);
-      }
-      emit({ type: 'host-failed', client, error, ms });
-    }
+    const outcome = await collectAndStore(client, context);
+    outcomes[index] = outcome;
+    mailsQueued += outcome.mailsQueued;
+    if (outcome.ok) emit({ type: 'host-ok', client, report: outcome.report!, ms: outcome.ms });
+    else emit({ type: 'host-failed', client, error: outcome.error!, ms: outcome.ms });
   });
 
   const finishedAt = now();
   const hostsOk = outcomes.filter((o) => o.ok).length;
-  const summary: RoundSummary = { roundId, startedAt, finishedAt, outcomes, hostsOk, hostsFailed: outcomes.length - hostsOk, mailsQueued };
-  await finishRound(store, roundId, { finishedAt, hostsOk, hostsFailed: summary.hostsFailed });
+  const summary: RoundSummary = {
+    roundId, startedAt, finishedAt, outcomes, hostsOk, hostsFailed: outcomes.length - hostsOk, mailsQueued,
+    spooled: outcomes.filter((o) => o.spooledTo).length, spoolImported: spool.imported, spoolRejected: spool.rejected,
+  };
+  await finishRound(store, roundId, { finishedAt, hostsOk, hostsFailed: summary.hostsFailed }).catch(() => {});
   emit({ type: 'round-end', summary });
   return summary;
+}
+
+interface HostRoundContext {
+  store: Store;
+  roundId: number;
+  now: () => Date;
+  hostKeys: HostKeyStore;
+  scripts: ProbeScripts;
+  settings: Settings;
+}
+
+const STORE_RETRY_MS = 500;
+
+/**
+ * One host of the round: collect, store (retried once, then spooled so nothing collected is
+ * lost), evaluate alerts. Never throws: every failure becomes the outcome's StageError.
+ */
+async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Promise<HostOutcome> {
+  const { store, roundId, now } = ctx;
+  const began = Date.now();
+  const outcome = (fields: Partial<HostOutcome>): HostOutcome =>
+    ({ client, ok: false, ms: Date.now() - began, uploadedBytes: 0, newEvents: 0, mailsQueued: 0, ...fields });
+  // A database hiccup here must not stop the collection: the report can still be spooled.
+  const hostId = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name }).catch(() => undefined);
+  const lastRecordId = hostId === undefined ? 0 : await lastEventRecordId(store, hostId).catch(() => 0);
+
+  let result;
+  try {
+    result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId });
+  } catch (thrown) {
+    const error = asStageError(thrown, 'run');
+    let mailsQueued = 0;
+    if (hostId !== undefined) {
+      await recordHostError(store, { roundId, hostId, stage: error.stage, message: error.describe(), occurredAt: now() }).catch(() => {});
+      mailsQueued = await notifyHost(store, client, hostId, null, [], now(), error).catch(() => 0);
+    }
+    return outcome({ error, mailsQueued });
+  }
+
+  const collectedAt = now();
+  const saved = hostId === undefined ? undefined : await saveWithRetry(store, { hostId, roundId, collectedAt, report: result.report });
+  if (hostId === undefined || saved instanceof Error) {
+    let path: string;
+    try {
+      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report: result.report });
+    } catch (error) {
+      return outcome({ error: new StageError('store', `database and spool both failed: ${(error as Error).message}`) });
+    }
+    const cause = saved instanceof Error ? saved.message : 'the host row could not be written';
+    return outcome({ error: new StageError('store', `storing the report failed (${cause}); kept in the spool, imported next round`), spooledTo: path, report: result.report });
+  }
+
+  let mailsQueued = 0;
+  try {
+    mailsQueued = await notifyHost(store, client, hostId, result.report, saved!.newEvents, now());
+  } catch (error) {
+    // The report is stored; a failing alert step is recorded but does not fail the host.
+    await recordHostError(store, { roundId, hostId, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
+  }
+  return outcome({ ok: true, uploadedBytes: result.uploadedBytes, newEvents: saved!.newEvents.length, mailsQueued, report: result.report });
+}
+
+async function saveWithRetry(store: Store, input: Parameters<typeof saveReport>[1]): Promise<Awaited<ReturnType<typeof saveReport>> | Error> {
+  try {
+    return await saveReport(store, input);
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_MS));
+    return await saveReport(store, input).catch((error: Error) => error);
+  }
 }
 
 /** Evaluates a host's alert rules and queues its security-event mail; returns mails queued. */

@@ -8,7 +8,7 @@ import {
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap'];
+const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
 const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'user', 'password', 'password-env', 'password-file', 'from'];
 
@@ -20,6 +20,7 @@ export const SETTINGS_DEFAULTS = {
   cpuSampleMs: 1000,
   intervalSeconds: 60,
   eventCap: 500,
+  spoolDir: 'fleetstat-spool',
 };
 
 /**
@@ -40,6 +41,7 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     cpuSampleMs: reader?.parse('cpu-sample', (t) => inRange(parseMilliseconds(t), 10, 600_000, 'ms')) ?? d.cpuSampleMs,
     intervalSeconds: reader?.parse('interval', (t) => inRange(parseDuration(t), 1, 7 * 86400, 's')) ?? d.intervalSeconds,
     eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
+    spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
   } as Settings;
   defineSecret(settings, 'databaseUrl', readDatabaseUrl(reader, databaseEl, ctx));
   return settings;

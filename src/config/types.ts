@@ -62,6 +62,8 @@ export interface Settings {
   /** Seconds between rounds for `fleetstat serve`. */
   intervalSeconds: number;
   eventCap: number;
+  /** Directory where reports wait when the database fails mid-round (imported next round). */
+  spoolDir: string;
 }
 
 export interface Config {

@@ -1,0 +1,77 @@
+/**
+ * The spool: when the database fails mid-round, collected reports are written here (one file
+ * each, mode 0600, written to a temp name then renamed, so a crash never leaves half a file)
+ * and imported by the next round before it collects anything. Nothing collected is lost.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { reportSchema, type Report } from '../probe/report.js';
+import type { Store } from '../store/open-store.js';
+import { ensureHost } from '../store/hosts.js';
+import { saveReport } from '../store/save-report.js';
+
+const spooledSchema = z.object({
+  ip: z.string().max(255),
+  port: z.number().int().min(1).max(65535),
+  name: z.string().max(255),
+  collected_at: z.string().datetime(),
+  report: reportSchema,
+});
+
+export interface SpooledReport {
+  ip: string;
+  port: number;
+  name: string;
+  collectedAt: Date;
+  report: Report;
+}
+
+/** Writes one report to the spool directory; returns the file's path. */
+export async function spoolReport(dir: string, entry: SpooledReport): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const base = `${entry.collectedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(6).toString('hex')}`;
+  const path = join(dir, `${base}.json`);
+  const temp = join(dir, `.${base}.tmp`);
+  const body = JSON.stringify({ ip: entry.ip, port: entry.port, name: entry.name, collected_at: entry.collectedAt.toISOString(), report: entry.report });
+  await writeFile(temp, body, { mode: 0o600 });
+  await rename(temp, path);
+  return path;
+}
+
+export interface SpoolImport {
+  imported: number;
+  /** Files that could not be read or validated: left in place, named here. */
+  rejected: string[];
+}
+
+/**
+ * Stores every spooled report (oldest first) and removes each file once its transaction has
+ * committed. Stops at the first database error, leaving the rest for a later round.
+ */
+export async function importSpool(store: Store, dir: string): Promise<SpoolImport> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { imported: 0, rejected: [] };
+    throw error;
+  }
+  const result: SpoolImport = { imported: 0, rejected: [] };
+  for (const name of names) {
+    const path = join(dir, name);
+    let entry: z.infer<typeof spooledSchema>;
+    try {
+      entry = spooledSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+    } catch {
+      result.rejected.push(path);
+      continue;
+    }
+    const hostId = await ensureHost(store, { ip: entry.ip, port: entry.port, name: entry.name });
+    await saveReport(store, { hostId, roundId: null, collectedAt: new Date(entry.collected_at), report: entry.report });
+    await unlink(path);
+    result.imported++;
+  }
+  return result;
+}
