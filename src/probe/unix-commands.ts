@@ -15,8 +15,8 @@ export const UPLOAD_EXIT = { noTempDir: 73, writeFailed: 74 } as const;
 export const UNIX_UPLOAD_COMMAND = [
   'umask 077',
   't="${TMPDIR:-/tmp}"',
-  // Orphans of killed runs: our own directories older than an hour.
-  `find "$t" -maxdepth 1 -name '${TEMP_PREFIX}*' -user "$(id -u)" -mmin +60 -exec rm -rf {} + 2>/dev/null`,
+  // Orphans of killed runs: our own directories older than 10 minutes (a run is bounded by its timeout).
+  `find "$t" -maxdepth 1 -name '${TEMP_PREFIX}*' -user "$(id -u)" -mmin +10 -exec rm -rf {} + 2>/dev/null`,
   `d=$(mktemp -d "$t/${TEMP_PREFIX}XXXXXXXX" 2>/dev/null) || { echo "cannot create a private directory in $t (read-only or full?)" >&2; exit ${UPLOAD_EXIT.noTempDir}; }`,
   `cat > "$d/probe.sh" || { rm -rf "$d"; echo "cannot write the probe into $d (disk full?)" >&2; exit ${UPLOAD_EXIT.writeFailed}; }`,
   'printf "%s\\n" "$d"',
