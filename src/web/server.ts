@@ -32,7 +32,7 @@ export interface WebServerOptions {
 
 /** Builds the server with every route registered, ready to `listen`. */
 export async function buildWebServer(options: WebServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, disableRequestLogging: true });
+  const app = Fastify({ logger: options.logger ?? false });
   const metricsOpen = options.metricsOpen ?? true;
   installAccess(app, options.auth ?? {}, (path) => isAssetPath(path) || (metricsOpen && path === '/metrics'));
 
