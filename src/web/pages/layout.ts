@@ -25,6 +25,7 @@ export function renderPage(options: PageOptions): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${options.title} · fleetstat</title>
 ${(options.styles ?? []).map((s) => html`<link rel="stylesheet" href="/assets/${s}">\n`)}<link rel="stylesheet" href="/assets/style.css">
 </head>
