@@ -5,6 +5,7 @@ import { EXIT } from './exit-codes.js';
 import { collectCommand } from './collect-command.js';
 import { configCheckCommand } from './config-check-command.js';
 import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
+import { serveCommand } from './serve-command.js';
 
 const program = new Command('fleetstat')
   .description('Agentless machine statistics over SSH: collect, store, alert.')
@@ -25,6 +26,14 @@ program.command('collect')
   .option('--json', 'print the round summary as JSON on stdout')
   .option('-q, --quiet', 'no progress output')
   .action(async (options) => { process.exitCode = await collectCommand(options); });
+
+program.command('serve')
+  .description('run rounds every interval and serve the dashboard, JSON API and /metrics')
+  .requiredOption('-c, --config <file>', 'XML configuration file (reloaded on SIGHUP and when it changes)')
+  .option('--db <url>', 'database URL (overrides the config)')
+  .option('--listen <host:port>', 'address of the dashboard (default from <web>, else 127.0.0.1:8080)')
+  .option('--grace <seconds>', 'on SIGTERM, how long the running round may finish before its hosts are abandoned', '30')
+  .action(async (options) => { process.exitCode = await serveCommand(options); });
 
 const config = program.command('config').description('configuration file tools');
 config.command('check')

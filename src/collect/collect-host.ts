@@ -20,6 +20,8 @@ export interface HostContext {
   scripts: ProbeScripts;
   /** Highest security event record id already stored for this host. */
   lastRecordId: number;
+  /** Aborted when the collector shuts down: the host is abandoned at once. */
+  signal?: AbortSignal;
 }
 
 export interface HostResult {
@@ -52,6 +54,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
   let session: SshSession | undefined;
   let timer: NodeJS.Timeout | undefined;
   const abort = new AbortController();
+  const onShutdown = () => abort.abort('shutdown');
   const timeoutMs = client.timeoutSeconds * 1000;
 
   const work = async (): Promise<HostResult> => {
@@ -100,8 +103,12 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
   };
 
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => abort.abort(), timeoutMs);
-    abort.signal.addEventListener('abort', () => reject(new StageError(stage, `timed out after ${client.timeoutSeconds}s during ${stage}`, 'the host or a command on it hangs')), { once: true });
+    timer = setTimeout(() => abort.abort('timeout'), timeoutMs);
+    if (ctx.signal?.aborted) abort.abort('shutdown');
+    ctx.signal?.addEventListener('abort', onShutdown, { once: true });
+    abort.signal.addEventListener('abort', () => reject(abort.signal.reason === 'shutdown'
+      ? new StageError(stage, `abandoned during ${stage}: the collector is shutting down`)
+      : new StageError(stage, `timed out after ${client.timeoutSeconds}s during ${stage}`, 'the host or a command on it hangs')), { once: true });
   });
   try {
     return await Promise.race([work(), deadline]);
@@ -109,6 +116,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     throw asStageError(error, stage);
   } finally {
     clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', onShutdown);
     abort.abort(); // ends the connection even if it is still being opened
     session?.close();
   }

@@ -60,6 +60,8 @@ export interface RoundOptions {
   now?: () => Date;
   /** Only these clients (default: all of the config). */
   clients?: ClientConfig[];
+  /** Aborting abandons the round: no new host starts, running ones end at once. */
+  signal?: AbortSignal;
 }
 
 /** Runs one round and records it; resolves with the per-host outcomes. */
@@ -73,7 +75,7 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   emit({ type: 'round-start', roundId, total: clients.length });
 
   const spool = await importSpool(store, config.settings.spoolDir).catch((error: Error) => ({ imported: 0, rejected: [], error: error.message }));
-  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings };
+  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal };
   let mailsQueued = 0;
   const outcomes: HostOutcome[] = new Array(clients.length);
   await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
@@ -82,6 +84,10 @@ export async function collectRound(config: Config, store: Store, options: RoundO
     mailsQueued += outcome.mailsQueued;
     if (outcome.ok) emit({ type: 'host-ok', client, report: outcome.report!, ms: outcome.ms });
     else emit({ type: 'host-failed', client, error: outcome.error!, ms: outcome.ms });
+  }, options.signal);
+  // Hosts never started because the round was abandoned.
+  clients.forEach((client, index) => {
+    outcomes[index] ??= { client, ok: false, error: new StageError('connect', 'not started: the collector is shutting down'), ms: 0, uploadedBytes: 0, newEvents: 0, mailsQueued: 0 };
   });
 
   const finishedAt = now();
@@ -102,6 +108,7 @@ interface HostRoundContext {
   hostKeys: HostKeyStore;
   scripts: ProbeScripts;
   settings: Settings;
+  signal?: AbortSignal;
 }
 
 const STORE_RETRY_MS = 500;
@@ -121,7 +128,7 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   let result;
   try {
-    result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId });
+    result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal });
   } catch (thrown) {
     const error = asStageError(thrown, 'run');
     let mailsQueued = 0;

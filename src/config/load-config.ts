@@ -12,6 +12,7 @@ import { errorCode, warnIfShared } from './secrets.js';
 import type { ClientConfig, Config } from './types.js';
 import { parsePort } from './value-parsers.js';
 import { readXmlTree, type XmlElement } from './xml-tree.js';
+import { readWeb } from './read-web.js';
 
 export interface ConfigOptions extends ContextOptions {
   /** loadConfig/parseConfig call this for each warning of a config that loads (errors throw). */
@@ -25,7 +26,7 @@ export interface ConfigCheck {
   issues: ConfigIssue[];
 }
 
-const TOP_LEVEL = ['settings', 'database', 'smtp', 'client'];
+const TOP_LEVEL = ['settings', 'database', 'smtp', 'web', 'client'];
 
 /**
  * Validates config XML text without throwing. `fileName` is used in messages and to resolve
@@ -88,6 +89,7 @@ function readRoot(root: XmlElement, fileName: string, ctx: ConfigContext): Confi
   const smtpEl = single(children, 'smtp', ctx);
   const settings = readSettings(settingsEl, databaseEl, ctx);
   const smtp = readSmtp(smtpEl, ctx);
+  const web = readWeb(single(children, 'web', ctx), ctx);
 
   const clientElements = children.filter((child) => child.name === 'client');
   if (clientElements.length === 0) issues.warn(root.line, 'no <client> elements; nothing will be collected');
@@ -97,7 +99,7 @@ function readRoot(root: XmlElement, fileName: string, ctx: ConfigContext): Confi
     issues.warn(root.line, 'clients have mail or alerts but there is no <smtp>; no mail will be sent');
   }
 
-  const config: Config = { path: fileName, settings, clients };
+  const config: Config = { path: fileName, settings, web, clients };
   if (smtp) config.smtp = smtp;
   return config;
 }

@@ -66,9 +66,23 @@ export interface Settings {
   spoolDir: string;
 }
 
+/** `<web>`: the dashboard/API listener of `fleetstat serve`. */
+export interface WebConfig {
+  listen: string;
+  port: number;
+  /** Serve /metrics without credentials. */
+  metricsOpen: boolean;
+  /** Basic auth user and (hidden) password. */
+  user?: string;
+  password?: string;
+  /** Bearer token (hidden). */
+  token?: string;
+}
+
 export interface Config {
   path: string;
   settings: Settings;
   smtp?: SmtpConfig;
+  web: WebConfig;
   clients: ClientConfig[];
 }

@@ -1,0 +1,54 @@
+/**
+ * Keeps the current config and reloads it on SIGHUP or when the file changes. An invalid new
+ * config is reported (file:line) and the old one kept, so a typo never stops collection.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { checkConfig } from '../config/load-config.js';
+import { formatIssueWithSeverity } from '../config/issues.js';
+import type { Config } from '../config/types.js';
+
+export class ConfigReloader {
+  private watcher: FSWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private readonly onHangup = () => void this.reload('SIGHUP');
+
+  constructor(private current: Config, private readonly log: (message: string) => void) {}
+
+  /** The config in force. */
+  get config(): Config {
+    return this.current;
+  }
+
+  /** Reloads from disk; resolves true when the new config was taken. */
+  async reload(reason: string): Promise<boolean> {
+    const { config, issues } = await checkConfig(this.current.path);
+    const errors = issues.filter((i) => i.severity === 'error');
+    if (!config || errors.length > 0) {
+      this.log(`config reload (${reason}) rejected, keeping the previous config:\n${errors.map(formatIssueWithSeverity).join('\n')}`);
+      return false;
+    }
+    for (const warning of issues.filter((i) => i.severity === 'warning')) this.log(formatIssueWithSeverity(warning));
+    this.current = config;
+    this.log(`config reloaded (${reason}): ${config.clients.length} clients`);
+    return true;
+  }
+
+  /** Listens for SIGHUP and watches the file (changes are debounced: editors write in steps). */
+  start(): void {
+    process.on('SIGHUP', this.onHangup);
+    try {
+      this.watcher = watch(this.current.path, () => {
+        clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => void this.reload('file changed'), 300);
+      });
+    } catch (error) {
+      this.log(`cannot watch ${this.current.path} (${(error as Error).message}); reload with SIGHUP`);
+    }
+  }
+
+  stop(): void {
+    process.off('SIGHUP', this.onHangup);
+    clearTimeout(this.debounce);
+    this.watcher?.close();
+  }
+}
