@@ -6,7 +6,7 @@ import { statusBadge, tableOrNote, timeAgo } from './widgets.js';
 
 function alertTable(alerts: AlertView[], now: Date, emptyNote: string): SafeHtml {
   const rows = alerts.map((a) => html`<tr class="alert-row" data-state="${a.state}">
-<td data-label="Host"><a href="/hosts/${a.host_id}">${a.host_name}</a><div class="muted small">${a.ip}</div></td>
+<td data-label="Host"><div><a href="/hosts/${a.host_id}">${a.host_name}</a><div class="muted small">${a.ip}</div></div></td>
 <td data-label="Rule">${a.rule}</td><td data-label="State">${statusBadge(a.state)}</td>
 <td data-label="Value">${a.value === null ? '–' : a.value.toFixed(1)}</td><td data-label="Limit">${a.limit_value}</td>
 <td data-label="Since">${timeAgo(a.since, now)}</td><td data-label="Last mailed">${timeAgo(a.last_notified_at, now)}</td></tr>`);

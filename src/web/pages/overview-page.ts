@@ -14,7 +14,7 @@ export function renderOverviewPage(hosts: FleetHost[], round: RoundView | undefi
     const name = h.id === null ? html`${h.name}` : html`<a href="/hosts/${h.id}">${h.name}</a>`;
     return html`<tr class="host-row" data-status="${h.status}">
 <td data-label="Status">${statusBadge(h.status)}</td>
-<td data-label="Host" class="host-name">${name}<div class="muted small">${h.ip}:${h.port}${h.in_config ? '' : html` · <span class="badge badge-unknown">not in config</span>`}</div></td>
+<td data-label="Host" class="host-name"><div>${name}<div class="muted small">${h.ip}:${h.port}${h.in_config ? '' : html` · <span class="badge badge-unknown">not in config</span>`}</div></div></td>
 <td data-label="Last seen">${timeAgo(h.last_seen, now)}</td>
 <td data-label="CPU">${usageMeter(h.latest?.cpu_percent, 'CPU')}</td>
 <td data-label="Memory">${usageMeter(h.latest?.mem_percent, 'memory')}</td>

@@ -1,0 +1,124 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
+ * server over real rounds: the overview lists the hosts, a hostile host name stays text, the
+ * host page draws its charts, the alerts page shows the crossed memory limit, and the CSP is
+ * never violated. Saves docs/screenshots/overview.png and host.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALERTING_NAME, QUOTED_NAME, XSS_NAME, startWebFleet, type WebFleet } from './web-fixture.js';
+
+const SCREENSHOTS = new URL('../docs/screenshots/', import.meta.url).pathname;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('dashboard in a browser', () => {
+  let web: WebFleet;
+  let base: string;
+  let browser: Browser;
+  /** Problems any page reported: dialogs opened, CSP violations, script errors. */
+  const problems: string[] = [];
+
+  async function openPage(path: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+    const page = await browser.newPage({ viewport });
+    page.on('dialog', (dialog) => {
+      problems.push(`dialog: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    const response = await page.goto(base + path);
+    expect(response?.status()).toBe(200);
+    return page;
+  }
+
+  beforeAll(async () => {
+    [web, browser] = await Promise.all([
+      startWebFleet(4),
+      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+    ]);
+    base = await web.serve();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await web?.stop();
+  });
+
+  it('lists the hosts of the round, with a hostile name shown as text', async () => {
+    const page = await openPage('/');
+    const rows = page.locator('tr.host-row');
+    await expect.poll(() => rows.count()).toBe(web.config.clients.length);
+    const names = await page.locator('td.host-name').evaluateAll((cells) => cells.map((c) => c.querySelector('a')?.textContent ?? c.firstChild?.firstChild?.textContent));
+    expect([...names].sort()).toEqual(web.config.clients.map((c) => c.name).sort());
+    // The <script> name is visible text, and no element was created from it.
+    expect(await page.getByText(XSS_NAME, { exact: true }).isVisible()).toBe(true);
+    expect(await page.locator('script:not([src])').count()).toBe(0);
+    expect(await page.locator('tr.host-row[data-status="up"]').count()).toBe(3);
+    expect(await page.locator('tr.host-row[data-status="down"]').textContent()).toContain(QUOTED_NAME);
+    await page.screenshot({ path: `${SCREENSHOTS}overview.png` });
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    const page = await openPage('/', { width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${SCREENSHOTS}overview-phone.png` });
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('draws the charts of a host page', async () => {
+    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const gamma = hosts.hosts.find((h) => h.name === 'gamma')!;
+    const page = await openPage(`/hosts/${gamma.id}?range=1h`);
+    await page.waitForSelector('body[data-charts="drawn"]');
+    const canvases = page.locator('.chart canvas');
+    expect(await canvases.count()).toBe(4);
+    // Each chart has drawn something: pixels that are not transparent and not the white background.
+    const inked = await canvases.evaluateAll((elements) => elements.map((element) => {
+      const canvas = element as HTMLCanvasElement;
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let count = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        const background = pixels[i + 3] === 0 || (pixels[i]! > 245 && pixels[i + 1]! > 245 && pixels[i + 2]! > 245);
+        if (!background) count++;
+      }
+      return count;
+    }));
+    for (const count of inked) expect(count).toBeGreaterThan(100);
+    expect(await page.locator('#chart-status').textContent()).toContain(`${web.rounds} samples`);
+    expect(await page.locator('h1').textContent()).toContain('gamma');
+    await page.screenshot({ path: `${SCREENSHOTS}host.png` });
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the firing memory alert on /alerts', async () => {
+    const page = await openPage('/alerts');
+    const firing = page.locator('#firing tr.alert-row');
+    expect(await firing.count()).toBe(1);
+    const text = await firing.textContent();
+    expect(text).toContain(ALERTING_NAME);
+    expect(text).toContain('memory');
+    expect(text).toContain('firing');
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the hostile name inert on its own host page', async () => {
+    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const hostile = hosts.hosts.find((h) => h.name === XSS_NAME)!;
+    const page = await openPage(`/hosts/${hostile.id}`);
+    await page.waitForSelector('body[data-charts="drawn"]');
+    expect(await page.locator('h1').textContent()).toContain(XSS_NAME);
+    expect(await page.title()).toContain(XSS_NAME);
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+});
