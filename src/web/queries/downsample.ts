@@ -13,15 +13,18 @@ export interface SeriesPoint {
 /** Accumulates points into at most `maxPoints` buckets between `fromSeconds` and `toSeconds`. */
 export class BucketAverager {
   readonly #width: number;
+  readonly #maxIndex: number;
   readonly #buckets = new Map<number, { n: number; time: number; sums: number[]; counts: number[] }>();
 
   constructor(private readonly fromSeconds: number, toSeconds: number, maxPoints: number, private readonly seriesCount: number) {
     this.#width = Math.max((toSeconds - fromSeconds) / maxPoints, 1e-9);
+    this.#maxIndex = Math.max(maxPoints - 1, 0);
   }
 
   /** Adds one point; points may arrive in any order. */
   add(point: SeriesPoint): void {
-    const index = Math.floor((point.time - this.fromSeconds) / this.#width);
+    // A point exactly at `to` (or just outside the range) joins the nearest edge bucket, so the count never exceeds maxPoints.
+    const index = Math.min(Math.max(Math.floor((point.time - this.fromSeconds) / this.#width), 0), this.#maxIndex);
     let bucket = this.#buckets.get(index);
     if (!bucket) {
       bucket = { n: 0, time: 0, sums: new Array(this.seriesCount).fill(0), counts: new Array(this.seriesCount).fill(0) };
