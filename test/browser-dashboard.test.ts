@@ -121,4 +121,16 @@ describe('dashboard in a browser', () => {
     await page.close();
     expect(problems).toEqual([]);
   });
+
+  it('says so instead of drawing empty charts for a host never collected', async () => {
+    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const down = hosts.hosts.find((h) => h.name === QUOTED_NAME)!;
+    const page = await openPage(`/hosts/${down.id}`);
+    await page.waitForSelector('body[data-charts="empty"]');
+    expect(await page.locator('#chart-status').textContent()).toContain('No samples');
+    expect(await page.locator('.charts').isVisible()).toBe(false);
+    expect(await page.locator('.problem-box').textContent()).toContain('connect');
+    await page.close();
+    expect(problems).toEqual([]);
+  });
 });

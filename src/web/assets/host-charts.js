@@ -42,6 +42,9 @@
     var times = data.time;
     if (!times || times.length === 0) {
       say('No samples in this range yet.');
+      var empty = document.querySelector('.charts');
+      if (empty) empty.hidden = true;
+      body.setAttribute('data-charts', 'empty');
       return;
     }
     var charts = [];
