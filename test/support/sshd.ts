@@ -3,8 +3,8 @@
  * Each instance gets its own throwaway host key; all share one client key pair, one
  * authorized_keys file and the local test account made by scripts/test-user.sh.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,13 @@ function keygen(path: string, type = 'ed25519'): void {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'fleetstat-test', '-f', path]);
 }
 
+// Asynchronous, so the keys of a large fleet are made on every core at once.
+function keygenAsync(path: string, type = 'ed25519'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'fleetstat-test', '-f', path], (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 function knownHostsLine(address: string, port: number, publicKey: string): string {
   const host = port === 22 ? address : `[${address}]:${port}`;
   const [type, blob] = publicKey.trim().split(/\s+/);
@@ -72,6 +79,11 @@ export interface SshdOptions {
   authorizedKeysPath: string;
   extraConfig?: string[];
   hostKeyType?: string;
+  /**
+   * Detached: sshd outlives this process (scripts/fleet.ts start/stop); its stderr goes to
+   * `dir/sshd.log` and it is stopped by PID.
+   */
+  detached?: boolean;
 }
 
 /** Starts one sshd in the foreground (-D) as a child process and waits until it accepts connections. */
@@ -79,7 +91,7 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInstance> {
   const port = opts.port ?? (await freePort(opts.address));
   const name = `${opts.address}_${port}`;
   const hostKeyPath = join(opts.dir, `host_${name}`);
-  if (!existsSync(hostKeyPath)) keygen(hostKeyPath, opts.hostKeyType);
+  if (!existsSync(hostKeyPath)) await keygenAsync(hostKeyPath, opts.hostKeyType);
   const configPath = join(opts.dir, `sshd_${name}.conf`);
   writeFileSync(configPath, [
     `ListenAddress ${opts.address}:${port}`,
@@ -100,9 +112,17 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInstance> {
     'Subsystem sftp internal-sftp',
     ...(opts.extraConfig ?? []),
   ].join('\n') + '\n');
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child: ChildProcess;
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  if (opts.detached) {
+    const log = openSync(join(opts.dir, 'sshd.log'), 'a');
+    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', log], detached: true });
+    closeSync(log);
+    child.unref();
+  } else {
+    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  }
   await waitForListener(opts.address, port, child, () => stderr);
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim();
   return {
@@ -112,7 +132,7 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInstance> {
     hostPublicKey,
     hostKeyPath,
     knownHostsLine: knownHostsLine(opts.address, port, hostPublicKey),
-    stop: () => stopChild(child),
+    stop: () => (opts.detached ? stopPid(child.pid!) : stopChild(child)),
   };
 }
 
@@ -142,19 +162,43 @@ async function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Stops a process by PID: SIGTERM, then SIGKILL after 3 s; resolves once it is gone. */
+export async function stopPid(pid: number): Promise<void> {
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  if (!alive()) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 3000;
+  while (alive()) {
+    if (Date.now() > deadline) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Loopback address number i (0-based) of a fleet: 127.0.1.1 … 127.0.1.250, 127.0.2.1, … */
 export function fleetAddress(i: number): string {
   return `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+export interface FleetOptions {
+  extraConfig?: string[];
+  firstIndex?: number;
+  /** Directory for keys and configs (default: a fresh temp dir); removed by stop(). */
+  dir?: string;
+  /** sshd instances outlive this process (see SshdOptions.detached). */
+  detached?: boolean;
+  /** How many sshd start at once (default 16; large fleets start faster with more). */
+  batchSize?: number;
 }
 
 /**
  * Starts `count` sshd instances on distinct loopback addresses, with a client key, an
  * authorized_keys file and a known_hosts file listing every host key.
  */
-export async function startFleet(count: number, opts: { extraConfig?: string[]; firstIndex?: number } = {}): Promise<SshdFleet> {
+export async function startFleet(count: number, opts: FleetOptions = {}): Promise<SshdFleet> {
   const password = testPassword();
   void password;
-  const dir = mkdtempSync(join(tmpdir(), 'fleetstat-fleet-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'fleetstat-fleet-'));
+  mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755); // sshd reads authorized_keys as the test user
   const clientKeyPath = join(dir, 'client_ed25519');
   keygen(clientKeyPath);
@@ -164,10 +208,15 @@ export async function startFleet(count: number, opts: { extraConfig?: string[]; 
   const hosts: SshdInstance[] = [];
   const first = opts.firstIndex ?? 0;
   try {
-    for (let i = 0; i < count; i += 16) {
-      const batch = Array.from({ length: Math.min(16, count - i) }, (_, k) =>
-        startSshd({ address: fleetAddress(first + i + k), dir, authorizedKeysPath, extraConfig: opts.extraConfig }));
-      hosts.push(...(await Promise.all(batch)));
+    const batchSize = opts.batchSize ?? 16;
+    for (let i = 0; i < count; i += batchSize) {
+      const batch = Array.from({ length: Math.min(batchSize, count - i) }, (_, k) =>
+        startSshd({ address: fleetAddress(first + i + k), dir, authorizedKeysPath, extraConfig: opts.extraConfig, detached: opts.detached }));
+      // allSettled: the instances of a batch that did start must still be stopped on failure.
+      const settled = await Promise.allSettled(batch);
+      for (const r of settled) if (r.status === 'fulfilled') hosts.push(r.value);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
   } catch (error) {
     await Promise.all(hosts.map((h) => h.stop()));

@@ -1,0 +1,88 @@
+/**
+ * Runs one command and measures it from outside: wall time, CPU (user + system) of the command
+ * and every descendant it waited for, and the largest resident set among them, all from
+ * GNU time (`/usr/bin/time -f`), which reads the kernel's resource usage of its child. The CPU
+ * the fleet's sshd spent serving the command (the target side: sshd, shells, the probe) is
+ * read from the listeners' cumulative child times in /proc.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+export const GNU_TIME = '/usr/bin/time';
+
+export interface Measurement {
+  wallSeconds: number;
+  /** CPU seconds of the command's process tree (user + system). */
+  cpuSeconds: number;
+  userSeconds: number;
+  systemSeconds: number;
+  /** Largest resident set of any one process of the tree, KiB. */
+  maxRssKiB: number;
+  /** CPU seconds the fleet's sshd and everything they ran spent meanwhile (the targets). */
+  targetCpuSeconds: number;
+  exitCode: number;
+  /** 1-minute load average just before the run. */
+  loadBefore: number;
+}
+
+export interface MeasureOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where the command's stdout and stderr go. */
+  stdoutPath: string;
+  stderrPath: string;
+  /** GNU time writes its figures here. */
+  timePath: string;
+  /** PIDs of the fleet's sshd listeners. */
+  sshdPids: readonly number[];
+  /** Runs after the command, outside its timing but before the target CPU is read (cleanup). */
+  afterExit?: () => void;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** Sum of cutime + cstime (fields 16, 17 of /proc/PID/stat) of the given processes, seconds. */
+export function waitedChildrenCpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // A listener that is gone contributes nothing.
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** 1-minute load average. */
+export function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+/** Runs `argv` under GNU time and resolves with what it measured. */
+export async function measure(argv: readonly string[], options: MeasureOptions): Promise<Measurement> {
+  const loadBefore = loadAverage();
+  const targetBefore = waitedChildrenCpuSeconds(options.sshdPids);
+  const stdout = openSync(options.stdoutPath, 'w');
+  const stderr = openSync(options.stderrPath, 'w');
+  const exitCode = await new Promise<number>((resolve, reject) => {
+    const child = spawn(GNU_TIME, ['-f', '%e %U %S %M', '-o', options.timePath, ...argv], {
+      stdio: ['ignore', stdout, stderr], env: { ...process.env, ...options.env },
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  }).finally(() => { closeSync(stdout); closeSync(stderr); });
+  options.afterExit?.();
+  // sshd reaps its session children a moment after the client has gone.
+  await new Promise((r) => setTimeout(r, 300));
+  const targetCpuSeconds = waitedChildrenCpuSeconds(options.sshdPids) - targetBefore;
+  // GNU time prints "Command exited with non-zero status N" before the figures when N != 0.
+  const figures = readFileSync(options.timePath, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+  const [wall, user, system, rss] = figures as [number, number, number, number];
+  return {
+    wallSeconds: wall, userSeconds: user, systemSeconds: system, cpuSeconds: user + system, maxRssKiB: rss,
+    targetCpuSeconds, exitCode, loadBefore,
+  };
+}
