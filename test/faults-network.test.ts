@@ -1,0 +1,93 @@
+/**
+ * Network faults in a real round: a host that is down, a tarpit, a host stalling mid-handshake,
+ * one stalling mid-run and one whose session dies mid-reply, next to healthy hosts. Each failure
+ * is recorded with its stage in host_errors and the summary, the healthy hosts are stored, and
+ * the per-host timeouts bound the whole round.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetClient } from './support/fleet-config.js';
+import { closedPort, startBannerStall, startTarpit, type FaultEndpoint } from './support/fault-servers.js';
+import { startFaultFleet, type FaultFleet } from './support/hostile-fleet.js';
+import { runFaultRound } from './support/hostile-round.js';
+
+const CONNECT_TIMEOUT_S = 3;
+const HOST_TIMEOUT_S = 6;
+
+describe('network faults in a round', () => {
+  let fleet: FaultFleet;
+  let endpoints: FaultEndpoint[];
+  let dir: string;
+  let clients: FleetClient[];
+
+  beforeAll(async () => {
+    fleet = await startFaultFleet(4, { firstIndex: 40 });
+    endpoints = await Promise.all([closedPort('127.0.9.1'), startTarpit('127.0.9.2'), startBannerStall('127.0.9.3')]);
+    dir = mkdtempSync(join(tmpdir(), 'fleetstat-faults-net-'));
+    const [healthy1, healthy2, stall, killed] = fleet.hosts;
+    fleet.setMode(stall!, 'stall-run 60');
+    fleet.setMode(killed!, 'kill-mid-reply');
+    const [down, tarpit, banner] = endpoints;
+    const timeout = { timeout: String(HOST_TIMEOUT_S) };
+    clients = [
+      { host: healthy1!, auth: 'key', name: 'healthy-1', attributes: timeout },
+      { host: down!, auth: 'key', name: 'down', attributes: timeout },
+      { host: tarpit!, auth: 'key', name: 'tarpit', attributes: timeout },
+      { host: banner!, auth: 'key', name: 'banner-stall', attributes: timeout },
+      { host: stall!, auth: 'key', name: 'stall-run', attributes: timeout },
+      { host: killed!, auth: 'key', name: 'killed-mid-reply', attributes: timeout },
+      { host: healthy2!, auth: 'password', name: 'healthy-2', attributes: timeout },
+    ];
+  });
+  afterAll(async () => {
+    await Promise.all([fleet?.stop(), ...(endpoints ?? []).map((e) => e.stop())]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records each fault with its stage and stores the healthy hosts', async () => {
+    const result = await runFaultRound(fleet, { dir, clients, database: 'mixed.sqlite' });
+    const { summary, summaryErrors, tableErrors } = result;
+
+    expect(result.stored).toEqual(['healthy-1', 'healthy-2']);
+    expect(summary).toMatchObject({ hostsOk: 2, hostsFailed: 5, spooled: 0 });
+    const expected: Record<string, [string, RegExp]> = {
+      down: ['connect', /^connection refused by 127\.0\.9\.1:\d+ /],
+      tarpit: ['connect', /^no SSH handshake from 127\.0\.9\.2:\d+ within the connect timeout/],
+      'banner-stall': ['connect', /^no SSH handshake from 127\.0\.9\.3:\d+ within the connect timeout/],
+      'stall-run': ['run', new RegExp(`^timed out after ${HOST_TIMEOUT_S}s during run`)],
+      'killed-mid-reply': ['run', /^the probe failed \(ended by signal .* or a dropped connection\)/],
+    };
+    for (const [name, [stage, message]] of Object.entries(expected)) {
+      expect(summaryErrors.get(name), name).toMatchObject({ stage });
+      expect(summaryErrors.get(name)!.message, name).toMatch(message);
+      // The table holds exactly what the summary reported.
+      expect(tableErrors.get(name), name).toEqual(summaryErrors.get(name));
+    }
+    expect([...tableErrors.keys()].sort()).toEqual(Object.keys(expected).sort());
+
+    // The tarpit and the stalled banner were really connected to (not refused).
+    expect(endpoints[1]!.connections).toBeGreaterThan(0);
+    expect(endpoints[2]!.connections).toBeGreaterThan(0);
+    // Only the stalled run leaves its directory (its run command never got to remove it).
+    const [healthy1, healthy2, stall, killed] = fleet.hosts;
+    expect(fleet.leftovers(healthy1!)).toEqual([]);
+    expect(fleet.leftovers(healthy2!)).toEqual([]);
+    expect(fleet.leftovers(killed!)).toEqual([]);
+    expect(fleet.leftovers(stall!)).toEqual([expect.stringMatching(/^fleetstat\.[A-Za-z0-9]+$/)]);
+  });
+
+  it('finishes a round of stuck hosts within (connect + host timeout) × batches, plus a margin', async () => {
+    const concurrency = 3;
+    const began = Date.now();
+    const result = await runFaultRound(fleet, { dir, clients, database: 'bound.sqlite', settings: { concurrency: String(concurrency) } });
+    const seconds = (Date.now() - began) / 1000;
+    const batches = Math.ceil(clients.length / concurrency);
+    const bound = (CONNECT_TIMEOUT_S + HOST_TIMEOUT_S) * batches + 15;
+    expect(result.summary.hostsOk).toBe(2);
+    expect(result.summary.hostsFailed).toBe(5);
+    // Boundedness, not speed: without per-host timeouts the stalled run alone would take 60 s.
+    expect(seconds).toBeLessThan(bound);
+  });
+});
