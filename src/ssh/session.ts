@@ -87,7 +87,9 @@ export async function openSession(client: ClientConfig, options: ConnectOptions)
       connection.end();
       reject(error);
     };
-    options.signal?.addEventListener('abort', () => { fail(new StageError('connect', 'aborted')); connection.end(); }, { once: true });
+    // destroy (before fail's end(), which would leave the socket half-closed and destroy() a no-op):
+    // a peer that never speaks SSH would keep an ended socket open until the ready timeout.
+    options.signal?.addEventListener('abort', () => { connection.destroy(); fail(new StageError('connect', 'aborted')); }, { once: true });
     connection.once('ready', () => { settled = true; resolve(); });
     connection.on('error', (error: Error & { level?: string; code?: string }) => fail(hostKeyError ?? classifyConnectError(error, client)));
     connection.once('close', () => fail(hostKeyError ?? new StageError('connect', `connection to ${client.ip}:${client.port} closed during the handshake`)));

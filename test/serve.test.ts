@@ -1,0 +1,139 @@
+/**
+ * `fleetstat serve` as a real process: scheduled rounds over real sshd hosts, config reload on
+ * SIGHUP (a valid config is taken, an invalid one reported and the old one kept), and SIGTERM
+ * while a round is stuck on a host that never answers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/open-store.js';
+import { startFleet, type SshdFleet } from './support/sshd.js';
+import { writeFleetConfig, type FleetClient } from './support/fleet-config.js';
+
+const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+
+interface ServeProcess {
+  child: ChildProcess;
+  log: () => string;
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+}
+
+function startServe(configPath: string, extraArgs: string[] = []): ServeProcess {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let text = '';
+  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const match = text.match(pattern);
+      if (match) return match;
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`serve log never matched ${pattern}:\n${text}`);
+  };
+  return { child, log: () => text, waitFor, exited };
+}
+
+describe('fleetstat serve', () => {
+  let fleet: SshdFleet;
+  let dir: string;
+  let tarpit: Server;
+  const tarpitSockets: Socket[] = [];
+
+  beforeAll(async () => {
+    fleet = await startFleet(3);
+    dir = mkdtempSync(join(tmpdir(), 'fleetstat-serve-'));
+    // Accepts TCP and never speaks SSH: a round touching it stays busy until the timeouts.
+    tarpit = createServer((socket) => { tarpitSockets.push(socket); });
+    await new Promise<void>((resolve) => tarpit.listen(0, '127.0.9.9', resolve));
+  });
+  afterAll(async () => {
+    tarpitSockets.forEach((s) => s.destroy());
+    tarpit?.close();
+    await fleet?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const config = (clients: FleetClient[], interval = '2') => writeFleetConfig(fleet, {
+    dir, databaseUrl: `sqlite:${join(dir, 'serve.sqlite')}`, clients, settings: { interval, 'cpu-sample': '100', 'connect-timeout': '30' },
+  });
+
+  it('runs rounds on the interval and reloads the config on SIGHUP, keeping the old one when the new is invalid', async () => {
+    const [h0, h1, h2] = fleet.hosts;
+    const path = config([{ host: h0!, auth: 'key', name: 'one' }, { host: h1!, auth: 'key', name: 'two' }]);
+    const serve = startServe(path);
+    try {
+      const [, port] = await serve.waitFor(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//);
+      await serve.waitFor(/round \d+: 2 ok, 0 failed/);
+      const page = await fetch(`http://127.0.0.1:${port}/api/hosts`);
+      expect(page.status).toBe(200);
+
+      // A valid change: a third host.
+      config([{ host: h0!, auth: 'key', name: 'one' }, { host: h1!, auth: 'key', name: 'two' }, { host: h2!, auth: 'key', name: 'three' }]);
+      serve.child.kill('SIGHUP');
+      await serve.waitFor(/config reloaded \((SIGHUP|file changed)\): 3 clients/);
+
+      // An invalid change: reported with file:line, the three-host config stays in force.
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(path, '<clients>\n  <client ip="300.1.1.1" username="x" password-env="NOPE"/>\n</clients>\n');
+      serve.child.kill('SIGHUP');
+      const [rejected] = await serve.waitFor(/config reload \([^)]*\) rejected, keeping the previous config:\n.*config\.xml:2: .*/);
+      expect(rejected).toMatch(/config\.xml:2:/);
+      const roundsBefore = (serve.log().match(/round \d+: /g) ?? []).length;
+      await serve.waitFor(new RegExp(`(round \\d+: [\\s\\S]*){${roundsBefore + 1}}`), 20_000);
+
+      const store = await openStore(`sqlite:${join(dir, 'serve.sqlite')}`);
+      try {
+        const names = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id').select('hosts.name').distinct().execute();
+        expect(names.map((n) => n.name).sort()).toEqual(['one', 'three', 'two']);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      serve.child.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+    }
+  });
+
+  it('on SIGTERM abandons a stuck round after the grace period, keeping what was stored', async () => {
+    const [h0] = fleet.hosts;
+    const path = config([
+      { host: h0!, auth: 'key', name: 'healthy' },
+      { host: { address: '127.0.9.9', port: (tarpit.address() as { port: number }).port }, auth: 'key', name: 'tarpit', attributes: { 'host-key': 'accept-new' } },
+    ], '60');
+    const serve = startServe(path, ['--grace', '1']);
+    await serve.waitFor(/dashboard on/);
+    // Wait until the healthy host is stored while the tarpit holds the round open.
+    const dbPath = join(dir, 'serve.sqlite');
+    const deadline = Date.now() + 20_000;
+    let stored = 0;
+    while (Date.now() < deadline && stored === 0) {
+      await new Promise((r) => setTimeout(r, 200));
+      const store = await openStore(`sqlite:${dbPath}`);
+      stored = (await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id').select('samples.id').where('hosts.name', '=', 'healthy').execute()).length;
+      await store.close();
+    }
+    expect(stored).toBeGreaterThan(0);
+    expect(serve.log()).not.toMatch(/round \d+: .*tarpit/);
+    const stoppedAt = Date.now();
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    // The grace is 1 s; the connect timeout is 30 s: the exit proves the round was abandoned.
+    expect(Date.now() - stoppedAt, serve.log()).toBeLessThan(15_000);
+    expect(serve.log()).toMatch(/abandoning its remaining hosts/);
+    expect(serve.log()).toMatch(/FAIL tarpit \[connect\] abandoned during connect/);
+    const store = await openStore(`sqlite:${dbPath}`);
+    try {
+      const errors = await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id').select(['hosts.name', 'stage', 'message']).execute();
+      expect(errors.some((e) => e.name === 'tarpit' && /abandoned/.test(e.message))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
