@@ -33,6 +33,7 @@ program.command('serve')
   .option('--db <url>', 'database URL (overrides the config)')
   .option('--listen <host:port>', 'address of the dashboard (default from <web>, else 127.0.0.1:8080)')
   .option('--grace <seconds>', 'on SIGTERM, how long the running round may finish before its hosts are abandoned', '30')
+  .option('--lease-margin <seconds>', 'PostgreSQL/MySQL: how long a host lease outlasts the worst-case round (default 30)')
   .action(async (options) => { process.exitCode = await serveCommand(options); });
 
 const config = program.command('config').description('configuration file tools');

@@ -1,6 +1,7 @@
 /** `fleetstat serve`: scheduled rounds, the dashboard, the JSON API and /metrics in one process. */
 import { ConfigReloader } from '../serve/config-reloader.js';
 import { LocalClaimer, type HostClaimer } from '../serve/host-claimer.js';
+import { LeaseClaimer } from '../serve/lease-claimer.js';
 import { RoundScheduler } from '../serve/scheduler.js';
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
@@ -14,6 +15,8 @@ export interface ServeOptions {
   db?: string;
   listen?: string;
   grace: string;
+  /** Seconds a host lease outlasts the worst-case round (PostgreSQL/MySQL). */
+  leaseMargin?: string;
 }
 
 function log(message: string): void {
@@ -27,9 +30,15 @@ function parseListen(value: string): { host: string; port: number } {
   return { host: match[1] || '127.0.0.1', port };
 }
 
-/** Picks how hosts are shared between collectors (one process: in-memory claims). */
-async function makeClaimer(_store: Store): Promise<HostClaimer> {
-  return new LocalClaimer();
+/**
+ * Picks how hosts are shared between collectors: row leases in the database on PostgreSQL and
+ * MySQL/MariaDB, where several collectors may share it; in-memory claims on SQLite (one process).
+ */
+function makeClaimer(store: Store, options: { concurrency: () => number; leaseMarginSeconds?: number }): HostClaimer {
+  if (store.dialect === 'sqlite') return new LocalClaimer();
+  const claimer = new LeaseClaimer(store, { concurrency: options.concurrency, marginSeconds: options.leaseMarginSeconds });
+  log(`sharing hosts with other collectors through row leases as ${claimer.owner}`);
+  return claimer;
 }
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
@@ -37,6 +46,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
   return runCommand(async () => {
     const grace = Number(options.grace) * 1000;
     if (!Number.isFinite(grace) || grace < 0) throw new CommandFailure(`--grace ${options.grace}: expected seconds`, EXIT.usage);
+    const leaseMarginSeconds = options.leaseMargin === undefined ? undefined : Number(options.leaseMargin);
+    if (leaseMarginSeconds !== undefined && !(leaseMarginSeconds >= 0)) throw new CommandFailure(`--lease-margin ${options.leaseMargin}: expected seconds`, EXIT.usage);
     const reloader = new ConfigReloader(await loadConfigOrFail(options.config), log);
     const store = await openMigratedStore(options.db ?? reloader.config.settings.databaseUrl);
     const counters = new CounterRegistry()
@@ -54,7 +65,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     log(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
 
     const scheduler = new RoundScheduler({
-      store, config: () => reloader.config, claimer: await makeClaimer(store), log,
+      store, config: () => reloader.config, claimer: makeClaimer(store, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }), log,
       onEvent: (event) => {
         if (event.type === 'host-ok') counters.inc('fleetstat_host_collections_total', { result: 'ok', stage: '' });
         if (event.type === 'host-failed') {
