@@ -16,7 +16,7 @@ const PAYLOADS = new URL('../fixtures/hostile/payloads.json', import.meta.url).p
 /** What a host does; see hostile-wrapper.sh. `reply` kinds are those of fixtures/hostile/reply.mjs. */
 export type HostMode =
   | 'normal' | `tmpdir ${string}` | `path ${string}` | `stall-run ${number}` | 'kill-mid-reply'
-  | `reply ${string}` | 'stderr-exit';
+  | `reply ${string}`;
 
 export interface FaultFleet extends SshdFleet {
   /** The directory the wrapper works in (modes/, tmp/, results/). */

@@ -6,8 +6,7 @@
 #
 # $1: the fault directory: modes/<ip>_<port> ("mode [argument]"), tmp/<ip>_<port> (this host's
 #     TMPDIR, so leftovers are checked per host), reply.mjs (crafted replies), results/.
-# Modes: normal | tmpdir DIR | path DIR | stall-run SECONDS | kill-mid-reply | reply KIND |
-#        stderr-exit (the probe fails with hostile text on stderr)
+# Modes: normal | tmpdir DIR | path DIR | stall-run SECONDS | kill-mid-reply | reply KIND
 base=$1
 # shellcheck disable=SC2086 # split SSH_CONNECTION into its four fields on purpose
 set -- $SSH_CONNECTION
@@ -53,8 +52,5 @@ case $mode in
     dir=${dir%%"/probe.sh'"*}
     printf 'exec node "%s/reply.mjs" "%s" "%s/results/%s"\n' "$base" "$arg" "$base" "$host" > "$dir/probe.sh"
     exec sh -c "$cmd" ;;
-  stderr-exit)
-    printf '\033]0;pwned\007\033[2J\r\nBcc: victim@evil.test\r\n<script>alert(1)</script>'"'"'; DROP TABLE hosts;--\n' >&2
-    exit 3 ;;
 esac
 exec sh -c "$cmd"
