@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startFleet, TEST_USER, type SshdFleet, type SshdInstance } from './sshd.js';
 
 const WRAPPER = new URL('./hostile-wrapper.sh', import.meta.url).pathname;
+const SH_SHIM = new URL('./hostile-sh.sh', import.meta.url).pathname;
 const REPLY = new URL('../fixtures/hostile/reply.mjs', import.meta.url).pathname;
 const PAYLOADS = new URL('../fixtures/hostile/payloads.json', import.meta.url).pathname;
 
@@ -49,8 +50,12 @@ export async function startFaultFleet(count: number, opts: { firstIndex?: number
   chmodSync(join(faultDir, 'wrapper.sh'), 0o755);
   copyFileSync(REPLY, join(faultDir, 'reply.mjs'));
   copyFileSync(PAYLOADS, join(faultDir, 'payloads.json'));
-  for (const sub of ['modes', 'tmp', 'results']) mkdirSync(join(faultDir, sub), { mode: 0o755 });
+  for (const sub of ['modes', 'tmp', 'results', 'shim']) mkdirSync(join(faultDir, sub), { mode: 0o755 });
+  copyFileSync(SH_SHIM, join(faultDir, 'shim', 'sh'));
+  chmodSync(join(faultDir, 'shim', 'sh'), 0o755);
   for (const sub of ['tmp', 'results']) chownSync(join(faultDir, sub), uid, gid);
+  // Other local accounts (the locked-account test) make their own per-host TMPDIR here too.
+  chmodSync(join(faultDir, 'tmp'), 0o1777);
 
   const fleet = await startFleet(count, {
     firstIndex: opts.firstIndex,
