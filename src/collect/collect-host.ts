@@ -2,12 +2,16 @@
  * Collects one host: connect → detect the OS → upload the probe → run it with a fresh key on
  * stdin → open and validate the sealed reply. Every failure is a StageError naming the stage;
  * the whole host is bounded by its timeout, so one stuck host cannot hold up a round.
+ * Unix targets take all of it in one exec (collectUnixInOneExec); Windows hosts, and sudo with
+ * a password, take the three-step generic path.
  */
 import type { ClientConfig, Settings } from '../config/types.js';
 import type { Report } from '../probe/report.js';
 import { DETECT_COMMAND, parseDetectReply } from '../probe/detect.js';
-import { EnvelopeError, MAX_REPLY_BYTES, newRunSecrets, openEnvelope, probeInputLine } from '../probe/envelope.js';
-import { UNIX_UPLOAD_COMMAND, UPLOAD_EXIT, parseUploadedDir, unixRunCommand } from '../probe/unix-commands.js';
+import { EnvelopeError, MAX_REPLY_BYTES, newRunSecrets, openEnvelope, probeInputLine, type RunSecrets } from '../probe/envelope.js';
+import {
+  ONE_SHOT_EXIT, UNIX_UPLOAD_COMMAND, UPLOAD_EXIT, parseUploadedDir, splitOneShotReply, unixOneShotCommand, unixProbePayload, unixRunCommand,
+} from '../probe/unix-commands.js';
 import { windowsRunCommand, windowsUploadCommand, parseWindowsUploadedDir } from '../probe/windows-commands.js';
 import { openSession, type ExecResult, type SshSession } from '../ssh/session.js';
 import type { HostKeyStore } from '../ssh/host-key-policy.js';
@@ -60,6 +64,13 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
   const work = async (): Promise<HostResult> => {
     session = await openSession(client, { hostKeys: ctx.hostKeys, connectTimeoutMs: ctx.settings.connectTimeoutSeconds * 1000, signal: abort.signal });
 
+    // Unix targets in one exec; Windows (and sudo with a password) take the generic path below.
+    if (!(client.sudo && client.password !== undefined)) {
+      stage = 'run';
+      const oneShot = await collectUnixInOneExec(session, client, ctx);
+      if (oneShot) return oneShot;
+    }
+
     stage = 'detect';
     const detectReply = await session.exec(DETECT_COMMAND, { maxStdoutBytes: 4096 });
     let target;
@@ -93,13 +104,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     expectSuccess(run, 'run', 'the probe');
 
     stage = 'decrypt';
-    try {
-      const report = openEnvelope(run.stdout, secrets);
-      return { report, uploadedBytes: Buffer.byteLength(script), probeStderr: excerpt(run.stderr) };
-    } catch (error) {
-      if (error instanceof EnvelopeError) throw new StageError(error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt', error.message);
-      throw error;
-    }
+    return openReply(run.stdout, secrets, { uploadedBytes: Buffer.byteLength(script), probeStderr: excerpt(run.stderr) });
   };
 
   const deadline = new Promise<never>((_, reject) => {
@@ -120,4 +125,50 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     abort.abort(); // ends the connection even if it is still being opened
     session?.close();
   }
+}
+
+/** Opens and validates the probe's envelope; envelope failures become decrypt/validate StageErrors. */
+function openReply(envelope: Buffer, secrets: RunSecrets, rest: Omit<HostResult, 'report'>): HostResult {
+  try {
+    return { report: openEnvelope(envelope, secrets), ...rest };
+  } catch (error) {
+    if (error instanceof EnvelopeError) throw new StageError(error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt', error.message);
+    throw error;
+  }
+}
+
+/**
+ * The Unix fast path: detect, upload (gzip-compressed when the target has gzip) and run in one
+ * exec (unixOneShotCommand), which saves two exec round trips and two remote shells per host.
+ * Resolves null when the answer shows no POSIX sh (a Windows host): the caller goes on with
+ * DETECT_COMMAND, which is also what a Windows host has then seen, a harmless echo.
+ */
+async function collectUnixInOneExec(session: SshSession, client: ClientConfig, ctx: HostContext): Promise<HostResult | null> {
+  const sudo = client.sudo ? 'nopasswd' : 'none';
+  const attempt = async (encoding: 'gzip' | 'plain') => {
+    const secrets = newRunSecrets();
+    const payload = unixProbePayload(ctx.scripts.sh, encoding);
+    const input = probeInputLine(secrets, { cpuMs: ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
+    const stdin = Buffer.concat([Buffer.from(input, 'utf8'), payload]);
+    const reply = await session.exec(unixOneShotCommand({ sudo, encoding }), { stdin, maxStdoutBytes: MAX_REPLY_BYTES });
+    return { secrets, payload, reply };
+  };
+  let sent = await attempt('gzip');
+  // No gzip on the target: send the probe as it is.
+  if (sent.reply.code === ONE_SHOT_EXIT.noGzip) sent = await attempt('plain');
+  const { secrets, payload, reply } = sent;
+
+  const parts = splitOneShotReply(reply.stdout);
+  if (!parts) return null;
+  try {
+    parseDetectReply({ stdout: parts.detect, stderr: reply.stderr, exitCode: reply.code });
+  } catch (error) {
+    throw new StageError('detect', (error as Error).message, 'is this a Unix shell or Windows OpenSSH?');
+  }
+  if (reply.code === ONE_SHOT_EXIT.noTempDir || reply.code === ONE_SHOT_EXIT.writeFailed) {
+    throw new StageError('upload', excerpt(reply.stderr) || 'cannot create the private temp directory');
+  }
+  if (reply.code === 69) throw new StageError('run', `the probe cannot run: ${excerpt(reply.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');
+  expectSuccess(reply, 'run', 'the probe');
+  return openReply(parts.envelope, secrets, { uploadedBytes: payload.length, probeStderr: excerpt(reply.stderr) });
 }
