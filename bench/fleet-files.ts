@@ -76,7 +76,7 @@ export function writeFleetstatConfig(fleet: FleetManifest, options: FleetstatCon
 }
 
 /** Ansible inventory: one line per host, key auth, host keys checked against known_hosts. */
-export function writeAnsibleInventory(fleet: FleetManifest): string {
+export function writeAnsibleInventory(fleet: FleetManifest, dir = fleet.dir): string {
   const lines = ['[fleet]'];
   fleet.hosts.forEach((h, i) => lines.push(`host-${i + 1} ansible_host=${h.address} ansible_port=${h.port}`));
   lines.push('', '[fleet:vars]',
@@ -85,13 +85,13 @@ export function writeAnsibleInventory(fleet: FleetManifest): string {
     `ansible_ssh_common_args='-o UserKnownHostsFile=${fleet.knownHostsPath} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'`,
     // Named, so interpreter discovery (one more ssh command per host) is not counted against Ansible.
     'ansible_python_interpreter=/usr/bin/python3', '');
-  const path = join(fleet.dir, 'inventory.ini');
+  const path = join(dir, 'inventory.ini');
   writeFileSync(path, lines.join('\n'));
   return path;
 }
 
 /** OpenSSH client config for the floor: `ssh -F ssh_config 127.0.1.7 CMD` reaches that host. */
-export function writeSshClientConfig(fleet: FleetManifest): { configPath: string; hostsPath: string } {
+export function writeSshClientConfig(fleet: FleetManifest, dir = fleet.dir): { configPath: string; hostsPath: string } {
   const lines: string[] = [];
   for (const h of fleet.hosts) lines.push(`Host ${h.address}`, `  Port ${h.port}`);
   lines.push('Host *',
@@ -102,9 +102,9 @@ export function writeSshClientConfig(fleet: FleetManifest): { configPath: string
     '  StrictHostKeyChecking yes',
     '  BatchMode yes',
     '  LogLevel ERROR', '');
-  const configPath = join(fleet.dir, 'ssh_config');
+  const configPath = join(dir, 'ssh_config');
   writeFileSync(configPath, lines.join('\n'));
-  const hostsPath = join(fleet.dir, 'hosts.txt');
+  const hostsPath = join(dir, 'hosts.txt');
   writeFileSync(hostsPath, fleet.hosts.map((h) => h.address).join('\n') + '\n');
   return { configPath, hostsPath };
 }

@@ -6,7 +6,7 @@
  * read from the listeners' cumulative child times in /proc.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 
 export const GNU_TIME = '/usr/bin/time';
 
@@ -56,6 +56,30 @@ export function waitedChildrenCpuSeconds(pids: readonly number[]): number {
   return ticks / CLOCK_TICKS;
 }
 
+/** Resolves once no process is a child of the given listeners (or after `timeoutMs`). */
+export async function waitForSessionsToEnd(listeners: readonly number[], timeoutMs: number): Promise<void> {
+  const parents = new Set(listeners);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline || !anyChildOf(parents)) return;
+  }
+}
+
+function anyChildOf(parents: ReadonlySet<number>): boolean {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parents.has(ppid)) return true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false;
+}
+
 /** 1-minute load average. */
 export function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
@@ -75,8 +99,8 @@ export async function measure(argv: readonly string[], options: MeasureOptions):
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   }).finally(() => { closeSync(stdout); closeSync(stderr); });
   options.afterExit?.();
-  // sshd reaps its session children a moment after the client has gone.
-  await new Promise((r) => setTimeout(r, 300));
+  // A session's CPU reaches its listener's child times only once sshd has reaped it.
+  await waitForSessionsToEnd(options.sshdPids, 15_000);
   const targetCpuSeconds = waitedChildrenCpuSeconds(options.sshdPids) - targetBefore;
   // GNU time prints "Command exited with non-zero status N" before the figures when N != 0.
   const figures = readFileSync(options.timePath, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/round.ts --hosts 200 --runs 3
  *
- * Starts N real sshd (or uses a running fleet: --dir D from scripts/fleet.ts), runs each
+ * Starts N real sshd (or uses the first N of a running fleet: --dir D from scripts/fleet.ts), runs each
  * variant (bench/variants.ts) once per run, alternating, under GNU time, and prints the median
  * wall time, controller CPU, target CPU and peak memory as a table, the ratios, the bytes
  * uploaded per host, and everything as one JSON line after "BENCH-JSON ". Stops the sshd it
@@ -24,7 +24,8 @@ import { measureUploadSize } from './upload-size.js';
 const DEFAULT_VARIANTS = ['fleetstat', 'fleetstat-cpu10', 'ansible', 'floor', 'floor-sleep1'];
 
 interface BenchOptions {
-  hosts: number;
+  /** Hosts to start (default 200), or the first N of the fleet in --dir (default: all). */
+  hosts?: number;
   runs: number;
   concurrency: number;
   cpuSampleMs: number;
@@ -38,7 +39,7 @@ function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      hosts: { type: 'string', default: '200' },
+      hosts: { type: 'string' },
       runs: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '50' },
       'cpu-sample': { type: 'string', default: '1000' },
@@ -57,7 +58,7 @@ function parseOptions(argv: string[]): BenchOptions {
   let variants = values.variants.split(',').map((v) => v.trim()).filter(Boolean);
   if (values['no-ansible']) variants = variants.filter((v) => v !== 'ansible');
   return {
-    hosts: int('hosts', values.hosts, 1), runs: int('runs', values.runs, 1), concurrency: int('concurrency', values.concurrency, 1),
+    hosts: values.hosts === undefined ? undefined : int('hosts', values.hosts, 1), runs: int('runs', values.runs, 1), concurrency: int('concurrency', values.concurrency, 1),
     cpuSampleMs: int('cpu-sample', values['cpu-sample'], 10), variants,
     fleetDir: values.dir ? resolve(values.dir) : undefined, jsonPath: values.json,
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
@@ -77,8 +78,9 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   for (const cpuMs of new Set([options.cpuSampleMs, 10])) {
     configs.set(cpuMs, writeFleetstatConfig(fleet, { dir: workDir, fileName: `fleetstat-cpu${cpuMs}.xml`, auth: 'key', cpuSampleMs: cpuMs, concurrency: options.concurrency }));
   }
-  const { configPath: sshConfigPath, hostsPath } = writeSshClientConfig(fleet);
-  const inventoryPath = writeAnsibleInventory(fleet);
+  // In the scratch dir: a fleet from --dir keeps its own files (the run may use only part of it).
+  const { configPath: sshConfigPath, hostsPath } = writeSshClientConfig(fleet, workDir);
+  const inventoryPath = writeAnsibleInventory(fleet, workDir);
 
   const skipped: Record<string, string> = {};
   let names = options.variants;
@@ -157,10 +159,14 @@ async function main(): Promise<void> {
     let fleet: FleetManifest;
     if (options.fleetDir) {
       fleet = readManifest(options.fleetDir);
+      const count = options.hosts ?? fleet.hosts.length;
+      if (count > fleet.hosts.length) throw new Error(`--hosts ${count}: the fleet in ${options.fleetDir} has only ${fleet.hosts.length}`);
+      fleet = { ...fleet, hosts: fleet.hosts.slice(0, count) };
     } else {
       const began = Date.now();
-      log(`starting ${options.hosts} sshd on loopback …`);
-      started = await startFleet(options.hosts, { batchSize: 64 });
+      const count = options.hosts ?? 200;
+      log(`starting ${count} sshd on loopback …`);
+      started = await startFleet(count, { batchSize: 64 });
       fleet = manifestOf(started);
       log(`started in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     }
