@@ -42,10 +42,12 @@ describe.each(SHARED_DIALECTS)('LeaseClaimer on %s', (dialect) => {
         const base = new Date(Date.now() - 3600_000);
         for (let interval = 0; interval < 5; interval++) {
           const now = at(base, interval * INTERVAL);
-          // Several racing claims per claimer within the same interval, like jittered ticks.
+          // Racing claims, two per claimer within the same interval, like jittered ticks; each
+          // takes at most a third of the hosts, so together they can take them all.
           const rounds = await Promise.all(claimers.flatMap((claimer) =>
             [0, 1].map(async (tick) => ({ claimer, got: await claimer.claim(clients, at(now, tick), INTERVAL) }))));
           const keys = rounds.flatMap((r) => r.got.map(clientKey));
+          for (const r of rounds) expect(r.got.length).toBeLessThanOrEqual(20);
           expect(new Set(keys).size).toBe(keys.length);
           expect(keys.sort()).toEqual(clients.map(clientKey).sort());
           await Promise.all(rounds.map((r) => r.claimer.finish(r.got, at(now, 5))));
@@ -67,21 +69,28 @@ describe.each(SHARED_DIALECTS)('LeaseClaimer on %s', (dialect) => {
       const stores = await openStores(url, 2);
       try {
         const clients = Array.from({ length: 5 }, (_, i) => client(i, 20));
-        const dead = new LeaseClaimer(stores[0]!, { concurrency: () => 2, marginSeconds: 10 });
-        const alive = new LeaseClaimer(stores[1]!, { concurrency: () => 2, marginSeconds: 10 });
+        const dead = new LeaseClaimer(stores[0]!, { concurrency: () => 1, marginSeconds: 10 });
+        const alive = new LeaseClaimer(stores[1]!, { concurrency: () => 1, marginSeconds: 10 });
         const now = new Date(Date.now() - 3600_000);
-        expect(await dead.claim(clients, now, 5)).toHaveLength(5);
-        // 5 hosts in waves of 2 → 3 waves × 20 s + 10 s margin.
-        const lease = leaseSeconds(clients, 2, 10);
-        expect(lease).toBe(70);
+        const TAKEOVER_INTERVAL = 25;
+        // One claim takes a third of the hosts (rounded up); ticking on takes the rest.
+        const first = await dead.claim(clients, now, TAKEOVER_INTERVAL);
+        expect(first).toHaveLength(2);
+        expect([...first, ...await dead.claim(clients, now, TAKEOVER_INTERVAL), ...await dead.claim(clients, now, TAKEOVER_INTERVAL)]).toHaveLength(5);
+        // Claims of 2 hosts in waves of 1: 2 waves × 20 s + 10 s margin; the last claim had 1 host.
+        const lease = leaseSeconds(clients.slice(0, 2), 1, 10);
+        expect(lease).toBe(50);
         const leases = await readLeases(stores[0]!);
-        expect(leases.every((l) => l.owner === dead.owner && l.leaseUntil?.getTime() === at(now, 70).getTime())).toBe(true);
+        expect(leases.every((l) => l.owner === dead.owner)).toBe(true);
+        expect(leases.map((l) => (l.leaseUntil!.getTime() - now.getTime()) / 1000).sort()).toEqual([30, 50, 50, 50, 50]);
 
-        // Due again (interval 5 s) but still leased: not taken.
-        expect(await alive.claim(clients, at(now, 30), 5)).toEqual([]);
-        expect(await alive.claim(clients, at(now, lease - 1), 5)).toEqual([]);
-        // The lease has expired: taken over.
-        const taken = await alive.claim(clients, at(now, lease + 1), 5);
+        // Due again (interval 25 s) but still leased: not taken.
+        expect(await alive.claim(clients, at(now, 29), TAKEOVER_INTERVAL)).toEqual([]);
+        // Each lease expires on its own: the 30 s one first, then the others.
+        const taken = await alive.claim(clients, at(now, 31), TAKEOVER_INTERVAL);
+        expect(taken).toHaveLength(1);
+        expect(await alive.claim(clients, at(now, lease - 1), TAKEOVER_INTERVAL)).toEqual([]);
+        for (let tick = 0; tick < 3; tick++) taken.push(...await alive.claim(clients, at(now, lease + 1), TAKEOVER_INTERVAL));
         expect(taken.map(clientKey).sort()).toEqual(clients.map(clientKey).sort());
         // The stopped collector coming back late does not free the new owner's leases.
         await dead.finish(clients, at(now, lease + 2));

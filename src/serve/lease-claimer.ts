@@ -23,6 +23,12 @@ export interface LeaseClaimerOptions {
 /** Same slack as LocalClaimer: ticks are jittered, so a host due a few ms from now counts as due. */
 const DUE_SLACK = 0.98;
 const DEFAULT_MARGIN_SECONDS = 30;
+/**
+ * A claim takes at most this share of the hosts. Hosts that fall due together are then spread
+ * over the collectors that tick next, instead of all going to the first one; a collector alone
+ * still gets through every host, since it ticks about four times per interval.
+ */
+const CLAIM_SHARE = 1 / 3;
 
 /** A collector's lease owner id: unique across machines, processes and restarts. */
 export function leaseOwnerId(): string {
@@ -63,6 +69,7 @@ export class LeaseClaimer implements HostClaimer {
     const margin = this.options.marginSeconds ?? DEFAULT_MARGIN_SECONDS;
     const taken = await this.withRetry(() => takeDueLeases(this.store, {
       keys, owner: this.owner, now,
+      limit: Math.ceil(keys.length * CLAIM_SHARE),
       dueBefore: new Date(now.getTime() - intervalSeconds * 1000 * DUE_SLACK),
       leaseUntil: (taken) => {
         const seconds = leaseSeconds(taken.map((key) => byKey.get(key)!), this.options.concurrency(), margin);

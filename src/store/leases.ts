@@ -59,6 +59,8 @@ export interface LeaseRequest {
   keys: readonly string[];
   owner: string;
   now: Date;
+  /** Take at most this many hosts, the longest-waiting first. */
+  limit: number;
   /** Hosts started at or before this instant are due again. */
   dueBefore: Date;
   /** When the lease on the taken hosts ends (their worst-case round time, computed by the caller). */
@@ -66,20 +68,29 @@ export interface LeaseRequest {
 }
 
 /**
- * Atomically takes the hosts among `keys` that are due (never started, or last started at or
+ * Atomically takes up to `limit` of the hosts among `keys` that are due (never started, or last started at or
  * before `dueBefore`) and free (no owner, an expired lease, or already ours), skipping rows
  * locked by a concurrent claim. Sets owner, lease_until and last_started_at; returns the keys.
  */
 export async function takeDueLeases(store: Store, request: LeaseRequest): Promise<string[]> {
   const { owner, now, dueBefore } = request;
-  return await leaseDb(store).transaction().execute(async (trx) => {
+  const transaction = leaseDb(store).transaction();
+  // READ COMMITTED (PostgreSQL's default): InnoDB then keeps no locks on rows it read but did
+  // not take, and no gap locks, so concurrent claims only ever skip rows actually taken.
+  return await (store.dialect === 'sqlite' ? transaction : transaction.setIsolationLevel('read committed')).execute(async (trx) => {
     const taken: string[] = [];
     for (const part of chunks(request.keys)) {
+      const room = request.limit - taken.length;
+      if (room <= 0) break;
       let select = trx.selectFrom('host_leases')
         .select('host_key')
         .where('host_key', 'in', part)
         .where((eb) => eb.or([eb('last_started_at', 'is', null), eb('last_started_at', '<=', dueBefore)]))
-        .where((eb) => eb.or([eb('owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('owner', '=', owner)]));
+        .where((eb) => eb.or([eb('owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('owner', '=', owner)]))
+        // Key order is index order: InnoDB can stop at the limit instead of sorting (and so
+        // locking) every due row, which would leave nothing for a claim racing this one.
+        .orderBy('host_key')
+        .limit(room);
       if (store.dialect !== 'sqlite') select = select.forUpdate().skipLocked();
       taken.push(...(await select.execute()).map((r) => r.host_key));
     }
