@@ -4,7 +4,7 @@
  * into .fleetstat-demo/fleetstat.sqlite, prints what was stored and the mails sent, and stops
  * everything it started.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startFleet } from '../test/support/sshd.js';
@@ -32,8 +32,9 @@ try {
     ],
   });
   console.log(`config: ${config}\n$ fleetstat collect --config ${config}`);
-  const result = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), 'collect', '--config', config], { stdio: 'inherit' });
-  exitCode = result.status ?? 70;
+  // Asynchronous on purpose: the SMTP catcher lives in this process and must keep answering.
+  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'collect', '--config', config], { stdio: 'inherit' });
+  exitCode = await new Promise<number>((done) => child.once('exit', (code) => done(code ?? 70)));
 
   const store = await openStore(`sqlite:${dbPath}`);
   const rows = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
