@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       log(`starting ${count} sshd on loopback …`);
       started = await startFleet(count, { batchSize: 64 });
       fleet = manifestOf(started);
-      log(`started in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+      log(`started in ${((Date.now() - began) / 1000).toFixed(1)} s; fleet dir: ${started.dir}`);
     }
     await runBench(options, fleet, workDir);
   } finally {
