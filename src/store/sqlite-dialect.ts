@@ -1,6 +1,7 @@
 /**
  * SQLite through better-sqlite3, adapted to the conventions of schema.ts:
- * Date parameters are bound as ISO-8601 UTC text, and transactions start with BEGIN IMMEDIATE.
+ * Date parameters are bound as ISO-8601 UTC text, transactions start with BEGIN IMMEDIATE, and
+ * waiting for another process's lock happens asynchronously (see BusyRetryConnection).
  */
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -11,6 +12,7 @@ import {
   type DatabaseConnection,
   type DialectAdapter,
   type Driver,
+  type QueryResult,
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
@@ -42,15 +44,25 @@ function withDateBinding(raw: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** How long a statement waits, in all, for another connection's lock. */
+const BUSY_WAIT_MS = 5000;
 /**
- * Opens a SQLite file (or `:memory:`) with WAL, a 5 s busy timeout and foreign keys on.
- * Throws the driver's error when the file cannot be opened or is not a database.
+ * SQLite's own busy timeout: better-sqlite3 waits synchronously, which freezes the whole process
+ * (every SSH session of a round, their timers included), so it is kept tiny and the real wait
+ * is done asynchronously by BusyRetryConnection.
+ */
+const SYNC_BUSY_MS = 20;
+const BUSY_POLL_MS = 25;
+
+/**
+ * Opens a SQLite file (or `:memory:`) with WAL, a 5 s (asynchronous) busy wait and foreign keys
+ * on. Throws the driver's error when the file cannot be opened or is not a database.
  */
 export function openSqliteDatabase(path: string): SqliteDatabase {
-  const raw = new BetterSqlite3(path, { timeout: 5000 });
+  const raw = new BetterSqlite3(path, { timeout: SYNC_BUSY_MS });
   try {
     raw.pragma('journal_mode = WAL');
-    raw.pragma('busy_timeout = 5000');
+    raw.pragma(`busy_timeout = ${SYNC_BUSY_MS}`);
     raw.pragma('foreign_keys = ON');
     // With WAL, NORMAL keeps the database consistent across crashes at a fraction of FULL's fsyncs.
     raw.pragma('synchronous = NORMAL');
@@ -61,11 +73,55 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   return withDateBinding(raw);
 }
 
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/**
+ * Retries a statement refused with SQLITE_BUSY (nothing was done: safe to repeat) every 25 ms
+ * for up to BUSY_WAIT_MS, yielding to the event loop in between. A lock that outlasted a whole
+ * wait is taken as a locked database for the next BUSY_WAIT_MS: statements then try once and
+ * fail at once, so a file locked by another process costs a round one wait, not one per
+ * statement queued behind it (the round spools those reports instead).
+ */
+class BusyRetryConnection implements DatabaseConnection {
+  constructor(private readonly inner: DatabaseConnection, private readonly busy: { lockedUntil: number }) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const started = Date.now();
+    const patient = started >= this.busy.lockedUntil;
+    for (;;) {
+      try {
+        return await this.inner.executeQuery<R>(query);
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        if (!patient) throw error;
+        if (Date.now() - started >= BUSY_WAIT_MS) {
+          this.busy.lockedUntil = Date.now() + BUSY_WAIT_MS;
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
+      }
+    }
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
 /**
  * A plain deferred BEGIN lets two writers both read and then fail to upgrade with SQLITE_BUSY
- * without waiting; BEGIN IMMEDIATE takes the write lock up front so busy_timeout applies.
+ * without waiting; BEGIN IMMEDIATE takes the write lock up front so the busy wait applies.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #busy = { lockedUntil: 0 };
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    return new BusyRetryConnection(await super.acquireConnection(), this.#busy);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
