@@ -2,11 +2,12 @@
  * Runs one command and measures it from outside: wall time, CPU (user + system) of the command
  * and every descendant it waited for, and the largest resident set among them, all from
  * GNU time (`/usr/bin/time -f`), which reads the kernel's resource usage of its child. The CPU
- * the fleet's sshd spent serving the command (the target side: sshd, shells, the probe) is
- * read from the listeners' cumulative child times in /proc.
+ * the fleet's sshd spent serving the command (the target side: sshd, shells, the probe) comes
+ * from a TargetCpuMeter (bench/target-cpu.ts).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import type { TargetCpuMeter } from './target-cpu.js';
 
 export const GNU_TIME = '/usr/bin/time';
 
@@ -32,8 +33,9 @@ export interface MeasureOptions {
   stderrPath: string;
   /** GNU time writes its figures here. */
   timePath: string;
-  /** PIDs of the fleet's sshd listeners. */
+  /** PIDs of the fleet's sshd listeners (the meter watches what they run). */
   sshdPids: readonly number[];
+  targetCpu: TargetCpuMeter;
   /** Runs after the command, outside its timing but before the target CPU is read (cleanup). */
   afterExit?: () => void;
 }
@@ -88,7 +90,7 @@ export function loadAverage(): number {
 /** Runs `argv` under GNU time and resolves with what it measured. */
 export async function measure(argv: readonly string[], options: MeasureOptions): Promise<Measurement> {
   const loadBefore = loadAverage();
-  const targetBefore = waitedChildrenCpuSeconds(options.sshdPids);
+  const targetBefore = options.targetCpu.read();
   const stdout = openSync(options.stdoutPath, 'w');
   const stderr = openSync(options.stderrPath, 'w');
   const exitCode = await new Promise<number>((resolve, reject) => {
@@ -101,7 +103,7 @@ export async function measure(argv: readonly string[], options: MeasureOptions):
   options.afterExit?.();
   // A session's CPU reaches its listener's child times only once sshd has reaped it.
   await waitForSessionsToEnd(options.sshdPids, 15_000);
-  const targetCpuSeconds = waitedChildrenCpuSeconds(options.sshdPids) - targetBefore;
+  const targetCpuSeconds = options.targetCpu.read() - targetBefore;
   // GNU time prints "Command exited with non-zero status N" before the figures when N != 0.
   const figures = readFileSync(options.timePath, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
   const [wall, user, system, rss] = figures as [number, number, number, number];

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { startFleet, type SshdFleet } from '../test/support/sshd.js';
 import { manifestOf, readManifest, writeAnsibleInventory, writeFleetstatConfig, writeSshClientConfig, type FleetManifest } from './fleet-files.js';
 import { GNU_TIME, loadAverage, measure } from './measure.js';
+import { targetCpuMeter, type TargetCpuMeter } from './target-cpu.js';
 import { CLI, ansibleInstalled, buildVariants, readText, type Variant } from './variants.js';
 import { formatTable, medians, ratios, type VariantRuns } from './summary.js';
 import { measureUploadSize } from './upload-size.js';
@@ -72,6 +73,30 @@ function machine() {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** Runs every variant once per run, in an order rotated each run; returns the runs per variant. */
+async function runAlternating(
+  variants: Variant[], ctx: { runs: number; hosts: number; workDir: string; sshdPids: number[]; targetCpu: TargetCpuMeter },
+): Promise<VariantRuns[]> {
+  const results: VariantRuns[] = variants.map((v) => ({ name: v.name, describe: v.describe, runs: [] }));
+  for (let run = 0; run < ctx.runs; run++) {
+    // Rotated, so no variant always runs first (or right after the heaviest one).
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + run) % variants.length;
+      const variant = variants[i]!;
+      const base = join(ctx.workDir, `${variant.name}-${run + 1}`);
+      const m = await measure(variant.argv, {
+        env: variant.env, stdoutPath: `${base}.out`, stderrPath: `${base}.err`, timePath: `${base}.time`,
+        sshdPids: ctx.sshdPids, targetCpu: ctx.targetCpu, afterExit: variant.after,
+      });
+      const hostsOk = variant.countOk(readText(`${base}.out`), m.exitCode);
+      results[i]!.runs.push({ ...m, hostsOk });
+      const problem = hostsOk === ctx.hosts ? '' : `  (exit ${m.exitCode}; stderr: ${readText(`${base}.err`).trim().split('\n').slice(-2).join(' | ').slice(0, 300)})`;
+      log(`run ${run + 1}/${ctx.runs} ${variant.name.padEnd(16)} ${m.wallSeconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} s CPU, ${hostsOk}/${ctx.hosts} ok, load ${m.loadBefore}${problem}`);
+    }
+  }
+  return results;
+}
+
 async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: string): Promise<void> {
   const hosts = fleet.hosts.length;
   const configs = new Map<number, string>();
@@ -97,21 +122,14 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   );
 
   const upload = await measureUploadSize(configs.get(options.cpuSampleMs)!);
-  const results: VariantRuns[] = variants.map((v) => ({ name: v.name, describe: v.describe, runs: [] }));
   const loadStart = loadAverage();
   const sshdPids = fleet.hosts.map((h) => h.pid);
-  for (let run = 0; run < options.runs; run++) {
-    // Rotate the order so no variant always runs first (or right after the heaviest one).
-    for (let k = 0; k < variants.length; k++) {
-      const i = (k + run) % variants.length;
-      const variant = variants[i]!;
-      const base = join(workDir, `${variant.name}-${run + 1}`);
-      const m = await measure(variant.argv, { env: variant.env, stdoutPath: `${base}.out`, stderrPath: `${base}.err`, timePath: `${base}.time`, sshdPids, afterExit: variant.after });
-      const hostsOk = variant.countOk(readText(`${base}.out`), m.exitCode);
-      results[i]!.runs.push({ ...m, hostsOk });
-      const problem = hostsOk === hosts ? '' : `  (exit ${m.exitCode}; stderr: ${readText(`${base}.err`).trim().split('\n').slice(-2).join(' | ').slice(0, 300)})`;
-      log(`run ${run + 1}/${options.runs} ${variant.name.padEnd(16)} ${m.wallSeconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} s CPU, ${hostsOk}/${hosts} ok, load ${m.loadBefore}${problem}`);
-    }
+  const targetCpu = targetCpuMeter(sshdPids);
+  let results: VariantRuns[];
+  try {
+    results = await runAlternating(variants, { runs: options.runs, hosts, workDir, sshdPids, targetCpu });
+  } finally {
+    targetCpu.release();
   }
   const loadEnd = loadAverage();
 
@@ -121,7 +139,7 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   const fleetstatRow = byName.get('fleetstat');
   const report = {
     machine: machine(), hosts, runs: options.runs, concurrency: options.concurrency, cpuSampleMs: options.cpuSampleMs,
-    load1: { start: loadStart, end: loadEnd }, uploadBytesPerHost: upload.uploadedBytes, probeScriptBytes: upload.probeScriptBytes,
+    load1: { start: loadStart, end: loadEnd }, targetCpuMethod: targetCpu.method, uploadBytesPerHost: upload.uploadedBytes, probeScriptBytes: upload.probeScriptBytes,
     collectorPeakRssMiB: fleetstatRow?.maxRssMiB ?? null, variants: rows, ratios: ratioValues, skipped,
     raw: Object.fromEntries(results.map((r) => [r.name, r.runs])),
   };
@@ -135,7 +153,7 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   console.log(`ratios: ${Object.entries(ratioValues).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
   console.log(`uploaded per host per round: ${upload.uploadedBytes} bytes (probe.sh is ${upload.probeScriptBytes} bytes)`);
   console.log(`collector peak RSS: ${fleetstatRow ? `${fleetstatRow.maxRssMiB} MiB` : 'n/a'}`);
-  console.log('ctl = the controller process tree (GNU time); target = the fleet sshd and all they ran (same machine)');
+  console.log(`ctl = the controller process tree (GNU time); target = the fleet sshd and all they ran, same machine (${targetCpu.method})`);
   const { raw: _raw, ...compact } = report;
   console.log(`BENCH-JSON ${JSON.stringify(compact)}`);
   if (options.jsonPath) writeFileSync(options.jsonPath, JSON.stringify(report, null, 2) + '\n');
