@@ -87,7 +87,7 @@ describe('openStore', () => {
   it('opens sqlite::memory:', async () => {
     const store = await openStore('sqlite::memory:');
     try {
-      expect(await migrate(store)).toEqual({ applied: ['0001-initial', '0002-host-leases'] });
+      expect(await migrate(store)).toEqual({ applied: ['0001-initial', '0002-host-leases-sample-order'] });
     } finally {
       await store.close();
     }

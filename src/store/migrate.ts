@@ -1,7 +1,7 @@
 /** Bringing a database's schema up to date with the migrations compiled into this program. */
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import { initialMigration } from './migrations/0001-initial.js';
-import { hostLeasesMigration } from './migrations/0002-host-leases.js';
+import { hostLeasesMigration } from './migrations/0002-host-leases-sample-order.js';
 import type { Store } from './open-store.js';
 import { StoreError, describeCause } from './store-error.js';
 import type { StoreDialect } from './store-url.js';
@@ -14,7 +14,7 @@ export const MIGRATION_LOCK_TABLE = 'fleetstat_migration_lock';
 function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
-    '0002-host-leases': hostLeasesMigration(dialect),
+    '0002-host-leases-sample-order': hostLeasesMigration(dialect),
   };
 }
 

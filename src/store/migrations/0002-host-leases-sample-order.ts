@@ -1,7 +1,9 @@
 /**
  * Migration 0002: `host_leases`, one row per host that several collectors share through row
- * leases (src/serve/lease-claimer.ts). Public contract in docs/schema.md; never edit it once
- * released, add a new migration instead.
+ * leases (src/serve/lease-claimer.ts); and the per-host sample index extended by `id`, so that
+ * PostgreSQL reads "latest sample" and "one host's day" (ORDER BY collected_at, id) straight
+ * from it instead of walking every host's rows by time (bench/store-year.ts showed it did).
+ * Public contract in docs/schema.md; never edit it once released, add a new migration instead.
  */
 import type { Kysely, Migration } from 'kysely';
 import type { StoreDialect } from '../store-url.js';
@@ -19,6 +21,12 @@ export function hostLeasesMigration(dialect: StoreDialect): Migration {
         .addColumn('lease_until', t.timestamp)
         .addColumn('last_started_at', t.timestamp)
         .addColumn('last_finished_at', t.timestamp), dialect).execute();
+
+      // Created before the old index goes: MySQL needs an index starting with host_id for the
+      // samples_host_fk foreign key at every moment. The new one makes the old one redundant.
+      await db.schema.createIndex('samples_host_collected_id_idx').on('samples').columns(['host_id', 'collected_at', 'id']).execute();
+      const dropOld = db.schema.dropIndex('samples_host_collected_idx');
+      await (dialect === 'mysql' ? dropOld.on('samples') : dropOld).execute();
     },
   };
 }
