@@ -24,6 +24,8 @@ export interface Measurement {
   exitCode: number;
   /** 1-minute load average just before the run. */
   loadBefore: number;
+  /** Share of the whole machine's CPU time that was busy during the run (all processes, 0–1). */
+  machineBusy: number;
 }
 
 export interface MeasureOptions {
@@ -82,6 +84,13 @@ function anyChildOf(parents: ReadonlySet<number>): boolean {
   return false;
 }
 
+/** Busy and total jiffies of the whole machine (the "cpu" line of /proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3]! - fields[4]!, total }; // idle and iowait are not busy
+}
+
 /** 1-minute load average. */
 export function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
@@ -91,6 +100,7 @@ export function loadAverage(): number {
 export async function measure(argv: readonly string[], options: MeasureOptions): Promise<Measurement> {
   const loadBefore = loadAverage();
   const targetBefore = options.targetCpu.read();
+  const machineBefore = machineJiffies();
   const stdout = openSync(options.stdoutPath, 'w');
   const stderr = openSync(options.stderrPath, 'w');
   const exitCode = await new Promise<number>((resolve, reject) => {
@@ -100,6 +110,8 @@ export async function measure(argv: readonly string[], options: MeasureOptions):
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   }).finally(() => { closeSync(stdout); closeSync(stderr); });
+  const machineAfter = machineJiffies();
+  const machineBusy = (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
   options.afterExit?.();
   // A session's CPU reaches its listener's child times only once sshd has reaped it.
   await waitForSessionsToEnd(options.sshdPids, 15_000);
@@ -109,6 +121,6 @@ export async function measure(argv: readonly string[], options: MeasureOptions):
   const [wall, user, system, rss] = figures as [number, number, number, number];
   return {
     wallSeconds: wall, userSeconds: user, systemSeconds: system, cpuSeconds: user + system, maxRssKiB: rss,
-    targetCpuSeconds, exitCode, loadBefore,
+    targetCpuSeconds, exitCode, loadBefore, machineBusy,
   };
 }

@@ -19,12 +19,12 @@ interface BenchFile {
 export function scalingTable(files: BenchFile[]): string {
   const sorted = [...files].sort((a, b) => a.hosts - b.hosts);
   const lines = [
-    '| hosts | runs | variant | wall s | ctl CPU s | ctl CPU ms/host | target CPU ms/host | peak RSS MiB | hosts ok | load1 start→end |',
-    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
+    '| hosts | runs | variant | wall s | ctl CPU s | ctl CPU ms/host | target CPU ms/host | peak RSS MiB | machine busy % | hosts ok | load1 start→end |',
+    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const f of sorted) {
     for (const v of f.variants) {
-      lines.push(`| ${f.hosts} | ${f.runs} | ${v.name} | ${v.wallSeconds.toFixed(2)} | ${v.cpuSeconds.toFixed(2)} | ${v.cpuMsPerHost.toFixed(1)} | ${v.targetCpuMsPerHost.toFixed(1)} | ${v.maxRssMiB.toFixed(0)} | ${v.hostsOk} | ${f.load1.start}→${f.load1.end} |`);
+      lines.push(`| ${f.hosts} | ${f.runs} | ${v.name} | ${v.wallSeconds.toFixed(2)} | ${v.cpuSeconds.toFixed(2)} | ${v.cpuMsPerHost.toFixed(1)} | ${v.targetCpuMsPerHost.toFixed(1)} | ${v.maxRssMiB.toFixed(0)} | ${v.machineBusyPercent ?? '–'} | ${v.hostsOk} | ${f.load1.start}→${f.load1.end} |`);
     }
   }
   lines.push('', '| hosts | fleetstat / ansible (wall) | fleetstat / floor (wall) | fleetstat / floor+sleep 1 (wall) | fleetstat-cpu10 / floor (wall) | fleetstat / floor (ctl CPU) |', '|---:|---:|---:|---:|---:|---:|');

@@ -19,6 +19,8 @@ export interface VariantMedian {
   targetCpuMsPerHost: number;
   maxRssMiB: number;
   hostsOk: number;
+  /** Whole-machine CPU busy during the run, percent (everything on it, not only this variant). */
+  machineBusyPercent: number;
 }
 
 /** Median of a non-empty list (mean of the middle two for an even count). */
@@ -44,6 +46,7 @@ export function medians(variant: VariantRuns, hosts: number): VariantMedian {
     targetCpuMsPerHost: round((of((r) => r.targetCpuSeconds) * 1000) / hosts, 2),
     maxRssMiB: round(of((r) => r.maxRssKiB) / 1024, 1),
     hostsOk: of((r) => r.hostsOk),
+    machineBusyPercent: round(of((r) => r.machineBusy ?? 0) * 100, 0),
   };
 }
 
@@ -76,10 +79,10 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The result table as aligned text. */
 export function formatTable(rows: readonly VariantMedian[], hosts: number): string {
-  const head = ['variant', 'wall s', 'ctl CPU s', 'ctl CPU ms/host', 'target CPU ms/host', 'peak RSS MiB', 'hosts ok', 'complete runs'];
+  const head = ['variant', 'wall s', 'ctl CPU s', 'ctl CPU ms/host', 'target CPU ms/host', 'peak RSS MiB', 'machine busy %', 'hosts ok', 'complete runs'];
   const body = rows.map((r) => [
     r.name, r.wallSeconds.toFixed(2), r.cpuSeconds.toFixed(2), r.cpuMsPerHost.toFixed(1), r.targetCpuMsPerHost.toFixed(1),
-    r.maxRssMiB.toFixed(1), `${r.hostsOk}/${hosts}`, `${r.completeRuns}/${r.runs}`,
+    r.maxRssMiB.toFixed(1), String(r.machineBusyPercent), `${r.hostsOk}/${hosts}`, `${r.completeRuns}/${r.runs}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [pad(head, widths), ...body.map((b) => pad(b, widths))].join('\n');
