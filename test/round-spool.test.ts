@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { collectRound } from '../src/collect/round.js';
+import { importSpool, spoolReport } from '../src/collect/spool.js';
 import { openStore, type Store } from '../src/store/open-store.js';
 import { migrate } from '../src/store/migrate.js';
 import { startFleet, type SshdFleet } from './support/sshd.js';
@@ -62,5 +63,18 @@ describe('database failing mid-round', () => {
     expect(counts.map((c) => Number(c.n))).toEqual([2, 2]);
     const spooledRows = await store.db.selectFrom('samples').select('round_id').where('round_id', 'is', null).execute();
     expect(spooledRows).toHaveLength(2);
+  });
+
+  it('imports each spooled report once when two importers share the spool directory', async () => {
+    const spoolDir = join(dir, 'shared-spool');
+    const before = (await store.db.selectFrom('samples').select('id').execute()).length;
+    const { makeReport } = await import('./support/report-factory.js');
+    for (let i = 0; i < 6; i++) {
+      await spoolReport(spoolDir, { ip: '127.0.8.1', port: 22, name: 'spooled', collectedAt: new Date(Date.UTC(2026, 0, 1, 0, i)), report: makeReport() });
+    }
+    const results = await Promise.all([importSpool(store, spoolDir), importSpool(store, spoolDir), importSpool(store, spoolDir)]);
+    expect(results.reduce((sum, r) => sum + r.imported, 0)).toBe(6);
+    expect((await store.db.selectFrom('samples').select('id').execute()).length).toBe(before + 6);
+    expect(readdirSync(spoolDir)).toHaveLength(0);
   });
 });

@@ -4,7 +4,7 @@
  * and imported by the next round before it collects anything. Nothing collected is lost.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { reportSchema, type Report } from '../probe/report.js';
@@ -46,32 +46,61 @@ export interface SpoolImport {
   rejected: string[];
 }
 
+const CLAIM_SUFFIX = '.claimed';
+/** A claim older than this belongs to a collector that died mid-import: it is taken back. */
+const STALE_CLAIM_MS = 10 * 60_000;
+
 /**
  * Stores every spooled report (oldest first) and removes each file once its transaction has
- * committed. Stops at the first database error, leaving the rest for a later round.
+ * committed. Each file is first claimed by an atomic rename, so two collectors sharing a spool
+ * directory never import the same report twice. Stops at the first database error, leaving
+ * the rest (and the failed one, unclaimed again) for a later round.
  */
 export async function importSpool(store: Store, dir: string): Promise<SpoolImport> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+    names = await readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { imported: 0, rejected: [] };
     throw error;
   }
+  await reclaimStaleClaims(dir, names);
   const result: SpoolImport = { imported: 0, rejected: [] };
-  for (const name of names) {
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
     const path = join(dir, name);
+    const claimed = `${path}${CLAIM_SUFFIX}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await rename(path, claimed);
+    } catch {
+      continue; // another collector took it
+    }
     let entry: z.infer<typeof spooledSchema>;
     try {
-      entry = spooledSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+      entry = spooledSchema.parse(JSON.parse(await readFile(claimed, 'utf8')));
     } catch {
+      await rename(claimed, path);
       result.rejected.push(path);
       continue;
     }
-    const hostId = await ensureHost(store, { ip: entry.ip, port: entry.port, name: entry.name });
-    await saveReport(store, { hostId, roundId: null, collectedAt: new Date(entry.collected_at), report: entry.report });
-    await unlink(path);
+    try {
+      const hostId = await ensureHost(store, { ip: entry.ip, port: entry.port, name: entry.name });
+      await saveReport(store, { hostId, roundId: null, collectedAt: new Date(entry.collected_at), report: entry.report });
+    } catch (error) {
+      await rename(claimed, path);
+      throw error;
+    }
+    await unlink(claimed);
     result.imported++;
   }
   return result;
+}
+
+async function reclaimStaleClaims(dir: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    const at = name.indexOf(`.json${CLAIM_SUFFIX}-`);
+    if (at < 0) continue;
+    const path = join(dir, name);
+    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_CLAIM_MS) await rename(path, join(dir, name.slice(0, at + 5))).catch(() => {});
+  }
 }
