@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.js';
+import { migrate } from '../src/store/migrate.js';
+import { ensureHost } from '../src/store/hosts.js';
+import { saveReport } from '../src/store/save-report.js';
+import { makeReport } from './support/report-factory.js';
 import { startFleet, type SshdFleet } from './support/sshd.js';
 import { writeFleetConfig, type FleetClient } from './support/fleet-config.js';
 
@@ -98,6 +102,34 @@ describe('fleetstat serve', () => {
     } finally {
       serve.child.kill('SIGTERM');
       expect(await serve.exited).toBe(0);
+    }
+  });
+
+  it('applies the retention setting: samples older than it are pruned', async () => {
+    const [h0] = fleet.hosts;
+    const dbUrl = `sqlite:${join(dir, 'retention.sqlite')}`;
+    const seed = await openStore(dbUrl);
+    await migrate(seed);
+    const hostId = await ensureHost(seed, { ip: h0!.address, port: h0!.port, name: 'old' });
+    await saveReport(seed, { hostId, roundId: null, collectedAt: new Date(Date.now() - 3 * 86_400_000), report: makeReport() });
+    await seed.close();
+    const path = writeFleetConfig(fleet, {
+      dir, databaseUrl: dbUrl, clients: [{ host: h0!, auth: 'key', name: 'old' }], settings: { interval: '60', 'cpu-sample': '100', retention: '2d' },
+    });
+    const serve = startServe(path);
+    try {
+      await serve.waitFor(/retention: pruned samples 1\b/);
+    } finally {
+      serve.child.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+    }
+    const store = await openStore(dbUrl);
+    try {
+      const ages = await store.db.selectFrom('samples').select('collected_at').execute();
+      expect(ages).toHaveLength(1); // the fresh sample of the round; the 3-day-old one is gone
+      expect(Date.now() - new Date(ages[0]!.collected_at).getTime()).toBeLessThan(3_600_000);
+    } finally {
+      await store.close();
     }
   });
 

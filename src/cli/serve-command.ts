@@ -3,6 +3,7 @@ import { ConfigReloader } from '../serve/config-reloader.js';
 import { LocalClaimer, type HostClaimer } from '../serve/host-claimer.js';
 import { LeaseClaimer } from '../serve/lease-claimer.js';
 import { RoundScheduler } from '../serve/scheduler.js';
+import { RetentionPruner } from '../serve/retention.js';
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
 import { CounterRegistry } from '../web/metrics/counter-registry.js';
@@ -64,6 +65,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     await app.listen(address);
     log(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
 
+    const pruner = new RetentionPruner(store);
     const scheduler = new RoundScheduler({
       store, config: () => reloader.config, claimer: makeClaimer(store, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }), log,
       onEvent: (event) => {
@@ -75,6 +77,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       },
       afterRound: async () => {
         counters.inc('fleetstat_rounds_total');
+        const pruned = await pruner.maybePrune(reloader.config.settings).catch((error: Error) => { log(`prune failed: ${error.message}`); return undefined; });
+        if (pruned) log(`retention: pruned ${Object.entries(pruned).map(([table, n]) => `${table} ${n}`).join(', ')}`);
         const mail = await deliverQueuedMail(store, reloader.config.smtp);
         counters.inc('fleetstat_mails_total', { result: 'sent' }, mail.sent);
         counters.inc('fleetstat_mails_total', { result: 'failed' }, mail.failed);

@@ -8,7 +8,7 @@ import {
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir'];
+const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
 const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'user', 'password', 'password-env', 'password-file', 'from'];
 
@@ -43,6 +43,8 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
   } as Settings;
+  const retention = reader?.has('retention') ? reader.parse('retention', (t) => inRange(parseDuration(t), 3600, 100 * 365 * 86400, 's')) : undefined;
+  if (retention !== undefined) settings.retentionSeconds = retention;
   defineSecret(settings, 'databaseUrl', readDatabaseUrl(reader, databaseEl, ctx));
   return settings;
 }

@@ -64,6 +64,8 @@ export interface Settings {
   eventCap: number;
   /** Directory where reports wait when the database fails mid-round (imported next round). */
   spoolDir: string;
+  /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds); undefined keeps all. */
+  retentionSeconds?: number;
 }
 
 /** `<web>`: the dashboard/API listener of `fleetstat serve`. */
