@@ -36,6 +36,10 @@ export interface FaultRoundOptions {
   smtp?: { host: string; port: number };
   /** Database file name inside `dir` (reused across rounds when the same). */
   database?: string;
+  /** A database URL instead (PostgreSQL, MySQL); migrated by the round's helper too. */
+  databaseUrl?: string;
+  /** Runs after the round, before its records are read back (e.g. to bring the database back). */
+  afterRound?: () => Promise<void>;
   knownHostsPath?: string;
   /** Called with each round event, e.g. to break the database mid-round. */
   onEvent?: (event: RoundEvent) => void;
@@ -43,7 +47,7 @@ export interface FaultRoundOptions {
 
 /** Runs the round and reads back its records. */
 export async function runFaultRound(fleet: Pick<SshdFleet, 'user' | 'passwordFile' | 'clientKeyPath' | 'knownHostsPath'>, options: FaultRoundOptions): Promise<FaultRoundResult> {
-  const databaseUrl = `sqlite:${join(options.dir, options.database ?? 'faults.sqlite')}`;
+  const databaseUrl = options.databaseUrl ?? `sqlite:${join(options.dir, options.database ?? 'faults.sqlite')}`;
   const configPath = writeFleetConfig(fleet, {
     dir: options.dir, databaseUrl, clients: options.clients, smtp: options.smtp, knownHostsPath: options.knownHostsPath,
     settings: { 'connect-timeout': '3', 'spool-dir': join(options.dir, 'spool'), ...options.settings },
@@ -53,6 +57,7 @@ export async function runFaultRound(fleet: Pick<SshdFleet, 'user' | 'passwordFil
   try {
     await migrate(store);
     const summary = await collectRound(config, store, { onEvent: options.onEvent });
+    await options.afterRound?.();
     const summaryErrors = new Map(summary.outcomes.filter((o) => o.error)
       .map((o) => [o.client.name, { stage: o.error!.stage, message: o.error!.describe() }]));
     const rows = await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
