@@ -79,7 +79,7 @@ describe('authentication and sudo faults', () => {
     expect(summaryErrors.get('refused-key')).toMatchObject({ stage: 'auth', message: expect.stringMatching(authFailure(TEST_USER)) });
     expect(summaryErrors.get('locked')).toMatchObject({ stage: 'auth', message: expect.stringMatching(authFailure(LOCKED_USER)) });
     // One attempt only: sudo never got the probe's input line (the run key) as a second password.
-    expect(summaryErrors.get('sudo-wrong')).toMatchObject({ stage: 'run', message: expect.stringMatching(/sudo: 1 incorrect password attempt/) });
+    expect(summaryErrors.get('sudo-wrong')).toMatchObject({ stage: 'run', message: expect.stringMatching(new RegExp(`^sudo refused the password of ${TEST_USER}: .*sudo: 1 incorrect password attempt .*check the client's password`)) });
     for (const name of ['wrong-password', 'refused-key', 'locked', 'sudo-wrong']) {
       expect(tableErrors.get(name), name).toEqual(summaryErrors.get(name));
       expect(summaryErrors.get(name)!.message).not.toContain(WRONG_PASSWORD);

@@ -101,6 +101,10 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
       stdin, maxStdoutBytes: MAX_REPLY_BYTES,
     });
     if (run.code === 69) throw new StageError('run', `the probe cannot run: ${excerpt(run.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');
+    // sudo -S -v said no (unixRunCommand): the probe never ran; say which password was refused.
+    if (sudo === 'password' && run.code === 1 && /incorrect password attempt/.test(run.stderr)) {
+      throw new StageError('run', `sudo refused the password of ${client.username}: ${excerpt(run.stderr)}`, "check the client's password and that its sudoers rule allows running sh");
+    }
     expectSuccess(run, 'run', 'the probe');
 
     stage = 'decrypt';
