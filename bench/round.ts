@@ -34,6 +34,7 @@ interface BenchOptions {
   fleetDir?: string;
   jsonPath?: string;
   cpuProfDir?: string;
+  baselineCli?: string;
 }
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -49,6 +50,7 @@ function parseOptions(argv: string[]): BenchOptions {
       dir: { type: 'string' },
       json: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'baseline-cli': { type: 'string' },
     },
   });
   const int = (name: string, text: string, min: number) => {
@@ -58,11 +60,13 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   let variants = values.variants.split(',').map((v) => v.trim()).filter(Boolean);
   if (values['no-ansible']) variants = variants.filter((v) => v !== 'ansible');
+  if (values['baseline-cli'] && !variants.includes('fleetstat-baseline')) variants.push('fleetstat-baseline');
   return {
     hosts: values.hosts === undefined ? undefined : int('hosts', values.hosts, 1), runs: int('runs', values.runs, 1), concurrency: int('concurrency', values.concurrency, 1),
     cpuSampleMs: int('cpu-sample', values['cpu-sample'], 10), variants,
     fleetDir: values.dir ? resolve(values.dir) : undefined, jsonPath: values.json,
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
+    baselineCli: values['baseline-cli'] ? resolve(values['baseline-cli']) : undefined,
   };
 }
 
@@ -118,7 +122,7 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const variants: Variant[] = buildVariants(
     { fleet, concurrency: options.concurrency, fleetstatConfigs: configs, inventoryPath, sshConfigPath, hostsPath, workDir },
-    { names, cpuSampleMs: options.cpuSampleMs, nodeArgs },
+    { names, cpuSampleMs: options.cpuSampleMs, nodeArgs, baselineCli: options.baselineCli },
   );
 
   const upload = await measureUploadSize(configs.get(options.cpuSampleMs)!);

@@ -60,6 +60,8 @@ export function ratios(byName: Map<string, VariantMedian>): Record<string, numbe
     ['fleetstat_cpu10_over_floor_wall', 'fleetstat-cpu10', 'floor'],
     ['fleetstat_over_floor_cpu', 'fleetstat', 'floor'],
     ['fleetstat_over_ansible_cpu', 'fleetstat', 'ansible'],
+    ['fleetstat_over_baseline_wall', 'fleetstat', 'fleetstat-baseline'],
+    ['fleetstat_over_baseline_cpu', 'fleetstat', 'fleetstat-baseline'],
   ];
   for (const [key, a, b] of pairs) {
     const x = byName.get(a);

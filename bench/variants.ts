@@ -5,6 +5,7 @@
  * - fleetstat        `fleetstat collect`, CPU sample as configured (default 1000 ms: the probe
  *                    sleeps that long between its two /proc/stat reads, by design)
  * - fleetstat-cpu10  the same with the shortest CPU sample the config allows (10 ms)
+ * - fleetstat-baseline  another build of fleetstat (--baseline-cli), to compare before/after
  * - ansible          `ansible all -m setup -f C` (fact gathering)
  * - floor            plain OpenSSH, `xargs -P C ssh HOST 'cat /proc/stat /proc/meminfo /proc/uptime'`
  * - floor-sleep1     the floor with `sleep 1` first: what the 1 s CPU sample costs at best
@@ -41,14 +42,14 @@ export interface VariantFiles {
   workDir: string;
 }
 
-function fleetstatVariant(name: string, cpuMs: number, files: VariantFiles, extraNodeArgs: string[]): Variant {
+function fleetstatVariant(name: string, cpuMs: number, files: VariantFiles, extraNodeArgs: string[], cli = CLI): Variant {
   const db = `sqlite:${join(files.workDir, `${name}.sqlite`)}`;
   // Migrations are a one-time cost: run them before the clock starts.
-  execFileSync(process.execPath, [CLI, 'db', 'migrate', '--db', db], { stdio: 'ignore' });
+  execFileSync(process.execPath, [cli, 'db', 'migrate', '--db', db], { stdio: 'ignore' });
   return {
     name,
-    describe: `fleetstat collect, cpu-sample ${cpuMs} ms, concurrency ${files.concurrency}`,
-    argv: [process.execPath, ...extraNodeArgs, CLI, 'collect', '--config', files.fleetstatConfigs.get(cpuMs)!, '--db', db, '--json', '--quiet'],
+    describe: `fleetstat collect, cpu-sample ${cpuMs} ms, concurrency ${files.concurrency}${cli === CLI ? '' : ` (${cli})`}`,
+    argv: [process.execPath, ...extraNodeArgs, cli, 'collect', '--config', files.fleetstatConfigs.get(cpuMs)!, '--db', db, '--json', '--quiet'],
     countOk(stdout) {
       try {
         return Number((JSON.parse(stdout) as { hosts_ok: number }).hosts_ok);
@@ -105,6 +106,8 @@ export interface VariantChoice {
   cpuSampleMs: number;
   /** Extra node flags for the main fleetstat variant (e.g. --cpu-prof). */
   nodeArgs: string[];
+  /** Another build's dist/cli/main.js, run as the variant fleetstat-baseline (before/after). */
+  baselineCli?: string;
 }
 
 /** Builds the chosen variants. */
@@ -112,6 +115,10 @@ export function buildVariants(files: VariantFiles, choice: VariantChoice): Varia
   const all: Record<string, () => Variant> = {
     fleetstat: () => fleetstatVariant('fleetstat', choice.cpuSampleMs, files, choice.nodeArgs),
     'fleetstat-cpu10': () => fleetstatVariant('fleetstat-cpu10', 10, files, []),
+    'fleetstat-baseline': () => {
+      if (!choice.baselineCli) throw new Error('fleetstat-baseline needs --baseline-cli PATH/dist/cli/main.js');
+      return fleetstatVariant('fleetstat-baseline', choice.cpuSampleMs, files, [], choice.baselineCli);
+    },
     ansible: () => ansibleVariant(files),
     floor: () => floorVariant('floor', FLOOR_COMMAND, files),
     'floor-sleep1': () => floorVariant('floor-sleep1', `sleep 1; ${FLOOR_COMMAND}`, files),
