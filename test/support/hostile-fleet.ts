@@ -31,6 +31,7 @@ export interface FaultFleet extends SshdFleet {
   result(host: SshdInstance): unknown;
 }
 
+/** uid and gid of a local account (the test account by default), from /etc/passwd. */
 export function testAccountIds(user = TEST_USER): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
   if (!line) throw new Error(`no local account ${user}`);
