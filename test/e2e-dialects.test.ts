@@ -6,15 +6,14 @@
  * down at round start (exit code 4 before any host is contacted) and stopped mid-round
  * (nothing half-written; the reports are spooled and imported by the next round).
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetstat as runFleetstat } from './support/cli.js';
 import { collectRound } from '../src/collect/round.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { EXIT } from '../src/cli/exit-codes.js';
@@ -26,20 +25,10 @@ import { writeFleetConfig } from './support/fleet-config.js';
 import { startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
 import { freePort, startFleet, type SshdFleet } from './support/sshd.js';
 
-const run = promisify(execFile);
-const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
 // Not UTC and not a whole hour off: a timestamp written in local time would show.
 const COLLECTOR_TZ = 'Asia/Kolkata';
+const fleetstat = (args: string[]) => runFleetstat(args, { TZ: COLLECTOR_TZ });
 
-async function fleetstat(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, TZ: COLLECTOR_TZ }, maxBuffer: 16 << 20, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 function meminfoBytes(field: string): number {
   const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!;

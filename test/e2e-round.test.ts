@@ -4,29 +4,18 @@
  * the per-host failures (unknown key, changed key, wrong password) and that nothing is left on
  * the targets.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetstat } from './support/cli.js';
 import { startFleet, TEST_USER, type SshdFleet } from './support/sshd.js';
 import { startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
 import { writeFleetConfig } from './support/fleet-config.js';
 import { openStore } from '../src/store/open-store.js';
 
-const run = promisify(execFile);
-const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
 
-async function fleetstat(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 function meminfoBytes(field: string): number {
   const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!;

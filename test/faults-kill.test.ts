@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.js';
 import { writeFleetConfig } from './support/fleet-config.js';
-import { fleetstat, spawnFleetstat } from './support/hostile-cli.js';
+import { fleetstat, spawnFleetstat } from './support/cli.js';
 import { startFaultFleet, type FaultFleet } from './support/hostile-fleet.js';
 
 async function storedSamples(url: string): Promise<number> {

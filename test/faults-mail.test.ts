@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.js';
 import { writeFleetConfig } from './support/fleet-config.js';
 import { closedPort, type FaultEndpoint } from './support/fault-servers.js';
-import { fleetstat } from './support/hostile-cli.js';
+import { fleetstat } from './support/cli.js';
 import { startFaultFleet, type FaultFleet } from './support/hostile-fleet.js';
 import { findFreePort, startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
 

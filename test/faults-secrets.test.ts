@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFleetConfig } from './support/fleet-config.js';
-import { fleetstat } from './support/hostile-cli.js';
+import { fleetstat } from './support/cli.js';
 import { startFaultFleet, type FaultFleet } from './support/hostile-fleet.js';
 import { testPassword, TEST_USER } from './support/sshd.js';
 

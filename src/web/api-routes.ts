@@ -2,10 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import type { Store } from '../store/open-store.js';
-import { listFleetHosts, findFleetHost } from './queries/fleet-hosts.js';
+import { listFleetHosts } from './queries/fleet-hosts.js';
 import { hostSeries } from './queries/host-series.js';
-import { listAlerts, listEvents, sampleDisks, sampleUsers } from './queries/host-details.js';
-import { hostErrorHistory, listRounds } from './queries/rounds.js';
+import { loadHostView } from './queries/host-view.js';
+import { listAlerts, listEvents } from './queries/host-details.js';
+import { listRounds } from './queries/rounds.js';
 import { NotFound, parseChoice, parseId, parseInstant, parseLimit, parseRange, readQuery } from './request-params.js';
 import { openApiDocument } from './openapi.js';
 
@@ -36,17 +37,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: { id: string } }>('/api/hosts/:id', async (request) => {
     readQuery(request.query, []);
     const id = parseId(request.params.id, 'id');
-    const host = await findFleetHost(db, deps.config(), id);
-    if (!host) throw new NotFound(`no host with id ${id}`);
-    const sampleId = host.latest?.sample_id;
-    const [disks, users, alerts, events, errors] = await Promise.all([
-      sampleId === undefined ? [] : sampleDisks(db, sampleId),
-      sampleId === undefined ? [] : sampleUsers(db, sampleId),
-      listAlerts(db, { hostId: id, limit: 100 }),
-      listEvents(db, { hostId: id, limit: 20 }),
-      hostErrorHistory(db, id, 20),
-    ]);
-    return { host, disks, users, alerts, events, errors };
+    return await loadHostView(db, deps.config(), id, { events: 20, errors: 20 });
   });
 
   app.get<{ Params: { id: string } }>('/api/hosts/:id/samples', async (request) => {

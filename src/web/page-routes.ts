@@ -1,11 +1,12 @@
 /** The dashboard's HTML pages: overview, host, alerts, rounds. Data comes from the same queries as the API. */
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-routes.js';
-import { findFleetHost, listFleetHosts } from './queries/fleet-hosts.js';
-import { listAlerts, listEvents, sampleDisks, sampleUsers } from './queries/host-details.js';
+import { listFleetHosts } from './queries/fleet-hosts.js';
+import { listAlerts } from './queries/host-details.js';
 import { outboxCounts } from './queries/outbox-counts.js';
-import { hostErrorHistory, latestFinishedRound, listRounds } from './queries/rounds.js';
-import { NotFound, parseChoice, parseId, readQuery } from './request-params.js';
+import { loadHostView } from './queries/host-view.js';
+import { latestFinishedRound, listRounds } from './queries/rounds.js';
+import { parseChoice, parseId, readQuery } from './request-params.js';
 import { renderAlertsPage } from './pages/alerts-page.js';
 import { CHART_RANGES, renderHostPage, type ChartRange } from './pages/host-page.js';
 import { renderOverviewPage } from './pages/overview-page.js';
@@ -28,16 +29,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const query = readQuery(request.query, ['range']);
     const id = parseId(request.params.id, 'id');
     const range = parseChoice(query.range, 'range', Object.keys(CHART_RANGES) as ChartRange[], '24h');
-    const host = await findFleetHost(db, deps.config(), id);
-    if (!host) throw new NotFound(`no host with id ${id}`);
-    const sampleId = host.latest?.sample_id;
-    const [disks, users, alerts, events, errors] = await Promise.all([
-      sampleId === undefined ? [] : sampleDisks(db, sampleId),
-      sampleId === undefined ? [] : sampleUsers(db, sampleId),
-      listAlerts(db, { hostId: id, limit: 100 }),
-      listEvents(db, { hostId: id, limit: 50 }),
-      hostErrorHistory(db, id, 50),
-    ]);
+    const { host, disks, users, alerts, events, errors } = await loadHostView(db, deps.config(), id, { events: 50, errors: 50 });
     return reply.type(HTML).send(renderHostPage({ host: { ...host, id }, range, disks, users, alerts, events, errors }, now()));
   });
 

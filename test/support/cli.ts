@@ -1,4 +1,4 @@
-/** Runs the built CLI (dist/cli/main.js) as a child process, for fault tests that need a real process. */
+/** Runs the built CLI (dist/cli/main.js) as a child process, for tests that need a real process. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 
 export const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
