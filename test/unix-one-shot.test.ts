@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ONE_SHOT_EXIT, splitOneShotReply, unixOneShotCommand, unixProbePayload } from '../src/probe/unix-commands.js';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
 import { parseDetectReply } from '../src/probe/detect.js';
+import { parsePowerShell, syntaxErrors } from './fixtures/windows/powershell-parser.js';
 
 const script = readFileSync(new URL('../src/probe/probe.sh', import.meta.url), 'utf8');
 const work = mkdtempSync(join(tmpdir(), 'fleetstat-oneshot-'));
@@ -87,6 +88,15 @@ describe('unixOneShotCommand', () => {
         // PowerShell: an escaped quote, then exit, before any sh code.
         expect(command.startsWith("echo \\`';exit;")).toBe(true);
       }
+    }
+  });
+
+  it('is valid PowerShell whose first statements are an echo and exit, before any sh code', async () => {
+    for (const encoding of ['gzip', 'plain'] as const) {
+      const command = unixOneShotCommand({ sudo: 'nopasswd', encoding });
+      const tree = await parsePowerShell(command);
+      expect(syntaxErrors(tree)).toEqual([]);
+      expect(command.indexOf('exit;')).toBeLessThan(command.indexOf('uname'));
     }
   });
 
