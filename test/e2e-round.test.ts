@@ -139,6 +139,19 @@ describe('fleetstat collect, end to end', () => {
     }
   });
 
+  it('with host-key="accept-new" records a first-seen key and collects the host', async () => {
+    const [h0, , h2] = fleet.hosts;
+    const knownHosts = join(dir, 'known_hosts_accept_new');
+    writeFileSync(knownHosts, `${h0!.knownHostsLine}\n`);
+    const config = writeFleetConfig(fleet, {
+      dir, databaseUrl: `sqlite:${join(dir, 'accept-new.sqlite')}`, knownHostsPath: knownHosts,
+      clients: [{ host: h2!, auth: 'key', name: 'first-seen', attributes: { 'host-key': 'accept-new' } }],
+    });
+    const result = await fleetstat(['collect', '--config', config, '--json']);
+    expect(result.code).toBe(0);
+    expect(readFileSync(knownHosts, 'utf8').trim().split('\n')).toEqual([h0!.knownHostsLine, h2!.knownHostsLine]);
+  });
+
   it('never puts the probe key in the argv of anything run on the target', async () => {
     const [h0] = fleet.hosts;
     const trace = join(dir, 'execve.trace');
