@@ -152,6 +152,22 @@ describe('fleetstat collect, end to end', () => {
     expect(readFileSync(knownHosts, 'utf8').trim().split('\n')).toEqual([h0!.knownHostsLine, h2!.knownHostsLine]);
   });
 
+  it('shows a progress bar and the summary on a terminal', async () => {
+    const [h0, h1] = fleet.hosts;
+    const config = writeFleetConfig(fleet, {
+      dir, databaseUrl: `sqlite:${join(dir, 'tty.sqlite')}`,
+      clients: [{ host: h0!, auth: 'key', name: 'tty-a' }, { host: h1!, auth: 'key', name: 'tty-b' }, { host: { address: '127.0.0.1', port: 1 }, auth: 'key', name: 'tty-down' }],
+    });
+    // script(1) gives the CLI a real pseudo-terminal, as a sysadmin's shell would.
+    const { spawnSync } = await import('node:child_process');
+    const run = spawnSync('script', ['-qec', `${process.execPath} ${new URL('../dist/cli/main.js', import.meta.url).pathname} collect --config ${config}`, '/dev/null'], { encoding: 'utf8' });
+    expect(run.status).toBe(1); // some hosts failed
+    const out = run.stdout;
+    expect(out).toMatch(/collect \[[^\]]*\] 3\/3 hosts \| ok 2 \| failed 1/);
+    expect(out).toMatch(/round \d+: 2 ok, 1 failed/);
+    expect(out).toMatch(/FAILED tty-down \(127\.0\.0\.1:1\) \[connect\] connection refused/);
+  });
+
   it('never puts the probe key in the argv of anything run on the target', async () => {
     const [h0] = fleet.hosts;
     const trace = join(dir, 'execve.trace');
