@@ -12,8 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # openssh-server: the real sshd of the loopback fleet; openssl: the probe's crypto; strace: proves
-# secrets stay out of argv; busybox/dash/shellcheck: check the probe; chromium: browser tests.
-packages=(openssh-server openssh-client openssl strace busybox dash shellcheck chromium fonts-liberation sudo procps iproute2 sqlite3)
+# secrets stay out of argv; busybox/dash/shellcheck: check the probe; chromium: browser tests;
+# time + ansible-core: the benchmark smoke run compares against Ansible fact gathering.
+packages=(openssh-server openssh-client openssl strace busybox dash shellcheck chromium fonts-liberation sudo procps iproute2 sqlite3 time ansible-core)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
