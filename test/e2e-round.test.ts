@@ -5,7 +5,7 @@
  * the targets.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -150,6 +150,24 @@ describe('fleetstat collect, end to end', () => {
     const result = await fleetstat(['collect', '--config', config, '--json']);
     expect(result.code).toBe(0);
     expect(readFileSync(knownHosts, 'utf8').trim().split('\n')).toEqual([h0!.knownHostsLine, h2!.knownHostsLine]);
+  });
+
+  it('collects a host whose shell start-up prints a banner on stdout', async () => {
+    // A chatty login (a .bashrc that echoes, a ForceCommand wrapper with a banner) must not break parsing.
+    const wrapper = join(dir, 'noisy-login.sh');
+    writeFileSync(wrapper, '#!/bin/sh\necho "Welcome to $(hostname)! FLEETSTAT1 is not an envelope"\necho "motd: be nice"\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n', { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    const noisy = await startFleet(1, { firstIndex: 240, extraConfig: [`ForceCommand ${wrapper}`] });
+    try {
+      const config = writeFleetConfig(noisy, {
+        dir, databaseUrl: `sqlite:${join(dir, 'noisy.sqlite')}`, clients: [{ host: noisy.hosts[0]!, auth: 'key', name: 'chatty' }],
+      });
+      const result = await fleetstat(['collect', '--config', config, '--json']);
+      expect(result.stdout).toContain('"hosts_ok": 1');
+      expect(result.code).toBe(0);
+    } finally {
+      await noisy.stop();
+    }
   });
 
   it('shows a progress bar and the summary on a terminal', async () => {

@@ -131,10 +131,20 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
   }
 }
 
+/**
+ * Shell start-up files (a chatty .bashrc, a ForceCommand wrapper) may print before our output:
+ * the envelope is the last line that starts with its version tag. Anything after it still fails
+ * the envelope's own one-line check, and the MAC covers the line itself.
+ */
+export function withoutStartupNoise(stdout: Buffer): Buffer {
+  const at = stdout.lastIndexOf('\nFLEETSTAT1 ');
+  return at >= 0 ? stdout.subarray(at + 1) : stdout;
+}
+
 /** Opens and validates the probe's envelope; envelope failures become decrypt/validate StageErrors. */
 function openReply(envelope: Buffer, secrets: RunSecrets, rest: Omit<HostResult, 'report'>): HostResult {
   try {
-    return { report: openEnvelope(envelope, secrets), ...rest };
+    return { report: openEnvelope(withoutStartupNoise(envelope), secrets), ...rest };
   } catch (error) {
     if (error instanceof EnvelopeError) throw new StageError(error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt', error.message);
     throw error;
