@@ -13,6 +13,7 @@ import { enqueueMail } from '../notify/outbox.js';
 import { nextAlertState, type AlertTransition } from './alert-state.js';
 import { deleteAlertStatesExcept, loadAlertStates, saveAlertState } from './alert-state-store.js';
 import { effectiveLimit, observe } from './measure.js';
+import { SECURITY_LOG_RULE } from './security-log-state.js';
 
 export interface HostAlertInput {
   hostId: number;
@@ -87,7 +88,8 @@ async function evaluateInTransaction(
     const outboxIds = recipients.length > 0 ? await enqueueMail(db, { to: recipients, ...rendered, now: input.now }) : [];
     mails.push({ rule: rule.type, transition: step.transition, to: recipients, ...rendered, outboxIds });
   }
-  await deleteAlertStatesExcept(db, input.hostId, rules.map((rule) => rule.type));
+  // The security-log row is not a configured rule: it is kept (see security-log-state.ts).
+  await deleteAlertStatesExcept(db, input.hostId, [...rules.map((rule) => rule.type), SECURITY_LOG_RULE]);
   return mails;
 }
 

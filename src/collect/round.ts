@@ -14,6 +14,7 @@ import { saveReport } from '../store/save-report.js';
 import { lastEventRecordId } from '../store/events.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
 import { evaluateHostAlerts } from '../alerts/evaluate-host-alerts.js';
+import { securityLogBecameUnreadable } from '../alerts/security-log-state.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
@@ -183,8 +184,10 @@ async function notifyHost(
     error: error ? { stage: error.stage, message: error.describe() } : undefined, now: at,
   });
   queued += alertMails.length;
-  // Security events are mailed every run that finds new ones, with no rule needed.
-  if (report && newEvents.length > 0) {
+  // Security events are mailed every run that finds new ones, with no rule needed; a Windows
+  // Security log that became unreadable (no Administrator rights) is mailed once.
+  const unreadableNow = report?.probe === 'ps1' && await securityLogBecameUnreadable(store.db, hostId, report.events.readable, at);
+  if (report && (newEvents.length > 0 || unreadableNow)) {
     const mail = renderSecurityEventsMail({
       hostName: client.name, ip: client.ip, events: newEvents, truncated: report.events.truncated,
       readable: report.events.readable, note: report.events.note, at,
