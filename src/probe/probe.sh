@@ -10,6 +10,8 @@
 # record_id = unix_seconds*1000 + n, n counting matched lines within that second (stable while
 # logs are append-only). Later runs get the oldest event-cap events newer than last-record-id; a
 # first run (0) gets the newest event-cap.
+# Process starts cost targets the most CPU (docs/performance.md): two awk runs do all parsing,
+# given values as ARGV (no escape processing, none starting with "-").
 # shellcheck disable=SC2016,SC2015 # awk programs are single-quoted on purpose; `a && b || die` is meant
 LC_ALL=C
 export LC_ALL
@@ -19,6 +21,8 @@ P=${FLEETSTAT_PROC_ROOT:-/proc}
 E=${FLEETSTAT_ETC_ROOT:-/etc}
 L=${FLEETSTAT_LOG_ROOT:-/var/log}
 W=
+NL='
+'
 
 die() { printf 'fleetstat probe: %s\n' "$2" >&2; exit "$1"; }
 # $1 is probe-authored text without quotes or backslashes.
@@ -46,158 +50,96 @@ function ep(y,m,d,H,M,S,  e,a){m+=0;y-=(m<=2);e=int(y/400);a=y-e*400
 return (e*146097+a*365+int(a/4)-int(a/100)+int((153*(m>2?m-3:m+9)+2)/5)+d-1-719468)*86400+H*3600+M*60+S}
 '
 
-cpu_sample() {
-  if [ -r "$P/stat" ]; then awk '/^cpu /{t=0;for(i=2;i<=9&&i<=NF;i++)t+=$i;print t,$5+$6;exit}' "$P/stat"
-  elif have sysctl; then sysctl -n kern.cp_time 2>/dev/null | awk 'NF>=5{print $1+$2+$3+$4+$5,$5}'; fi
-}
+# Prints the report up to boot_time, ":"-prefixed nics, warnings and uid, then the local mount
+# points df may stat, one a line.
+C='function ok(s,n){return s~/^(0|[1-9][0-9]*)$/&&length(s)<=n}
+function w(s){WS=WS (WS==""?"":",") "\"" s "\""}
+function rf(f,  g,l){N=0;Q[1]="";while((g=(getline l<f))>0)Q[++N]=l;close(f);R=Q[1];return N||!g}
+# sp: "total idle" of a /proc/stat cpu line or of kern.cp_time (BSD)
+function sp(s,  a,n,i,t){n=split(s,a," ");if(a[1]=="cpu"){for(i=2;i<=9&&i<=n;i++)t+=a[i];return t+0" "a[5]+a[6]}return n<5?"":a[1]+a[2]+a[3]+a[4]+a[5]" "a[5]}
+BEGIN{P=ARGV[1];ms=ARGV[4]+0;split(ARGV[5],x," ");now=x[1];nc=ARGV[9];ld=ARGV[10];mm=ARGV[11];ARGC=1
+if(ARGV[6]!="")split(ARGV[6],un," ");else{split("ostype hostname osrelease arch",x," ");for(i=1;i<=4;i++){rf("/proc/sys/kernel/" x[i]);un[i]=R}}
+if(rf(P"/stat")){nc=0;for(j=1;j<=N;j++){l=Q[j];if(l~/^cpu /){if(L=="")L=l}else if(l~/^cpu[0-9]/)nc++;else if(l~/^btime /){split(l,x," ");bt=x[2]}}}
+c1=sp(ARGV[2]);c2=sp(ARGV[3]);if(ms>0){if(c2=="")c2=sp(L)}else{c2=c1;c1="0 0";w("cpu.percent is the average since boot (cpu-ms=0)")}
+if(c2=="")w("cpu counters unreadable")
+split(c1" "c2,cs," ");t=cs[3]-cs[1];i=cs[4]-cs[2];p=t>0?100*(t-i)/t:0;p=p<0?0:p>100?100:p
+if(!ok(nc,6)||nc<1){nc=1;w("cpu core count unknown")}
+if(rf(P"/loadavg"))ld=R;gsub(/[{}]/,"",ld);n=split(ld,la," ");for(k=1;k<=3;k++)la[k]=(k<=n&&la[k]~/^[0-9.]+$/)?la[k]+0:"null"
+if(rf(P"/meminfo")){for(j=1;j<=N;j++){split(Q[j],x," ");v[x[1]]=x[2]}
+t=v["MemTotal:"];if("MemAvailable:" in v)a=v["MemAvailable:"];else{a=v["MemFree:"]+v["Buffers:"]+v["Cached:"];w("no MemAvailable: estimated from MemFree+Buffers+Cached")}
+st=v["SwapTotal:"];sf=v["SwapFree:"]}else if(mm!=""){split(mm,x," ");t=x[1];a=x[2];st=sf=0;w("swap not collected on this OS")}
+else{t=a=st=sf=0;w("memory counters unreadable")}
+if(a>t)a=t;u1=t-a;u2=st-sf;u2=u2<0?0:u2
+if(rf(P"/uptime")){split(R,x," ");up=x[1];sub(/\..*/,"",up)}else{split(ARGV[12],x,/[=,]/);bt=x[2]+0;up=x[2]==""?"":now-bt}
+if(!ok(up,12)){up=0;w("uptime unreadable")};if(!ok(bt,12))bt=now-up
+hn=rf(P"/sys/kernel/hostname")?R:un[2];kr=rf(P"/sys/kernel/osrelease")?R:un[3]
+rf(ARGV[7]);for(j=1;j<=N;j++)if(Q[j]~/^PRETTY_NAME(=|$)/){pv=substr(Q[j],13);if(pv~/^".*"$/){pv=substr(pv,2,length(pv)-2);gsub(/\\\\/,"\001",pv);gsub(/\\/,"",pv);gsub(/\001/,"\\",pv)}else if(pv~/^\047.*\047$/)pv=substr(pv,2,length(pv)-2);pn=pv}
+if(pn=="")pn=ARGV[8]!=""?ARGV[8]:un[1]" "un[3]
+rf(P"/net/dev");for(j=3;j<=N;j++)if((i=index(l=Q[j],":"))&&nn++<512){nm=substr(l,1,i-1);gsub(/ /,"",nm);split(substr(l,i+1),x," ")
+NI=NI (nn>1?",":"") sprintf("{\"name\":%s,\"rx_bytes\":%.0f,\"tx_bytes\":%.0f,\"rx_packets\":%.0f,\"tx_packets\":%.0f,\"rx_errors\":%.0f,\"tx_errors\":%.0f}",js(nm,64),x[1],x[9],x[2],x[10],x[3],x[11])}
+rf("/proc/self/status");for(j=1;j<=N;j++)if(Q[j]~/^Uid:/){split(Q[j],x," ");id=x[3]}
+printf "{\"schema\":1,\"probe\":\"sh\",\"collected_at\":\"%s\",\"host\":{\"hostname\":%s,\"os\":%s,\"os_name\":%s,\"kernel\":%s,\"arch\":%s}",(now~/^[0-9]+$/?iso(now):""),js(hn,255),js(tolower(un[1]),64),js(pn,256),js(kr,256),js(un[4],32)
+printf ",\"cpu\":{\"percent\":%.1f,\"cores\":%d,\"interval_ms\":%d,\"load1\":%s,\"load5\":%s,\"load15\":%s}",p,nc,ms,la[1],la[2],la[3]
+printf ",\"memory\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\":%.0f,\"percent\":%.1f}",t*1024,u1*1024,a*1024,(t>0?100*u1/t:0)
+printf ",\"swap\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f},\"uptime_seconds\":%s,\"boot_time\":\"%s\"\n:%s\n:%s\n:%s\n",st*1024,u2*1024,(st>0?100*u2/st:0),up,iso(bt),NI,WS,id
+rf(P"/mounts");for(j=1;j<=N;j++){split(Q[j],x," ")
+if(x[3]~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/||x[3]=="overlay"&&x[2]!="/")continue
+m=u(x[2]);if(m!~/\n/&&!D[x[1]]++)print m}}'
 
-stat_cpu() {
-  c1=$(cpu_sample)
-  if [ "$cms" -gt 0 ]; then
-    sleep "$((cms / 1000)).$(printf %03d $((cms % 1000)))" 2>/dev/null || sleep $(((cms + 999) / 1000))
-    c2=$(cpu_sample)
-  else
-    c2=$c1 c1="0 0"
-    warn "cpu.percent is the average since boot (cpu-ms=0)"
-  fi
-  [ -n "$c2" ] || warn "cpu counters unreadable"
-  if [ -r "$P/stat" ]; then cores=$(awk '/^cpu[0-9]/{n++}END{print n+0}' "$P/stat")
-  else cores=$(sysctl -n hw.ncpu 2>/dev/null); fi
-  numok "$cores" 6 && [ "$cores" -gt 0 ] || { cores=1; warn "cpu core count unknown"; }
-  ld=$(cat "$P/loadavg" 2>/dev/null || sysctl -n vm.loadavg 2>/dev/null)
-  J_cpu=$(printf '%s %s|%s' "$c1" "$c2" "$ld" | awk -F'|' -v c="$cores" -v ms="$cms" '{
-    split($1,a," ");t=a[3]-a[1];i=a[4]-a[2];p=t>0?100*(t-i)/t:0;p=p<0?0:p>100?100:p
-    gsub(/[{}]/,"",$2);n=split($2,l," ");for(k=1;k<=3;k++)l[k]=(k<=n&&l[k]~/^[0-9.]+$/)?l[k]+0:"null"
-    printf "{\"percent\":%.1f,\"cores\":%d,\"interval_ms\":%d,\"load1\":%s,\"load5\":%s,\"load15\":%s}",p,c,ms,l[1],l[2],l[3]}')
-}
+# stdin: df output, run id, who output[, run id, journal lines]; ARGV ends with the log files. The
+# sshd lines among the logs' last 100000 (tail -n) wait in a ring. Prints disks, users, events.
+R='function rg(l){q++;if(l~/sshd(-session)?\[[0-9]+\]: /&&l~/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/)B[q%100000]=l;else delete B[q%100000]}
+function e1(){if($1~/^[0-9]+(\.[0-9]+)?$/){t=int($1);k=3}
+else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=ep(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
+if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)};k=3}
+else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z;k=5}else return
+id=t*1000+(c[t]<999?c[t]:999);c[t]++;if(id<=last)return
+m=$0;for(i=0;i<k;i++)sub(/^[^ ]+ +/,"",m)
+e=m~/^Failed/?1:m~/^Invalid user/?2:m~/authentication failure/?3:4
+n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,e,iso(t),js(m,500))}
+BEGIN{mf=ARGV[1];split(ARGV[2],x," ");now=x[1]+0;tz=x[2];cap=ARGV[3]+0;last=ARGV[4]+0;sep=ARGV[5];for(i=6;i<ARGC;i++)F[++nf]=ARGV[i];ARGC=1
+while((getline l<mf)>0){split(l,x," ");T[u(x[2])]=x[3]};close(mf)
+Z=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60);split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",x," ");for(i=1;i<=12;i++)mo[x[i]]=i
+lt=iso(now+Z);Y=substr(lt,1,4)+0;M=substr(lt,6,2)+0}
+$0==sep{S++;next}
+S==0{if(++hd==1||nd>=512)next;m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in T)&&$1!~/^\//)next
+D=D (nd++?",":"") sprintf("{\"mount\":%s,\"fs\":%s,\"device\":%s,\"size_bytes\":%.0f,\"used_bytes\":%.0f,\"avail_bytes\":%.0f,\"used_percent\":%.1f}",js(m,512),js(T[m],64),js($1,512),$2*1024,$3*1024,$4*1024,($3+$4>0?100*$3/($3+$4):0));next}
+S==1{if($1=="USER"&&$2=="TTY"){bb=1;next}if(NF<3||nu>=1024)next
+f="";if(bb){w=$4" "$5" "$6;f=$7}else{if($NF~/^\(.*\)$/){f=substr($NF,2,length($NF)-2);NF--};w=$3;for(i=4;i<=NF;i++)w=w" "$i}
+if(w~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]$/&&tz~/^[-+][0-9][0-9][0-9][0-9]$/){sub(/ /,"T",w);w=w substr(tz,1,3)":"substr(tz,4)}
+U=U (nu++?",":"") sprintf("{\"name\":%s,\"tty\":%s,\"from\":%s,\"login_at\":%s}",js($1,64),js($2,64),js(f,256),js(w,40));next}
+S==2{rg($0)}
+END{for(j=1;j<=nf;j++){while((getline l<F[j])>0)rg(l);close(F[j])}
+for(j=q>100000?q-99999:1;j<=q;j++)if((j%100000) in B){$0=B[j%100000];e1()}
+a=1;if(n>cap)a=last?1:n-cap+1;for(i=a;i<=n&&i<a+cap;i++)E=E (i>a?",":"") it[i];tr=n>cap?"true":"false"
+printf ":%s\n:%s\n:%s\n:%s\n",D,U,E,tr}'
 
-# Prints "memory-json swap-json" (kB figures in, bytes out; used = total - available).
-stat_memory() {
-  if [ -r "$P/meminfo" ]; then
-    out=$(awk '{v[$1]=$2}END{t=v["MemTotal:"];a=("MemAvailable:" in v)?v["MemAvailable:"]:v["MemFree:"]+v["Buffers:"]+v["Cached:"]
-      if(!("MemAvailable:" in v))print "old"
-      print t,(a>t?t:a),v["SwapTotal:"],v["SwapFree:"]}' "$P/meminfo")
-    case $out in old*) warn "no MemAvailable: estimated from MemFree+Buffers+Cached";; esac
-    out=${out#old?}
-  elif have sysctl; then
-    t=$(sysctl -n hw.physmem 2>/dev/null || sysctl -n hw.memsize 2>/dev/null)
-    if have vm_stat; then a=$(vm_stat | awk '/page size of/{s=$8}/Pages (free|inactive|speculative)/{gsub(/\./,"",$NF);n+=$NF}END{print n*s}')
-    else a=$(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}'); fi
-    out="$((t / 1024)) $((a / 1024)) 0 0"
-    warn "swap not collected on this OS"
-  else out="0 0 0 0"; warn "memory counters unreadable"; fi
-  # shellcheck disable=SC2086 # split the numbers (globbing is off)
-  set -- $out
-  J_mem=$(awk -v t="$1" -v a="$2" 'BEGIN{if(a>t)a=t;u=t-a;printf "{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\":%.0f,\"percent\":%.1f}",t*1024,u*1024,a*1024,(t>0?100*u/t:0)}')
-  J_swap=$(awk -v t="${3:-0}" -v f="${4:-0}" 'BEGIN{u=t-f;u=u<0?0:u;printf "{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f}",t*1024,u*1024,(t>0?100*u/t:0)}')
-}
-
-stat_uptime() {
-  now=$(date -u +%s 2>/dev/null)
-  if [ -r "$P/uptime" ]; then read -r up _ <"$P/uptime"; up=${up%%.*}
-    bt=$(awk '/^btime /{print $2}' "$P/stat" 2>/dev/null)
-  else bt=$(sysctl -n kern.boottime 2>/dev/null | awk -F'[=,]' '{print $2+0}'); up=$((now - bt)); fi
-  numok "$up" 12 || { up=0; warn "uptime unreadable"; }
-  numok "$bt" 12 || bt=$((now - up))
-  boot=$(awk "$A"'BEGIN{print iso(ARGV[1])}' "$bt")
-}
-
-stat_host() {
-  hn=$(cat "$P/sys/kernel/hostname" 2>/dev/null || uname -n)
-  kr=$(cat "$P/sys/kernel/osrelease" 2>/dev/null || uname -r)
-  f=$E/os-release
-  [ -r "$f" ] || [ -n "$FLEETSTAT_ETC_ROOT" ] || f=/usr/lib/os-release
-  pn=$(awk -F= '$1=="PRETTY_NAME"{v=substr($0,13);if(v~/^".*"$/){v=substr(v,2,length(v)-2);gsub(/\\\\/,"\001",v);gsub(/\\/,"",v);gsub(/\001/,"\\",v)}else if(v~/^\047.*\047$/)v=substr(v,2,length(v)-2);print v}' "$f" 2>/dev/null)
-  [ -n "$pn" ] || ! have sw_vers || pn="$(sw_vers -productName) $(sw_vers -productVersion)"
-  [ -n "$pn" ] || pn="$(uname -s) $(uname -r)"
-  J_host=$(printf '%s\n' "$hn" "$kr" "$pn" "$(uname -s)" "$(uname -m)" | awk "$A"'{v[NR]=$0}END{
-    printf "{\"hostname\":%s,\"os\":%s,\"os_name\":%s,\"kernel\":%s,\"arch\":%s}",js(v[1],255),js(tolower(v[4]),64),js(v[3],256),js(v[2],256),js(v[5],32)}')
-}
-
-stat_processes() {
-  np=0
-  if [ -r "$P/stat" ]; then
-    set +f; for d in "$P"/[0-9]*; do [ -e "$d" ] && np=$((np + 1)); done; set -f
-  else np=$(ps -ax -o pid= 2>/dev/null | awk 'END{print NR}'); fi
-}
-
-# df only ever sees local, real filesystems picked from the mount table, so a hung network mount
-# is never stat'ed; df itself is still bounded by timeout.
+# df only ever sees local, real filesystems picked from the mount table ("$@"), so a hung network
+# mount is never stat'ed; df itself is still bounded by timeout.
 stat_disks() {
-  J_disks="" to=${FLEETSTAT_DF_TIMEOUT:-5}
-  if [ -r "$P/mounts" ]; then
-    list=$(awk "$A"'
-      $3~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/{next}
-      $3=="overlay"&&$2!="/"{next} {m=u($2)} m!~/\n/&&!s[$1]++{print m}' "$P/mounts")
-    [ -n "$list" ] || return 0
-    o=$IFS IFS='
-'
-    # shellcheck disable=SC2086 # one mount point per line (globbing is off)
-    set -- -- $list
-    IFS=$o mf=$P/mounts
+  dfo='' to=${FLEETSTAT_DF_TIMEOUT:-5} mf=$P/mounts
+  if [ -r "$mf" ]; then [ $# -gt 0 ] || return 0; set -- -- "$@"
   else set -- -l; mf=/dev/null; fi
-  out=$(bounded "$to" df -P -k "$@" 2>/dev/null); rc=$?
-  if [ "$rc" -eq 124 ] || [ "$rc" -gt 128 ]; then warn "df timed out after ${to}s (a hung mount?): disks missing"; return 0; fi
+  dfo=$(bounded "$to" df -P -k "$@" 2>/dev/null); rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -gt 128 ]; then dfo=; warn "df timed out after ${to}s (a hung mount?): disks missing"; return 0; fi
   [ "$rc" -eq 0 ] || warn "df reported errors for some filesystems"
-  J_disks=$(printf '%s\n' "$out" | awk "$A"'
-    FILENAME==ARGV[1]{t[u($2)]=$3;next} FNR==1||n>=512{next}
-    {m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in t)&&$1!~/^\//)next
-    n++;printf "%s{\"mount\":%s,\"fs\":%s,\"device\":%s,\"size_bytes\":%.0f,\"used_bytes\":%.0f,\"avail_bytes\":%.0f,\"used_percent\":%.1f}",(n>1?",":""),js(m,512),js(t[m],64),js($1,512),$2*1024,$3*1024,$4*1024,($3+$4>0?100*$3/($3+$4):0)}' "$mf" - 2>/dev/null)
 }
-
-stat_nics() {
-  if [ -r "$P/net/dev" ]; then
-    J_nics=$(awk "$A"'NR>2&&n<512{i=index($0,":");if(!i)next;nm=substr($0,1,i-1);gsub(/ /,"",nm);$0=substr($0,i+1)
-      n++;printf "%s{\"name\":%s,\"rx_bytes\":%.0f,\"tx_bytes\":%.0f,\"rx_packets\":%.0f,\"tx_packets\":%.0f,\"rx_errors\":%.0f,\"tx_errors\":%.0f}",(n>1?",":""),js(nm,64),$1,$9,$2,$10,$3,$11}' "$P/net/dev")
-  else J_nics= ; warn "network counters not collected on this OS"; fi
-}
-
-# GNU who: "name tty 2024-01-02 03:04 (from)"; busybox who has a header and an idle column.
-stat_users() {
-  have who || { J_users=; warn "who not found: users missing"; return 0; }
-  tz=$(date +%z 2>/dev/null)
-  J_users=$(who 2>/dev/null | awk -v tz="$tz" "$A"'
-    $1=="USER"&&$2=="TTY"{bb=1;next} NF<3||n>=1024{next}
-    {f="";if(bb){w=$4" "$5" "$6;f=$7}else{if($NF~/^\(.*\)$/){f=substr($NF,2,length($NF)-2);NF--};w=$3;for(i=4;i<=NF;i++)w=w" "$i}
-    if(w~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]$/&&tz~/^[-+][0-9][0-9][0-9][0-9]$/){sub(/ /,"T",w);w=w substr(tz,1,3)":"substr(tz,4)}
-    n++;printf "%s{\"name\":%s,\"tty\":%s,\"from\":%s,\"login_at\":%s}",(n>1?",":""),js($1,64),js($2,64),js(f,256),js(w,40)}')
-}
-
-# awk reading auth lines on stdin: prints the item list, then "truncated" on a line of its own.
-EV='BEGIN{Z=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60);split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",x," ");for(i=1;i<=12;i++)mo[x[i]]=i}
-/sshd(-session)?\[[0-9]+\]: /&&/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/{
-  if($1~/^[0-9]+(\.[0-9]+)?$/){t=int($1);k=3}
-  else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=ep(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
-    if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)};k=3}
-  else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z;k=5}else next
-  id=t*1000+(c[t]<999?c[t]:999);c[t]++;if(id<=last)next
-  m=$0;for(i=0;i<k;i++)sub(/^[^ ]+ +/,"",m)
-  e=m~/^Failed/?1:m~/^Invalid user/?2:m~/authentication failure/?3:4
-  n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,e,iso(t),js(m,500))}
-END{a=1;if(n>cap)a=last?1:n-cap+1;for(i=a;i<=n&&i<a+cap;i++)printf "%s%s",(i>a?",":""),it[i];print "";print (n>cap)?"true":"false"}'
 
 stat_events() {
-  ev_read=true ev_note="" src="" out=""
+  ev_read=true ev_note="" src="" jl=""
   for f in "$L/auth.log" "$L/secure"; do [ -r "$f" ] && [ -f "$f" ] && src=$f && break; done
-  if [ -z "$src" ] && [ "$(id -u 2>/dev/null)" = 0 ] && have journalctl && { [ -d "$L/journal" ] || [ -d /run/log/journal ]; }; then src=journal; fi
+  if [ -z "$src" ] && have journalctl && { [ -d "$L/journal" ] || [ -d /run/log/journal ]; } \
+    && [ "${uid:-$(id -u 2>/dev/null)}" = 0 ]; then src=journal; fi
   if [ -z "$src" ]; then
     ev_read=false ev_note="no readable sshd log: needs root (sudo) and auth.log, secure or the journal"
-  elif [ "$cap" -eq 0 ]; then ev_note="event-cap is 0"; out="
-false"
+  elif [ "$cap" -eq 0 ]; then ev_note="event-cap is 0" src=
   else
     ev_note="source: $src"
     if [ "$src" = journal ]; then
       s=; [ "$last" -gt 0 ] && s="--since=@$((last / 1000))"
-      lines=$(bounded 10 journalctl -q --no-pager -o short-unix -t sshd -t sshd-session -n 100000 ${s:+"$s"} 2>/dev/null)
-    else lines=$( { [ -f "$src.1" ] && cat "$src.1"; cat "$src"; } 2>/dev/null | tail -n 100000); fi
-    out=$(printf '%s\n' "$lines" | awk -v cap="$cap" -v last="$last" -v Y="$(date +%Y)" -v M="$(date +%m)" \
-      -v tz="$(date +%z)" "$A$EV")
+      jl=$(bounded 10 journalctl -q --no-pager -o short-unix -t sshd -t sshd-session -n 100000 ${s:+"$s"} 2>/dev/null)
+    fi
   fi
-  [ -n "$out" ] || out="
-false"
-  J_events="{\"readable\":$ev_read,\"truncated\":${out##*
-},\"note\":\"$ev_note\",\"items\":[${out%
-*}]}"
 }
 
 # printf format of octal escapes for the bytes of hex string $1, each XORed with $2.
@@ -226,12 +168,57 @@ IFS=' ' read -r v rid pass mkey cms cap last extra || [ -n "$v" ] || die 64 "no 
   && numok "$cap" 4 && numok "$last" 16 && [ -z "$extra" ] && [ "$cms" -le 60000 ] && [ "$cap" -le 5000 ] \
   || die 64 "malformed input line (expected: FLEETSTAT1 run-id enc-pass mac-key cpu-ms event-cap last-record-id)"
 exec </dev/null
+IFS=$NL
 for t in openssl awk; do have "$t" || die 69 "required tool $t not found in PATH"; done
 
-stat_cpu; stat_memory; stat_uptime; stat_host; stat_processes; stat_disks; stat_nics; stat_users; stat_events
-report="{\"schema\":1,\"probe\":\"sh\",\"collected_at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"host\":$J_host,\"cpu\":$J_cpu,\
-\"memory\":$J_mem,\"swap\":$J_swap,\"uptime_seconds\":$up,\"boot_time\":\"$boot\",\"process_count\":${np:-0},\
-\"disks\":[$J_disks],\"nics\":[$J_nics],\"users\":[$J_users],\"events\":$J_events,\"warnings\":[$W]}"
+# The first CPU sample now (read builtin), the second after cpu-ms.
+c1='' c2='' nc='' ld='' mm='' kb='' un='' pm=''
+if [ -r "$P/stat" ]; then read -r c1 2>/dev/null <"$P/stat"; case $c1 in "cpu "*) ;; *) c1=;; esac
+else nc=$(sysctl -n hw.ncpu 2>/dev/null) c1=$(sysctl -n kern.cp_time 2>/dev/null); fi
+if [ "$cms" -gt 0 ]; then
+  sleep "$((cms / 1000)).$(printf %03d $((cms % 1000)))" 2>/dev/null || sleep $(((cms + 999) / 1000))
+  [ -r "$P/stat" ] || c2=$(sysctl -n kern.cp_time 2>/dev/null)
+fi
+now=$(date +'%s %z' 2>/dev/null)
+# No /proc (BSD, macOS): sysctl and vm_stat.
+[ -r "$P/loadavg" ] || ld=$(sysctl -n vm.loadavg 2>/dev/null)
+[ -r "$P/uptime" ] || kb=$(sysctl -n kern.boottime 2>/dev/null)
+if [ ! -r "$P/meminfo" ] && have sysctl; then
+  t=$(sysctl -n hw.physmem 2>/dev/null || sysctl -n hw.memsize 2>/dev/null)
+  if have vm_stat; then a=$(vm_stat | awk '/page size of/{s=$8}/Pages (free|inactive|speculative)/{gsub(/\./,"",$NF);n+=$NF}END{print n*s}')
+  else a=$(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}'); fi
+  mm="$((${t:-0} / 1024)) $((${a:-0} / 1024))"
+fi
+# Linux >= 6.1 has kernel.arch: no uname needed (awk reads /proc/sys/kernel).
+[ -r /proc/sys/kernel/arch ] || un=$(uname -snrm 2>/dev/null)
+f=$E/os-release
+[ -r "$f" ] || [ -n "$FLEETSTAT_ETC_ROOT" ] || f=/usr/lib/os-release
+[ -r "$f" ] || ! have sw_vers || pm="$(sw_vers -productName) $(sw_vers -productVersion)"
+
+out=$(awk "$A$C" "$P" "$c1" "$c2" "$cms" "$now" "$un" "$f" "$pm" "$nc" "$ld" "$mm" "$kb")
+# shellcheck disable=SC2086 # one line each (IFS is a newline, globbing is off)
+set -- $out
+[ $# -ge 4 ] || die 70 "collecting statistics failed (awk)"
+hd=$1 J_nics=${2#:} W=${3#:} uid=${4#:}
+shift 4
+
+np=0
+if [ -r "$P/stat" ]; then
+  set +f; for d in "$P"/[0-9]*; do [ -e "$d" ] && np=$((np + 1)); done; set -f
+else np=$(ps -ax -o pid= 2>/dev/null | awk 'END{print NR}'); fi
+stat_disks "$@"
+[ -r "$P/net/dev" ] || warn "network counters not collected on this OS"
+have who || warn "who not found: users missing"
+stat_events
+set --
+[ -n "$src" ] && [ "$src" != journal ] && { [ ! -f "$src.1" ] || set -- "$src.1"; set -- "$@" "$src"; }
+out=$( { printf '%s\n%s\n' "$dfo" "$rid"; ! have who || who 2>/dev/null; [ "$src" != journal ] || printf '\n%s\n%s\n' "$rid" "$jl"; } \
+  | awk "$A$R" "$mf" "$now" "$cap" "$last" "$rid" "$@")
+# shellcheck disable=SC2086
+set -- $out
+[ $# -eq 4 ] || die 70 "parsing df, who and events failed (awk)"
+report="$hd,\"process_count\":${np:-0},\"disks\":[${1#:}],\"nics\":[$J_nics],\"users\":[${2#:}],\"events\":{\"readable\":\
+$ev_read,\"truncated\":${4#:},\"note\":\"$ev_note\",\"items\":[${3#:}]},\"warnings\":[$W]}"
 
 ct=$(printf '%s\n' "$pass" | { exec 3<&0; printf '%s' "$report" | openssl enc -aes-256-cbc -pbkdf2 -md sha256 \
   -iter 1000 -salt -pass fd:3 -base64 -A; }) && [ -n "$ct" ] || die 70 "encryption failed (openssl enc)"
