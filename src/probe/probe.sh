@@ -1,17 +1,14 @@
 #!/bin/sh
-# fleetstat Unix probe: reads one input line (docs/envelope.md) on stdin, collects report schema v1
-# (src/probe/report.ts) and prints it sealed as one FLEETSTAT1 envelope line. Run as `sh probe.sh`.
-# Secrets stay in unexported shell variables and reach openssl only through pipes written by the
-# printf builtin: never argv, environment or files.
+# fleetstat Unix probe (`sh probe.sh`): reads one input line (docs/envelope.md) on stdin, prints
+# report schema v1 (src/probe/report.ts) sealed as one FLEETSTAT1 envelope line. Secrets stay in
+# unexported shell variables, reach openssl only through pipes the printf builtin writes.
 # Test hooks, never set by the server: FLEETSTAT_PROC_ROOT (/proc), FLEETSTAT_ETC_ROOT (/etc),
-# FLEETSTAT_LOG_ROOT (/var/log), FLEETSTAT_DF_TIMEOUT (5 seconds).
+# FLEETSTAT_LOG_ROOT (/var/log), FLEETSTAT_DF_TIMEOUT (5 s).
 # cpu-ms=0 skips the sampling sleep: cpu.percent is then the average since boot (with a warning).
-# Unix events: sshd auth failures from auth.log/secure (+ .1) or, as root, the journal.
-# record_id = unix_seconds*1000 + n, n counting matched lines within that second (stable while
-# logs are append-only). Later runs get the oldest event-cap events newer than last-record-id; a
-# first run (0) gets the newest event-cap.
-# Process starts cost targets the most CPU (docs/performance.md): two awk runs do all parsing,
-# given values as ARGV (no escape processing, none starting with "-").
+# Events: sshd auth failures from auth.log/secure (+ .1) or, as root, the journal. record_id =
+# unix_seconds*1000 + n, n counting matched lines in that second (stable while logs only grow).
+# Later runs get the oldest event-cap events newer than last-record-id, a first run the newest.
+# Two awk runs parse all: process starts cost targets most (docs/performance.md).
 # shellcheck disable=SC2016,SC2015 # awk programs are single-quoted on purpose; `a && b || die` is meant
 LC_ALL=C
 export LC_ALL
@@ -20,7 +17,6 @@ set -f
 P=${FLEETSTAT_PROC_ROOT:-/proc}
 E=${FLEETSTAT_ETC_ROOT:-/etc}
 L=${FLEETSTAT_LOG_ROOT:-/var/log}
-W=
 NL='
 '
 
@@ -50,15 +46,15 @@ function ep(y,m,d,H,M,S,  e,a){m+=0;y-=(m<=2);e=int(y/400);a=y-e*400
 return (e*146097+a*365+int(a/4)-int(a/100)+int((153*(m>2?m-3:m+9)+2)/5)+d-1-719468)*86400+H*3600+M*60+S}
 '
 
-# Prints the report up to boot_time, ":"-prefixed nics, warnings and uid, then the local mount
-# points df may stat, one a line.
+# ARGV holds values (no escape processing; none starts with "-"). Prints the report up to
+# boot_time, ":"nics, ":"warnings, ":"uid, then the mounts df may stat.
 C='function ok(s,n){return s~/^(0|[1-9][0-9]*)$/&&length(s)<=n}
 function w(s){WS=WS (WS==""?"":",") "\"" s "\""}
 function rf(f,  g,l){N=0;Q[1]="";while((g=(getline l<f))>0)Q[++N]=l;close(f);R=Q[1];return N||!g}
-# sp: "total idle" of a /proc/stat cpu line or of kern.cp_time (BSD)
+# sp: "total idle" of a /proc/stat cpu line or of BSD kern.cp_time
 function sp(s,  a,n,i,t){n=split(s,a," ");if(a[1]=="cpu"){for(i=2;i<=9&&i<=n;i++)t+=a[i];return t+0" "a[5]+a[6]}return n<5?"":a[1]+a[2]+a[3]+a[4]+a[5]" "a[5]}
 BEGIN{P=ARGV[1];ms=ARGV[4]+0;split(ARGV[5],x," ");now=x[1];nc=ARGV[9];ld=ARGV[10];mm=ARGV[11];ARGC=1
-if(ARGV[6]!="")split(ARGV[6],un," ");else{split("ostype hostname osrelease arch",x," ");for(i=1;i<=4;i++){rf("/proc/sys/kernel/" x[i]);un[i]=R}}
+split(ARGV[6],un," ")
 if(rf(P"/stat")){nc=0;for(j=1;j<=N;j++){l=Q[j];if(l~/^cpu /){if(L=="")L=l}else if(l~/^cpu[0-9]/)nc++;else if(l~/^btime /){split(l,x," ");bt=x[2]}}}
 c1=sp(ARGV[2]);c2=sp(ARGV[3]);if(ms>0){if(c2=="")c2=sp(L)}else{c2=c1;c1="0 0";w("cpu.percent is the average since boot (cpu-ms=0)")}
 if(c2=="")w("cpu counters unreadable")
@@ -67,13 +63,13 @@ if(!ok(nc,6)||nc<1){nc=1;w("cpu core count unknown")}
 if(rf(P"/loadavg"))ld=R;gsub(/[{}]/,"",ld);n=split(ld,la," ");for(k=1;k<=3;k++)la[k]=(k<=n&&la[k]~/^[0-9.]+$/)?la[k]+0:"null"
 if(rf(P"/meminfo")){for(j=1;j<=N;j++){split(Q[j],x," ");v[x[1]]=x[2]}
 t=v["MemTotal:"];if("MemAvailable:" in v)a=v["MemAvailable:"];else{a=v["MemFree:"]+v["Buffers:"]+v["Cached:"];w("no MemAvailable: estimated from MemFree+Buffers+Cached")}
-st=v["SwapTotal:"];sf=v["SwapFree:"]}else if(mm!=""){split(mm,x," ");t=x[1];a=x[2];st=sf=0;w("swap not collected on this OS")}
+st=v["SwapTotal:"];sf=v["SwapFree:"]}else if(mm!=""){split(mm,x," ");t=int(x[1]/1024);a=int(x[2]/1024);st=sf=0;w("swap not collected on this OS")}
 else{t=a=st=sf=0;w("memory counters unreadable")}
 if(a>t)a=t;u1=t-a;u2=st-sf;u2=u2<0?0:u2
 if(rf(P"/uptime")){split(R,x," ");up=x[1];sub(/\..*/,"",up)}else{split(ARGV[12],x,/[=,]/);bt=x[2]+0;up=x[2]==""?"":now-bt}
 if(!ok(up,12)){up=0;w("uptime unreadable")};if(!ok(bt,12))bt=now-up
-hn=rf(P"/sys/kernel/hostname")?R:un[2];kr=rf(P"/sys/kernel/osrelease")?R:un[3]
-rf(ARGV[7]);for(j=1;j<=N;j++)if(Q[j]~/^PRETTY_NAME(=|$)/){pv=substr(Q[j],13);if(pv~/^".*"$/){pv=substr(pv,2,length(pv)-2);gsub(/\\\\/,"\001",pv);gsub(/\\/,"",pv);gsub(/\001/,"\\",pv)}else if(pv~/^\047.*\047$/)pv=substr(pv,2,length(pv)-2);pn=pv}
+k=P"/sys/kernel/";hn=rf(k"hostname")?R:un[2];kr=rf(k"osrelease")?R:un[3]
+rf(ARGV[7]);for(j=1;j<=N;j++)if(Q[j]~/^PRETTY_NAME=/){pv=substr(Q[j],13);if(pv~/^".*"$/){pv=substr(pv,2,length(pv)-2);gsub(/\\\\/,"\001",pv);gsub(/\\/,"",pv);gsub(/\001/,"\\",pv)}else if(pv~/^\047.*\047$/)pv=substr(pv,2,length(pv)-2);pn=pv}
 if(pn=="")pn=ARGV[8]!=""?ARGV[8]:un[1]" "un[3]
 rf(P"/net/dev");for(j=3;j<=N;j++)if((i=index(l=Q[j],":"))&&nn++<512){nm=substr(l,1,i-1);gsub(/ /,"",nm);split(substr(l,i+1),x," ")
 NI=NI (nn>1?",":"") sprintf("{\"name\":%s,\"rx_bytes\":%.0f,\"tx_bytes\":%.0f,\"rx_packets\":%.0f,\"tx_packets\":%.0f,\"rx_errors\":%.0f,\"tx_errors\":%.0f}",js(nm,64),x[1],x[9],x[2],x[10],x[3],x[11])}
@@ -86,17 +82,10 @@ rf(P"/mounts");for(j=1;j<=N;j++){split(Q[j],x," ")
 if(x[3]~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/||x[3]=="overlay"&&x[2]!="/")continue
 m=u(x[2]);if(m!~/\n/&&!D[x[1]]++)print m}}'
 
-# stdin: df output, run id, who output[, run id, journal lines]; ARGV ends with the log files. The
-# sshd lines among the logs' last 100000 (tail -n) wait in a ring. Prints disks, users, events.
-R='function rg(l){q++;if(l~/sshd(-session)?\[[0-9]+\]: /&&l~/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/)B[q%100000]=l;else delete B[q%100000]}
-function e1(){if($1~/^[0-9]+(\.[0-9]+)?$/){t=int($1);k=3}
-else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=ep(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
-if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)};k=3}
-else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z;k=5}else return
-id=t*1000+(c[t]<999?c[t]:999);c[t]++;if(id<=last)return
-m=$0;for(i=0;i<k;i++)sub(/^[^ ]+ +/,"",m)
-e=m~/^Failed/?1:m~/^Invalid user/?2:m~/authentication failure/?3:4
-n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,e,iso(t),js(m,500))}
+# stdin: df output, run id, who output[, run id, journal]; ARGV ends with the log files. Prints
+# ":"disks, ":"users, ":"items, ":"truncated.
+R='# rg: a ring of the last 100000 log lines (tail -n)
+function rg(l){B[++q%100000]=l}
 BEGIN{mf=ARGV[1];split(ARGV[2],x," ");now=x[1]+0;tz=x[2];cap=ARGV[3]+0;last=ARGV[4]+0;sep=ARGV[5];for(i=6;i<ARGC;i++)F[++nf]=ARGV[i];ARGC=1
 while((getline l<mf)>0){split(l,x," ");T[u(x[2])]=x[3]};close(mf)
 Z=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60);split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",x," ");for(i=1;i<=12;i++)mo[x[i]]=i
@@ -110,7 +99,15 @@ if(w~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]$/&&tz~/^
 U=U (nu++?",":"") sprintf("{\"name\":%s,\"tty\":%s,\"from\":%s,\"login_at\":%s}",js($1,64),js($2,64),js(f,256),js(w,40));next}
 S==2{rg($0)}
 END{for(j=1;j<=nf;j++){while((getline l<F[j])>0)rg(l);close(F[j])}
-for(j=q>100000?q-99999:1;j<=q;j++)if((j%100000) in B){$0=B[j%100000];e1()}
+for(j=q>100000?q-99999:1;j<=q;j++)if((l=B[j%100000])~/sshd(-session)?\[[0-9]+\]: /&&l~/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/){$0=l
+if($1~/^[0-9]+(\.[0-9]+)?$/){t=int($1);k=3}
+else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=ep(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
+if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)};k=3}
+else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z;k=5}else continue
+id=t*1000+(c[t]<999?c[t]:999);c[t]++;if(id<=last)continue
+m=$0;for(i=0;i<k;i++)sub(/^[^ ]+ +/,"",m)
+e=m~/^Failed/?1:m~/^Invalid user/?2:m~/authentication failure/?3:4
+n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,e,iso(t),js(m,500))}
 a=1;if(n>cap)a=last?1:n-cap+1;for(i=a;i<=n&&i<a+cap;i++)E=E (i>a?",":"") it[i];tr=n>cap?"true":"false"
 printf ":%s\n:%s\n:%s\n:%s\n",D,U,E,tr}'
 
@@ -118,28 +115,24 @@ printf ":%s\n:%s\n:%s\n:%s\n",D,U,E,tr}'
 # mount is never stat'ed; df itself is still bounded by timeout.
 stat_disks() {
   dfo='' to=${FLEETSTAT_DF_TIMEOUT:-5} mf=$P/mounts
-  if [ -r "$mf" ]; then [ $# -gt 0 ] || return 0; set -- -- "$@"
+  if [ -r "$mf" ]; then [ $# -gt 0 ] || return; set -- -- "$@"
   else set -- -l; mf=/dev/null; fi
   dfo=$(bounded "$to" df -P -k "$@" 2>/dev/null); rc=$?
-  if [ "$rc" -eq 124 ] || [ "$rc" -gt 128 ]; then dfo=; warn "df timed out after ${to}s (a hung mount?): disks missing"; return 0; fi
+  if [ "$rc" -eq 124 ] || [ "$rc" -gt 128 ]; then dfo=; warn "df timed out after ${to}s (a hung mount?): disks missing"; return; fi
   [ "$rc" -eq 0 ] || warn "df reported errors for some filesystems"
 }
 
 stat_events() {
-  ev_read=true ev_note="" src="" jl=""
+  ev_read=true ev_note="event-cap is 0" src='' jl=''
   for f in "$L/auth.log" "$L/secure"; do [ -r "$f" ] && [ -f "$f" ] && src=$f && break; done
-  if [ -z "$src" ] && have journalctl && { [ -d "$L/journal" ] || [ -d /run/log/journal ]; } \
-    && [ "${uid:-$(id -u 2>/dev/null)}" = 0 ]; then src=journal; fi
-  if [ -z "$src" ]; then
-    ev_read=false ev_note="no readable sshd log: needs root (sudo) and auth.log, secure or the journal"
-  elif [ "$cap" -eq 0 ]; then ev_note="event-cap is 0" src=
-  else
-    ev_note="source: $src"
-    if [ "$src" = journal ]; then
-      s=; [ "$last" -gt 0 ] && s="--since=@$((last / 1000))"
-      jl=$(bounded 10 journalctl -q --no-pager -o short-unix -t sshd -t sshd-session -n 100000 ${s:+"$s"} 2>/dev/null)
-    fi
-  fi
+  [ -n "$src" ] || ! have journalctl || { [ ! -d "$L/journal" ] && [ ! -d /run/log/journal ]; } \
+    || [ "${uid:-$(id -u 2>/dev/null)}" != 0 ] || src=journal
+  if [ -z "$src" ]; then ev_read=false ev_note="no readable sshd log: needs root (sudo) and auth.log, secure or the journal"
+  elif [ "$cap" -eq 0 ]; then src=''
+  else ev_note="source: $src"; fi
+  [ "$src" != journal ] && return
+  s=''; [ "$last" -gt 0 ] && s="--since=@$((last / 1000))"
+  jl=$(bounded 10 journalctl -q --no-pager -o short-unix -t sshd -t sshd-session -n 100000 ${s:+"$s"} 2>/dev/null)
 }
 
 # printf format of octal escapes for the bytes of hex string $1, each XORed with $2.
@@ -171,8 +164,8 @@ exec </dev/null
 IFS=$NL
 for t in openssl awk; do have "$t" || die 69 "required tool $t not found in PATH"; done
 
-# The first CPU sample now (read builtin), the second after cpu-ms.
-c1='' c2='' nc='' ld='' mm='' kb='' un='' pm=''
+# CPU samples: one now (read builtin), one after cpu-ms.
+unset c1 c2 nc ld mm kb pm
 if [ -r "$P/stat" ]; then read -r c1 2>/dev/null <"$P/stat"; case $c1 in "cpu "*) ;; *) c1=;; esac
 else nc=$(sysctl -n hw.ncpu 2>/dev/null) c1=$(sysctl -n kern.cp_time 2>/dev/null); fi
 if [ "$cms" -gt 0 ]; then
@@ -180,26 +173,24 @@ if [ "$cms" -gt 0 ]; then
   [ -r "$P/stat" ] || c2=$(sysctl -n kern.cp_time 2>/dev/null)
 fi
 now=$(date +'%s %z' 2>/dev/null)
-# No /proc (BSD, macOS): sysctl and vm_stat.
+# No /proc (BSD, macOS): sysctl.
 [ -r "$P/loadavg" ] || ld=$(sysctl -n vm.loadavg 2>/dev/null)
 [ -r "$P/uptime" ] || kb=$(sysctl -n kern.boottime 2>/dev/null)
 if [ ! -r "$P/meminfo" ] && have sysctl; then
-  t=$(sysctl -n hw.physmem 2>/dev/null || sysctl -n hw.memsize 2>/dev/null)
-  if have vm_stat; then a=$(vm_stat | awk '/page size of/{s=$8}/Pages (free|inactive|speculative)/{gsub(/\./,"",$NF);n+=$NF}END{print n*s}')
-  else a=$(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}'); fi
-  mm="$((${t:-0} / 1024)) $((${a:-0} / 1024))"
+  mm=$(sysctl -n hw.physmem 2>/dev/null || sysctl -n hw.memsize 2>/dev/null) mm=${mm:-0}
+  if have vm_stat; then mm="$mm $(vm_stat | awk '/page size of/{s=$8}/Pages (free|inactive|speculative)/{gsub(/\./,"",$NF);n+=$NF}END{print n*s}')"
+  else mm="$mm $(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}')"; fi
 fi
-# Linux >= 6.1 has kernel.arch: no uname needed (awk reads /proc/sys/kernel).
-[ -r /proc/sys/kernel/arch ] || un=$(uname -snrm 2>/dev/null)
+un=$(uname -snrm 2>/dev/null)
 f=$E/os-release
 [ -r "$f" ] || [ -n "$FLEETSTAT_ETC_ROOT" ] || f=/usr/lib/os-release
 [ -r "$f" ] || ! have sw_vers || pm="$(sw_vers -productName) $(sw_vers -productVersion)"
 
 out=$(awk "$A$C" "$P" "$c1" "$c2" "$cms" "$now" "$un" "$f" "$pm" "$nc" "$ld" "$mm" "$kb")
-# shellcheck disable=SC2086 # one line each (IFS is a newline, globbing is off)
+# shellcheck disable=SC2086 # lines (IFS=newline, no globbing)
 set -- $out
-[ $# -ge 4 ] || die 70 "collecting statistics failed (awk)"
-hd=$1 J_nics=${2#:} W=${3#:} uid=${4#:}
+[ $# -ge 4 ] || die 70 "awk failed (statistics)"
+hd=$1 nx=${2#:} W=${3#:} uid=${4#:}
 shift 4
 
 np=0
@@ -211,13 +202,13 @@ stat_disks "$@"
 have who || warn "who not found: users missing"
 stat_events
 set --
-[ -n "$src" ] && [ "$src" != journal ] && { [ ! -f "$src.1" ] || set -- "$src.1"; set -- "$@" "$src"; }
+[ -z "$src" ] || [ "$src" = journal ] || { [ ! -f "$src.1" ] || set -- "$src.1"; set -- "$@" "$src"; }
 out=$( { printf '%s\n%s\n' "$dfo" "$rid"; ! have who || who 2>/dev/null; [ "$src" != journal ] || printf '\n%s\n%s\n' "$rid" "$jl"; } \
   | awk "$A$R" "$mf" "$now" "$cap" "$last" "$rid" "$@")
 # shellcheck disable=SC2086
 set -- $out
-[ $# -eq 4 ] || die 70 "parsing df, who and events failed (awk)"
-report="$hd,\"process_count\":${np:-0},\"disks\":[${1#:}],\"nics\":[$J_nics],\"users\":[${2#:}],\"events\":{\"readable\":\
+[ $# -eq 4 ] || die 70 "awk failed (df, who, events)"
+report="$hd,\"process_count\":${np:-0},\"disks\":[${1#:}],\"nics\":[$nx],\"users\":[${2#:}],\"events\":{\"readable\":\
 $ev_read,\"truncated\":${4#:},\"note\":\"$ev_note\",\"items\":[${3#:}]},\"warnings\":[$W]}"
 
 ct=$(printf '%s\n' "$pass" | { exec 3<&0; printf '%s' "$report" | openssl enc -aes-256-cbc -pbkdf2 -md sha256 \
