@@ -5,6 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { cpus, hostname, release, uptime } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
 import type { Report } from '../src/probe/report.js';
@@ -108,6 +109,25 @@ describe('CPU percent on this machine', () => {
     expect(Math.abs(report.cpu.percent - (100 * (total - f[3]! - f[4]!)) / total)).toBeLessThan(2);
     expect(report.cpu.interval_ms).toBe(0);
     expect(report.warnings).toContain('cpu.percent is the average since boot (cpu-ms=0)');
+  });
+});
+
+describe.skipIf(!which('strace'))('process starts', () => {
+  it('starts at most 12 processes per run besides the cpu-ms sleep (docs/performance.md, "Probe cost")', async () => {
+    const work = makeShims({});
+    cleanup.push(work);
+    const trace = join(work.dir, 'trace');
+    const secrets = newRunSecrets();
+    const run = await runProbe(probeInputLine(secrets, { cpuMs: 100, eventCap: 50, lastRecordId: 0 }), {
+      shell: [which('strace')!, '-f', '-qq', '-e', 'trace=execve', '-o', trace, 'dash'],
+    });
+    expect(run.status).toBe(0);
+    expect(openEnvelope(run.stdout, secrets).schema).toBe(1);
+    // Successful execs only (a PATH search shows failed tries), less the shell itself and sleep.
+    const programs = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/ = -1 /.test(l))
+      .map((l) => /execve\("([^"]+)"/.exec(l)![1]!).slice(1).filter((prog) => basename(prog) !== 'sleep');
+    expect(programs.filter((prog) => basename(prog) === 'awk')).toHaveLength(2);
+    expect(programs.length).toBeLessThanOrEqual(12);
   });
 });
 
