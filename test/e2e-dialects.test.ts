@@ -6,13 +6,14 @@
  * down at round start (exit code 4 before any host is contacted) and stopped mid-round
  * (nothing half-written; the reports are spooled and imported by the next round).
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { meminfoBytes } from './support/this-machine.js';
 import { fleetstat as runFleetstat } from './support/cli.js';
 import { collectRound } from '../src/collect/round.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -29,11 +30,6 @@ import { freePort, startFleet, type SshdFleet } from './support/sshd.js';
 const COLLECTOR_TZ = 'Asia/Kolkata';
 const fleetstat = (args: string[]) => runFleetstat(args, { TZ: COLLECTOR_TZ });
 
-
-function meminfoBytes(field: string): number {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!;
-  return Number(line.split(/\s+/)[1]) * 1024;
-}
 
 /** The declared type of a column, lower case, as the database reports it. */
 async function columnType(store: Store, table: string, column: string): Promise<string> {

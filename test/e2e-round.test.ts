@@ -9,6 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { meminfoBytes } from './support/this-machine.js';
 import { fleetstat } from './support/cli.js';
 import { startFleet, TEST_USER, type SshdFleet } from './support/sshd.js';
 import { startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
@@ -16,11 +17,6 @@ import { writeFleetConfig } from './support/fleet-config.js';
 import { openStore } from '../src/store/open-store.js';
 
 
-
-function meminfoBytes(field: string): number {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!;
-  return Number(line.split(/\s+/)[1]) * 1024;
-}
 
 /** fleetstat.* directories in /tmp that belong to the test account. */
 function leftoverTempDirs(): string[] {
