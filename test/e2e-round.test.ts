@@ -5,7 +5,7 @@
  * the targets.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +164,26 @@ describe('fleetstat collect, end to end', () => {
     } finally {
       await noisy.stop();
     }
+  });
+
+  it('hosts test collects without storing and names the failing stage', async () => {
+    const [h0, h1] = fleet.hosts;
+    const dbPath = join(dir, 'hosts-test-never.sqlite');
+    const config = writeFleetConfig(fleet, {
+      dir, databaseUrl: `sqlite:${dbPath}`,
+      clients: [{ host: h0!, auth: 'key', name: 'probe-a' }, { host: h1!, auth: 'key', name: 'probe-b' }, { host: { address: '127.0.0.1', port: 1 }, auth: 'key', name: 'probe-down' }],
+    });
+    const some = await fleetstat(['hosts', 'test', '--config', config, 'probe-a', 'probe-down']);
+    expect(some.code).toBe(1);
+    expect(some.stdout).toMatch(/^ok {5}probe-a \(127\.0\.1\.\d+:\d+\) [\d.]+s: Debian/m);
+    expect(some.stdout).toMatch(/^FAILED probe-down \(127\.0\.0\.1:1\) \[connect\] connection refused/m);
+    expect(some.stdout).not.toContain('probe-b');
+    const json = await fleetstat(['hosts', 'test', '--config', config, '--json', 'probe-b']);
+    expect(json.code).toBe(0);
+    const [only] = JSON.parse(json.stdout);
+    expect(only.report.memory.total_bytes).toBe(meminfoBytes('MemTotal'));
+    expect((await fleetstat(['hosts', 'test', '--config', config, 'nobody'])).code).toBe(2);
+    expect(existsSync(dbPath)).toBe(false); // nothing stored
   });
 
   it('shows a progress bar and the summary on a terminal', async () => {

@@ -6,6 +6,7 @@ import { collectCommand } from './collect-command.js';
 import { configCheckCommand } from './config-check-command.js';
 import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
 import { serveCommand } from './serve-command.js';
+import { hostsTestCommand } from './hosts-test-command.js';
 
 const program = new Command('fleetstat')
   .description('Agentless machine statistics over SSH: collect, store, alert.')
@@ -35,6 +36,14 @@ program.command('serve')
   .option('--grace <seconds>', 'on SIGTERM, how long the running round may finish before its hosts are abandoned', '30')
   .option('--lease-margin <seconds>', 'PostgreSQL/MySQL: how long a host lease outlasts the worst-case round (default 30)')
   .action(async (options) => { process.exitCode = await serveCommand(options); });
+
+const hosts = program.command('hosts').description('check clients of the config');
+hosts.command('test')
+  .description('collect from clients without storing or mailing, and print what came back or where it failed')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .argument('[hosts...]', 'client names or IPs (default: every client)')
+  .option('--json', 'print the full reports as JSON')
+  .action(async (names: string[], options) => { process.exitCode = await hostsTestCommand({ ...options, hosts: names }); });
 
 const config = program.command('config').description('configuration file tools');
 config.command('check')

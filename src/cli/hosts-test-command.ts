@@ -1,0 +1,56 @@
+/**
+ * `fleetstat hosts test`: collect from some clients without storing anything or sending mail,
+ * and print what came back (or the stage that failed) — for checking a new host's access.
+ */
+import { collectHost } from '../collect/collect-host.js';
+import { forEachConcurrently } from '../collect/pool.js';
+import { asStageError } from '../collect/stage-error.js';
+import type { ClientConfig } from '../config/types.js';
+import { loadProbeScripts } from '../probe/scripts.js';
+import { HostKeyStore } from '../ssh/host-key-policy.js';
+import { EXIT } from './exit-codes.js';
+import { CommandFailure, loadConfigOrFail, runCommand } from './command-context.js';
+
+export interface HostsTestOptions {
+  config: string;
+  /** Client names or IPs; none means every client. */
+  hosts: string[];
+  json?: boolean;
+}
+
+/** Resolves with ok when every chosen host answered, hostsFailed or allHostsFailed otherwise. */
+export function hostsTestCommand(options: HostsTestOptions): Promise<number> {
+  return runCommand(async () => {
+    const config = await loadConfigOrFail(options.config);
+    const wanted = new Set(options.hosts);
+    const clients = wanted.size === 0 ? config.clients : config.clients.filter((c) => wanted.has(c.name) || wanted.has(c.ip));
+    const unknown = [...wanted].filter((w) => !config.clients.some((c) => c.name === w || c.ip === w));
+    if (unknown.length > 0) throw new CommandFailure(`no client named ${unknown.join(', ')} in ${options.config}`, EXIT.usage);
+    const [hostKeys, scripts] = await Promise.all([HostKeyStore.load(config.settings.knownHostsPath), loadProbeScripts()]);
+
+    const results: Array<{ client: ClientConfig; line: string; json: object; ok: boolean }> = [];
+    await forEachConcurrently(clients, config.settings.concurrency, async (client) => {
+      const began = Date.now();
+      try {
+        const { report } = await collectHost(client, { hostKeys, settings: config.settings, scripts, lastRecordId: 0 });
+        const seconds = ((Date.now() - began) / 1000).toFixed(1);
+        results.push({
+          client, ok: true, json: { host: client.name, ip: client.ip, ok: true, seconds: Number(seconds), report },
+          line: `ok     ${client.name} (${client.ip}:${client.port}) ${seconds}s: ${report.host.os_name} ${report.host.arch}, cpu ${report.cpu.percent.toFixed(1)}%, memory ${report.memory.percent.toFixed(1)}%, ${report.disks.length} disks, events ${report.events.readable ? 'readable' : 'not readable'}`,
+        });
+      } catch (thrown) {
+        const error = asStageError(thrown, 'connect');
+        results.push({
+          client, ok: false, json: { host: client.name, ip: client.ip, ok: false, stage: error.stage, message: error.describe() },
+          line: `FAILED ${client.name} (${client.ip}:${client.port}) [${error.stage}] ${error.describe()}`,
+        });
+      }
+    });
+    const ordered = clients.map((c) => results.find((r) => r.client === c)!);
+    if (options.json) process.stdout.write(`${JSON.stringify(ordered.map((r) => r.json), null, 2)}\n`);
+    else process.stdout.write(`${ordered.map((r) => r.line).join('\n')}\n`);
+    const failed = ordered.filter((r) => !r.ok).length;
+    if (failed === 0) return EXIT.ok;
+    return failed === ordered.length ? EXIT.allHostsFailed : EXIT.hostsFailed;
+  });
+}
