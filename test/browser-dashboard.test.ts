@@ -4,7 +4,7 @@
  * host page draws its charts, the alerts page shows the crossed memory limit, and the CSP is
  * never violated. Saves docs/screenshots/overview.png and host.png.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -50,6 +50,7 @@ describe('dashboard in a browser', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 120_000);
   afterAll(async () => {
+    if (process.env.FLEETSTAT_SCREENSHOTS !== '1') rmSync(SCREENSHOTS, { recursive: true, force: true });
     await browser?.close();
     await web?.stop();
   });

@@ -1,15 +1,20 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { checkConfig, ConfigError, loadConfig, parseConfig } from '../src/config/index.js';
+
+// Every temp dir a test makes is removed after the file's tests.
+const madeDirs: string[] = [];
+afterAll(() => madeDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'config');
 
 /** A private temp dir holding the given files (mode 0600), so no mode warnings appear. */
 function workDir(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'fleetstat-config-'));
+  madeDirs.push(dir);
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), content, { mode: 0o600 });

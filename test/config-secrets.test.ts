@@ -1,9 +1,13 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { analyzeConfig, ConfigError, formatIssue, parseConfig } from '../src/config/index.js';
+
+// Every temp dir a test makes is removed after the file's tests.
+const madeDirs: string[] = [];
+afterAll(() => madeDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const PASSWORD = 'Pl41n-S3cret!';
 const PASSPHRASE = 'K3y-Passphrase?';
@@ -12,6 +16,7 @@ const DB_PASSWORD = 'Db-S3cret%25';
 
 function secretsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fleetstat-secrets-'));
+  madeDirs.push(dir);
   writeFileSync(join(dir, 'pw'), `${PASSWORD}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'id_ed25519'), 'KEY', { mode: 0o600 });
   return dir;
