@@ -52,6 +52,22 @@ function expectSuccess(result: ExecResult, stage: Stage, what: string): void {
   throw new StageError(stage, `${what} failed (${reason})${detail ? `: ${detail}` : ''}`, hint);
 }
 
+/** The probe's exit code for a missing tool (docs/envelope.md). */
+const PROBE_TOOL_MISSING = 69;
+
+/**
+ * Exit codes our own commands give known failures (a temp area that is read-only or full, a tool
+ * the probe needs): a clear stage and the target's message instead of a bare "exit code N".
+ */
+function rejectKnownExit(result: ExecResult): void {
+  if (result.code === UPLOAD_EXIT.noTempDir || result.code === UPLOAD_EXIT.writeFailed) {
+    throw new StageError('upload', excerpt(result.stderr) || 'cannot create the private temp directory');
+  }
+  if (result.code === PROBE_TOOL_MISSING) {
+    throw new StageError('run', `the probe cannot run: ${excerpt(result.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');
+  }
+}
+
 /** Runs the whole collection of one host; rejects with a StageError. */
 export async function collectHost(client: ClientConfig, ctx: HostContext): Promise<HostResult> {
   let stage: Stage = 'connect';
@@ -84,9 +100,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
 
     stage = 'upload';
     const upload = await session.exec(windows ? windowsUploadCommand(windows.shell) : UNIX_UPLOAD_COMMAND, { stdin: script, maxStdoutBytes: 4096 });
-    if (upload.code === UPLOAD_EXIT.noTempDir || upload.code === UPLOAD_EXIT.writeFailed) {
-      throw new StageError('upload', excerpt(upload.stderr) || 'cannot create the private temp directory');
-    }
+    rejectKnownExit(upload);
     expectSuccess(upload, 'upload', 'uploading the probe');
     const uploadedText = upload.stdout.toString('utf8');
     const dir = windows ? parseWindowsUploadedDir(uploadedText) : parseUploadedDir(uploadedText);
@@ -100,7 +114,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     const run = await session.exec(windows ? windowsRunCommand(windows.shell, dir) : unixRunCommand(dir, sudo), {
       stdin, maxStdoutBytes: MAX_REPLY_BYTES,
     });
-    if (run.code === 69) throw new StageError('run', `the probe cannot run: ${excerpt(run.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');
+    rejectKnownExit(run);
     // sudo -S -v said no (unixRunCommand): the probe never ran; say which password was refused.
     if (sudo === 'password' && run.code === 1 && /incorrect password attempt/.test(run.stderr)) {
       throw new StageError('run', `sudo refused the password of ${client.username}: ${excerpt(run.stderr)}`, "check the client's password and that its sudoers rule allows running sh");
@@ -179,10 +193,7 @@ async function collectUnixInOneExec(session: SshSession, client: ClientConfig, c
   } catch (error) {
     throw new StageError('detect', (error as Error).message, 'is this a Unix shell or Windows OpenSSH?');
   }
-  if (reply.code === ONE_SHOT_EXIT.noTempDir || reply.code === ONE_SHOT_EXIT.writeFailed) {
-    throw new StageError('upload', excerpt(reply.stderr) || 'cannot create the private temp directory');
-  }
-  if (reply.code === 69) throw new StageError('run', `the probe cannot run: ${excerpt(reply.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');
+  rejectKnownExit(reply);
   expectSuccess(reply, 'run', 'the probe');
   return openReply(parts.envelope, secrets, { uploadedBytes: payload.length, probeStderr: excerpt(reply.stderr) });
 }
