@@ -3,6 +3,7 @@ import { ConfigReloader } from '../serve/config-reloader.js';
 import { LocalClaimer, type HostClaimer } from '../serve/host-claimer.js';
 import { LeaseClaimer } from '../serve/lease-claimer.js';
 import { RoundScheduler } from '../serve/scheduler.js';
+import { failureLine } from '../collect/round.js';
 import { RetentionPruner } from '../serve/retention.js';
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
@@ -72,7 +73,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
         if (event.type === 'host-ok') counters.inc('fleetstat_host_collections_total', { result: 'ok', stage: '' });
         if (event.type === 'host-failed') {
           counters.inc('fleetstat_host_collections_total', { result: 'failed', stage: event.error.stage });
-          log(`FAIL ${event.client.name} [${event.error.stage}] ${event.error.describe()}`);
+          log(failureLine(event.client, event.error));
         }
       },
       afterRound: async () => {

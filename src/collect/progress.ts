@@ -3,7 +3,7 @@
  * failed host (cron mail stays short and useful).
  */
 import cliProgress from 'cli-progress';
-import type { RoundEvent } from './round.js';
+import { failureLine, type RoundEvent } from './round.js';
 
 export interface ProgressReporter {
   onEvent(event: RoundEvent): void;
@@ -15,7 +15,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
   if (!stream.isTTY) {
     return {
       onEvent(event) {
-        if (event.type === 'host-failed') stream.write(`FAIL ${event.client.name} [${event.error.stage}] ${event.error.describe()}\n`);
+        if (event.type === 'host-failed') stream.write(`${failureLine(event.client, event.error)}\n`);
       },
       stop() {},
     };

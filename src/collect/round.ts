@@ -28,6 +28,11 @@ export type RoundEvent =
   | { type: 'host-failed'; client: ClientConfig; error: StageError; ms: number }
   | { type: 'round-end'; summary: RoundSummary };
 
+/** The one-line log form of a failed host, shared by the non-terminal progress and serve's log. */
+export function failureLine(client: ClientConfig, error: StageError): string {
+  return `FAIL ${client.name} [${error.stage}] ${error.describe()}`;
+}
+
 export interface HostOutcome {
   client: ClientConfig;
   ok: boolean;
