@@ -3,11 +3,12 @@
  * MySQL) or ISO text (SQLite), and aggregates such as SUM or COUNT may arrive as strings or
  * bigints (PostgreSQL numeric, MySQL decimal).
  */
+import { toDate as storedTimestamp } from '../../store/timestamps.js';
 
-/** A timestamp column value as a Date, or null. */
+/** A timestamp column value as a Date (the store's conversion), or null when absent or invalid. */
 export function toDate(value: Date | string | null | undefined): Date | null {
   if (value === null || value === undefined) return null;
-  const date = value instanceof Date ? value : new Date(value);
+  const date = storedTimestamp(value);
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
