@@ -34,9 +34,11 @@ function createPostgresDialect(connectionString: string): Dialect {
     max: POOL_SIZE,
     types: pgTypes,
   });
-  // An idle client losing its server emits 'error' on the pool; without a listener that
-  // would crash the process. The next query reports the failure instead.
+  // A client losing its server (restart, pg_terminate_backend) emits 'error': on the pool when
+  // idle, on the client itself while checked out between two queries of a transaction. Without
+  // a listener either would crash the process; the next query reports the failure instead.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 
