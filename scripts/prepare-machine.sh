@@ -1,38 +1,50 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the demo and the tests: installs the Debian packages
-# they use (only those missing), creates the loopback test account, and starts PostgreSQL and
-# MariaDB if they are installed but stopped. Idempotent and quick when all is in place. Root only.
+# they use (only those missing), creates the loopback test account, sets up and starts the test
+# PostgreSQL (127.0.0.1:5432, trust, db "test") and MariaDB (127.0.0.1:3306, root with an empty
+# password, db "test") and waits until both answer, and installs PowerShell (pwsh) through the
+# .NET SDK for the Windows probe tests. Idempotent and quick when all is in place. Root only.
+# With CI=true anything that cannot be made ready is an error (exit 1), never a later skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
+in_ci=false
+[ "${CI:-}" = true ] && in_ci=true
+
+say() { echo "prepare-machine: $*" >&2; }
+fail() {
+  say "$*"
+  if $in_ci; then exit 1; fi
+}
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "prepare-machine: needs root (it installs Debian packages and a test account); skipped" >&2
+  say "needs root (it installs Debian packages and a test account); skipped"
+  if $in_ci; then exit 1; fi
   exit 0
 fi
 
 # openssh-server: the real sshd of the loopback fleet; openssl: the probe's crypto; strace: proves
-# secrets stay out of argv; busybox/dash/shellcheck: check the probe; chromium: browser tests;
-# time + ansible-core: the benchmark smoke run compares against Ansible fact gathering.
-packages=(openssh-server openssh-client openssl strace busybox dash shellcheck chromium fonts-liberation sudo procps iproute2 sqlite3 time ansible-core)
+# secrets stay out of argv; busybox-static (also the chroot userland)/dash/shellcheck: check the probe; chromium: browser tests;
+# time + ansible-core: the benchmark smoke run compares against Ansible fact gathering;
+# postgresql + mariadb: the real databases; the shells, awks, busybox-static, debootstrap and
+# locales: the probe's target matrix (test/targets-*.test.ts).
+packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
+  fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
+  postgresql postgresql-client mariadb-server mariadb-client
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "prepare-machine: installing ${missing[*]}" >&2
+  say "installing ${missing[*]}"
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # policy-rc.d 101: the packages' own service starts are skipped; we start the servers below.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install failed"
+  rm -f /usr/sbin/policy-rc.d
 fi
 
 bash scripts/test-user.sh
-
-if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
-fi
-if [ -x /usr/sbin/mariadbd ] && ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
-fi
-for _ in $(seq 1 30); do
-  { ! command -v pg_isready >/dev/null || pg_isready -q -h 127.0.0.1 -p 5432; } &&
-  { [ ! -x /usr/sbin/mariadbd ] || mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; } && break
-  sleep 1
-done
+bash scripts/test-locales.sh
+bash scripts/test-postgres.sh || fail "PostgreSQL is not ready on 127.0.0.1:5432"
+bash scripts/test-mariadb.sh || fail "MariaDB is not ready on 127.0.0.1:3306"
+bash scripts/test-pwsh.sh || fail "PowerShell (pwsh) is not installed: the Windows probe tests need it"
