@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { DETECT_COMMAND, DetectError, parseDetectReply } from '../src/probe/detect.js';
+import { requireTool } from './support/requirements.js';
 import { parsePowerShell, syntaxErrors } from './fixtures/windows/powershell-parser.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/detect/${name}`, import.meta.url), 'utf8');
@@ -14,11 +15,9 @@ function runWith(shell: string[]): { stdout: string; stderr: string } {
 }
 
 describe('DETECT_COMMAND on real POSIX shells', () => {
-  // dash is Debian's /bin/sh and always there; the others are checked when installed.
-  const installed = (name: string) => { try { execFileSync('sh', ['-c', `command -v ${name}`]); return true; } catch { return false; } };
   const shells = [['dash'], ['bash'], ['busybox', 'sh']];
   for (const shell of shells) {
-    it.skipIf(shell[0] !== 'dash' && !installed(shell[0]!))(`${shell.join(' ')} answers as unix with this machine's uname`, () => {
+    it.skipIf(!requireTool(shell[0]!))(`${shell.join(' ')} answers as unix with this machine's uname`, () => {
       const reply = runWith(shell);
       expect(Buffer.byteLength(reply.stdout)).toBeLessThan(200);
       const target = parseDetectReply({ ...reply, exitCode: 0 });

@@ -16,6 +16,7 @@ import { closedPort, type FaultEndpoint } from './support/fault-servers.js';
 import type { FleetClient } from './support/fleet-config.js';
 import { startFaultFleet, type FaultFleet } from './support/hostile-fleet.js';
 import { runFaultRound } from './support/hostile-round.js';
+import { requireService } from './support/requirements.js';
 
 const ADMIN_URL = process.env.FLEETSTAT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -29,7 +30,7 @@ async function admin<T>(statement: string, parameters: unknown[] = []): Promise<
   }
 }
 
-const postgresUp = await admin('SELECT 1').then(() => true, () => false);
+const postgresUp = requireService(await admin('SELECT 1').then(() => true, () => false), 'PostgreSQL on 127.0.0.1:5432');
 
 describe.skipIf(!postgresUp)('PostgreSQL terminated mid-round', () => {
   let fleet: FaultFleet;

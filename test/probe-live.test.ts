@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
 import type { Report } from '../src/probe/report.js';
 import { busyboxOnlyPath, makeShims, runProbe, which, type ShimDir } from './probe-runner.js';
+import { requireTool } from './support/requirements.js';
 
 const cleanup: ShimDir[] = [];
 afterAll(() => { for (const d of cleanup) d.remove(); });
@@ -112,7 +113,7 @@ describe('CPU percent on this machine', () => {
   });
 });
 
-describe.skipIf(!which('strace'))('process starts', () => {
+describe.skipIf(!requireTool('strace', 'it counts process starts'))('process starts', () => {
   it('starts at most 12 processes per run besides the cpu-ms sleep (docs/performance.md, "Probe cost")', async () => {
     const work = makeShims({});
     cleanup.push(work);

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
 import { emptyDir, runProbe, which, type ShimDir } from './probe-runner.js';
+import { requireTool } from './support/requirements.js';
 
-const strace = which('strace');
+const strace = requireTool('strace', 'it proves secrets stay out of argv');
 const cleanup: ShimDir[] = [];
 afterAll(() => { for (const d of cleanup) d.remove(); });
 
@@ -19,7 +20,7 @@ function octalForm(hexKey: string, pad: number): string {
   return [...bytes].map((b) => `\\${(b ^ pad).toString(8).padStart(3, '0')}`).join('');
 }
 
-const shells = [['dash'], ...(which('busybox') ? [[which('busybox')!, 'ash']] : [])];
+const shells = [['dash'], ...(requireTool('busybox') ? [[which('busybox')!, 'ash']] : [])];
 
 describe.skipIf(!strace).each(shells)('secrets under strace (%s)', (...shell) => {
   it('are in no argv, no environment and no file', async () => {
