@@ -39,6 +39,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   # policy-rc.d 101: the packages' own service starts are skipped; we start the servers below.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install failed"
   rm -f /usr/sbin/policy-rc.d
 fi

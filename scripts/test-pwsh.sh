@@ -3,7 +3,7 @@
 # missing, linked into /usr/local/bin so that tests find it on the ordinary PATH. Root only.
 set -euo pipefail
 command -v pwsh >/dev/null && exit 0
-tool=$HOME/.dotnet/tools/pwsh
+tool=${HOME:-/root}/.dotnet/tools/pwsh
 if [ ! -x "$tool" ]; then
   if ! command -v dotnet >/dev/null; then
     echo "test-pwsh: the .NET SDK (dotnet) is missing: the Windows probe tests need it to install PowerShell" >&2
