@@ -4,7 +4,7 @@
  * will not listen beyond loopback without credentials; a 500 is logged with its request id; no
  * configured secret ever reaches the log.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,8 @@ describe('fleetstat serve: web boundary', () => {
     writeFileSync(join(dir, 'web.pw'), SECRETS.newPassword, { mode: 0o600 });
     writeConfig('rotate.xml', web(otherPort), 'moved.sqlite');
     server.child.kill('SIGHUP');
+    // The files are watched too, so a reload may come first; the SIGHUP one sees every change.
+    await server.waitFor(/config reloaded \(SIGHUP\)/);
     await server.waitFor(/web credentials changed: applied/);
     expect((await get(port, '/api/hosts', bearer(SECRETS.oldToken))).status).toBe(401);
     expect((await get(port, '/api/hosts', basic('admin', SECRETS.oldPassword))).status).toBe(401);
@@ -108,6 +110,19 @@ describe('fleetstat serve: web boundary', () => {
     for (const secret of Object.values(SECRETS)) expect(server.raw()).not.toContain(secret);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(EXIT.ok);
+  });
+
+  it('picks up a rotated token-file without a signal', async () => {
+    writeFileSync(join(dir, 'watched-token'), SECRETS.oldToken, { mode: 0o600 });
+    const server = serve(writeConfig('watched.xml', 'token-file="watched-token"'));
+    const port = Number((await server.waitFor(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+    expect((await get(port, '/api/hosts', bearer(SECRETS.oldToken))).status).toBe(200);
+    // Rotate the way tools do: write a new file, rename it over the old one.
+    writeFileSync(join(dir, 'watched-token.new'), SECRETS.newToken, { mode: 0o600 });
+    renameSync(join(dir, 'watched-token.new'), join(dir, 'watched-token'));
+    await server.waitFor(/config reloaded \(file changed\)[\s\S]*web credentials changed: applied/);
+    expect((await get(port, '/api/hosts', bearer(SECRETS.oldToken))).status).toBe(401);
+    expect((await get(port, '/api/hosts', bearer(SECRETS.newToken))).status).toBe(200);
   });
 
   it('answers only its own address and configured names (DNS rebinding), and keeps /metrics behind the credentials', async () => {

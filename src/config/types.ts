@@ -91,4 +91,6 @@ export interface Config {
   smtp?: SmtpConfig;
   web: WebConfig;
   clients: ClientConfig[];
+  /** Files secrets were read from (absolute); serve reloads when one changes. */
+  secretFiles?: string[];
 }
