@@ -78,9 +78,9 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       const exposure = checkExposure(address.host, config.web);
       return exposure.status === 'open-refused' ? exposure.reason : undefined;
     };
-    const refusal = vet(initial);
-    if (refusal !== undefined) throw new CommandFailure(`refusing to serve: ${refusal}`, EXIT.configInvalid);
-    if (checkExposure(address.host, initial.web).status === 'open-allowed') {
+    const exposure = checkExposure(address.host, initial.web);
+    if (exposure.status === 'open-refused') throw new CommandFailure(`refusing to serve: ${exposure.reason}`, EXIT.configInvalid);
+    if (exposure.status === 'open-allowed') {
       log.warn(`THE DASHBOARD IS OPEN TO THE NETWORK: listening on ${address.host} without credentials (allow-anonymous="true"); anyone who reaches this port reads the inventory`);
     }
     const pinned: Pinned = { listen: options.listen !== undefined, database: options.db !== undefined };
