@@ -2,7 +2,8 @@
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
  * server over real rounds: the overview lists the hosts, a hostile host name stays text, the
  * host page draws its charts, the alerts page shows the crossed memory limit, and the CSP is
- * never violated. Saves docs/screenshots/overview.png and host.png.
+ * never violated; a DNS-rebinding page reads nothing. Saves docs/screenshots/overview.png and
+ * host.png.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,12 @@ const SCREENSHOTS = process.env.FLEETSTAT_SCREENSHOTS === '1'
   ? new URL('../docs/screenshots/', import.meta.url).pathname
   : `${mkdtempSync(join(tmpdir(), 'fleetstat-shots-'))}/`;
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // The attacker's name, as DNS rebinding would make it resolve: to the dashboard's loopback address.
+  '--host-resolver-rules=MAP rebind.attacker.test 127.0.0.1',
+  // Chromium's Private Network Access would block the rebound fetch on its own; Firefox and Safari
+  // have no such check, so play a browser without it: the dashboard's Host check must hold alone.
+  '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks'];
 
 describe('dashboard in a browser', () => {
   let web: WebFleet;
@@ -139,5 +145,25 @@ describe('dashboard in a browser', () => {
     expect(await page.locator('.problem-box').textContent()).toContain('connect');
     await page.close();
     expect(problems).toEqual([]);
+  });
+  it('gives a DNS-rebinding page nothing: its same-origin reads under a foreign name get 421', async () => {
+    const origin = `http://rebind.attacker.test:${new URL(base).port}`;
+    const page = await browser.newPage();
+    // The attacker's page, served while its name still pointed at the attacker; its later
+    // requests go to the network, where the name now resolves to the dashboard.
+    await page.route(`${origin}/`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>cats</title>' }));
+    await page.goto(`${origin}/`);
+    const stolen = await page.evaluate(async () => {
+      const response = await fetch('/api/hosts');
+      return { status: response.status, body: await response.text() };
+    });
+    expect(stolen.status).toBe(421);
+    expect(stolen.body).not.toContain('gamma');
+    await page.close();
+    // The same request under the dashboard's own address is answered.
+    const own = await browser.newPage();
+    await own.goto(`${base}/`);
+    expect(await own.evaluate(async () => (await fetch('/api/hosts')).status)).toBe(200);
+    await own.close();
   });
 });

@@ -39,6 +39,8 @@ describe('each invalid case names its file and line', () => {
     ['bad IPv6', clients(`<client ip="2001:db8:::1" ${ok}/>`), '2: client ip "2001:db8:::1" is not an IPv4 or IPv6 address or a host name'],
     ['bracketed IPv6', clients(`<client ip="[::1]" ${ok}/>`), '2: client ip "[::1]" is an IPv6 address in brackets; write it without [ ]'],
     ['bad host name', clients(`<client ip="web_1.example.com" ${ok}/>`), '2: client ip "web_1.example.com" is not an IPv4 or IPv6 address or a host name'],
+    ['bad name in web hosts', clients('<web hosts="fleet.corp, bad_name"/>', `<client ip="10.0.0.5" ${ok}/>`),
+      '2: web hosts "fleet.corp, bad_name" has "bad_name", which is not an IPv4 or IPv6 address or a host name'],
     ['empty ip', clients(`<client ip="" ${ok}/>`), '2: client ip is empty'],
     ['port 0', clients(`<client ip="10.0.0.5" port="0" ${ok}/>`), '2: client port "0" is not a port (a whole number from 1 to 65535)'],
     ['port too big', clients(`<client ip="10.0.0.5" port="65536" ${ok}/>`), '2: client port "65536" is not a port (a whole number from 1 to 65535)'],

@@ -3,7 +3,6 @@
  * SIGHUP (a valid config is taken, an invalid one reported and the old one kept), and SIGTERM
  * while a round is stuck on a host that never answers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,32 +15,10 @@ import { saveReport } from '../src/store/save-report.js';
 import { makeReport } from './support/report-factory.js';
 import { startFleet, type SshdFleet } from './support/sshd.js';
 import { writeFleetConfig, type FleetClient } from './support/fleet-config.js';
-
-const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
-
-interface ServeProcess {
-  child: ChildProcess;
-  log: () => string;
-  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
-  exited: Promise<number | null>;
-}
+import { startServe as startServeProcess, type ServeProcess } from './support/serve-process.js';
 
 function startServe(configPath: string, extraArgs: string[] = []): ServeProcess {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let text = '';
-  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const match = text.match(pattern);
-      if (match) return match;
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`serve log never matched ${pattern}:\n${text}`);
-  };
-  return { child, log: () => text, waitFor, exited };
+  return startServeProcess(configPath, ['--listen', '127.0.0.1:0', ...extraArgs]);
 }
 
 describe('fleetstat serve', () => {

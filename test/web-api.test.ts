@@ -220,11 +220,15 @@ describe('web access control', () => {
       expect((await fetch(base + path, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
       expect((await fetch(base + path, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(401);
     }
-    // Metrics stay open by default, for scrapers.
-    expect((await fetch(`${base}/metrics`)).status).toBe(200);
+    // /metrics needs the same credentials by default.
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
-  it('puts /metrics behind the same credentials when it is not open', async () => {
+  it('serves /metrics without credentials only when metrics-open says so', async () => {
+    const open = await web.serve({ auth: { bearerToken: token }, metricsOpen: true });
+    expect((await fetch(`${open}/metrics`)).status).toBe(200);
+    expect((await fetch(`${open}/api/hosts`)).status).toBe(401);
     const base = await web.serve({ auth: { bearerToken: token }, metricsOpen: false });
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);

@@ -13,10 +13,10 @@ export class CommandFailure extends Error {
   }
 }
 
-/** Loads and validates the config, printing warnings; throws CommandFailure(configInvalid). */
-export async function loadConfigOrFail(path: string, stderr: NodeJS.WritableStream = process.stderr): Promise<Config> {
+/** Loads and validates the config, passing each warning line to `warn` (default: stderr); throws CommandFailure(configInvalid). */
+export async function loadConfigOrFail(path: string, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<Config> {
   try {
-    return await loadConfig(path, { onWarning: (issue) => stderr.write(`${formatIssueWithSeverity(issue)}\n`) });
+    return await loadConfig(path, { onWarning: (issue) => warn(formatIssueWithSeverity(issue)) });
   } catch (error) {
     if (error instanceof ConfigError) {
       throw new CommandFailure(error.issues.filter((i) => i.severity === 'error').map(formatIssue).join('\n'), EXIT.configInvalid);

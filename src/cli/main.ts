@@ -35,6 +35,8 @@ program.command('serve')
   .option('--listen <host:port>', 'address of the dashboard (default from <web>, else 127.0.0.1:8080)')
   .option('--grace <seconds>', 'on SIGTERM, how long the running round may finish before its hosts are abandoned', '30')
   .option('--lease-margin <seconds>', 'PostgreSQL/MySQL: how long a host lease outlasts the worst-case round (default 30)')
+  .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), text or json', 'auto')
+  .option('--log-level <level>', 'trace, debug, info, warn, error or fatal', 'info')
   .action(async (options) => { process.exitCode = await serveCommand(options); });
 
 const hosts = program.command('hosts').description('check clients of the config');

@@ -1,10 +1,14 @@
 /** `fleetstat serve`: scheduled rounds, the dashboard, the JSON API and /metrics in one process. */
+import { isIP } from 'node:net';
+import type { Config } from '../config/types.js';
 import { ConfigReloader } from '../serve/config-reloader.js';
 import { LocalClaimer, type HostClaimer } from '../serve/host-claimer.js';
 import { LeaseClaimer } from '../serve/lease-claimer.js';
 import { RoundScheduler } from '../serve/scheduler.js';
 import { failureLine } from '../collect/round.js';
 import { RetentionPruner } from '../serve/retention.js';
+import { checkExposure, credentialsChanged, restartOnlyChanges, webCredentials, type Pinned } from '../serve/web-exposure.js';
+import { createLogger, defaultLogFormat, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log/logger.js';
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
 import { CounterRegistry } from '../web/metrics/counter-registry.js';
@@ -19,10 +23,17 @@ export interface ServeOptions {
   grace: string;
   /** Seconds a host lease outlasts the worst-case round (PostgreSQL/MySQL). */
   leaseMargin?: string;
+  /** `auto` (text on a terminal, JSON otherwise), `text` or `json`. */
+  logFormat?: string;
+  logLevel?: string;
 }
 
-function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+function makeLogger(options: ServeOptions): Logger {
+  const format = options.logFormat ?? 'auto';
+  if (!['auto', 'text', 'json'].includes(format)) throw new CommandFailure(`--log-format ${format}: expected auto, text or json`, EXIT.usage);
+  const level = options.logLevel ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new CommandFailure(`--log-level ${level}: expected one of ${LOG_LEVELS.join(', ')}`, EXIT.usage);
+  return createLogger({ format: format === 'auto' ? defaultLogFormat() : format as LogFormat, level: level as LogLevel });
 }
 
 function parseListen(value: string): { host: string; port: number } {
@@ -36,55 +47,84 @@ function parseListen(value: string): { host: string; port: number } {
  * Picks how hosts are shared between collectors: row leases in the database on PostgreSQL and
  * MySQL/MariaDB, where several collectors may share it; in-memory claims on SQLite (one process).
  */
-function makeClaimer(store: Store, options: { concurrency: () => number; leaseMarginSeconds?: number }): HostClaimer {
+function makeClaimer(store: Store, log: Logger, options: { concurrency: () => number; leaseMarginSeconds?: number }): HostClaimer {
   if (store.dialect === 'sqlite') return new LocalClaimer();
   const claimer = new LeaseClaimer(store, { concurrency: options.concurrency, marginSeconds: options.leaseMarginSeconds });
-  log(`sharing hosts with other collectors through row leases as ${claimer.owner}`);
+  log.info(`sharing hosts with other collectors through row leases as ${claimer.owner}`);
   return claimer;
+}
+
+/** Logs what a reload changed that matters to the web listener; names what needs a restart. */
+function reportChanges(log: Logger, previous: Config, next: Config, pinned: Pinned): void {
+  if (credentialsChanged(previous.web, next.web)) log.info('web credentials changed: applied to every new request');
+  if (previous.web.metricsOpen !== next.web.metricsOpen) log.info(`/metrics is now ${next.web.metricsOpen ? 'open' : 'behind the credentials'}`);
+  for (const change of restartOnlyChanges(previous, next, pinned)) {
+    log.warn(`${change} changed: takes effect only after a restart of fleetstat serve; the old value stays in use until then`);
+  }
 }
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export function serveCommand(options: ServeOptions): Promise<number> {
   return runCommand(async () => {
+    const logger = makeLogger(options);
+    const log = logger.child({ component: 'serve' });
     const grace = Number(options.grace) * 1000;
     if (!Number.isFinite(grace) || grace < 0) throw new CommandFailure(`--grace ${options.grace}: expected seconds`, EXIT.usage);
     const leaseMarginSeconds = options.leaseMargin === undefined ? undefined : Number(options.leaseMargin);
     if (leaseMarginSeconds !== undefined && !(leaseMarginSeconds >= 0)) throw new CommandFailure(`--lease-margin ${options.leaseMargin}: expected seconds`, EXIT.usage);
-    const reloader = new ConfigReloader(await loadConfigOrFail(options.config), log);
-    const store = await openMigratedStore(options.db ?? reloader.config.settings.databaseUrl);
+    const initial = await loadConfigOrFail(options.config, (line) => log.warn(line));
+    const address = options.listen ? parseListen(options.listen) : { host: initial.web.listen, port: initial.web.port };
+    const vet = (config: Config) => {
+      const exposure = checkExposure(address.host, config.web);
+      return exposure.status === 'open-refused' ? exposure.reason : undefined;
+    };
+    const exposure = checkExposure(address.host, initial.web);
+    if (exposure.status === 'open-refused') throw new CommandFailure(`refusing to serve: ${exposure.reason}`, EXIT.configInvalid);
+    if (exposure.status === 'open-allowed') {
+      log.warn(`THE DASHBOARD IS OPEN TO THE NETWORK: listening on ${address.host} without credentials (allow-anonymous="true"); anyone who reaches this port reads the inventory`);
+    }
+    const pinned: Pinned = { listen: options.listen !== undefined, database: options.db !== undefined };
+    const reloader = new ConfigReloader(initial, logger.child({ component: 'config' }), {
+      vet, changed: (previous, next) => reportChanges(log, previous, next, pinned),
+    });
+    const store = await openMigratedStore(options.db ?? initial.settings.databaseUrl);
     const counters = new CounterRegistry()
       .describe('fleetstat_rounds_total', 'Rounds run by this process')
       .describe('fleetstat_host_collections_total', 'Host collections by result and failing stage')
       .describe('fleetstat_mails_total', 'Mails handled by the outbox drain, by result');
-    const web = reloader.config.web;
-    const auth = {
-      ...(web.user !== undefined && web.password !== undefined ? { basic: { user: web.user, password: web.password } } : {}),
-      ...(web.token !== undefined ? { bearerToken: web.token } : {}),
-    };
-    const app = await buildWebServer({ store, config: () => reloader.config, auth, metricsOpen: web.metricsOpen, counters });
-    const address = options.listen ? parseListen(options.listen) : { host: web.listen, port: web.port };
+    // A named listen address is a name the dashboard answers to; an address is checked as such.
+    const listenName = isIP(address.host) === 0 ? [address.host.toLowerCase()] : [];
+    const app = await buildWebServer({
+      store, config: () => reloader.config, counters, logger: logger.child({ component: 'web' }),
+      auth: () => webCredentials(reloader.config.web),
+      metricsOpen: () => reloader.config.web.metricsOpen,
+      hostNames: () => [...reloader.config.web.hosts, ...listenName],
+    });
     await app.listen(address);
-    log(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
+    log.info(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
 
     const pruner = new RetentionPruner(store);
+    const prunerLog = logger.child({ component: 'retention' });
+    const mailLog = logger.child({ component: 'mail' });
     const scheduler = new RoundScheduler({
-      store, config: () => reloader.config, claimer: makeClaimer(store, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }), log,
+      store, config: () => reloader.config, claimer: makeClaimer(store, log, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }),
+      log: logger.child({ component: 'scheduler' }),
       onEvent: (event) => {
         if (event.type === 'host-ok') counters.inc('fleetstat_host_collections_total', { result: 'ok', stage: '' });
         if (event.type === 'host-failed') {
           counters.inc('fleetstat_host_collections_total', { result: 'failed', stage: event.error.stage });
-          log(failureLine(event.client, event.error));
+          log.warn({ host: event.client.name, stage: event.error.stage }, failureLine(event.client, event.error));
         }
       },
       afterRound: async () => {
         counters.inc('fleetstat_rounds_total');
-        const pruned = await pruner.maybePrune(reloader.config.settings).catch((error: Error) => { log(`prune failed: ${error.message}`); return undefined; });
-        if (pruned) log(`retention: pruned ${Object.entries(pruned).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+        const pruned = await pruner.maybePrune(reloader.config.settings).catch((error: Error) => { prunerLog.error({ err: error }, `prune failed: ${error.message}`); return undefined; });
+        if (pruned) prunerLog.info(`retention: pruned ${Object.entries(pruned).map(([table, n]) => `${table} ${n}`).join(', ')}`);
         const mail = await deliverQueuedMail(store, reloader.config.smtp);
         counters.inc('fleetstat_mails_total', { result: 'sent' }, mail.sent);
         counters.inc('fleetstat_mails_total', { result: 'failed' }, mail.failed);
         counters.inc('fleetstat_mails_total', { result: 'deferred' }, mail.deferred);
-        if (mail.lastError) log(`mail: ${mail.lastError}`);
+        if (mail.lastError) mailLog.warn(`mail: ${mail.lastError}`);
       },
     });
     reloader.start();
@@ -94,12 +134,12 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
-    log(`${signal}: stopping (grace ${options.grace}s for the running round)`);
+    log.info(`${signal}: stopping (grace ${options.grace}s for the running round)`);
     reloader.stop();
     await scheduler.stop(grace);
     await app.close();
     await store.close();
-    log('stopped');
+    log.info('stopped');
     return EXIT.ok;
   });
 }

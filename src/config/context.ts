@@ -11,6 +11,8 @@ export interface ConfigContext {
   homeDir: string;
   /** Mode-bit checks make no sense on Windows. */
   checkModes: boolean;
+  /** Files secrets were read from (password-file, token-file, …), collected for serve to watch. */
+  secretFiles: string[];
 }
 
 export interface ContextOptions {
@@ -29,6 +31,7 @@ export function makeContext(fileName: string, issues: IssueLog, opts: ContextOpt
     env: opts.env ?? process.env,
     homeDir: opts.homeDir ?? os.homedir(),
     checkModes: process.platform !== 'win32',
+    secretFiles: [],
   };
 }
 

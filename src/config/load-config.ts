@@ -99,7 +99,7 @@ function readRoot(root: XmlElement, fileName: string, ctx: ConfigContext): Confi
     issues.warn(root.line, 'clients have mail or alerts but there is no <smtp>; no mail will be sent');
   }
 
-  const config: Config = { path: fileName, settings, web, clients };
+  const config: Config = { path: fileName, settings, web, clients, secretFiles: [...new Set(ctx.secretFiles)] };
   if (smtp) config.smtp = smtp;
   return config;
 }

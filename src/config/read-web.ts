@@ -3,29 +3,35 @@ import { AttributeReader, checkChildren } from './attribute-reader.js';
 import type { ConfigContext } from './context.js';
 import { defineSecret, readSecret } from './secrets.js';
 import type { WebConfig } from './types.js';
-import { parseBoolean, parseHost, parsePort } from './value-parsers.js';
+import { parseBoolean, parseHost, parseHostList, parsePort } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const WEB_ATTRIBUTES = [
-  'listen', 'port', 'user', 'password', 'password-env', 'password-file', 'token', 'token-env', 'token-file', 'metrics-open',
+/** Every attribute of `<web>`; docs/config.md documents exactly these (test/config-docs-web.test.ts). */
+export const WEB_ATTRIBUTES = [
+  'listen', 'port', 'hosts', 'user', 'password', 'password-env', 'password-file', 'token', 'token-env', 'token-file',
+  'metrics-open', 'allow-anonymous',
 ];
 
-export const WEB_DEFAULTS = { listen: '127.0.0.1', port: 8080, metricsOpen: true };
+export const WEB_DEFAULTS = { listen: '127.0.0.1', port: 8080, metricsOpen: false, allowAnonymous: false, hosts: [] as string[] };
 
 /** Reads the optional `<web>` element; without it serve binds to 127.0.0.1:8080 with no auth. */
 export function readWeb(element: XmlElement | undefined, ctx: ConfigContext): WebConfig {
-  if (!element) return { ...WEB_DEFAULTS };
+  if (!element) return { ...WEB_DEFAULTS, hosts: [] };
   const { issues } = ctx;
   checkChildren(element, [], issues);
   const reader = new AttributeReader(element, issues, WEB_ATTRIBUTES);
   const listen = reader.has('listen') ? reader.parse('listen', parseHost) : WEB_DEFAULTS.listen;
   const port = reader.parse('port', parsePort, WEB_DEFAULTS.port);
+  const hosts = reader.parse('hosts', parseHostList, []);
   const metricsOpen = reader.parse('metrics-open', parseBoolean, WEB_DEFAULTS.metricsOpen);
+  const allowAnonymous = reader.parse('allow-anonymous', parseBoolean, WEB_DEFAULTS.allowAnonymous);
   const user = reader.text('user');
   const password = readSecret(reader, 'password', 'web', ctx);
   const token = readSecret(reader, 'token', 'web', ctx);
   if ((user === undefined) !== (password === undefined)) issues.error(element.line, 'web: basic auth needs both user and a password');
-  const web: WebConfig = { listen: listen as string, port: port as number, metricsOpen: metricsOpen as boolean };
+  const web: WebConfig = {
+    listen: listen as string, port: port as number, hosts: hosts ?? [], metricsOpen: metricsOpen as boolean, allowAnonymous: allowAnonymous as boolean,
+  };
   if (user !== undefined) web.user = user;
   defineSecret(web, 'password', password);
   defineSecret(web, 'token', token);

@@ -62,6 +62,7 @@ function readFromFile(reader: AttributeReader, attribute: string, who: string, c
     ctx.issues.error(line, `${who}: ${attribute} ${file} is not readable (${errorCode(err)})`);
     return undefined;
   }
+  ctx.secretFiles.push(file);
   warnIfShared(file, line, `${attribute} ${file}`, ctx);
   // Editors add a final newline; it is never part of the secret.
   const value = content.replace(/\r?\n$/, '');

@@ -72,8 +72,12 @@ export interface Settings {
 export interface WebConfig {
   listen: string;
   port: number;
-  /** Serve /metrics without credentials. */
+  /** Host names (lower case) the dashboard answers to besides the bound address (DNS-rebinding defence). */
+  hosts: string[];
+  /** Serve /metrics without credentials (default false: behind the dashboard's credentials). */
   metricsOpen: boolean;
+  /** Let serve listen beyond loopback without credentials (refused otherwise). */
+  allowAnonymous: boolean;
   /** Basic auth user and (hidden) password. */
   user?: string;
   password?: string;
@@ -87,4 +91,6 @@ export interface Config {
   smtp?: SmtpConfig;
   web: WebConfig;
   clients: ClientConfig[];
+  /** Files secrets were read from (absolute); serve reloads when one changes. */
+  secretFiles?: string[];
 }

@@ -90,6 +90,17 @@ export function parseHost(text: string): Parsed<string> {
   return ok(host);
 }
 
+/** A comma-separated list of host names or IP addresses (each as parseHost), lower-cased. */
+export function parseHostList(text: string): Parsed<string[]> {
+  const hosts: string[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const parsed = parseHost(part);
+    if (!parsed.ok) return fail(`has "${part}", which ${parsed.reason}`);
+    hosts.push(parsed.value.toLowerCase().replace(/\.$/, ''));
+  }
+  return hosts.length > 0 ? ok(hosts) : fail('is empty (give host names separated by commas)');
+}
+
 /** One mail address or a comma-separated list; a sanity check, not RFC 5322. */
 export function parseMailList(text: string): Parsed<string> {
   const addresses = text.split(',').map((part) => part.trim());

@@ -7,6 +7,7 @@
  */
 import type { Config } from '../config/types.js';
 import { collectRound, type RoundEvent, type RoundSummary } from '../collect/round.js';
+import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/open-store.js';
 import type { HostClaimer } from './host-claimer.js';
 
@@ -17,7 +18,7 @@ export interface SchedulerOptions {
   /** Called after each round with its summary (mail delivery, counters, logging). */
   afterRound?: (summary: RoundSummary) => Promise<void>;
   onEvent?: (event: RoundEvent) => void;
-  log: (message: string) => void;
+  log: Logger;
   /** Upper bound on the tick period (default 15 s); ticks are also at most interval/4. */
   maxTickMs?: number;
 }
@@ -53,7 +54,7 @@ export class RoundScheduler {
     if (this.stopped) return;
     if (!this.running) {
       this.running = this.runDueHosts()
-        .catch((error: Error) => this.options.log(`round failed: ${error.message}`))
+        .catch((error: Error) => this.options.log.error({ err: error }, `round failed: ${error.message}`))
         .finally(() => { this.running = undefined; });
     }
     this.scheduleNext();
@@ -67,10 +68,10 @@ export class RoundScheduler {
     if (due.length === 0) return;
     try {
       const summary = await collectRound(config, store, { clients: due, signal: this.abort.signal, onEvent: this.options.onEvent });
-      this.options.log(`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1)}s`);
+      this.options.log.info(`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1)}s`);
       await this.options.afterRound?.(summary);
     } finally {
-      await claimer.finish(due, new Date()).catch((error: Error) => this.options.log(`releasing hosts failed: ${error.message}`));
+      await claimer.finish(due, new Date()).catch((error: Error) => this.options.log.error({ err: error }, `releasing hosts failed: ${error.message}`));
     }
   }
 
@@ -82,7 +83,7 @@ export class RoundScheduler {
     if (!running) return;
     const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
     if ((await Promise.race([running.then(() => 'done' as const), grace])) === 'timeout') {
-      this.options.log(`round still running after ${graceMs} ms: abandoning its remaining hosts`);
+      this.options.log.warn(`round still running after ${graceMs} ms: abandoning its remaining hosts`);
       this.abort.abort();
       await running;
     }

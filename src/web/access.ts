@@ -1,13 +1,24 @@
 /**
- * Who may read the dashboard and the API: optional HTTP basic auth and/or a bearer token,
- * compared in constant time; and the security headers every response carries.
+ * Who may read the dashboard and the API: only requests for a known host name (DNS-rebinding
+ * defence, host-check.ts), with optional HTTP basic auth and/or a bearer token compared in
+ * constant time; and the security headers every response carries.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAllowedHost } from './host-check.js';
 
 export interface AccessOptions {
   basic?: { user: string; password: string };
   bearerToken?: string;
+}
+
+/** What the access check applies to a request; read per request, so a config reload applies at once. */
+export interface AccessPolicy {
+  credentials: AccessOptions;
+  /** /metrics needs no credentials. */
+  metricsOpen: boolean;
+  /** Host names answered besides the bound address (lower case). */
+  hostNames: readonly string[];
 }
 
 /** The Content-Security-Policy of every response: own scripts and styles only, no inline code, no framing. */
@@ -59,15 +70,22 @@ function challenge(access: AccessOptions): string[] {
 }
 
 /**
- * Installs the access check and the security headers on `app`. `isOpen(url)` names paths that
- * need no credentials (static assets, /metrics when it is open).
+ * Installs the host check, the access check and the security headers on `app`. `policy()` is
+ * read on every request; `isAsset(path)` names static assets, which need no credentials.
  */
-export function installAccess(app: FastifyInstance, access: AccessOptions, isOpen: (path: string) => boolean): void {
+export function installAccess(app: FastifyInstance, policy: () => AccessPolicy, isAsset: (path: string) => boolean): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     setSecurityHeaders(reply);
+    const { credentials, metricsOpen, hostNames } = policy();
+    const bound = app.server.address();
+    const boundAddress = typeof bound === 'object' && bound !== null ? bound.address : '';
+    if (!isAllowedHost(request.headers.host, { names: hostNames, boundAddress, localAddress: request.socket.localAddress })) {
+      request.log.warn({ host: request.headers.host?.slice(0, 300) }, 'refused a request for an unknown host name (DNS rebinding?); add the name to <web hosts> if it is yours');
+      return reply.code(421).type('text/plain; charset=utf-8').send('misdirected request: this server does not answer to that host name\n');
+    }
     const path = request.url.split('?')[0] ?? '/';
-    if (isOpen(path) || isAuthorized(request.headers.authorization, access)) return;
-    reply.code(401).header('www-authenticate', challenge(access));
+    if (isAsset(path) || (metricsOpen && path === '/metrics') || isAuthorized(request.headers.authorization, credentials)) return;
+    reply.code(401).header('www-authenticate', challenge(credentials));
     if (path.startsWith('/api/')) return reply.send({ error: 'authentication required' });
     return reply.type('text/plain; charset=utf-8').send('authentication required\n');
   });

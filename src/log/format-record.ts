@@ -1,0 +1,29 @@
+/**
+ * Renders one pino record as a line a person reads on a terminal:
+ * `2026-01-02T03:04:05.678Z INFO  scheduler: round 3: 2 ok, 0 failed [req=…] key=value`.
+ * Control characters are shown escaped and continuation lines are indented, so nothing in a
+ * message (a target's error text, a request path) can forge a record or drive the terminal.
+ */
+
+const SHOWN_FIRST = new Set(['time', 'level', 'component', 'msg', 'reqId', 'err']);
+
+/** One readable line (plus indented continuation lines) for `record`, ending in a newline. */
+export function formatRecord(record: Record<string, unknown>): string {
+  const level = String(record.level ?? 'info').toUpperCase().padEnd(5);
+  const component = typeof record.component === 'string' ? `${record.component}: ` : '';
+  let line = `${String(record.time ?? '')} ${level} ${component}${printable(String(record.msg ?? ''))}`;
+  if (record.reqId !== undefined) line += ` [req ${printable(String(record.reqId))}]`;
+  for (const [key, value] of Object.entries(record)) {
+    if (SHOWN_FIRST.has(key) || value === undefined) continue;
+    line += ` ${key}=${printable(typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value))}`;
+  }
+  const err = record.err as { type?: string; message?: string; stack?: string } | undefined;
+  if (err) line += `\n${printable(err.stack ?? `${err.type ?? 'Error'}: ${err.message ?? ''}`)}`;
+  return `${line.replace(/\n/g, '\n    ')}\n`;
+}
+
+/** Escapes C0/C1 controls (except newline), DEL and bidi overrides as \u{…}; newlines stay for indenting. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
+}
