@@ -88,6 +88,19 @@ describe('probe.ps1 syntax and encoding', () => {
     expect(script).toContain('[Console]::In.ReadLine()');
     expect(script).not.toMatch(/\$env:\w+\s*=|SetEnvironmentVariable|Set-Content|Out-File|WriteAll|Start-Process/);
   });
+  it('docs/windows.md shows the event query and its bounds as the script has them', () => {
+    const doc = readFileSync(new URL('../docs/windows.md', import.meta.url), 'utf8');
+    const xpath = /^ {2}\$xpath = "([^"]+)"$/m.exec(script)?.[1];
+    expect(xpath).toBe('*[System[EventRecordID >= $low and EventRecordID <= $high]]');
+    expect(script).toContain('Get-WinEvent -LogName Security -FilterXPath $xpath -MaxEvents ($high - $low) -ErrorAction Stop');
+    expect(doc).toContain(`\`Get-WinEvent -LogName Security -FilterXPath "${xpath}" -MaxEvents ($high - $low)\``);
+    expect(script).toMatch(/^\$MaxBacklogRecords = 20000$/m);
+    expect(doc).toContain('never\nmore than 20000 records below the newest one (`$MaxBacklogRecords`)');
+    expect(script).toMatch(/^\$MaxEventBytes = 2097152$/m);
+    expect(doc).toContain('at most 2 MiB of JSON (`$MaxEventBytes`)');
+    expect(script).toMatch(/^\$MaxReportBytes = 3670016$/m);
+    expect(doc).toContain('under 3.5 MiB (`$MaxReportBytes`)');
+  });
   it('uses the exit codes of docs/envelope.md', () => {
     for (const code of [64, 69, 70]) expect(script).toContain(`return ${code}`);
   });
@@ -157,6 +170,22 @@ function schemaKeys(schema: z.ZodType, into = new Set<string>()): Set<string> {
 }
 
 describe('the report probe.ps1 builds', () => {
+  it.skipIf(!pwsh)('stays under its size limit however long its lists are: events, then users are halved, with a warning', () => {
+    const command = `. '${join(import.meta.dirname, '../src/probe/probe.ps1')}'; $MaxReportBytes = 8000
+      $users = @(foreach ($i in 1..300) { [ordered]@{ name = "user$i"; tty = 'rdp'; from = ''; login_at = '' } })
+      $items = @(foreach ($i in 1..50) { [ordered]@{ record_id = $i; raw = 'x' * 100 } })
+      $r = [ordered]@{ events = [ordered]@{ readable = $true; truncated = $false; note = ''; items = $items }; users = $users; nics = @(); disks = @(); warnings = @() }
+      [Console]::Out.Write((ConvertTo-BoundedJson $r))`;
+    const json = execFileSync(pwsh!, ['-NoProfile', '-NonInteractive', '-Command', command], { encoding: 'utf8', timeout: 300_000 });
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(8000);
+    const report = JSON.parse(json);
+    expect(report.events).toMatchObject({ truncated: true, items: [] });
+    expect(report.users.length).toBeGreaterThan(0);
+    expect(report.users.length).toBeLessThan(300);
+    expect(report.users[0].name).toBe('user1');
+    expect(report.warnings).toEqual(expect.arrayContaining(['report over 8000 bytes: events cut to 0', expect.stringMatching(/^report over 8000 bytes: users cut to \d+$/)]));
+  }, 300_000);
+
   it('has exactly the keys of report schema v1 in its [ordered] hashtables', async () => {
     const tree = await parsePowerShell(script);
     const keys = new Set<string>();
