@@ -182,9 +182,9 @@ function Get-SecurityEvents([long]$LastRecordId, [int]$Cap) {
     $notes.Add("$($oldestId - $LastRecordId - 1) events after record id $LastRecordId were overwritten before they could be read")
   }
   if ($newestId -le $from) { $result.note = Limit-Text ($notes -join '; ') 512; return $result }
-  # $low: the last record not to report; it is the filter's lower end (>=), so the reader finds it
-  # right after the wanted records and stops there.
-  # Below the oldest record there is nothing to read, so the log is then smaller than the bound.
+  # $low: the last record not to report. It is the filter's lower end (>=), so the reader's one
+  # read past -MaxEvents finds it at once and stops. When it is below the oldest record (nothing
+  # to find), the whole log is newer than $low and so smaller than the bound.
   $low = [Math]::Max([Math]::Max($from, $oldestId - 1), $newestId - $MaxBacklogRecords)
   $skipped = $low - [Math]::Max($from, $oldestId - 1)
   if ($skipped -gt 0) { $notes.Add("$skipped older events were skipped: only the newest $MaxBacklogRecords records are looked at") }
@@ -213,9 +213,8 @@ function Get-SecurityEvents([long]$LastRecordId, [int]$Cap) {
   if ($left -gt 0) {
     $result.truncated = $true
     $notes.Add("$left events left for the next run: the events of one run are kept under $MaxEventBytes bytes")
-  } elseif ($result.truncated) {
-    $notes.Add("$($newestId - $high) more events are waiting (event-cap $Cap); they come in the next runs")
   }
+  if ($high -lt $newestId) { $notes.Add("$($newestId - $high) more events are waiting (event-cap $Cap); they come in the next runs") }
   $result.items = $items.ToArray()
   $result.note = Limit-Text ($notes -join '; ') 512
   return $result
