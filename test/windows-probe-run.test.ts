@@ -12,6 +12,10 @@ import { excerpt, expectSuccess, rejectKnownExit, withoutStartupNoise } from '..
 import { StageError } from '../src/collect/stage-error.js';
 import { renderSecurityEventsMail } from '../src/notify/security-events-mail.js';
 import { requireTool } from './support/requirements.js';
+import { testDialects, useMigratedStore } from './support/databases.js';
+import { ensureHost } from '../src/store/hosts.js';
+import { lastEventRecordId } from '../src/store/events.js';
+import { saveReport } from '../src/store/save-report.js';
 import { eventFixture, WINDOWS_FIXTURES, WindowsProbeHost, type StandInCall, type WindowsRun } from './support/windows-probe-host.js';
 
 const pwsh = requireTool('pwsh', 'the Windows probe runs under PowerShell 7 with stand-ins for the Windows-only commands');
@@ -219,5 +223,25 @@ describe.skipIf(!pwsh)('probe.ps1 run by pwsh as the collector runs it', () => {
     const run = await host!.run({ scenario: { dotnet: '4.6.2', log: log(1, 1) } });
     expect(run.code).toBe(69);
     expect(excerpt(run.stderr)).toMatch(/PBKDF2-SHA256, \[Security\.Cryptography\.Rfc2898DeriveBytes\] with a HashAlgorithmName \(\.NET Framework 4\.7\.2 or later\): Cannot find an overload for "Rfc2898DeriveBytes" and the argument count: "4"/);
+  }, RUN_MS);
+});
+
+describe.skipIf(!pwsh).each(testDialects())('probe.ps1 runs resumed from the store on %s', (dialect) => {
+  const db = useMigratedStore(dialect);
+
+  it('each run asks for the events after the highest stored record id; every event is stored once', async () => {
+    const hostId = await ensureHost(db.store, { ip: '10.0.0.78', port: 22, name: 'win2' });
+    const stored: number[] = [];
+    for (let run = 1; run <= 3; run += 1) {
+      const lastRecordId = await lastEventRecordId(db.store, hostId);
+      const report = reportOf(await host!.run({ scenario: { log: log(48213, 10) }, probe: { eventCap: 5, lastRecordId } }));
+      const saved = await saveReport(db.store, { hostId, roundId: null, collectedAt: new Date(), report });
+      stored.push(...saved.newEvents.map((e) => e.record_id));
+      expect(report.events.truncated).toBe(run === 1);
+    }
+    expect(stored).toEqual(Array.from({ length: 10 }, (_, i) => 48213 + i));
+    const rows = await db.store.db.selectFrom('security_events').select(['record_id', 'event_id', 'raw']).where('host_id', '=', hostId).orderBy('record_id').execute();
+    expect(rows.map((r) => [Number(r.record_id), Number(r.event_id)])).toEqual(EVENT_IDS.map((id, i) => [48213 + i, id]));
+    expect(rows.map((r) => r.raw)).toEqual(FIXTURES.map((f, i) => expectedXml(f, 48213 + i)));
   }, RUN_MS);
 });
