@@ -14,6 +14,9 @@ import { z } from 'zod';
 import { newRunSecrets, openEnvelope, type RunSecrets } from '../src/probe/envelope.js';
 import { reportSchema } from '../src/probe/report.js';
 import { nodesOfType, parsePowerShell, syntaxErrors } from './fixtures/windows/powershell-parser.js';
+import { requireTool } from './support/requirements.js';
+
+const pwsh = requireTool('pwsh', 'the .NET sealing code of probe.ps1 is run to compare it with the test vectors');
 
 const script = readFileSync(new URL('../src/probe/probe.ps1', import.meta.url), 'utf8');
 const sample = JSON.parse(readFileSync(new URL('./fixtures/windows/report-sample.json', import.meta.url), 'utf8'));
@@ -32,13 +35,15 @@ interface SealParams { version: string; header: string; iterations: number; keyB
 /** The parameters Protect-Report uses, as written in the script. */
 function paramsFromScript(): SealParams {
   const body = /function Protect-Report[\s\S]*?\n\}/.exec(script)?.[0] ?? '';
-  const hash = /Rfc2898DeriveBytes\]::new\(\$EncPass, \$Salt, \$Pbkdf2Iterations, \[Security\.Cryptography\.HashAlgorithmName\]::(\w+)\)/.exec(body)?.[1];
+  const kdf = /function Get-KeyIv[\s\S]*?\n\}/.exec(script)?.[0] ?? '';
+  const hash = /New-Object Security\.Cryptography\.Rfc2898DeriveBytes -ArgumentList \$EncPass, \$Salt, \$Pbkdf2Iterations, \(\[Security\.Cryptography\.HashAlgorithmName\]::(\w+)\)/.exec(kdf)?.[1];
   const mode = /CipherMode\]::(\w+)/.exec(body)?.[1];
   const padding = /PaddingMode\]::(\w+)/.exec(body)?.[1];
   const macTemplate = /HMACSHA256[\s\S]*?GetBytes\("([^"]+)"\)/.exec(body)?.[1];
   if (!hash || !mode || !padding || !macTemplate) throw new Error('Protect-Report no longer has the expected shape');
   expect(padding).toBe('PKCS7');
-  expect(body).toMatch(/GetBytes\(\$KeyBytes \+ \$IvBytes\)/);
+  expect(kdf).toMatch(/GetBytes\(\$KeyBytes \+ \$IvBytes\)/);
+  expect(body).toContain('$keyIv = Get-KeyIv $EncPass $Salt');
   expect(body).toMatch(/\$aes\.Key = \[byte\[\]\]\$keyIv\[0\.\.\(\$KeyBytes - 1\)\]/);
   expect(body).toMatch(/\$aes\.IV = \[byte\[\]\]\$keyIv\[\$KeyBytes\.\.\(\$KeyBytes \+ \$IvBytes - 1\)\]/);
   expect(body).toMatch(/\[Array\]::Copy\(\$header, 0, \$blob, 0[\s\S]*\[Array\]::Copy\(\$Salt, 0, \$blob, \$header\.Length[\s\S]*\[Array\]::Copy\(\$cipher/);
@@ -83,6 +88,19 @@ describe('probe.ps1 syntax and encoding', () => {
     expect(script).toContain('[Console]::In.ReadLine()');
     expect(script).not.toMatch(/\$env:\w+\s*=|SetEnvironmentVariable|Set-Content|Out-File|WriteAll|Start-Process/);
   });
+  it('docs/windows.md shows the event query and its bounds as the script has them', () => {
+    const doc = readFileSync(new URL('../docs/windows.md', import.meta.url), 'utf8');
+    const xpath = /^ {2}\$xpath = "([^"]+)"$/m.exec(script)?.[1];
+    expect(xpath).toBe('*[System[EventRecordID >= $low and EventRecordID <= $high]]');
+    expect(script).toContain('Get-WinEvent -LogName Security -FilterXPath $xpath -MaxEvents ($high - $low) -ErrorAction Stop');
+    expect(doc).toContain(`\`Get-WinEvent -LogName Security -FilterXPath "${xpath}" -MaxEvents ($high - $low)\``);
+    expect(script).toMatch(/^\$MaxBacklogRecords = 20000$/m);
+    expect(doc).toContain('never\nmore than 20000 records below the newest one (`$MaxBacklogRecords`)');
+    expect(script).toMatch(/^\$MaxEventBytes = 2097152$/m);
+    expect(doc).toContain('at most 2 MiB of JSON (`$MaxEventBytes`)');
+    expect(script).toMatch(/^\$MaxReportBytes = 3670016$/m);
+    expect(doc).toContain('under 3.5 MiB (`$MaxReportBytes`)');
+  });
   it('uses the exit codes of docs/envelope.md', () => {
     for (const code of [64, 69, 70]) expect(script).toContain(`return ${code}`);
   });
@@ -116,6 +134,20 @@ describe('envelope test vectors for the .NET sealing code', () => {
     expect(openEnvelope(`${line}\n`, secrets)).toEqual(reportSchema.parse(sample));
   });
 
+  it.skipIf(!pwsh)('the real Protect-Report, run by pwsh, gives the same line for the same inputs', () => {
+    const secrets = newRunSecrets();
+    const salt = Buffer.from('0102030405060708', 'hex');
+    const json = JSON.stringify(sample);
+    const jsonFile = join(work, 'sample.json');
+    writeFileSync(jsonFile, json);
+    // Dot-sourced, the probe only defines its functions; secrets go on stdin, not argv.
+    const command = `. '${join(import.meta.dirname, '../src/probe/probe.ps1')}'; $s = [Console]::In.ReadLine().Split(' '); `
+      + `[Console]::Out.Write((Protect-Report ([IO.File]::ReadAllText('${jsonFile}')) $s[0] $s[1] $s[2] ([byte[]](1..8))))`;
+    const line = execFileSync(pwsh!, ['-NoProfile', '-NonInteractive', '-Command', command], { input: `${secrets.runId} ${secrets.encPass} ${secrets.macKey}\n`, encoding: 'utf8', timeout: 300_000 });
+    expect(line).toBe(sealLikePs1(params, json, secrets, salt));
+    expect(openEnvelope(line, secrets)).toEqual(reportSchema.parse(sample));
+  }, 300_000);
+
   it('would catch a drift: other iterations, header or MAC input are refused', () => {
     const secrets = newRunSecrets();
     const json = JSON.stringify(sample);
@@ -138,6 +170,22 @@ function schemaKeys(schema: z.ZodType, into = new Set<string>()): Set<string> {
 }
 
 describe('the report probe.ps1 builds', () => {
+  it.skipIf(!pwsh)('stays under its size limit however long its lists are: events, then users are halved, with a warning', () => {
+    const command = `. '${join(import.meta.dirname, '../src/probe/probe.ps1')}'; $MaxReportBytes = 8000
+      $users = @(foreach ($i in 1..300) { [ordered]@{ name = "user$i"; tty = 'rdp'; from = ''; login_at = '' } })
+      $items = @(foreach ($i in 1..50) { [ordered]@{ record_id = $i; raw = 'x' * 100 } })
+      $r = [ordered]@{ events = [ordered]@{ readable = $true; truncated = $false; note = ''; items = $items }; users = $users; nics = @(); disks = @(); warnings = @() }
+      [Console]::Out.Write((ConvertTo-BoundedJson $r))`;
+    const json = execFileSync(pwsh!, ['-NoProfile', '-NonInteractive', '-Command', command], { encoding: 'utf8', timeout: 300_000 });
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(8000);
+    const report = JSON.parse(json);
+    expect(report.events).toMatchObject({ truncated: true, items: [] });
+    expect(report.users.length).toBeGreaterThan(0);
+    expect(report.users.length).toBeLessThan(300);
+    expect(report.users[0].name).toBe('user1');
+    expect(report.warnings).toEqual(expect.arrayContaining(['report over 8000 bytes: events cut to 0', expect.stringMatching(/^report over 8000 bytes: users cut to \d+$/)]));
+  }, 300_000);
+
   it('has exactly the keys of report schema v1 in its [ordered] hashtables', async () => {
     const tree = await parsePowerShell(script);
     const keys = new Set<string>();

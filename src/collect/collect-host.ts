@@ -13,6 +13,7 @@ import {
   ONE_SHOT_EXIT, UNIX_UPLOAD_COMMAND, UPLOAD_EXIT, parseUploadedDir, splitOneShotReply, unixOneShotCommand, unixProbePayload, unixRunCommand,
 } from '../probe/unix-commands.js';
 import { windowsRunCommand, windowsUploadCommand, parseWindowsUploadedDir } from '../probe/windows-commands.js';
+import { readableStderr } from '../probe/clixml.js';
 import { openSession, type ExecResult, type SshSession } from '../ssh/session.js';
 import type { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { ProbeScripts } from '../probe/scripts.js';
@@ -38,13 +39,15 @@ export interface HostResult {
 
 const OUTPUT_EXCERPT = 300;
 
-function excerpt(text: string): string {
+/** Remote output as one short, printable line (PowerShell's CLIXML stderr decoded first). */
+export function excerpt(text: string): string {
   // Remote text goes into logs and the database: drop control characters, keep it short.
-  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(/\s+/g, ' ').trim();
+  const clean = readableStderr(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(/\s+/g, ' ').trim();
   return clean.length > OUTPUT_EXCERPT ? `${clean.slice(0, OUTPUT_EXCERPT)}…` : clean;
 }
 
-function expectSuccess(result: ExecResult, stage: Stage, what: string): void {
+/** Throws a StageError naming the exit code (or signal) and the target's stderr unless `result` succeeded. */
+export function expectSuccess(result: ExecResult, stage: Stage, what: string): void {
   if (result.code === 0) return;
   const reason = result.code === null ? `ended by signal ${result.signal ?? 'unknown'} or a dropped connection` : `exit code ${result.code}`;
   const detail = excerpt(result.stderr);
@@ -59,7 +62,7 @@ const PROBE_TOOL_MISSING = 69;
  * Exit codes our own commands give known failures (a temp area that is read-only or full, a tool
  * the probe needs): a clear stage and the target's message instead of a bare "exit code N".
  */
-function rejectKnownExit(result: ExecResult): void {
+export function rejectKnownExit(result: ExecResult): void {
   if (result.code === UPLOAD_EXIT.noTempDir || result.code === UPLOAD_EXIT.writeFailed) {
     throw new StageError('upload', excerpt(result.stderr) || 'cannot create the private temp directory');
   }

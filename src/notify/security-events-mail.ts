@@ -110,7 +110,7 @@ export function renderSecurityEventsMail(input: SecurityEventsMailInput): Render
     if (count > MAX_LISTED_EVENTS) lines.push(`… and ${count - MAX_LISTED_EVENTS} more (all are stored in the security_events table).`, '');
   }
   if (input.truncated) {
-    lines.push('More events were waiting than the per-run cap allows; the rest follow in the next runs.', '');
+    lines.push('More events were waiting than the per-run cap (event-cap, or the size limit of one report) allows; the rest follow in the next runs.', '');
   }
   lines.push('Sent by fleetstat on every run that finds new security events.');
   return { subject, body: sanitizeBody(lines.join('\n')) };

@@ -14,6 +14,13 @@ $IvBytes = 16
 $MaxMessageChars = 8192
 $MaxRawChars = 32768
 $CimTimeoutSec = 15
+# The collector refuses a report over 4 MiB (MAX_REPORT_BYTES): events stop at this many bytes of
+# JSON and the whole report is kept under $MaxReportBytes, so a host with huge events still reports.
+$MaxEventBytes = 2097152
+$MaxReportBytes = 3670016
+# The event query never walks back more than this many records from the newest one, however
+# large the Security log is (docs/windows.md, "How the event query is bounded").
+$MaxBacklogRecords = 20000
 $script:Warnings = New-Object System.Collections.Generic.List[string]
 
 function Add-ProbeWarning([string]$Text) {
@@ -32,7 +39,9 @@ function ConvertTo-IsoUtc([datetime]$When) {
 
 function Get-Percent([double]$Part, [double]$Whole) {
   if ($Whole -le 0) { return 0 }
-  return [Math]::Round([Math]::Min(100, [Math]::Max(0, 100 * $Part / $Whole)), 2)
+  # 0.0 and 100.0, not 0 and 100: with an int first argument PowerShell 7 picks Max(int, int)
+  # and rounds the percentage to a whole number.
+  return [Math]::Round([Math]::Min(100.0, [Math]::Max(0.0, 100 * $Part / $Whole)), 2)
 }
 
 # One guarded CIM query: a failure becomes a warning and an empty result, never a failed run.
@@ -48,7 +57,9 @@ function Get-CimSafe([string]$Class, [string]$Filter) {
 
 function Read-ProbeInput([string]$Line) {
   if ($null -eq $Line) { return $null }
-  $m = [regex]::Match($Line, '^FLEETSTAT1 ([0-9a-f]{32}) ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9]{1,5}) ([0-9]{1,4}) ([0-9]{1,19})$')
+  # A profile that sets $OutputEncoding to UTF-8 with BOM makes PowerShell put a byte-order mark
+  # before the line it pipes to us: decoded as U+FEFF, or as 2-3 ANSI/OEM characters.
+  $m = [regex]::Match($Line, '^(?:\uFEFF|[^\x00-\x7F]{2,3})?FLEETSTAT1 ([0-9a-f]{32}) ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9]{1,5}) ([0-9]{1,4}) ([0-9]{1,19})$')
   if (-not $m.Success) { return $null }
   $cpuMs = [int]$m.Groups[4].Value
   $cap = [int]$m.Groups[5].Value
@@ -69,7 +80,7 @@ function Get-CpuSection([int]$IntervalMs, [int]$Cores) {
     $b = Get-CimInstance -ClassName Win32_PerfRawData_PerfOS_Processor -Filter $q -OperationTimeoutSec $CimTimeoutSec -ErrorAction Stop
     $idle = [double]$b.PercentProcessorTime - [double]$a.PercentProcessorTime
     $span = [double]$b.Timestamp_Sys100NS - [double]$a.Timestamp_Sys100NS
-    if ($span -gt 0) { $percent = [Math]::Round([Math]::Min(100, [Math]::Max(0, 100 * (1 - $idle / $span))), 2) }
+    if ($span -gt 0) { $percent = [Math]::Round([Math]::Min(100.0, [Math]::Max(0.0, 100 * (1 - $idle / $span))), 2) }
   } catch {
     Add-ProbeWarning ('cpu counters unavailable, using LoadPercentage: ' + $_.Exception.Message)
     $load = @(Get-CimSafe 'Win32_Processor' '' | ForEach-Object { $_.LoadPercentage } | Where-Object { $null -ne $_ })
@@ -121,48 +132,97 @@ function Get-UserList {
   return ,$users.ToArray()
 }
 
-# Security events after $LastRecordId, oldest first, at most $Cap (needs Administrator).
+# Whether a Get-WinEvent error means "no right to read the log". Get-WinEvent wraps the
+# UnauthorizedAccessException in its own error (id LogInfoUnavailable), so the exception chain is
+# searched; matched by type and error id, not by message text, which Windows localises.
+function Test-AccessDenied($ErrorRecord) {
+  for ($e = $ErrorRecord.Exception; $null -ne $e; $e = $e.InnerException) {
+    if ($e -is [UnauthorizedAccessException]) { return $true }
+  }
+  return $ErrorRecord.FullyQualifiedErrorId -like 'LogInfoNoAccess*'
+}
+
+# One record id end of the log: the newest (-Oldest:$false) or the oldest; $null when empty.
+function Get-EdgeRecord([switch]$Oldest) {
+  try { return @(Get-WinEvent -LogName Security -MaxEvents 1 -Oldest:$Oldest -ErrorAction Stop)[0] } catch {
+    if ($_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*') { return $null }
+    throw
+  }
+}
+
+# Security events after $LastRecordId, oldest first, at most $Cap and $MaxEventBytes of JSON
+# (needs Administrator). The query is bounded (docs/windows.md): it reads newest-first and the
+# filter's lower end is a record that exists, so the reader stops there instead of walking on to
+# the start of the log; it never looks further back than $MaxBacklogRecords from the newest record.
 function Get-SecurityEvents([long]$LastRecordId, [int]$Cap) {
   $result = [ordered]@{ readable = $true; truncated = $false; note = ''; items = @() }
   if ($Cap -le 0) { $result.note = 'event-cap is 0: events not read'; return $result }
   $notes = New-Object System.Collections.Generic.List[string]
-  $from = $LastRecordId
   try {
-    $newest = @(Get-WinEvent -LogName Security -MaxEvents 1 -ErrorAction Stop)
-    $oldest = @(Get-WinEvent -LogName Security -MaxEvents 1 -Oldest -ErrorAction Stop)
+    $newest = Get-EdgeRecord
+    $oldest = Get-EdgeRecord -Oldest
   } catch {
-    # Matched by exception type and error id, not by message text, which Windows localises.
     $msg = $_.Exception.Message
-    if ($_.Exception -is [UnauthorizedAccessException] -or $_.FullyQualifiedErrorId -like '*UnauthorizedAccess*') {
-      $result.readable = $false
-      $result.note = Limit-Text ('Security log not readable (run the probe account as Administrator): ' + $msg) 512
-    } elseif ($_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*') {
-      $result.note = 'Security log is empty'
+    $result.readable = $false
+    if (Test-AccessDenied $_) {
+      $result.note = Limit-Text ('Security log not readable: run the probe account as Administrator (member of the local Administrators group). ' + $msg) 512
     } else {
-      $result.readable = $false
       $result.note = Limit-Text ('Security log not readable: ' + $msg) 512
     }
     return $result
   }
-  if ($newest.Count -gt 0 -and $newest[0].RecordId -lt $LastRecordId) {
-    $notes.Add("Security log was cleared or rolled back: newest record id $($newest[0].RecordId) is below the last stored $LastRecordId; reading from the start")
+  if ($null -eq $newest) { $result.note = 'Security log is empty'; return $result }
+  $newestId = [long]$newest.RecordId
+  $oldestId = if ($oldest) { [long]$oldest.RecordId } else { $newestId }
+  $from = $LastRecordId
+  if ($newestId -lt $LastRecordId) {
+    $notes.Add("Security log was cleared or rolled back: newest record id $newestId is below the last stored $LastRecordId; reading from the start")
     $from = 0
-  } elseif ($LastRecordId -gt 0 -and $oldest.Count -gt 0 -and $oldest[0].RecordId -gt $LastRecordId + 1) {
-    $notes.Add("$($oldest[0].RecordId - $LastRecordId - 1) events after record id $LastRecordId were overwritten before they could be read")
+  } elseif ($LastRecordId -gt 0 -and $oldestId -gt $LastRecordId + 1) {
+    $notes.Add("$($oldestId - $LastRecordId - 1) events after record id $LastRecordId were overwritten before they could be read")
   }
-  $xpath = "*[System[EventRecordID > $from]]"
+  if ($newestId -le $from) { $result.note = Limit-Text ($notes -join '; ') 512; return $result }
+  # $low: the last record not to report. It is the filter's lower end (>=), so the reader's one
+  # read past -MaxEvents finds it at once and stops. When it is below the oldest record (nothing
+  # to find), the whole log is newer than $low and so smaller than the bound.
+  $low = [Math]::Max([Math]::Max($from, $oldestId - 1), $newestId - $MaxBacklogRecords)
+  $skipped = $low - [Math]::Max($from, $oldestId - 1)
+  if ($skipped -gt 0) { $notes.Add("$skipped older events were skipped: only the newest $MaxBacklogRecords records are looked at") }
+  $high = [Math]::Min($newestId, $low + $Cap)
+  if ($high -lt $newestId) { $result.truncated = $true }
+  $xpath = "*[System[EventRecordID >= $low and EventRecordID <= $high]]"
   try {
-    $found = @(Get-WinEvent -LogName Security -FilterXPath $xpath -Oldest -MaxEvents ($Cap + 1) -ErrorAction Stop)
+    $found = @(Get-WinEvent -LogName Security -FilterXPath $xpath -MaxEvents ($high - $low) -ErrorAction Stop)
   } catch {
     if ($_.FullyQualifiedErrorId -notlike 'NoMatchingEventsFound*') { $notes.Add('reading events failed: ' + $_.Exception.Message) }
     $found = @()
   }
-  if ($found.Count -gt $Cap) { $result.truncated = $true; $found = $found[0..($Cap - 1)] }
+  # Newest-first from the reader; reported oldest first, within the byte budget.
+  [Array]::Reverse($found)
   $items = New-Object System.Collections.Generic.List[object]
-  foreach ($e in $found) { $items.Add((ConvertTo-EventItem $e)) }
+  $bytes = 0
+  $left = 0
+  foreach ($e in $found) {
+    if ([long]$e.RecordId -le $low) { continue }
+    if ($left -gt 0) { $left++; continue }
+    $item = ConvertTo-EventItem $e
+    $size = (Get-JsonBytes $item) + 1
+    if ($items.Count -gt 0 -and $bytes + $size -gt $MaxEventBytes) { $left = 1; continue }
+    $items.Add($item); $bytes += $size
+  }
+  if ($left -gt 0) {
+    $result.truncated = $true
+    $notes.Add("$left events left for the next run: the events of one run are kept under $MaxEventBytes bytes")
+  }
+  if ($high -lt $newestId) { $notes.Add("$($newestId - $high) more events are waiting (event-cap $Cap); they come in the next runs") }
   $result.items = $items.ToArray()
   $result.note = Limit-Text ($notes -join '; ') 512
   return $result
+}
+
+# Bytes of UTF-8 JSON that ConvertTo-Json makes of $Value, as it will appear in the report.
+function Get-JsonBytes($Value) {
+  return [Text.Encoding]::UTF8.GetByteCount((ConvertTo-Json -InputObject $Value -Depth 8 -Compress))
 }
 
 # ($Event is an automatic variable in PowerShell, hence $Record.)
@@ -203,7 +263,7 @@ function New-Report($ProbeInput) {
   $swapUsed = [Math]::Min($swapUsed, $swapTotal)
   $now = Get-Date
   $uptime = 0; $bootText = ''
-  if ($boot) { $uptime = [long][Math]::Max(0, [Math]::Floor(($now - $boot).TotalSeconds)); $bootText = ConvertTo-IsoUtc $boot }
+  if ($boot) { $uptime = [long][Math]::Max(0.0, [Math]::Floor(($now - $boot).TotalSeconds)); $bootText = ConvertTo-IsoUtc $boot }
 
   $events = Get-SecurityEvents $ProbeInput.LastRecordId $ProbeInput.EventCap
   return [ordered]@{
@@ -226,6 +286,14 @@ function Convert-HexToBytes([string]$Hex) {
   return ,$bytes
 }
 
+# PBKDF2-SHA256: the Rfc2898DeriveBytes constructor that takes a HashAlgorithmName is .NET
+# Framework 4.7.2 or later (New-Object rather than ::new, which PowerShell before 5.0 lacks).
+function Get-KeyIv([string]$EncPass, [byte[]]$Salt) {
+  $kdf = New-Object Security.Cryptography.Rfc2898DeriveBytes -ArgumentList $EncPass, $Salt, $Pbkdf2Iterations, ([Security.Cryptography.HashAlgorithmName]::SHA256)
+  $keyIv = $kdf.GetBytes($KeyBytes + $IvBytes); $kdf.Dispose()
+  return ,$keyIv
+}
+
 # Seals a JSON report exactly like `openssl enc -aes-256-cbc -pbkdf2 -md sha256 -iter 1000 -salt`
 # plus HMAC-SHA256 over "FLEETSTAT1 <run-id> <base64>"; returns the envelope line (no newline).
 function Protect-Report([string]$Json, [string]$RunId, [string]$EncPass, [string]$MacKeyHex, [byte[]]$Salt) {
@@ -233,8 +301,7 @@ function Protect-Report([string]$Json, [string]$RunId, [string]$EncPass, [string
     $Salt = New-Object byte[] 8
     $rng = [Security.Cryptography.RandomNumberGenerator]::Create(); $rng.GetBytes($Salt); $rng.Dispose()
   }
-  $kdf = [Security.Cryptography.Rfc2898DeriveBytes]::new($EncPass, $Salt, $Pbkdf2Iterations, [Security.Cryptography.HashAlgorithmName]::SHA256)
-  $keyIv = $kdf.GetBytes($KeyBytes + $IvBytes); $kdf.Dispose()
+  $keyIv = Get-KeyIv $EncPass $Salt
   $aes = [Security.Cryptography.Aes]::Create()
   $aes.Mode = [Security.Cryptography.CipherMode]::CBC
   $aes.Padding = [Security.Cryptography.PaddingMode]::PKCS7
@@ -250,21 +317,58 @@ function Protect-Report([string]$Json, [string]$RunId, [string]$EncPass, [string
   [Array]::Copy($Salt, 0, $blob, $header.Length, $Salt.Length)
   [Array]::Copy($cipher, 0, $blob, $header.Length + $Salt.Length, $cipher.Length)
   $b64 = [Convert]::ToBase64String($blob)
-  $hmac = [Security.Cryptography.HMACSHA256]::new((Convert-HexToBytes $MacKeyHex))
+  $hmac = New-Object Security.Cryptography.HMACSHA256 -ArgumentList (, (Convert-HexToBytes $MacKeyHex))
   $mac = $hmac.ComputeHash([Text.Encoding]::ASCII.GetBytes("$EnvelopeVersion $RunId $b64")); $hmac.Dispose()
   $macHex = -join ($mac | ForEach-Object { $_.ToString('x2') })
   return "$EnvelopeVersion $RunId $b64 $macHex"
 }
 
+# What this PowerShell and .NET lack of what the probe calls, each tried as it is used (never
+# inferred from a version number); empty when everything is there.
+function Find-MissingCapabilities {
+  $missing = New-Object System.Collections.Generic.List[string]
+  foreach ($name in 'Get-CimInstance', 'Get-CimAssociatedInstance', 'Get-WinEvent', 'ConvertTo-Json') {
+    if (-not (Get-Command -Name $name -ErrorAction SilentlyContinue)) { $missing.Add("the $name command (Windows PowerShell 3.0 or later; 5.1 is supported)") }
+  }
+  $salt = New-Object byte[] 8
+  try { $null = Get-KeyIv 'probe' $salt } catch {
+    $missing.Add('PBKDF2-SHA256, [Security.Cryptography.Rfc2898DeriveBytes] with a HashAlgorithmName (.NET Framework 4.7.2 or later): ' + $_.Exception.Message)
+  }
+  try { $null = Protect-Report '{}' ('0' * 32) ('0' * 64) ('0' * 64) $salt } catch {
+    $missing.Add('AES-256-CBC or HMAC-SHA256 from .NET: ' + $_.Exception.Message)
+  }
+  return ,$missing.ToArray()
+}
+
+# The report as JSON under $MaxReportBytes: if it is larger (huge user, disk or NIC lists), the
+# lists are halved, events first, and a warning says what was cut; a host never fails every run.
+function ConvertTo-BoundedJson($Report) {
+  $json = ConvertTo-Json -InputObject $Report -Depth 8 -Compress
+  foreach ($list in 'events', 'users', 'nics', 'disks') {
+    while ([Text.Encoding]::UTF8.GetByteCount($json) -gt $MaxReportBytes) {
+      $items = if ($list -eq 'events') { $Report.events.items } else { $Report[$list] }
+      if ($items.Count -eq 0) { break }
+      $keep = [int][Math]::Floor($items.Count / 2)
+      $kept = if ($keep -gt 0) { $items[0..($keep - 1)] } else { @() }
+      if ($list -eq 'events') { $Report.events.items = @($kept); $Report.events.truncated = $true } else { $Report[$list] = @($kept) }
+      $Report.warnings = @(@($Report.warnings) + @("report over $MaxReportBytes bytes: $list cut to $keep") | Select-Object -Last 64)
+      $json = ConvertTo-Json -InputObject $Report -Depth 8 -Compress
+    }
+  }
+  return $json
+}
+
 function Invoke-Probe {
   $probeInput = Read-ProbeInput ([Console]::In.ReadLine())
   if ($null -eq $probeInput) { [Console]::Error.WriteLine('fleetstat probe: the input line is missing or malformed'); return 64 }
-  try { $null = [Security.Cryptography.HashAlgorithmName]::SHA256 } catch {
-    [Console]::Error.WriteLine('fleetstat probe: .NET Framework 4.7.2 or later is required (PBKDF2-SHA256)'); return 69
+  $missing = Find-MissingCapabilities
+  if ($missing.Count -gt 0) {
+    [Console]::Error.WriteLine('fleetstat probe: this PowerShell or .NET lacks what the probe calls: ' + ($missing -join '; '))
+    return 69
   }
   try {
     $report = New-Report $probeInput
-    $json = ConvertTo-Json -InputObject $report -Depth 8 -Compress
+    $json = ConvertTo-BoundedJson $report
     $line = Protect-Report $json $probeInput.RunId $probeInput.EncPass $probeInput.MacKeyHex $null
     [Console]::Out.Write($line + [char]10)
     [Console]::Out.Flush()

@@ -102,6 +102,8 @@ export function windowsRunScript(name: string): string {
     'try {',
     '  $line = [Console]::In.ReadLine()',
     "  $exe = Join-Path $env:SystemRoot 'System32\\WindowsPowerShell\\v1.0\\powershell.exe'",
+    // A profile may set $OutputEncoding to UTF-8 with BOM, which would put a BOM before the line.
+    '  $OutputEncoding = New-Object System.Text.ASCIIEncoding',
     `  $out = $line | & $exe ${POWERSHELL_FLAGS} -File (Join-Path $dir 'probe.ps1')`,
     '  $rc = $LASTEXITCODE',
     "  foreach ($l in @($out)) { [Console]::Out.Write([string]$l + [char]10) }",
