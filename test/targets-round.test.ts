@@ -1,0 +1,163 @@
+/**
+ * A round over real sshd hosts whose login environments are the targets a real intranet has,
+ * each holding awkward data: `fleetstat collect` (dist/cli/main.js) into SQLite, then every host
+ * is read back from the database and compared with the files its values came from.
+ *
+ * - chroot hosts (sshd ChrootDirectory): a busybox-only root with openssl, one without (must
+ *   fail naming openssl, with a hint), a debootstrap minbase Debian (dash, mawk);
+ * - this machine's userland under another login shell (ForceCommand login-env.sh: the whole
+ *   session runs under busybox ash, mksh, yash, zsh, posh or ksh93 invoked as sh), or with
+ *   mawk, original-awk or busybox awk first on PATH, or an openssl that refuses
+ *   -pbkdf2/-iter as OpenSSL 1.0.2 does.
+ * Every sshd runs in its own private mount namespace (userland-ns.sh) in which the awkward
+ * os-release, utmp, auth.log and mount points are real files and mounts; nothing outside it
+ * changes.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { hostname, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/open-store.js';
+import { writeAwkwardData, type AwkwardData } from './support/awkward-data.js';
+import { fleetstat } from './support/cli.js';
+import { writeFleetConfig } from './support/fleet-config.js';
+import { awkwardMismatches } from './support/report-checks.js';
+import { requireService, requireTool } from './support/requirements.js';
+import { startFleet, type SshdFleet } from './support/sshd.js';
+import { meminfoBytes } from './support/this-machine.js';
+import { inNamespace, userland, type UserlandName } from './support/userlands.js';
+
+const LOGIN_ENV = new URL('./support/login-env.sh', import.meta.url).pathname;
+const OPENSSL_102 = new URL('./support/openssl-102.sh', import.meta.url).pathname;
+
+/** One host of the round: where its session runs, its tools, its data, what must happen. */
+interface Cell {
+  name: string;
+  /** A cached root the session is chrooted into; undefined: this machine's userland. */
+  chroot?: UserlandName;
+  /** For this machine's userland: the tool directory's entries (name -> program). */
+  tools?: Record<string, string>;
+  data?: 'long' | 'latin1';
+  /** The host must fail at this stage with a message matching `message` (a missing capability). */
+  fails?: { stage: string; message: RegExp };
+}
+
+const busybox = requireTool('busybox', 'busybox ash and awk cells');
+const tool = (name: string) => requireTool(name, 'a cell of the target round') ?? `/missing/${name}`;
+const cells: Cell[] = [
+  { name: 'chroot-busybox-openssl', chroot: 'busybox-openssl', data: 'long' },
+  { name: 'chroot-busybox-no-openssl', chroot: 'busybox', fails: { stage: 'run', message: /openssl.*install/i } },
+  { name: 'chroot-debian-minbase', chroot: 'debian', data: 'latin1' },
+  { name: 'sh-busybox-ash', tools: { sh: busybox ?? '/missing/busybox' }, data: 'long' },
+  { name: 'sh-mksh', tools: { sh: tool('mksh') }, data: 'long' },
+  { name: 'sh-yash', tools: { sh: tool('yash') }, data: 'long' },
+  { name: 'sh-zsh', tools: { sh: tool('zsh') }, data: 'long' },
+  { name: 'sh-posh', tools: { sh: tool('posh') }, data: 'long' },
+  { name: 'sh-ksh93', tools: { sh: tool('ksh93') }, data: 'long' },
+  { name: 'awk-mawk', tools: { sh: tool('dash'), awk: tool('mawk') }, data: 'latin1' },
+  { name: 'awk-original-awk', tools: { sh: tool('dash'), awk: tool('original-awk') }, data: 'latin1' },
+  { name: 'awk-busybox', tools: { sh: tool('dash'), awk: busybox ?? '/missing/busybox' }, data: 'latin1' },
+  { name: 'openssl-1.0.2', tools: { sh: tool('dash'), openssl: OPENSSL_102 }, data: 'latin1' },
+];
+
+const ready = ['unshare', 'chroot', 'debootstrap', 'mkfs.ext2'].every((t) => requireTool(t, 'the round enters chroots and mount namespaces'))
+  && requireService(process.getuid?.() === 0, 'root', 'sshd ChrootDirectory, mount namespaces and loop mounts need root');
+// The first debootstrap takes minutes (prepare-machine.sh warms the cache): a generous hook.
+const SETUP_TIMEOUT = 25 * 60_000;
+
+describe.skipIf(!ready)('a round over hosts with other shells, awks, openssl and userlands', () => {
+  let fleet: SshdFleet;
+  let dir: string;
+  const data = new Map<string, AwkwardData>();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fleetstat-targets-round-'));
+    chmodSync(dir, 0o755); // the test account runs the tool directories' programs
+    data.set('long', writeAwkwardData(join(dir, 'data-long'), 'long'));
+    data.set('latin1', writeAwkwardData(join(dir, 'data-latin1'), 'latin1'));
+    const roots = new Map(['busybox', 'busybox-openssl', 'debian'].map((n) => [n, userland(n as UserlandName).root]));
+    fleet = await startFleet(cells.length, {
+      firstIndex: 200,
+      perHost: (i) => {
+        const cell = cells[i]!;
+        const dataDir = cell.data ? data.get(cell.data)!.dir : undefined;
+        if (cell.chroot) {
+          const root = roots.get(cell.chroot)!;
+          return { extraConfig: [`ChrootDirectory ${root}`], wrap: inNamespace(root, dataDir, []) };
+        }
+        const tools = join(dir, `tools-${cell.name}`);
+        mkdirSync(tools, { mode: 0o755 });
+        for (const [name, target] of Object.entries(cell.tools ?? {})) symlinkSync(target, join(tools, name));
+        return { extraConfig: [`ForceCommand ${LOGIN_ENV} ${tools}`], wrap: inNamespace('/', dataDir, []) };
+      },
+    });
+  }, SETUP_TIMEOUT);
+  afterAll(async () => {
+    await fleet?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores every host with correct values; the host without openssl fails naming it', async () => {
+    const db = join(dir, 'round.sqlite');
+    const config = writeFleetConfig(fleet, {
+      dir, databaseUrl: `sqlite:${db}`,
+      clients: cells.map((cell, i) => ({ host: fleet.hosts[i]!, auth: 'key' as const, name: cell.name })),
+    });
+    const result = await fleetstat(['collect', '--config', config, '--json'], {}, 300_000);
+    const summary = JSON.parse(result.stdout) as { hosts_ok: number; failures: Array<{ host: string; stage: string; message: string }> };
+    const expectedFailures = cells.filter((c) => c.fails).map((c) => c.name);
+    // Every defect of every host, in one assertion at the end: host -> what is wrong.
+    const wrong: Record<string, string[]> = {};
+    for (const f of summary.failures) if (!expectedFailures.includes(f.host)) wrong[f.host] = [`failed at ${f.stage}: ${f.message}`];
+    for (const cell of cells.filter((c) => c.fails)) {
+      const failure = summary.failures.find((f) => f.host === cell.name);
+      expect(failure, cell.name).toMatchObject({ stage: cell.fails!.stage });
+      expect(failure!.message).toMatch(cell.fails!.message);
+      expect(failure!.message).not.toMatch(/^[^:]*exit code \d+\s*$/);
+    }
+
+    const store = await openStore(`sqlite:${db}`);
+    try {
+      const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+      const btime = Number(/^btime (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+      const nicNames = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':')).map((l) => l.split(':')[0]!.trim());
+      const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
+      for (const cell of cells.filter((c) => !c.fails)) {
+        const problems: string[] = [];
+        const host = await store.db.selectFrom('hosts').selectAll().where('name', '=', cell.name).executeTakeFirst();
+        const sample = host && await store.db.selectFrom('samples').selectAll().where('host_id', '=', host.id).executeTakeFirst();
+        if (!host || !sample) { wrong[cell.name] ??= ['not stored']; continue; }
+        const want = (what: string, ok: boolean, got: unknown) => { if (!ok) problems.push(`${what}: ${JSON.stringify(got)}`); };
+        want('os', host.os === 'linux', host.os);
+        want('hostname', host.hostname === hostname(), host.hostname);
+        want('kernel', host.kernel === release(), host.kernel);
+        want('mem_total = MemTotal', Number(sample.mem_total) === meminfoBytes('MemTotal'), sample.mem_total);
+        want('swap_total = SwapTotal', Number(sample.swap_total) === meminfoBytes('SwapTotal'), sample.swap_total);
+        want('uptime ≈ /proc/uptime', Math.abs(Number(sample.uptime_seconds) - uptime) < 300, sample.uptime_seconds);
+        want('boot_time = btime', Date.parse(String(sample.boot_time)) / 1000 === btime, sample.boot_time);
+        want('process_count ≈ /proc', Math.abs(Number(sample.process_count) - pids) < 100, sample.process_count);
+        want('cpu_percent 0..100', sample.cpu_percent >= 0 && sample.cpu_percent <= 100, sample.cpu_percent);
+        const nics = await store.db.selectFrom('net_io').select('name').where('sample_id', '=', sample.id).orderBy('id').execute();
+        want('nics = /proc/net/dev', JSON.stringify(nics.map((n) => n.name)) === JSON.stringify(nicNames), nics.map((n) => n.name));
+        const disks = await store.db.selectFrom('disk_usage').selectAll().where('sample_id', '=', sample.id).execute();
+        if (cell.chroot) want('the root "/" as a disk', disks.some((d) => d.mount === '/' && Number(d.size_bytes) > 0), disks.map((d) => d.mount));
+        if (cell.data) {
+          const users = await store.db.selectFrom('logged_in_users').selectAll().where('sample_id', '=', sample.id).execute();
+          const events = await store.db.selectFrom('security_events').selectAll().where('host_id', '=', host.id).execute();
+          problems.push(...awkwardMismatches({
+            host: { os_name: host.os_name ?? '' },
+            users: users.map((u) => ({ name: u.name, tty: u.tty, from: u.from_host, login_at: u.login_at === null ? '' : new Date(String(u.login_at)).toISOString() })),
+            events: { readable: true, note: '', items: events.map((e) => ({ record_id: Number(e.record_id), event_id: Number(e.event_id), level: e.level, provider: e.provider, logged_at: e.logged_at === null ? '' : new Date(String(e.logged_at)).toISOString(), message: e.message })) },
+            disks: disks.map((d) => ({ mount: d.mount, fs: d.fs, device: d.device, size_bytes: Number(d.size_bytes) })),
+          }, data.get(cell.data)!));
+        }
+        if (problems.length) wrong[cell.name] = problems;
+      }
+    } finally {
+      await store.close();
+    }
+    expect(wrong).toEqual({});
+    expect(summary.hosts_ok).toBe(cells.length - expectedFailures.length);
+    expect(result.code).toBe(expectedFailures.length ? 1 : 0);
+  });
+});
