@@ -6,7 +6,7 @@
  * - chroot hosts (sshd ChrootDirectory): a busybox-only root with openssl, one without (must
  *   fail naming openssl, with a hint), a debootstrap minbase Debian (dash, mawk);
  * - this machine's userland under another login shell (ForceCommand login-env.sh: the whole
- *   session runs under busybox ash, mksh, yash, zsh, posh or ksh93 invoked as sh), or with
+ *   session runs under busybox ash, bash, mksh, yash, zsh, posh or ksh93 invoked as sh), or with
  *   mawk, original-awk or busybox awk first on PATH, or an openssl that refuses
  *   -pbkdf2/-iter as OpenSSL 1.0.2 does.
  * Every sshd runs in its own private mount namespace (userland-ns.sh) in which the awkward
@@ -78,7 +78,7 @@ const cells: Cell[] = [
   { name: 'chroot-busybox-no-openssl', chroot: 'busybox', fails: { stage: 'run', message: /openssl.*install/i } },
   { name: 'chroot-debian-minbase', chroot: 'debian', data: 'latin1' },
   shellCell('busybox-ash', busybox),
-  ...(['mksh', 'yash', 'zsh', 'posh', 'ksh93'] as const).map((name) => shellCell(name, requireTool(name, 'a cell of the target round'))),
+  ...(['bash', 'mksh', 'yash', 'zsh', 'posh', 'ksh93'] as const).map((name) => shellCell(name, requireTool(name, 'a cell of the target round'))),
   { name: 'awk-mawk', tools: { sh: tool('dash'), awk: tool('mawk') }, data: 'latin1' },
   { name: 'awk-original-awk', tools: { sh: tool('dash'), awk: tool('original-awk') }, data: 'latin1' },
   { name: 'awk-busybox', tools: { sh: tool('dash'), awk: busybox ?? '/missing/busybox' }, data: 'latin1' },
