@@ -10,7 +10,8 @@
 set -euo pipefail
 cache=${FLEETSTAT_USERLAND_CACHE:-/var/cache/fleetstat-test}
 # Bumped when what goes into a root changes, so an older cached root is rebuilt.
-recipe=1
+busybox_recipe=2
+debian_recipe=1
 
 say() { echo "test-userlands: $*" >&2; }
 
@@ -21,13 +22,13 @@ chmod 0755 "$cache"
 exec 9> "$cache/.lock"
 flock 9
 
-# A root is ready when its stamp names the current recipe.
-ready() { [ "$(cat "$cache/$1/.fleetstat-userland" 2>/dev/null)" = "$recipe" ]; }
+# A root is ready when its stamp names the current recipe ($2).
+ready() { [ "$(cat "$cache/$1/.fleetstat-userland" 2>/dev/null)" = "$2" ]; }
 
-# Moves a finished scratch root into place (the old one, if any, is removed first; a root is
+# publish NAME SCRATCH RECIPE: moves a finished scratch root into place (the old one, if any, is removed first; a root is
 # never mounted on outside a private mount namespace, so removing it stays on this filesystem).
 publish() {
-  echo "$recipe" > "$2/.fleetstat-userland"
+  echo "$3" > "$2/.fleetstat-userland"
   # 0755 root-owned: other accounts work inside it, and sshd accepts it as a ChrootDirectory.
   chmod 0755 "$2"
   if [ -e "$cache/$1" ]; then rm -rf --one-file-system "$cache/$1"; fi
@@ -40,7 +41,9 @@ base_files() {
   local root=$1 user=${FLEETSTAT_TEST_USER:-fleetstat-test} uid gid
   uid=$(id -u "$user" 2>/dev/null || echo 1001)
   gid=$(id -g "$user" 2>/dev/null || echo 1001)
-  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,dev,tmp,root,mnt,run,var/log,var/run,home/"$user"}
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,dev,tmp,root,mnt,run,var/log,home/"$user"}
+  # /var/run -> /run as on Alpine and Debian: run-time files (utmp) live on the fresh /run.
+  [ -e "$root/var/run" ] || ln -s ../run "$root/var/run"
   chmod 1777 "$root/tmp"
   chown "$uid:$gid" "$root/home/$user"
   grep -q "^$user:" "$root/etc/passwd" 2>/dev/null || echo "$user:x:$uid:$gid::/home/$user:/bin/sh" >> "$root/etc/passwd"
@@ -49,7 +52,7 @@ base_files() {
 
 build_busybox() {
   local name=$1 with_openssl=$2 tmp
-  ready "$name" && return
+  ready "$name" "$busybox_recipe" && return
   say "building $cache/$name"
   tmp=$(mktemp -d "$cache/.$name.XXXXXX")
   local bb
@@ -83,7 +86,7 @@ EOF
       cp -L "$lib" "$tmp$lib"
     done
   fi
-  publish "$name" "$tmp"
+  publish "$name" "$tmp" "$busybox_recipe"
 }
 
 # The mirror of this machine's apt sources for `suite`: deb822 (*.sources) first, then one-line
@@ -109,7 +112,7 @@ build_debian() {
   suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [ -n "$suite" ] || { say "no VERSION_CODENAME in /etc/os-release: which Debian suite?"; exit 1; }
   name="debian-$suite-minbase"
-  ready "$name" && return
+  ready "$name" "$debian_recipe" && return
   command -v debootstrap >/dev/null || { say "debootstrap missing (apt-get install debootstrap)"; exit 1; }
   mirror=$(debian_mirror "$suite") || { say "no apt source for suite $suite in /etc/apt/sources.list(.d)"; exit 1; }
   say "building $cache/$name with debootstrap (minutes, once)"
@@ -121,7 +124,7 @@ build_debian() {
   trap - EXIT
   rm -rf "$tmp/var/cache/apt/archives/"*.deb
   base_files "$tmp"
-  publish "$name" "$tmp"
+  publish "$name" "$tmp" "$debian_recipe"
 }
 
 [ $# -gt 0 ] || set -- busybox busybox-openssl debian

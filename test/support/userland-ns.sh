@@ -6,8 +6,8 @@
 #
 # userland-ns.sh ROOT DATA -- COMMAND...
 #   ROOT  / (this machine's userland) or a cached root (scripts/test-userlands.sh): it gets
-#         itself as a mount (so "/" is in its mount table), this machine's /proc and /dev, and a
-#         fresh /tmp (tmpfs, 1777).
+#         itself as a read-only mount (so "/" is in its mount table and the cache stays as
+#         built), this machine's /proc and /dev, and a fresh /tmp (tmpfs, 1777).
 #   DATA  a directory of optional files placed at their real paths under ROOT:
 #         os-release -> /etc/os-release, auth.log -> /var/log/auth.log (a fresh /var/log),
 #         utmp -> /run/utmp (a fresh /run, with /run/sshd for sshd), mnt/ -> /mnt, and
@@ -23,6 +23,8 @@ r=${root%/}
 
 if [ -n "$r" ]; then
   mount --bind "$r" "$r"
+  # Read-only (as on appliances): nothing a run does can change the cached root.
+  mount -o remount,bind,ro "$r"
   mount --bind /proc "$r/proc"
   mount --bind /dev "$r/dev"
   mount -t tmpfs -o mode=1777 fleetstat-tmp "$r/tmp"
@@ -42,8 +44,11 @@ if [ "$data" != - ]; then
     mount -t tmpfs -o mode=755 fleetstat-run "$r/run"
     install -d -m 755 "$r/run/sshd"
     install -m 644 "$data/utmp" "$r/run/utmp"
-    # A root whose /var/run is a real directory (busybox) reads utmp there.
-    [ -L "$r/var/run" ] || { [ -d "$r/var/run" ] && install -m 644 "$data/utmp" "$r/var/run/utmp"; }
+    # A root whose /var/run is a directory, not a link to /run, gets a fresh one too.
+    if [ -d "$r/var/run" ] && [ ! -L "$r/var/run" ]; then
+      mount -t tmpfs -o mode=755 fleetstat-varrun "$r/var/run"
+      install -m 644 "$data/utmp" "$r/var/run/utmp"
+    fi
   fi
   if [ -d "$data/mnt" ]; then
     mount --bind "$data/mnt" "$r/mnt"
