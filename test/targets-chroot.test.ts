@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
 import type { Report } from '../src/probe/report.js';
 import { writeAwkwardData, type AwkwardData } from './support/awkward-data.js';
-import { awkwardMismatches, procMismatches } from './support/report-checks.js';
+import { awkwardMismatches, procMismatches, processCount } from './support/report-checks.js';
 import { requireService, requireTool } from './support/requirements.js';
 import { runProbeInUserland, userland, type Userland, type UserlandName } from './support/userlands.js';
 
@@ -35,13 +35,14 @@ beforeAll(() => {
 afterAll(() => { if (scratch) rmSync(scratch, { recursive: true, force: true }); });
 
 /** Runs the probe in `name` and opens its reply with the collector's code. */
-async function probeIn(name: UserlandName, awkward?: 'long' | 'latin1'): Promise<{ report: Report; stderr: string }> {
+async function probeIn(name: UserlandName, awkward?: 'long' | 'latin1'): Promise<{ report: Report; pidsBefore: number }> {
   const secrets = newRunSecrets();
+  const pidsBefore = processCount();
   const run = await runProbeInUserland(lands.get(name)!, probeInputLine(secrets, { cpuMs: 200, eventCap: 50, lastRecordId: 0 }), {
     data: awkward ? data.get(awkward)!.dir : undefined,
   });
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
-  return { report: openEnvelope(run.stdout, secrets), stderr: run.stderr };
+  return { report: openEnvelope(run.stdout, secrets), pidsBefore };
 }
 
 /** PRETTY_NAME of the root's own os-release (quotes removed). */
@@ -63,8 +64,8 @@ describe.skipIf(!tools || !root)('probe.sh in other userlands', () => {
         expect(existsSync(join(land.root, 'usr/bin/gawk'))).toBe(false);
         expect(existsSync(join(land.root, 'usr/bin/mawk'))).toBe(false);
       }
-      const { report } = await probeIn(name);
-      expect(procMismatches(report)).toEqual([]);
+      const { report, pidsBefore } = await probeIn(name);
+      expect(procMismatches(report, pidsBefore)).toEqual([]);
       expect(report.host.os_name).toBe(prettyName(land));
       // The root is a filesystem of this machine: "/" is in its mount table and df sees it.
       expect(report.disks.find((d) => d.mount === '/')?.size_bytes).toBeGreaterThan(0);
@@ -72,9 +73,9 @@ describe.skipIf(!tools || !root)('probe.sh in other userlands', () => {
     });
 
     it.each(['long', 'latin1'] as const)('keeps awkward data (%s os-release) intact in the sealed report', async (kind) => {
-      const { report } = await probeIn(name, kind);
+      const { report, pidsBefore } = await probeIn(name, kind);
       expect(awkwardMismatches(report, data.get(kind)!)).toEqual([]);
-      expect(procMismatches(report)).toEqual([]);
+      expect(procMismatches(report, pidsBefore)).toEqual([]);
     });
   });
 

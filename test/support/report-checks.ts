@@ -10,8 +10,17 @@ import type { Report } from '../../src/probe/report.js';
 import { DISK_IMAGE_BYTES, mismatch, type AwkwardData } from './awkward-data.js';
 import { meminfoBytes } from './this-machine.js';
 
-/** Differences between the report's machine-wide values and this machine's /proc. */
-export function procMismatches(r: Report): string[] {
+/** Processes on this machine now (the probe counts /proc's numeric entries too). */
+export function processCount(): number {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
+}
+
+/**
+ * Differences between the report's machine-wide values and this machine's /proc.
+ * `pidsBefore`: processCount() taken before the run; the report's count must lie between it and
+ * the count now, with a margin (other tests start and stop processes meanwhile).
+ */
+export function procMismatches(r: Report, pidsBefore: number): string[] {
   const wrong: string[] = [];
   const want = (what: string, ok: boolean, got: unknown) => { if (!ok) wrong.push(`${what}: ${JSON.stringify(got)}`); };
   want('memory.total_bytes = MemTotal', r.memory.total_bytes === meminfoBytes('MemTotal'), r.memory.total_bytes);
@@ -30,9 +39,19 @@ export function procMismatches(r: Report): string[] {
   want('os', r.host.os === 'linux', r.host.os);
   const nics = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':')).map((l) => l.split(':')[0]!.trim());
   want('nics = /proc/net/dev', JSON.stringify(r.nics.map((n) => n.name)) === JSON.stringify(nics), r.nics.map((n) => n.name));
-  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
-  want('process_count ≈ /proc', Math.abs(r.process_count - pids) < 60, r.process_count);
+  want('process_count ≈ /proc', countWithin(r.process_count, pidsBefore), r.process_count);
   return wrong;
+}
+
+/**
+ * Whether a reported process count lies between `pidsBefore` and the count now, give or take
+ * a quarter (at least 60, plus `extra`): tests running beside this one start and stop processes
+ * meanwhile, yet a count from the wrong place (0, a chroot's empty /proc) is still caught.
+ */
+export function countWithin(count: number, pidsBefore: number, extra = 0): boolean {
+  const now = processCount();
+  const margin = Math.max(60, Math.max(pidsBefore, now) / 4) + extra;
+  return count >= Math.min(pidsBefore, now) - margin && count <= Math.max(pidsBefore, now) + margin;
 }
 
 /** The parts of a report awkwardMismatches reads (a report, or one rebuilt from the database). */

@@ -13,6 +13,7 @@ import type { ProbeRun } from '../probe-runner.js';
 import { PROBE_PATH } from '../probe-runner.js';
 import { testAccountIds } from './hostile-fleet.js';
 
+/** Where the roots are cached (scripts/test-userlands.sh uses the same variable). */
 export const USERLAND_CACHE = process.env.FLEETSTAT_USERLAND_CACHE ?? '/var/cache/fleetstat-test';
 const BUILD_SCRIPT = new URL('../../scripts/test-userlands.sh', import.meta.url).pathname;
 /** The namespace entry script (bash, run as root). */
@@ -54,18 +55,15 @@ export function inNamespace(root: string, data: string | undefined, command: str
 }
 
 export interface ChrootProbeOptions {
-  /** Files to place (see userland-ns.sh), e.g. awkwardData(); none by default. */
+  /** Files to place (see userland-ns.sh), e.g. writeAwkwardData(); none by default. */
   data?: string;
-  /** The shell inside the root that runs the probe (default /bin/sh). */
-  shell?: string[];
-  /** Run as root instead of the test account. */
-  asRoot?: boolean;
   timeoutMs?: number;
 }
 
 /**
- * Runs src/probe/probe.sh inside `land` as the collector does (`sh probe.sh`, input line on
- * stdin), as the test account, with a login-like environment (PATH of the root, TZ unset).
+ * Runs src/probe/probe.sh inside `land` as the collector does (`sh probe.sh` from a private
+ * temp directory, input line on stdin), as the test account, with a login-like environment
+ * (only PATH and HOME set).
  */
 export function runProbeInUserland(land: Userland, input: string, opts: ChrootProbeOptions = {}): Promise<ProbeRun> {
   // The probe travels in a private copy: the ns script puts a fresh tmpfs on the root's /tmp.
@@ -74,10 +72,8 @@ export function runProbeInUserland(land: Userland, input: string, opts: ChrootPr
   copyFileSync(PROBE_PATH, join(stage, 'probe.sh'));
   chmodSync(join(stage, 'probe.sh'), 0o644);
   const { uid, gid } = testAccountIds();
-  const user = opts.asRoot ? '0:0' : `${uid}:${gid}`;
-  const shell = opts.shell ?? ['/bin/sh'];
-  // Inside: copy the probe to /tmp (as the collector's upload does), then run it from there.
-  const inner = `cat > '${land.root}/tmp/probe.sh' < '${stage}/probe.sh' && exec chroot --userspec=${user} '${land.root}' env -i PATH='${land.path}' HOME=/ ${shell.join(' ')} /tmp/probe.sh`;
+  // Inside: copy the probe to the root's fresh /tmp (as the collector's upload does), run it there.
+  const inner = `mkdir -m 700 '${land.root}/tmp/fleetstat.run' && chown ${uid}:${gid} '${land.root}/tmp/fleetstat.run' && cat > '${land.root}/tmp/fleetstat.run/probe.sh' < '${stage}/probe.sh' && exec chroot --userspec=${uid}:${gid} '${land.root}' env -i PATH='${land.path}' HOME=/ sh /tmp/fleetstat.run/probe.sh`;
   const argv = inNamespace(land.root, opts.data, ['sh', '-c', inner]);
   const t0 = Date.now();
   return new Promise((done, fail) => {
