@@ -8,7 +8,8 @@
  * - this machine's userland under another login shell (ForceCommand login-env.sh: the whole
  *   session runs under busybox ash, bash, mksh, yash, zsh, posh or ksh93 invoked as sh), or with
  *   mawk, original-awk or busybox awk first on PATH, or an openssl that refuses
- *   -pbkdf2/-iter as OpenSSL 1.0.2 does.
+ *   -pbkdf2/-iter as OpenSSL 1.0.2 does, or LANG/LC_ALL de_DE.UTF-8 or a locale that does
+ *   not exist.
  * Every sshd runs in its own private mount namespace (userland-ns.sh) in which the awkward
  * os-release, utmp, auth.log and mount points are real files and mounts; nothing outside it
  * changes.
@@ -55,6 +56,8 @@ interface Cell {
   chroot?: UserlandName;
   /** For this machine's userland: the tool directory's entries (name -> program). */
   tools?: Record<string, string>;
+  /** NAME=VALUE pairs the login environment exports (login-env.sh). */
+  env?: string[];
   data?: 'long' | 'latin1';
   /** The host must fail at this stage with a message matching `message` (a missing capability). */
   fails?: { stage: string; message: RegExp };
@@ -83,6 +86,8 @@ const cells: Cell[] = [
   { name: 'awk-original-awk', tools: { sh: tool('dash'), awk: tool('original-awk') }, data: 'latin1' },
   { name: 'awk-busybox', tools: { sh: tool('dash'), awk: busybox ?? '/missing/busybox' }, data: 'latin1' },
   { name: 'openssl-1.0.2', tools: { sh: tool('dash'), openssl: OPENSSL_102 }, data: 'latin1' },
+  { name: 'locale-de', tools: { sh: tool('dash') }, env: ['LANG=de_DE.UTF-8', 'LC_ALL=de_DE.UTF-8'], data: 'long' },
+  { name: 'locale-bogus-bash', tools: { sh: tool('bash') }, env: ['LANG=xx_YY.bogus', 'LC_ALL=xx_YY.bogus'], data: 'latin1' },
 ];
 
 const ready = ['unshare', 'chroot', 'debootstrap', 'mkfs.ext2'].every((t) => requireTool(t, 'the round enters chroots and mount namespaces'))
@@ -113,7 +118,7 @@ describe.skipIf(!ready)('a round over hosts with other shells, awks, openssl and
         const tools = join(dir, `tools-${cell.name}`);
         mkdirSync(tools, { mode: 0o755 });
         for (const [name, target] of Object.entries(cell.tools ?? {})) symlinkSync(target, join(tools, name));
-        return { extraConfig: [`ForceCommand ${LOGIN_ENV} ${tools}`], wrap: inNamespace('/', dataDir, []) };
+        return { extraConfig: [`ForceCommand ${[LOGIN_ENV, tools, ...(cell.env ?? [])].join(' ')}`], wrap: inNamespace('/', dataDir, []) };
       },
     });
   }, SETUP_TIMEOUT);

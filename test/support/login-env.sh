@@ -4,6 +4,10 @@
 # PATH: `sh` there is the shell under test (busybox ash, bash, mksh, yash, zsh, posh, ksh93, dash), and
 # it may hold an `awk` or an `openssl` that replaces the system's. The whole command (the
 # collector's one-shot line and the probe it starts as `sh probe.sh`) runs under that shell.
-PATH=$1:$PATH
+# Further arguments NAME=VALUE are exported first (a login environment's LANG, LC_ALL, ...).
+tools=$1
+shift
+for assignment in "$@"; do export "$assignment"; done
+PATH=$tools:$PATH
 export PATH
-exec "$1/sh" -c "$SSH_ORIGINAL_COMMAND"
+exec "$tools/sh" -c "$SSH_ORIGINAL_COMMAND"
