@@ -15,7 +15,7 @@
  * changes.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,32 @@ describe.skipIf(!ready)('a round over hosts with other shells, awks, openssl and
   afterAll(async () => {
     await fleet?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('each host\'s sessions run the shell, awk, openssl and locale its cell claims', () => {
+    // What `sh probe.sh` would start there: the exe behind a fresh `sh -c` (": " keeps bash and
+    // ksh93 from exec-ing readlink in its place), and awk, openssl, LC_ALL.
+    const probe = 'echo "exe=$(sh -c \'readlink /proc/$$/exe; :\')"; echo "awk=$(readlink -f "$(command -v awk)" 2>/dev/null)"; '
+      + 'echo "openssl=$(readlink -f "$(command -v openssl)" 2>/dev/null)"; echo "lc=$LC_ALL"';
+    const seen: Record<string, Record<string, string>> = {};
+    const claimed: Record<string, Record<string, string>> = {};
+    cells.forEach((cell, i) => {
+      const host = fleet.hosts[i]!;
+      const out = execFileSync('ssh', [
+        '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${fleet.knownHostsPath}`,
+        '-i', fleet.clientKeyPath, '-p', String(host.port), `${fleet.user}@${host.address}`, probe,
+      ], { encoding: 'utf8', timeout: 60_000 });
+      const got = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const want: Record<string, string> = cell.chroot
+        ? { exe: cell.chroot === 'debian' ? '/usr/bin/dash' : '/bin/busybox', openssl: cell.chroot === 'busybox' ? '' : '/usr/bin/openssl' }
+        : { exe: realpathSync(cell.tools!.sh!) };
+      if (cell.tools?.awk) want.awk = realpathSync(cell.tools.awk);
+      if (cell.tools?.openssl) want.openssl = realpathSync(cell.tools.openssl);
+      for (const pair of cell.env ?? []) if (pair.startsWith('LC_ALL=')) want.lc = pair.slice('LC_ALL='.length);
+      claimed[cell.name] = want;
+      seen[cell.name] = Object.fromEntries(Object.keys(want).map((k) => [k, got[k] ?? '(missing)']));
+    });
+    expect(seen).toEqual(claimed);
   });
 
   it('stores every host with correct values; the host without openssl fails naming it', async () => {
