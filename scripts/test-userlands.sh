@@ -31,7 +31,7 @@ publish() {
   echo "$3" > "$2/.fleetstat-userland"
   # 0755 root-owned: other accounts work inside it, and sshd accepts it as a ChrootDirectory.
   chmod 0755 "$2"
-  if [ -e "$cache/$1" ]; then rm -rf --one-file-system "$cache/$1"; fi
+  if [ -e "$cache/$1" ]; then rm -rf --one-file-system "${cache:?}/${1:?}"; fi
   mv "$2" "$cache/$1"
 }
 
@@ -109,6 +109,7 @@ debian_mirror() {
 
 build_debian() {
   local suite name tmp mirror
+  # shellcheck source=/dev/null
   suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [ -n "$suite" ] || { say "no VERSION_CODENAME in /etc/os-release: which Debian suite?"; exit 1; }
   name="debian-$suite-minbase"

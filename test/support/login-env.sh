@@ -7,6 +7,7 @@
 # Further arguments NAME=VALUE are exported first (a login environment's LANG, LC_ALL, ...).
 tools=$1
 shift
+# shellcheck disable=SC2163 # each argument is a NAME=VALUE to export, on purpose
 for assignment in "$@"; do export "$assignment"; done
 PATH=$tools:$PATH
 export PATH
