@@ -94,6 +94,8 @@ const ready = ['unshare', 'chroot', 'debootstrap', 'mkfs.ext2'].every((t) => req
   && requireService(process.getuid?.() === 0, 'root', 'sshd ChrootDirectory, mount namespaces and loop mounts need root');
 // The first debootstrap takes minutes (prepare-machine.sh warms the cache): a generous hook.
 const SETUP_TIMEOUT = 25 * 60_000;
+// 16 hosts at once on a busy 2-core machine: as long as collect's own bound below.
+const ROUND_TIMEOUT = 300_000;
 
 describe.skipIf(!ready)('a round over hosts with other shells, awks, openssl and userlands', () => {
   let fleet: SshdFleet;
@@ -151,7 +153,7 @@ describe.skipIf(!ready)('a round over hosts with other shells, awks, openssl and
       seen[cell.name] = Object.fromEntries(Object.keys(want).map((k) => [k, got[k] ?? '(missing)']));
     });
     expect(seen).toEqual(claimed);
-  });
+  }, ROUND_TIMEOUT);
 
   it('stores every host with correct values; the host without openssl fails naming it', async () => {
     const db = join(dir, 'round.sqlite');
@@ -221,5 +223,5 @@ describe.skipIf(!ready)('a round over hosts with other shells, awks, openssl and
     expect(wrong).toEqual({});
     expect(summary.hosts_ok + summary.failures.length).toBe(cells.length);
     expect(result.code).toBe(summary.failures.length ? 1 : 0);
-  });
+  }, ROUND_TIMEOUT);
 });
