@@ -57,6 +57,7 @@ export function inNamespace(root: string, data: string | undefined, command: str
 export interface ChrootProbeOptions {
   /** Files to place (see userland-ns.sh), e.g. writeAwkwardData(); none by default. */
   data?: string;
+  /** The run is killed after this long (default 60 s). */
   timeoutMs?: number;
 }
 
