@@ -88,13 +88,14 @@ export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardDat
   const escaped = Buffer.from(osBytes.toString('latin1').replace(/[\\"$`]/g, (c) => BACKSLASH + c), 'latin1');
   writeFileSync(join(dir, 'os-release'), Buffer.concat([b('NAME="Awkward"\nID=awkward\nPRETTY_NAME="'), escaped, b('"\nVERSION_ID=1\n')]));
 
-  // Logged-in users: a domain account, quotes, a UTF-8 and a Latin-1 name, a long remote host.
+  // Logged-in users: a domain account, quotes, a UTF-8 and a Latin-1 name, a long remote host
+  // (150 bytes: busybox who cuts its lines at 256).
   // A day ago, on a whole minute: `who` prints minutes, busybox's without the year (inferred).
   const login = Math.floor(Date.now() / 60_000) * 60 - 86_400;
   const userSpecs: Array<{ name: Buffer; tty: string; from: Buffer }> = [
     { name: b(`CORP${BACKSLASH}alice`), tty: 'pts/1', from: b('10.1.2.3') },
     { name: b(`o"brien'x`), tty: 'pts/2', from: b(`host"${BACKSLASH}q.example`) },
-    { name: b('jos\u00e9'), tty: 'pts/3', from: b('h'.repeat(200)) },
+    { name: b('jos\u00e9'), tty: 'pts/3', from: b('h'.repeat(150)) },
     { name: b('l', [0xe9], 'a'), tty: 'pts/4', from: b('m', [0xff], 'x') },
   ];
   // pid 1: a live process, as a real session's is (GNU who hides entries whose pid is gone).
