@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
 import type { Report } from '../src/probe/report.js';
-import { writeAwkwardData, type AwkwardData } from './support/awkward-data.js';
+import { mismatch, writeAwkwardData, type AwkwardData } from './support/awkward-data.js';
 import { awkwardMismatches, procMismatches, processCount } from './support/report-checks.js';
 import { requireService, requireTool } from './support/requirements.js';
 import { runProbeInUserland, userland, type Userland, type UserlandName } from './support/userlands.js';
@@ -87,5 +87,28 @@ describe.skipIf(!tools || !root)('probe.sh in other userlands', () => {
     expect(run.status).toBe(69);
     expect(run.stderr).toMatch(/openssl/);
     expect(run.stdout.length).toBe(0);
+  });
+});
+
+describe('the awkward-data checks themselves', () => {
+  const exact = { text: 'a\\b"c\td', exact: true, cap: 64 };
+  const long = { text: 'x'.repeat(100), exact: true, cap: 64 };
+  const latin1 = { text: 'bad\ufffd\ufffdbytes', exact: false, cap: 64 };
+
+  it('accept only the exact text, or the text cut at the cap', () => {
+    expect(mismatch('a\\b"c\td', exact)).toBeUndefined();
+    expect(mismatch('a\\\\b"c\td', exact)).toBeDefined(); // a doubled backslash
+    expect(mismatch('a\\b"c?d', exact)).toBeDefined(); // a tab shown as ?
+    expect(mismatch(null, exact)).toBeDefined();
+    expect(mismatch('x'.repeat(64), long)).toBeUndefined();
+    expect(mismatch('x'.repeat(40), long)).toBeDefined(); // cut far below the cap
+    expect(mismatch('x'.repeat(65), long)).toBeDefined(); // over the cap
+  });
+
+  it('let non-UTF-8 bytes become ? but nothing else change', () => {
+    expect(mismatch('bad??bytes', latin1)).toBeUndefined();
+    expect(mismatch('bad\ufffd\ufffdbytes', latin1)).toBeUndefined();
+    expect(mismatch('badbytes', latin1)).toBeDefined(); // dropped
+    expect(mismatch('bad??byte', latin1)).toBeDefined();
   });
 });
