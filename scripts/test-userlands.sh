@@ -89,22 +89,23 @@ EOF
   publish "$name" "$tmp" "$busybox_recipe"
 }
 
-# The mirror of this machine's apt sources for `suite`: deb822 (*.sources) first, then one-line
-# sources.list entries. Printed, never stored.
+# The mirror of this machine's apt sources (deb822 *.sources, then one-line sources.list): the
+# URI of an entry for `suite`, else of the first entry that is not a security archive (a
+# mirror serves every suite, whether the sources name it bookworm or stable). Printed, never
+# stored.
 debian_mirror() {
-  local suite=$1 f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -r "$f" ] || continue
-    awk -v suite="$suite" '
-      function flush() { if (deb && has && uri != "") { print uri; found = 1; exit } deb = has = 0; uri = "" }
+  local suite=$1
+  {
+    cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
+      function flush() { if (deb && uri != "") for (s in suites) print (s == suite ? "1 " : "2 ") uri; deb = 0; uri = ""; delete suites }
       /^[ \t]*$/ { flush(); next }
       /^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
       /^URIs:/ { uri = $2 }
-      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) has = 1 }
-      END { if (!found) flush() }' "$f" | head -n 1
-  done | head -n 1 | grep . && return
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-    | awk -v suite="$suite" '$1 == "deb" { sub(/^deb +(\[[^]]*\] +)?/, ""); split($0, w, " "); if (w[2] == suite) { print w[1]; exit } }' | grep .
+      /^Suites:/ { for (i = 2; i <= NF; i++) suites[$i] = 1 }
+      END { flush() }' suite="$suite"
+    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '
+      $1 == "deb" { sub(/^deb +(\[[^]]*\] +)?/, ""); split($0, w, " "); print (w[2] == suite ? "1 " : "2 ") w[1] }' suite="$suite"
+  } | grep -v security | sort -s -k1,1 | head -n 1 | cut -d' ' -f2 | grep .
 }
 
 build_debian() {
