@@ -94,18 +94,20 @@ EOF
 # mirror serves every suite, whether the sources name it bookworm or stable). Printed, never
 # stored.
 debian_mirror() {
-  local suite=$1
-  {
+  local suite=$1 candidates
+  # "1 URI" for an entry of this suite, "2 URI" for others; missing files are no error.
+  candidates=$(
     cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
       function flush() { if (deb && uri != "") for (s in suites) print (s == suite ? "1 " : "2 ") uri; deb = 0; uri = ""; delete suites }
       /^[ \t]*$/ { flush(); next }
       /^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
       /^URIs:/ { uri = $2 }
       /^Suites:/ { for (i = 2; i <= NF; i++) suites[$i] = 1 }
-      END { flush() }' suite="$suite"
+      END { flush() }' suite="$suite" || true
     cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '
-      $1 == "deb" { sub(/^deb +(\[[^]]*\] +)?/, ""); split($0, w, " "); print (w[2] == suite ? "1 " : "2 ") w[1] }' suite="$suite"
-  } | grep -v security | sort -s -k1,1 | head -n 1 | cut -d' ' -f2 | grep .
+      $1 == "deb" { sub(/^deb +(\[[^]]*\] +)?/, ""); split($0, w, " "); print (w[2] == suite ? "1 " : "2 ") w[1] }' suite="$suite" || true
+  )
+  printf '%s\n' "$candidates" | awk '$2 != "" && $2 !~ /security/ && (best == "" || $1 < rank) { best = $2; rank = $1 } END { if (best == "") exit 1; print best }'
 }
 
 build_debian() {
