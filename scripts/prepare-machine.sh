@@ -27,11 +27,12 @@ fi
 # secrets stay out of argv; busybox-static (also the chroot userland)/dash/shellcheck: check the probe; chromium: browser tests;
 # time + ansible-core: the benchmark smoke run compares against Ansible fact gathering;
 # postgresql + mariadb: the real databases; the shells, awks, busybox-static, debootstrap and
-# locales: the probe's target matrix (test/targets-*.test.ts).
+# locales: the probe's target matrix (test/targets-*.test.ts); e2fsprogs + mount: the ext2
+# images loop-mounted at awkward mount points in those tests.
 packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
   fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
   postgresql postgresql-client mariadb-server mariadb-client
-  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales)
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales e2fsprogs mount)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -46,6 +47,9 @@ fi
 
 bash scripts/test-user.sh
 bash scripts/test-locales.sh
+# The busybox and debootstrap minbase roots of the target tests, built once into a cache
+# (debootstrap takes minutes the first time; the tests then find them ready).
+bash scripts/test-userlands.sh || fail "the target userlands (scripts/test-userlands.sh) could not be built"
 bash scripts/test-postgres.sh || fail "PostgreSQL is not ready on 127.0.0.1:5432"
 bash scripts/test-mariadb.sh || fail "MariaDB is not ready on 127.0.0.1:3306"
 bash scripts/test-pwsh.sh || fail "PowerShell (pwsh) is not installed: the Windows probe tests need it"

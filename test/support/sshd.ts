@@ -80,6 +80,11 @@ export interface SshdOptions {
   extraConfig?: string[];
   hostKeyType?: string;
   /**
+   * argv put before `/usr/sbin/sshd -D …`, which it must exec in the end (same PID), e.g. a
+   * private mount namespace (test/support/userlands.ts).
+   */
+  wrap?: string[];
+  /**
    * Detached: sshd outlives this process (scripts/fleet.ts start/stop); its stderr goes to
    * `dir/sshd.log` and it is stopped by PID.
    */
@@ -114,13 +119,14 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInstance> {
   ].join('\n') + '\n');
   let child: ChildProcess;
   let stderr = '';
+  const [program, ...args] = [...(opts.wrap ?? []), '/usr/sbin/sshd'];
   if (opts.detached) {
     const log = openSync(join(opts.dir, 'sshd.log'), 'a');
-    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', log], detached: true });
+    child = spawn(program, [...args, '-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', log], detached: true });
     closeSync(log);
     child.unref();
   } else {
-    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(program, [...args, '-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   }
   await waitForListener(opts.address, port, child, () => stderr);
@@ -188,6 +194,8 @@ export interface FleetOptions {
   detached?: boolean;
   /** How many sshd start at once (default 16; large fleets start faster with more). */
   batchSize?: number;
+  /** Per-host additions: sshd_config lines after `extraConfig`, and a `wrap` (SshdOptions). */
+  perHost?: (index: number) => Pick<SshdOptions, 'extraConfig' | 'wrap'>;
 }
 
 /**
@@ -210,8 +218,13 @@ export async function startFleet(count: number, opts: FleetOptions = {}): Promis
   try {
     const batchSize = opts.batchSize ?? 16;
     for (let i = 0; i < count; i += batchSize) {
-      const batch = Array.from({ length: Math.min(batchSize, count - i) }, (_, k) =>
-        startSshd({ address: fleetAddress(first + i + k), dir, authorizedKeysPath, extraConfig: opts.extraConfig, detached: opts.detached }));
+      const batch = Array.from({ length: Math.min(batchSize, count - i) }, (_, k) => {
+        const own = opts.perHost?.(i + k);
+        return startSshd({
+          address: fleetAddress(first + i + k), dir, authorizedKeysPath, detached: opts.detached,
+          extraConfig: [...(opts.extraConfig ?? []), ...(own?.extraConfig ?? [])], wrap: own?.wrap,
+        });
+      });
       // allSettled: the instances of a batch that did start must still be stopped on failure.
       const settled = await Promise.allSettled(batch);
       for (const r of settled) if (r.status === 'fulfilled') hosts.push(r.value);
