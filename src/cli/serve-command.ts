@@ -11,6 +11,9 @@ import { CounterRegistry } from '../web/metrics/counter-registry.js';
 import { deliverQueuedMail } from './deliver-mail.js';
 import { EXIT } from './exit-codes.js';
 import { CommandFailure, loadConfigOrFail, openMigratedStore, runCommand } from './command-context.js';
+import { oneLine } from '../text/untrusted-text.js';
+
+const MAX_LOG_LINE_CHARS = 4000;
 
 export interface ServeOptions {
   config: string;
@@ -21,8 +24,9 @@ export interface ServeOptions {
   leaseMargin?: string;
 }
 
+/** One log line; its text may quote a host or a library, so it is made one printable line. */
 function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+  process.stderr.write(`${new Date().toISOString()} ${oneLine(message, MAX_LOG_LINE_CHARS)}\n`);
 }
 
 function parseListen(value: string): { host: string; port: number } {

@@ -17,6 +17,7 @@ import { openSession, type ExecResult, type SshSession } from '../ssh/session.js
 import type { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { ProbeScripts } from '../probe/scripts.js';
 import { StageError, asStageError, type Stage } from './stage-error.js';
+import { oneLine } from '../text/untrusted-text.js';
 
 export interface HostContext {
   hostKeys: HostKeyStore;
@@ -38,10 +39,9 @@ export interface HostResult {
 
 const OUTPUT_EXCERPT = 300;
 
+/** Remote text goes into logs and the database: one printable, short line. */
 function excerpt(text: string): string {
-  // Remote text goes into logs and the database: drop control characters, keep it short.
-  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(/\s+/g, ' ').trim();
-  return clean.length > OUTPUT_EXCERPT ? `${clean.slice(0, OUTPUT_EXCERPT)}…` : clean;
+  return oneLine(text, OUTPUT_EXCERPT);
 }
 
 function expectSuccess(result: ExecResult, stage: Stage, what: string): void {
