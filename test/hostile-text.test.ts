@@ -99,6 +99,15 @@ describe('hostile text from targets and libraries', () => {
     }
   });
 
+  it("collect --json carries the same text printable", async () => {
+    const run = await fleetstat(['collect', '--config', configPath, '--json']);
+    expect(run.code, run.stderr).toBe(EXIT.hostsFailed);
+    const strings = stringsOf(JSON.parse(run.stdout));
+    expect(strings.some((s) => s.includes('go away'))).toBe(true);
+    for (const s of strings) expect(s).not.toMatch(UNSAFE);
+    expect(unsafeIn(run.stderr)).not.toMatch(UNSAFE);
+  });
+
   it('hosts test prints the OS name and arch a target reports, and every error, printable', async () => {
     const text = await fleetstat(['hosts', 'test', '--config', configPath]);
     expect(text.stdout).toMatch(/^ok {5}reporter .*: Hostile .* Linux .* x86_64 \[5m FORGED, cpu/m);
