@@ -24,9 +24,14 @@ export interface ServeOptions {
   leaseMargin?: string;
 }
 
-/** One log line; its text may quote a host or a library, so it is made one printable line. */
+/**
+ * One log entry. Its text may quote a host or a library, so each line is made printable, and
+ * lines after the first (a list of config errors) are indented: no text can start a line that
+ * looks like an entry of its own.
+ */
 function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${oneLine(message, MAX_LOG_LINE_CHARS)}\n`);
+  const lines = message.split('\n').map((line) => oneLine(line, MAX_LOG_LINE_CHARS));
+  process.stderr.write(`${new Date().toISOString()} ${lines.join('\n  ')}\n`);
 }
 
 function parseListen(value: string): { host: string; port: number } {
