@@ -71,23 +71,40 @@ describe('typographic quotes pasted from documents', () => {
     const xml = '<clients>\n<client ip=“10.0.0.1” username="ops" agent="true"/>\n<client ip="10.0.0.2" port="x" username="ops" agent="true"/>\n</clients>';
     const issues = analyzeConfig(xml, FILE).issues;
     expect(issues.map(formatIssue)).toEqual([
-      'config.xml:2: typographic quote “ in attribute; use plain " or \'',
+      'config.xml:2: typographic quote “ used as an attribute delimiter; use plain " or \'',
       'config.xml:3: client port "x" is not a port (a whole number from 1 to 65535)',
     ]);
     expect(issues[0]!.column).toBe(12);
   });
 
-  it('reports ‘ ’ inside a value', () => {
-    expect(errorsOf('<clients>\n<client ip="10.0.0.1" username="ops" agent="true" name=\'web‘1’\'/>\n</clients>')).toEqual([
-      'config.xml:2: typographic quote ‘ in attribute; use plain " or \'',
+  it('keeps ‘ ’ “ ” inside a properly quoted value: a name, a password', () => {
+    const xml = '<clients>\n<client ip="10.0.0.1" username="ops" name="Bob’s box" password="pa“ss”’‘w" mail="a@b.test"/>\n<client ip="10.0.0.2" username="ops" agent="true" name=\'web‘1’ “x”\'/>\n</clients>';
+    const analysis = analyzeConfig(xml, FILE, { env: {} });
+    expect(analysis.issues.filter((i) => i.severity === 'error').map(formatIssue)).toEqual([]);
+    expect(analysis.config?.clients.map((c) => c.name)).toEqual(['Bob’s box', 'web‘1’ “x”']);
+    expect(analysis.config?.clients[0]!.password).toBe('pa“ss”’‘w');
+  });
+
+  it('reports “ ” around a value even when the value holds an apostrophe', () => {
+    const xml = '<clients>\n<client ip="10.0.0.1" username="ops" agent="true" name=“Bob’s box”/>\n</clients>';
+    expect(errorsOf(xml)).toEqual(['config.xml:2: typographic quote “ used as an attribute delimiter; use plain " or \'']);
+  });
+
+  it('reports a typographic quote closing a plainly opened value', () => {
+    const xml = '<clients>\n<client ip="10.0.0.1” username="ops" agent="true"/>\n<client ip="10.0.0.2" username="ops" agent="true" name=\'db’/>\n</clients>';
+    const issues = analyzeConfig(xml, FILE, { env: {} }).issues.filter((i) => i.severity === 'error');
+    expect(issues.map(formatIssue)).toEqual([
+      'config.xml:2: typographic quote ” used as an attribute delimiter; use plain " or \'',
+      'config.xml:3: typographic quote ’ used as an attribute delimiter; use plain " or \'',
     ]);
+    expect(issues[0]!.column).toBe(21);
   });
 
   it('reports each line that has one', () => {
     const xml = '<clients>\n<client ip=”10.0.0.1” username="ops" agent="true"/>\n<client ip=’10.0.0.2’ username="ops" agent="true"/>\n</clients>';
     expect(errorsOf(xml)).toEqual([
-      'config.xml:2: typographic quote ” in attribute; use plain " or \'',
-      'config.xml:3: typographic quote ’ in attribute; use plain " or \'',
+      'config.xml:2: typographic quote ” used as an attribute delimiter; use plain " or \'',
+      'config.xml:3: typographic quote ’ used as an attribute delimiter; use plain " or \'',
     ]);
   });
 

@@ -4,7 +4,7 @@
  * policy recording a first-seen key and then refusing a changed one.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,12 +82,29 @@ describe('known_hosts', () => {
     expect(entries[0]!.line).toBe(4);
   });
 
+  it('skips lines with key types ssh2 cannot use (FIDO sk-* keys, certificates), so they neither match nor make a key "changed"', () => {
+    const sk = Buffer.concat([Buffer.from([0, 0, 0, 26]), Buffer.from('sk-ssh-ed25519@openssh.com'), Buffer.alloc(40, 1)]).toString('base64');
+    const entries = parseKnownHosts([
+      `10.0.0.5 sk-ssh-ed25519@openssh.com ${sk}`,
+      `10.0.0.5 sk-ecdsa-sha2-nistp256@openssh.com ${sk}`,
+      `10.0.0.5 ssh-ed25519-cert-v01@openssh.com ${sk}`,
+      `10.0.0.6 sk-ssh-ed25519@openssh.com ${sk}`,
+      `10.0.0.5 ${a.line}`,
+    ].join('\n'));
+    expect(entries.map((e) => e.line)).toEqual([5]);
+    expect(judgeHostKey(entries, '10.0.0.5', 22, a.blob).kind).toBe('match');
+    expect(judgeHostKey(entries, '10.0.0.6', 22, b.blob).kind).toBe('unknown');
+  });
+
   it('accept-new records a first-seen key once, then refuses a changed one; strict never writes', async () => {
     const file = join(dir, 'accept-new');
     const store = await HostKeyStore.load(file); // missing file = empty
     await expect(store.verify('127.0.0.9', 2200, a.blob, 'strict')).rejects.toThrow(/unknown host key for \[127\.0\.0\.9\]:2200: ssh-ed25519 SHA256:/);
-    await Promise.all([store.verify('127.0.0.9', 2200, a.blob, 'accept-new'), store.verify('127.0.0.8', 22, b.blob, 'accept-new')]);
-    await store.verify('127.0.0.9', 2200, a.blob, 'strict');
+    // verify only allows a first-seen key; the session records it after the server's proof.
+    expect(await store.verify('127.0.0.9', 2200, a.blob, 'accept-new')).toEqual({ kind: 'first-seen' });
+    expect(existsSync(file)).toBe(false);
+    await Promise.all([store.recordFirstSeen('127.0.0.9', 2200, a.blob), store.recordFirstSeen('127.0.0.8', 22, b.blob)]);
+    expect(await store.verify('127.0.0.9', 2200, a.blob, 'strict')).toEqual({ kind: 'trusted' });
     const error = await store.verify('127.0.0.9', 2200, b.blob, 'accept-new').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StageError);
     expect((error as StageError).stage).toBe('hostkey');

@@ -38,9 +38,17 @@ describe('serve logger', () => {
     expect(defaultLogFormat({ isTTY: false })).toBe('json');
   });
 
-  it('escapes control characters and bidi overrides, and indents continuation lines so no record can be forged', () => {
+  it('drops control characters and bidi overrides (the one sanitiser), and indents continuation lines so no record can be forged', () => {
     const line = formatRecord({ time: 'T', level: 'warn', msg: 'FAIL \u001b[2Jbox\u202e\nT INFO  serve: forged', err: { type: 'Error', message: 'm', stack: 'Error: m\n    at x' } });
-    expect(line).toBe('T WARN  FAIL \\u{1b}[2Jbox\\u{202e}\n    T INFO  serve: forged\n    Error: m\n        at x\n');
+    expect(line).toBe('T WARN  FAIL [2Jbox\n    T INFO  serve: forged\n    Error: m\n        at x\n');
     expect(line.split('\n').slice(1).every((l) => l === '' || l.startsWith('    '))).toBe(true);
+  });
+
+  it('sanitises messages in JSON records too', () => {
+    let out = '';
+    const logger = createLogger({ format: 'json', out: { write: (chunk: string) => { out += chunk; return true; } } as unknown as NodeJS.WritableStream });
+    logger.warn('host said \u001b]0;pwned\u0007 \u202eevil');
+    const record = JSON.parse(out) as { msg: string };
+    expect(record.msg).toBe('host said ]0;pwned evil');
   });
 });

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../src/store/migrate.js';
@@ -82,6 +85,25 @@ describe('openStore', () => {
         await store.close();
       }
     });
+  });
+
+  it('creates a new SQLite database and its -wal and -shm files readable by the owner only (0600)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetstat-mode-'));
+    try {
+      const path = join(dir, 'new.sqlite');
+      const store = await openStore(`sqlite:${path}`);
+      try {
+        await migrate(store);
+        await beginRound(store, new Date()); // a write, so the WAL holds something
+        for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+          expect((statSync(file).mode & 0o777).toString(8), file).toBe('600');
+        }
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('opens sqlite::memory:', async () => {

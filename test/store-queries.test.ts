@@ -43,7 +43,7 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     }
   });
 
-  it('records rounds and host errors, cutting long messages', async () => {
+  it('records rounds and host errors, cutting long messages and making them one printable line', async () => {
     const { store } = fixture;
     const hostId = await ensureHost(store, { ip: '198.51.100.2', port: 22, name: 'flaky' });
     const roundId = await beginRound(store, minute(1));
@@ -55,8 +55,11 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
       .toEqual({ id: roundId, started_at: minute(1), finished_at: minute(3), hosts_ok: 7, hosts_failed: 1 });
     const error = await store.db.selectFrom('host_errors').selectAll().where('round_id', '=', roundId).executeTakeFirstOrThrow();
     expect(error).toMatchObject({ host_id: hostId, stage: 'connect' });
-    expect(error.message).toBe('E'.repeat(2000));
+    expect(error.message).toBe(`${'E'.repeat(1999)}…`);
     expect(toDate(error.occurred_at).getTime()).toBe(minute(2).getTime());
+    await recordHostError(store, { roundId, hostId, stage: 'run', message: 'bad\u001b[2J\r\nFORGED \u202eline\ud800', occurredAt: minute(2) });
+    const hostile = await store.db.selectFrom('host_errors').select('message').where('round_id', '=', roundId).where('stage', '=', 'run').executeTakeFirstOrThrow();
+    expect(hostile.message).toBe('bad [2J FORGED line\ufffd');
   });
 
   it('lastEventRecordId is 0 without events, then the highest stored record id', async () => {

@@ -8,6 +8,7 @@ import { asStageError } from '../collect/stage-error.js';
 import type { ClientConfig } from '../config/types.js';
 import { loadProbeScripts } from '../probe/scripts.js';
 import { HostKeyStore } from '../ssh/host-key-policy.js';
+import { oneLine } from '../text/untrusted-text.js';
 import { EXIT } from './exit-codes.js';
 import { CommandFailure, loadConfigOrFail, runCommand } from './command-context.js';
 
@@ -36,7 +37,7 @@ export function hostsTestCommand(options: HostsTestOptions): Promise<number> {
         const seconds = ((Date.now() - began) / 1000).toFixed(1);
         results.push({
           client, ok: true, json: { host: client.name, ip: client.ip, ok: true, seconds: Number(seconds), report },
-          line: `ok     ${client.name} (${client.ip}:${client.port}) ${seconds}s: ${report.host.os_name} ${report.host.arch}, cpu ${report.cpu.percent.toFixed(1)}%, memory ${report.memory.percent.toFixed(1)}%, ${report.disks.length} disks, events ${report.events.readable ? 'readable' : 'not readable'}`,
+          line: `ok     ${client.name} (${client.ip}:${client.port}) ${seconds}s: ${oneLine(report.host.os_name, 256)} ${oneLine(report.host.arch, 32)}, cpu ${report.cpu.percent.toFixed(1)}%, memory ${report.memory.percent.toFixed(1)}%, ${report.disks.length} disks, events ${report.events.readable ? 'readable' : 'not readable'}`,
         });
       } catch (thrown) {
         const error = asStageError(thrown, 'connect');

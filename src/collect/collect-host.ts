@@ -18,6 +18,7 @@ import { openSession, type ExecResult, type SshSession } from '../ssh/session.js
 import type { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { ProbeScripts } from '../probe/scripts.js';
 import { StageError, asStageError, type Stage } from './stage-error.js';
+import { oneLine } from '../text/untrusted-text.js';
 
 export interface HostContext {
   hostKeys: HostKeyStore;
@@ -41,9 +42,7 @@ const OUTPUT_EXCERPT = 300;
 
 /** Remote output as one short, printable line (PowerShell's CLIXML stderr decoded first). */
 export function excerpt(text: string): string {
-  // Remote text goes into logs and the database: drop control characters, keep it short.
-  const clean = readableStderr(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(/\s+/g, ' ').trim();
-  return clean.length > OUTPUT_EXCERPT ? `${clean.slice(0, OUTPUT_EXCERPT)}…` : clean;
+  return oneLine(readableStderr(text), OUTPUT_EXCERPT);
 }
 
 /** Throws a StageError naming the exit code (or signal) and the target's stderr unless `result` succeeded. */

@@ -20,7 +20,8 @@ import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
 import { forEachConcurrently } from './pool.js';
 import { importSpool, spoolReport } from './spool.js';
-import { StageError, asStageError } from './stage-error.js';
+import { MAX_STAGE_MESSAGE_CHARS, StageError, asStageError } from './stage-error.js';
+import { oneLine } from '../text/untrusted-text.js';
 
 export type RoundEvent =
   | { type: 'round-start'; roundId: number; total: number }
@@ -30,7 +31,7 @@ export type RoundEvent =
 
 /** The one-line log form of a failed host, shared by the non-terminal progress and serve's log. */
 export function failureLine(client: ClientConfig, error: StageError): string {
-  return `FAIL ${client.name} [${error.stage}] ${error.describe()}`;
+  return oneLine(`FAIL ${client.name} [${error.stage}] ${error.describe()}`, 2 * MAX_STAGE_MESSAGE_CHARS + 300);
 }
 
 export interface HostOutcome {

@@ -1,9 +1,10 @@
 /**
  * Reads config XML into a small element tree with line numbers. Strict: DOCTYPE and entity
  * declarations are refused before parsing, so entities are never expanded (no billion laughs,
- * no external entities). Typographic quotes pasted from documents are found in the raw text,
- * because `ip=“10.0.0.1”` is not even well-formed XML and the parser's own message would be
- * unhelpful.
+ * no external entities). Typographic quotes pasted from documents in place of attribute
+ * delimiters are found in the raw text, because `ip=“10.0.0.1”` is not even well-formed XML and
+ * the parser's own message would be unhelpful. Inside a properly quoted value they are just
+ * characters (`name="Bob’s box"`, a password) and are kept.
  */
 import { SaxesParser } from 'saxes';
 import type { IssueLog } from './issues.js';
@@ -22,7 +23,13 @@ export interface XmlElement {
   textLine?: number;
 }
 
-const TYPOGRAPHIC_QUOTES = /[\u2018\u2019\u201C\u201D]/;
+const TYPOGRAPHIC = new Set(['\u2018', '\u2019', '\u201C', '\u201D']);
+/** A misused delimiter: where it is, and the plain quote that belongs there. */
+interface MisusedQuote {
+  index: number;
+  quote: string;
+  plain: '"' | "'";
+}
 
 /**
  * Parses XML text into an element tree, recording problems in `issues`.
@@ -30,11 +37,11 @@ const TYPOGRAPHIC_QUOTES = /[\u2018\u2019\u201C\u201D]/;
  */
 export function readXmlTree(text: string, issues: IssueLog): XmlElement | undefined {
   const code = blankOutComments(text);
-  const quoteLines = reportTypographicQuotes(code, issues);
+  const misused = findMisusedQuotes(code);
+  const quoteLines = reportMisusedQuotes(misused, code, issues);
   if (reportDoctype(code, issues)) return undefined;
-  // Already reported; parse with plain quotes so the rest of the file is still validated.
-  const parsable = quoteLines.size > 0 ? text.replace(/[\u201C\u201D]/g, '"').replace(/[\u2018\u2019]/g, "'") : text;
-  return parseElements(parsable, issues, quoteLines);
+  // Already reported; parse with plain delimiters so the rest of the file is still validated.
+  return parseElements(withPlainDelimiters(text, misused), issues, quoteLines);
 }
 
 /** Replaces comment bodies with spaces (keeping newlines) so scans ignore prose in comments. */
@@ -42,16 +49,84 @@ function blankOutComments(text: string): string {
   return text.replace(/<!--[\s\S]*?-->/g, (comment) => comment.replace(/[^\n]/g, ' '));
 }
 
-function reportTypographicQuotes(code: string, issues: IssueLog): Set<number> {
+/**
+ * Typographic quotes used as attribute delimiters, found by walking the tags: one that opens a
+ * value (`ip=“…`) and the one closing it, or one closing a plainly opened value
+ * (`ip="10.0.0.1” port=…`: followed by the next attribute or the end of the tag). Quotes inside
+ * plainly quoted values and in text or comments are left alone.
+ */
+function findMisusedQuotes(code: string): MisusedQuote[] {
+  const found: MisusedQuote[] = [];
+  let i = 0;
+  while (i < code.length) {
+    const open = code.indexOf('<', i);
+    if (open < 0) break;
+    i = open + 1;
+    if (code[i] === '!' || code[i] === '?') continue; // comments are blanked; CDATA, PIs, DOCTYPE
+    while (i < code.length && code[i] !== '>') {
+      if (code[i] !== '=') { i++; continue; }
+      i++;
+      while (/\s/.test(code[i] ?? '')) i++;
+      const delimiter = code[i] ?? '';
+      if (delimiter === '"' || delimiter === "'") {
+        i = scanPlainValue(code, i, delimiter, found);
+      } else if (TYPOGRAPHIC.has(delimiter)) {
+        const plain = delimiter === '\u2018' || delimiter === '\u2019' ? "'" : '"';
+        found.push({ index: i, quote: delimiter, plain });
+        i = scanTypographicValue(code, i + 1, plain, found);
+      }
+    }
+  }
+  return found;
+}
+
+// After a closing delimiter: the end of the tag, or the next attribute.
+const AFTER_VALUE = /^(\s*\/?>|\s+[\w:.-]+\s*=)/;
+
+/** Scans a value opened by a plain quote; returns the index after it. */
+function scanPlainValue(code: string, start: number, delimiter: string, found: MisusedQuote[]): number {
+  for (let j = start + 1; j < code.length; j++) {
+    const c = code[j]!;
+    if (c === delimiter) return j + 1;
+    if (TYPOGRAPHIC.has(c) && AFTER_VALUE.test(code.slice(j + 1, j + 200))) {
+      found.push({ index: j, quote: c, plain: delimiter as '"' | "'" });
+      return j + 1;
+    }
+  }
+  return code.length;
+}
+
+/** Scans a value opened by a typographic quote: it ends at one followed by the tag's end or the next attribute. */
+function scanTypographicValue(code: string, start: number, plain: '"' | "'", found: MisusedQuote[]): number {
+  for (let j = start; j < code.length; j++) {
+    const c = code[j]!;
+    if (c === '\n' || c === '>') return j; // unterminated: the parser reports the rest
+    if (TYPOGRAPHIC.has(c) && AFTER_VALUE.test(code.slice(j + 1, j + 200))) {
+      found.push({ index: j, quote: c, plain });
+      return j + 1;
+    }
+  }
+  return code.length;
+}
+
+/** Reports the first misused quote of each line; returns the lines reported. */
+function reportMisusedQuotes(misused: MisusedQuote[], code: string, issues: IssueLog): Set<number> {
+  const starts = lineStartOffsets(code);
   const lines = new Set<number>();
-  code.split('\n').forEach((lineText, index) => {
-    const match = TYPOGRAPHIC_QUOTES.exec(lineText);
-    if (!match) return;
-    const line = index + 1;
+  for (const quote of misused) {
+    const line = lineAt(starts, quote.index);
+    if (lines.has(line)) continue;
     lines.add(line);
-    issues.error(line, `typographic quote ${match[0]} in attribute; use plain " or '`, match.index + 1);
-  });
+    issues.error(line, `typographic quote ${quote.quote} used as an attribute delimiter; use plain " or '`, quote.index - starts[line - 1]! + 1);
+  }
   return lines;
+}
+
+function withPlainDelimiters(text: string, misused: MisusedQuote[]): string {
+  if (misused.length === 0) return text;
+  const chars = text.split('');
+  for (const quote of misused) chars[quote.index] = quote.plain; // the quotes are single UTF-16 units
+  return chars.join('');
 }
 
 function reportDoctype(code: string, issues: IssueLog): boolean {

@@ -4,6 +4,7 @@
  * Control characters are shown escaped and continuation lines are indented, so nothing in a
  * message (a target's error text, a request path) can forge a record or drive the terminal.
  */
+import { textBlock } from '../text/untrusted-text.js';
 
 const SHOWN_FIRST = new Set(['time', 'level', 'component', 'msg', 'reqId', 'err']);
 
@@ -22,8 +23,9 @@ export function formatRecord(record: Record<string, unknown>): string {
   return `${line.replace(/\n/g, '\n    ')}\n`;
 }
 
-/** Escapes C0/C1 controls (except newline), DEL and bidi overrides as \u{…}; newlines stay for indenting. */
+const LOG_TEXT_LIMITS = { maxLineChars: 4000, maxChars: 16_000 };
+
+/** The one sanitiser's multi-line form; newlines stay for indenting. */
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
+  return textBlock(text, LOG_TEXT_LIMITS);
 }

@@ -5,6 +5,7 @@
  * carry one (authorization headers, passwords, tokens) are redacted by path as well.
  */
 import { pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
+import { textBlock } from '../text/untrusted-text.js';
 import { formatRecord } from './format-record.js';
 
 export type { Logger };
@@ -35,6 +36,8 @@ export function defaultLogFormat(stream: { isTTY?: boolean } = process.stderr): 
   return stream.isTTY ? 'text' : 'json';
 }
 
+const MESSAGE_LIMITS = { maxLineChars: 4000, maxChars: 16_000 };
+
 /** Creates the root logger; components take children of it (`logger.child({ component })`). */
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.out ?? process.stderr;
@@ -47,5 +50,13 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Messages often quote a target or a library: the one sanitiser runs on them in both
+    // formats, so JSON consumers never see terminal escapes or bidi overrides either.
+    hooks: {
+      logMethod(args, method) {
+        const clean = args.map((arg) => (typeof arg === 'string' ? textBlock(arg, MESSAGE_LIMITS) : arg));
+        method.apply(this, clean as Parameters<typeof method>);
+      },
+    },
   }, destination);
 }

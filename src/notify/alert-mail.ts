@@ -3,7 +3,8 @@
  * and what to do. Every host-provided string is sanitised; the result is safe to queue as is.
  */
 import type { AlertRule, AlertType } from '../config/types.js';
-import { sanitizeBody, sanitizeInline, sanitizeSubject } from './mail-text.js';
+import { MAX_FIELD_CHARS, sanitizeBody, sanitizeSubject } from './mail-text.js';
+import { oneLine } from '../text/untrusted-text.js';
 
 export type MailTransition = 'firing' | 'reminder' | 'resolved';
 
@@ -46,14 +47,14 @@ export function renderAlertMail(input: AlertMailInput): RenderedMail {
   const lines = [
     `${LABEL[input.transition]}: ${summary} on ${host}.`,
     '',
-    `Host:    ${sanitizeInline(input.hostName)}`,
-    `Address: ${sanitizeInline(input.ip)}`,
+    `Host:    ${oneLine(input.hostName, MAX_FIELD_CHARS)}`,
+    `Address: ${oneLine(input.ip, MAX_FIELD_CHARS)}`,
     `Rule:    ${type}${input.rule.line ? ` (config line ${input.rule.line})` : ''}`,
     `Value:   ${formatValue(type, input.value, input.limit)}`,
   ];
   if (type !== 'unreachable') lines.push(`Limit:   ${formatLimit(type, input.limit)} (alerts when the value is above it)`);
   lines.push(`Time:    ${input.at.toISOString()} (UTC)`);
-  if (input.detail) lines.push(`Detail:  ${sanitizeInline(input.detail, 400)}`);
+  if (input.detail) lines.push(`Detail:  ${oneLine(input.detail, 400)}`);
   lines.push('');
   if (input.transition === 'resolved') {
     lines.push('This is the all-clear: the value is back within its limit. Nothing to do.');
@@ -67,8 +68,8 @@ export function renderAlertMail(input: AlertMailInput): RenderedMail {
 }
 
 function describeHost(hostName: string, ip: string): string {
-  const name = sanitizeInline(hostName, 100);
-  const address = sanitizeInline(ip, 64);
+  const name = oneLine(hostName, 100);
+  const address = oneLine(ip, 64);
   return name === address || name === '' ? address : `${name} (${address})`;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { sanitizeInline } from './mail-text.js';
+import { oneLine } from '../text/untrusted-text.js';
 import { classifyDeliveryError, type MailTransport } from './mail-transport.js';
 
 export interface DrainOptions {
@@ -125,7 +125,7 @@ async function release(
 }
 
 function describeFailure(message: string, kind: string, attempt: number, maxAttempts: number): string {
-  const text = sanitizeInline(message, MAX_ERROR_CHARS);
+  const text = oneLine(message, MAX_ERROR_CHARS);
   if (kind === 'connection') return `mail: SMTP server unreachable: ${text}; will retry`;
   const outcome = attempt >= maxAttempts ? 'giving up, the mail stays unsent' : 'will retry';
   return `mail: ${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;

@@ -6,7 +6,8 @@
  * in the body, long fields cut).
  */
 import type { EventReport } from '../probe/report.js';
-import { sanitizeBody, sanitizeInline, sanitizeSubject, truncateText } from './mail-text.js';
+import { sanitizeBody, sanitizeSubject } from './mail-text.js';
+import { oneLine, truncateText } from '../text/untrusted-text.js';
 import type { RenderedMail } from './alert-mail.js';
 
 export interface SecurityEventsMailInput {
@@ -88,8 +89,8 @@ export function eventParties(event: Pick<EventReport, 'message' | 'raw' | 'provi
 
 /** Renders the subject and plain-text body of one host's security-events mail. */
 export function renderSecurityEventsMail(input: SecurityEventsMailInput): RenderedMail {
-  const host = sanitizeInline(input.hostName, 100);
-  const ip = sanitizeInline(input.ip, 64);
+  const host = oneLine(input.hostName, 100);
+  const ip = oneLine(input.ip, 64);
   const count = input.events.length;
   const what = count > 0 ? `${count}${input.truncated ? '+' : ''} new security event${count === 1 ? '' : 's'}` : 'no new security events';
   const subject = sanitizeSubject(`[fleetstat] ${host} (${ip}): ${what}${input.readable ? '' : ', events could not be read'}`);
@@ -100,9 +101,9 @@ export function renderSecurityEventsMail(input: SecurityEventsMailInput): Render
     '',
   ];
   if (!input.readable) {
-    lines.push(`Security events could not be read: ${sanitizeInline(input.note || 'no reason given', 400)}`, '');
+    lines.push(`Security events could not be read: ${oneLine(input.note || 'no reason given', 400)}`, '');
   } else if (input.note) {
-    lines.push(`Note from the host: ${sanitizeInline(input.note, 400)}`, '');
+    lines.push(`Note from the host: ${oneLine(input.note, 400)}`, '');
   }
   if (count > 0) {
     lines.push(`${count} new security event${count === 1 ? '' : 's'}, oldest first (times in UTC):`, '');
@@ -121,12 +122,12 @@ function eventLines(event: EventReport): string[] {
   const { account, source } = eventParties(event);
   const head = [
     formatTime(event.logged_at),
-    `${sanitizeInline(event.provider === 'sshd' ? 'sshd' : 'EventID', 10)} ${event.event_id}${meaning ? ` ${meaning}` : ''}`,
-    account ? `account ${sanitizeInline(account, 100)}` : '',
-    source ? `from ${sanitizeInline(source, 120)}` : '',
+    `${oneLine(event.provider === 'sshd' ? 'sshd' : 'EventID', 10)} ${event.event_id}${meaning ? ` ${meaning}` : ''}`,
+    account ? `account ${oneLine(account, 100)}` : '',
+    source ? `from ${oneLine(source, 120)}` : '',
   ].filter(Boolean).join('  ');
-  const firstLine = sanitizeInline((event.message ?? '').split(/\r?\n/).find((l) => l.trim()) ?? '', MAX_MESSAGE_LINE);
-  const detail = [firstLine, `record ${event.record_id}`, sanitizeInline(event.level, 20), sanitizeInline(event.provider, 80)]
+  const firstLine = oneLine((event.message ?? '').split(/\r?\n/).find((l) => l.trim()) ?? '', MAX_MESSAGE_LINE);
+  const detail = [firstLine, `record ${event.record_id}`, oneLine(event.level, 20), oneLine(event.provider, 80)]
     .filter(Boolean).join(' | ');
   return [`- ${head}`, `    ${truncateText(detail, 300)}`];
 }
@@ -135,7 +136,7 @@ function eventLines(event: EventReport): string[] {
 function formatTime(loggedAt: string): string {
   const when = new Date(loggedAt);
   if (loggedAt && !Number.isNaN(when.getTime())) return `${when.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-  return sanitizeInline(loggedAt || 'unknown time', 40);
+  return oneLine(loggedAt || 'unknown time', 40);
 }
 
 /** `<Data Name="Field">value</Data>` from event XML, entities decoded. */

@@ -19,6 +19,7 @@
  * Every marker is anchored where only the shell that ran it can put it, so the echoed copies of
  * the command never match the wrong pattern.
  */
+import { oneLine } from '../text/untrusted-text.js';
 
 /** The detection command line (kept short: cmd echoes it back, and every answer stays < 200 bytes). */
 export const DETECT_COMMAND =
@@ -79,7 +80,7 @@ export function parseDetectReply(reply: DetectReply): DetectedTarget {
   if (sh) {
     const os = sh[1]!.toLowerCase();
     if (WINDOWS_POSIX_LAYER.test(os)) {
-      throw new DetectError(`the default shell is a POSIX layer on Windows (${sanitize(sh[1]!)}); set OpenSSH's DefaultShell to powershell.exe or cmd.exe`);
+      throw new DetectError(`the default shell is a POSIX layer on Windows (${oneLine(sh[1]!, 120)}); set OpenSSH's DefaultShell to powershell.exe or cmd.exe`);
     }
     return { family: 'unix', shell: 'sh', os, kernel: sh[2]!, arch: sh[3]! };
   }
@@ -92,17 +93,10 @@ export function parseDetectReply(reply: DetectReply): DetectedTarget {
   if (cmd && ver) return { family: 'windows', shell: 'cmd', arch: cmd[1]!, version: ver[1]! };
 
   const stderr = typeof reply.stderr === 'string' ? reply.stderr : reply.stderr.toString('utf8');
-  const parts = [`stdout: "${sanitize(stdout)}"`];
-  if (stderr.trim()) parts.push(`stderr: "${sanitize(stderr)}"`);
+  const parts = [`stdout: "${oneLine(stdout, 120)}"`];
+  if (stderr.trim()) parts.push(`stderr: "${oneLine(stderr, 120)}"`);
   throw new DetectError(
     `unrecognised answer to the OS detection command (exit ${reply.exitCode ?? 'none'}; ${parts.join('; ')}); ` +
     'the login shell must be a POSIX sh, or Windows OpenSSH with cmd or PowerShell',
   );
-}
-
-/** A short, single-line, printable excerpt of untrusted text for an error message. */
-function sanitize(text: string, max = 120): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

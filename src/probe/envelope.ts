@@ -6,6 +6,7 @@
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { reportSchema, type Report } from './report.js';
 import { checkJsonDepth } from './json-depth.js';
+import { oneLine } from '../text/untrusted-text.js';
 
 export const ENVELOPE_VERSION = 'FLEETSTAT1';
 /** Largest reply the server accepts from a probe's stdout. */
@@ -178,7 +179,7 @@ function parseJson(plaintext: Buffer): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new EnvelopeError('json', `report is not valid JSON: ${printable((err as Error).message)}`);
+    throw new EnvelopeError('json', `report is not valid JSON: ${oneLine(err, 200)}`);
   }
 }
 
@@ -186,15 +187,9 @@ function validateReport(value: unknown): Report {
   const result = reportSchema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues;
-  const shown = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${printable(i.message)}`);
+  const shown = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${oneLine(i.message, 200)}`);
   const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : '';
   throw new EnvelopeError('schema', `report fails schema v1: ${shown.join('; ')}${more}`);
-}
-
-/** Host-derived text can reach messages (JSON errors, unknown keys): keep it short and printable. */
-function printable(s: string): string {
-  const clean = s.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }
 
 function checkSecrets(s: RunSecrets): void {

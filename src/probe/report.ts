@@ -1,13 +1,18 @@
 /**
  * The probe's report, schema version 1: the contract between probe.sh / probe.ps1 and the server.
- * Everything in it came from a monitored host, so it is validated with strict bounds before use.
+ * Everything in it came from a monitored host, so it is validated with strict bounds before use,
+ * and every text is made printable (src/text/untrusted-text.ts) as it is parsed: what leaves
+ * here for the database, mails, logs and pages holds no control or bidi characters.
  */
 import { z } from 'zod';
+import { fieldText, textBlock } from '../text/untrusted-text.js';
 
 const MAX_TEXT = 256;
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const percent = z.number().min(0).max(100);
-const text = (max = MAX_TEXT) => z.string().max(max);
+const text = (max = MAX_TEXT) => z.string().max(max).transform((value) => fieldText(value, max));
+// Event messages keep their line breaks and tabs.
+const multiline = (max: number) => z.string().max(max).transform((value) => textBlock(value, { maxLineChars: max, maxChars: max }));
 
 export const diskSchema = z.object({
   mount: text(512),
@@ -43,8 +48,8 @@ export const eventSchema = z.object({
   level: text(32),
   provider: text(256),
   logged_at: text(40),
-  message: text(8192),
-  raw: text(32768).optional(),
+  message: multiline(8192),
+  raw: multiline(32768).optional(),
 }).strict();
 
 export const reportSchema = z.object({

@@ -1,11 +1,21 @@
 /**
  * OpenSSH known_hosts handling: parse entries (plain, wildcard-free patterns, [host]:port,
  * hashed |1|salt|hash names, @revoked markers), look a host up, and append a first-seen key
- * for the explicit accept-new policy. We never accept an unknown key silently.
+ * for the explicit accept-new policy under a lock. We never accept an unknown key silently.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { withFileLock } from './file-lock.js';
+
+/**
+ * Host key types ssh2 can verify. A line with any other type (a FIDO key such as
+ * sk-ssh-ed25519@openssh.com, a certificate) is skipped, as OpenSSH skips lines it cannot use:
+ * it must not make a host that also has a usable key uncollectable.
+ */
+export const USABLE_KEY_TYPES: ReadonlySet<string> = new Set([
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa', 'ssh-dss',
+]);
 
 export interface KnownHostEntry {
   hostPatterns: string[];
@@ -39,7 +49,7 @@ export function keyTypeOf(key: Buffer): string {
   return key.subarray(4, 4 + Math.min(length, 64)).toString('latin1');
 }
 
-/** Parses known_hosts text; malformed lines are skipped like OpenSSH does. */
+/** Parses known_hosts text; malformed lines and key types ssh2 cannot use are skipped like OpenSSH does. */
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   text.split('\n').forEach((raw, index) => {
@@ -54,6 +64,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     }
     const [hosts, keyType, keyBase64] = fields;
     if (!hosts || !keyType || !keyBase64) return;
+    if (!USABLE_KEY_TYPES.has(keyType)) return;
     const key = Buffer.from(keyBase64, 'base64');
     if (key.length === 0) return;
     const entry: KnownHostEntry = { hostPatterns: [], keyType, key, revoked, line: index + 1 };
@@ -85,15 +96,22 @@ function entryNames(entry: KnownHostEntry, name: string): boolean {
   return !negated && entry.hostPatterns.some((p) => patternMatches(p, name));
 }
 
-/** Entries that name this host and port. */
-export function entriesFor(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
+/**
+ * Entries that name this host and port. Each hashed entry costs an HMAC with its own salt, so
+ * callers looking up many hosts keep the result (HostKeyStore does, once per host per file).
+ */
+export function entriesFor(entries: readonly KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
   const name = knownHostsName(host, port);
   return entries.filter((e) => entryNames(e, name));
 }
 
 /** Decides whether the key a server presented is the one recorded for it. */
-export function judgeHostKey(entries: KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
-  const mine = entriesFor(entries, host, port);
+export function judgeHostKey(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
+  return judgeAmong(entriesFor(entries, host, port), key);
+}
+
+/** The same judgement over entries already known to name the host (see entriesFor). */
+export function judgeAmong(mine: readonly KnownHostEntry[], key: Buffer): HostKeyVerdict {
   const revoked = mine.find((e) => e.revoked && e.key.equals(key));
   if (revoked) return { kind: 'revoked', line: revoked.line };
   const live = mine.filter((e) => !e.revoked);
@@ -106,18 +124,36 @@ export function judgeHostKey(entries: KnownHostEntry[], host: string, port: numb
   return { kind: 'unknown' };
 }
 
-/** Reads a known_hosts file; a missing file is an empty list. */
-export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+/** Reads a known_hosts file's text; a missing file is empty. */
+export async function readKnownHostsText(path: string): Promise<string> {
   try {
-    return parseKnownHosts(await readFile(path, 'utf8'));
+    return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw error;
   }
 }
 
-/** Appends a host's first-seen key (accept-new policy), creating the file with mode 0600. */
-export async function appendKnownHost(path: string, host: string, port: number, key: Buffer): Promise<void> {
+/** Reads a known_hosts file; a missing file is an empty list. */
+export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+  return parseKnownHosts(await readKnownHostsText(path));
+}
+
+/**
+ * Records a host's first-seen key (accept-new policy) unless the file already names the host:
+ * under an exclusive lock the file is read again and judged, so two processes (`hosts test`
+ * while `serve` runs) can never record two different first keys for one host. Resolves with
+ * the verdict found under the lock: 'unknown' means the key was appended now (the file is
+ * created with mode 0600), 'match' that someone recorded this very key meanwhile, 'changed' or
+ * 'revoked' that the file now says otherwise.
+ */
+export async function recordFirstSeenKey(path: string, host: string, port: number, key: Buffer): Promise<HostKeyVerdict> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await appendFile(path, `${knownHostsName(host, port)} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+  return withFileLock(`${path}.lock`, async () => {
+    const verdict = judgeHostKey(await readKnownHosts(path), host, port, key);
+    if (verdict.kind === 'unknown') {
+      await appendFile(path, `${knownHostsName(host, port)} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+    }
+    return verdict;
+  });
 }

@@ -88,12 +88,32 @@ function classifyConnectError(error: Error & { level?: string; code?: string }, 
   return new StageError('connect', `SSH connection to ${where} failed: ${error.message}`);
 }
 
-/** Connects and authenticates; rejects with a StageError (connect, hostkey or auth). */
+/** The methods ssh2 would try by default for these options, in its order. */
+function authMethods(auth: Partial<ConnectConfig>): string[] {
+  return [
+    'none',
+    ...(auth.password !== undefined ? ['password'] : []),
+    ...(auth.privateKey !== undefined ? ['publickey'] : []),
+    ...(auth.agent !== undefined ? ['agent'] : []),
+  ];
+}
+
+/**
+ * Connects and authenticates; rejects with a StageError (connect, hostkey or auth).
+ * Under accept-new, a first-seen host key is recorded only after the key exchange has verified
+ * the server's signature with it (ssh2's hostVerifier runs before that check, so recording there
+ * would let anyone who merely *sends* a host's public key plant it): on 'handshake', and before
+ * any credential is sent, since authentication waits for the record.
+ */
 export async function openSession(client: ClientConfig, options: ConnectOptions): Promise<SshSession> {
   const auth = await authOptions(client);
   const knownTypes = options.hostKeys.knownKeyTypes(client.ip, client.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
   const connection = new Client();
   let hostKeyError: StageError | undefined;
+  let firstSeenKey: Buffer | undefined;
+  let recording: Promise<void> | undefined;
+  const methods = authMethods(auth);
+  let nextMethod = 0;
 
   await new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -109,6 +129,14 @@ export async function openSession(client: ClientConfig, options: ConnectOptions)
     connection.once('ready', () => { settled = true; resolve(); });
     connection.on('error', (error: Error & { level?: string; code?: string }) => fail(hostKeyError ?? classifyConnectError(error, client)));
     connection.once('close', () => fail(hostKeyError ?? new StageError('connect', `connection to ${client.ip}:${client.port} closed during the handshake`)));
+    // Emitted once the key exchange is complete, its signature verified with the presented key.
+    connection.on('handshake', () => {
+      if (!firstSeenKey) return;
+      recording = options.hostKeys.recordFirstSeen(client.ip, client.port, firstSeenKey);
+      firstSeenKey = undefined;
+      recording.catch((error: StageError) => { hostKeyError = error; fail(error); });
+    });
+    const nextAuth = () => (nextMethod < methods.length ? methods[nextMethod++]! : false);
     connection.connect({
       host: client.ip,
       port: client.port,
@@ -119,10 +147,19 @@ export async function openSession(client: ClientConfig, options: ConnectOptions)
       ...(knownTypes.length > 0 ? { algorithms: { serverHostKey: { prepend: knownTypes } as never } } : {}),
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         options.hostKeys.verify(client.ip, client.port, key, client.hostKey).then(
-          () => verify(true),
+          (decision) => {
+            if (decision.kind === 'first-seen') firstSeenKey = key;
+            verify(true);
+          },
           (error: StageError) => { hostKeyError = error; verify(false); },
         );
       },
+      // No credential leaves before a first-seen host key is recorded (or refused).
+      authHandler: ((_methodsLeft: unknown, _partial: unknown, callback: (method: string | false) => void) => {
+        if (!recording) return nextAuth();
+        recording.then(() => callback(nextAuth()), () => undefined /* reported by the 'handshake' listener */);
+        return undefined;
+      }) as never,
     });
   });
 

@@ -1,6 +1,7 @@
 /** Collection rounds and the per-host failures within them. */
 import { insertReturningId } from './inserted-id.js';
 import type { Store } from './open-store.js';
+import { oneLine } from '../text/untrusted-text.js';
 
 /** Longest host error message kept; the rest of a runaway stderr is not worth storing. */
 export const MAX_HOST_ERROR_LENGTH = 2000;
@@ -39,15 +40,7 @@ export interface HostFailure {
   occurredAt: Date;
 }
 
-/** Cuts `text` to at most `max` UTF-16 units without splitting a surrogate pair. */
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const code = text.charCodeAt(max - 1);
-  const end = code >= 0xd800 && code <= 0xdbff ? max - 1 : max;
-  return text.slice(0, end);
-}
-
-/** Stores one host's failure in a round; the message is cut to 2000 characters. */
+/** Stores one host's failure in a round; the message is made one printable line of at most 2000 characters. */
 export async function recordHostError(store: Store, failure: HostFailure): Promise<void> {
   await store.db
     .insertInto('host_errors')
@@ -55,7 +48,7 @@ export async function recordHostError(store: Store, failure: HostFailure): Promi
       round_id: failure.roundId,
       host_id: failure.hostId,
       stage: failure.stage,
-      message: truncate(failure.message, MAX_HOST_ERROR_LENGTH),
+      message: oneLine(failure.message, MAX_HOST_ERROR_LENGTH),
       occurred_at: failure.occurredAt,
     })
     .execute();

@@ -3,6 +3,7 @@
  * Date parameters are bound as ISO-8601 UTC text, transactions start with BEGIN IMMEDIATE, and
  * waiting for another process's lock happens asynchronously (see BusyRetryConnection).
  */
+import { closeSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -59,6 +60,7 @@ const BUSY_POLL_MS = 25;
  * on. Throws the driver's error when the file cannot be opened or is not a database.
  */
 export function openSqliteDatabase(path: string): SqliteDatabase {
+  createPrivately(path);
   const raw = new BetterSqlite3(path, { timeout: SYNC_BUSY_MS });
   try {
     raw.pragma('journal_mode = WAL');
@@ -71,6 +73,23 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     throw error;
   }
   return withDateBinding(raw);
+}
+
+/**
+ * The database holds security events, host errors and mails: a new file is created 0600 before
+ * SQLite opens it (SQLite would use 0644 less the umask). SQLite gives its -wal and -shm files
+ * the database file's permissions, so they are private too. An existing file is left as it is.
+ */
+function createPrivately(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch {
+    // It exists already, or cannot be made (no such directory): SQLite's own open, next, says so.
+    return;
+  }
+  closeSync(fd);
 }
 
 function isBusy(error: unknown): boolean {
