@@ -55,7 +55,7 @@ const DISKS = {
   latin: { mount: '/srv/latin?byte', fs: 'ext4', device: '/dev/sdb3', size_bytes: 2048000000, used_bytes: 1024000000, avail_bytes: 1024000000, used_percent: 50 },
   long: { mount: LONG.slice(0, 512), fs: 'ext4', device: '/dev/sdb4', size_bytes: 3072000000, used_bytes: 3072000000, avail_bytes: 0, used_percent: 100 },
 };
-const NON_ASCII_SKIPPED = 'mount points with non-ASCII bytes skipped (yash cannot pass them to df)';
+const NON_ASCII_SKIPPED = 'mount points with non-ASCII bytes skipped (yash)';
 
 /** Every value of the awkward host, as its files say (`kind`: what the shell can pass on, see ShellKind). */
 function expectAwkwardReport(r: Report, dfArgs: string[] | undefined, kind: ShellKind = 'full'): void {
@@ -63,6 +63,7 @@ function expectAwkwardReport(r: Report, dfArgs: string[] | undefined, kind: Shel
   expect(r.host.hostname).toBe('oldbox');
   expect(r.memory.total_bytes).toBe(2048000 * 1024);
   expect(r.uptime_seconds).toBe(86400);
+  expect(r.warnings).toContain('a mount point with a newline skipped');
   if (kind === 'applets') {
     // busybox's own df looked at this machine's paths: of the host's mount points only / exists here.
     expect(r.disks.map((d) => d.mount)).toEqual(['/']);
@@ -148,8 +149,8 @@ describe('hosts without /etc/os-release', () => {
 });
 
 describe('auth logs and who where other systems keep them', () => {
-  it('reads /var/log/messages with busybox syslogd\'s facility field (Alpine), and busybox who', async () => {
-    const cell = await probeCell({ shell: [dash], path: [], host: { logName: 'messages', logPrefix: 'authpriv.info ', who: 'busybox' } });
+  it.each(['busybox', 'busybox-1.35'] as const)('reads /var/log/messages with busybox syslogd\'s facility field (Alpine), and %s who', async (who) => {
+    const cell = await probeCell({ shell: [dash], path: [], host: { logName: 'messages', logPrefix: 'authpriv.info ', who } });
     expect(cell.report!.events.note).toMatch(/messages$/);
     expectAwkwardReport(cell.report!, cell.dfArgs);
     expect(cell.report!.users).toEqual([
@@ -157,6 +158,11 @@ describe('auth logs and who where other systems keep them', () => {
       { name: 'bob', tty: 'tty1', from: '', login_at: `${YEAR}-03-05T07:00:00+00:00` },
     ]);
     expect(cell.report!.users.map((u) => parseReportTime(u.login_at)?.getTime())).toEqual([at('08:15:00'), at('07:00:00')]);
+  });
+
+  it('takes mount points GNU df prints with "?" for control characters from the mount table', async () => {
+    const cell = await probeCell({ shell: [dash], path: [], host: { df: 'gnu' } });
+    expectAwkwardReport(cell.report!, cell.dfArgs);
   });
 
   it('reads /var/log/authlog (OpenBSD, Solaris)', async () => {

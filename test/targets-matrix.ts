@@ -111,11 +111,11 @@ export const AWKWARD = {
     `o\\'b"r  tty1         Mar  5 07:00`,
     `${'u'.repeat(100)} pts/1 Mar  5 07:30 (${'h'.repeat(300)})`,
   ],
-  /** busybox who: a header, idle time, ctime's date and seconds, host last. */
+  /** busybox who (1.36; 1.35 prints no header): idle time, ctime's date and seconds, host last. */
   whoBusybox: [
     'USER       TTY      IDLE      TIME            HOST',
     'alice      pts/0    00:00     Mar  5 08:15:00 192.0.2.10',
-    'bob        tty1     old       Mar  5 07:00:00 ',
+    'bob        tty1     ?         Mar  5 07:00:00 ',
   ],
   /** sshd log lines (syslog format of the year the test runs in). */
   log: [
@@ -134,7 +134,15 @@ const bytes = (lines: readonly string[]) => Buffer.from(`${lines.join('\n')}\n`,
  * awkward mount table, the awkward os-release (or `etc` files instead), and the log as
  * `logName` (auth.log, secure, authlog or messages; `logPrefix` adds e.g. a facility field).
  */
-export function awkwardHost(opts: { etc?: Record<string, string>; logName?: string; logPrefix?: string; who?: 'gnu' | 'busybox' } = {}): { root: ShimDir; shims: ShimDir } {
+export function awkwardHost(opts: {
+  etc?: Record<string, string>;
+  logName?: string;
+  logPrefix?: string;
+  /** busybox-1.35: busybox's format without its header line. */
+  who?: 'gnu' | 'busybox' | 'busybox-1.35';
+  /** gnu: df prints control characters in mount points as "?" (coreutils); raw: as they are (busybox). */
+  df?: 'raw' | 'gnu';
+} = {}): { root: ShimDir; shims: ShimDir } {
   const root = emptyDir('fleetstat-awkward-');
   cpSync(join(FIXTURES, 'oldkernel-hostile', 'proc'), join(root.dir, 'proc'), { recursive: true });
   writeFileSync(join(root.dir, 'proc', 'mounts'), bytes(AWKWARD.mounts));
@@ -146,12 +154,14 @@ export function awkwardHost(opts: { etc?: Record<string, string>; logName?: stri
   const prefix = opts.logPrefix ?? '';
   const log = AWKWARD.log.map((l) => l.replace(/^(\S+ +\S+ \S+ \S+ )/, `$1${prefix}`));
   writeFileSync(join(root.dir, 'log', opts.logName ?? 'auth.log'), bytes(log));
-  writeFileSync(join(root.dir, 'df.txt'), bytes(AWKWARD.df));
-  writeFileSync(join(root.dir, 'who.txt'), bytes(opts.who === 'busybox' ? AWKWARD.whoBusybox : AWKWARD.whoGnu));
+  const df = opts.df === 'gnu' ? AWKWARD.df.map((l) => l.replace(/[\x01-\x1f\x7f]/g, '?')) : AWKWARD.df;
+  writeFileSync(join(root.dir, 'df.txt'), bytes(df));
+  const who = opts.who === 'busybox' ? AWKWARD.whoBusybox : opts.who === 'busybox-1.35' ? AWKWARD.whoBusybox.slice(1) : AWKWARD.whoGnu;
+  writeFileSync(join(root.dir, 'who.txt'), bytes(who));
   // df records the mount points it was asked about (duplicates would show) and answers for those.
   const shims = makeShims({
     scripts: {
-      df: `printf '%s\\n' "$@" > '${root.dir}/df.args'; LC_ALL=C exec '${which('gawk')}' 'NR==FNR{a[$0];next}FNR==1{print;next}{m=$0;sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /,"",m);if(m in a)print}' '${root.dir}/df.args' '${root.dir}/df.txt'`,
+      df: `printf '%s\\n' "$@" > '${root.dir}/df.args'; LC_ALL=C exec '${which('gawk')}' 'NR==FNR{a[$0];gsub(/[\\001-\\037\\177]/,"?");a[$0];next}FNR==1{print;next}{m=$0;sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /,"",m);if(m in a)print}' '${root.dir}/df.args' '${root.dir}/df.txt'`,
       who: `exec cat '${root.dir}/who.txt'`,
     },
   });

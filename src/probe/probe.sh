@@ -20,12 +20,12 @@ NL='
 Z=0000000000000000000000000000000000000000000000000000000000000000
 
 die() { printf 'fleetstat probe: %s\n' "$2" >&2; exit "$1"; }
-# $1 is probe-authored text without quotes or backslashes.
+# $1: probe-authored text, no quotes or backslashes.
 warn() { W="$W${W:+,}\"$1\""; }
 hexok() { case $1 in *[!0-9a-f]*|'') return 1;; esac; [ ${#1} -eq "$2" ]; }
 numok() { case $1 in *[!0-9]*|''|0?*) return 1;; esac; [ ${#1} -le "$2" ]; }
 have() { command -v "$1" >/dev/null 2>&1; }
-# Runs "$2..." limited to $1 seconds where timeout exists.
+# "$2..." limited to $1 s where timeout exists.
 bounded() { if have timeout; then timeout "$@"; else shift; "$@"; fi; }
 
 # awk functions: JSON strings (byte-capped, all ASCII: yash drops output from a non-ASCII byte on;
@@ -37,7 +37,7 @@ if(s~/[\001-\037\177-\377]/){o="";for(i=1;i<=length(s);i++){c=O[v=substr(s,i,1)]
 v=c%(n<1?128:n<2?64:n<3?16:8);for(k=1;k<=n;k++){b=O[substr(s,i+k,1)];v=b<128||b>191?-1e9:v*64+b%64}
 if(n<0||v<(n<2?0:n<3?2048:65536)||v>55295&&v<57344||v>1114111)v="?";else{i+=n;v=v>65535?sprintf("\\u%04x\\u%04x",55232+int(v/1024),56320+v%1024):sprintf("\\u%04x",v)}};o=o v};s=o}
 return "\"" s "\""}
-# rj: s with each match of r replaced by t, literally (awks differ on backslashes in gsub)
+# rj: s with r replaced by t literally (awks differ on backslashes in gsub)
 function rj(s,r,t,  p,n,i,o){n=split(s,p,r);o=p[1];for(i=2;i<=n;i++)o=o t p[i];return o}
 function iso(t,  d,s,z,e,a,y,p,m){t=int(t);d=int(t/86400);s=t-d*86400;z=d+719468;e=int(z/146097);a=z-e*146097
 y=int((a-int(a/1460)+int(a/36524)-int(a/146096))/365);d=a-(365*y+int(y/4)-int(y/100));p=int((5*d+2)/153)
@@ -49,8 +49,8 @@ function ep(y,m,d,H,M,S,  e,a){m+=0;y-=(m<=2);e=int(y/400);a=y-e*400
 return (e*146097+a*365+int(a/4)-int(a/100)+int((153*(m>2?m-3:m+9)+2)/5)+d-1-719468)*86400+H*3600+M*60+S}
 '
 
-# ARGV holds values (no escape processing; none starts with "-"). Prints the report up to
-# boot_time, ":"nics, ":"warnings, ":"uid, then the mounts df may stat.
+# ARGV: values (no escape processing, none starts with "-"). Prints the report to boot_time,
+# ":"nics, ":"warnings, ":"uid, then the mounts df may stat.
 C='function ok(s,n){return s~/^(0|[1-9][0-9]*)$/&&length(s)<=n}
 function w(s){WS=WS (WS==""?"":",") "\"" s "\""}
 function rf(f,  g,l){N=0;Q[1]="";while((g=(getline l<f))>0)Q[++N]=l;close(f);R=Q[1];return N||!g}
@@ -79,26 +79,26 @@ NI=NI (nn>1?",":"") sprintf("{\"name\":%s,\"rx_bytes\":%.0f,\"tx_bytes\":%.0f,\"
 rf("/proc/self/status");for(j=1;j<=N;j++)if(Q[j]~/^Uid:/){split(Q[j],x," ");id=x[3]}
 rf(P"/mounts");for(j=1;j<=N;j++){split(Q[j],x," ")
 if(x[3]~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|rootfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/||x[3]=="overlay"&&x[2]!="/")continue
-m=u(x[2]);if(m~/[\200-\377]/&&ARGV[13]){if(!y++)w("mount points with non-ASCII bytes skipped (yash cannot pass them to df)")}else if(m!~/\n/&&!D[x[1]]++&&!M[m]++)MS=MS"\n"m}
+m=u(x[2]);if(m~/[\200-\377]/&&ARGV[13]){if(!y++)w("mount points with non-ASCII bytes skipped (yash)")}else if(m~/\n/)w("a mount point with a newline skipped");else if(!D[x[1]]++&&!M[m]++)MS=MS"\n"m}
 printf "{\"schema\":1,\"probe\":\"sh\",\"collected_at\":\"%s\",\"host\":{\"hostname\":%s,\"os\":%s,\"os_name\":%s,\"kernel\":%s,\"arch\":%s}",(now~/^[0-9]+$/?iso(now):""),js(hn,255),js(tolower(un[1]),64),js(pn,256),js(kr,256),js(un[4],32)
 printf ",\"cpu\":{\"percent\":%.1f,\"cores\":%d,\"interval_ms\":%d,\"load1\":%s,\"load5\":%s,\"load15\":%s}",p,nc,ms,la[1],la[2],la[3]
 printf ",\"memory\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\":%.0f,\"percent\":%.1f}",t*1024,u1*1024,a*1024,(t>0?100*u1/t:0)
 printf ",\"swap\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f},\"uptime_seconds\":%s,\"boot_time\":\"%s\"\n:%s\n:%s\n:%s%s\n",st*1024,u2*1024,(st>0?100*u2/st:0),up,iso(bt),NI,WS,id,MS
 }'
 
-# stdin: df output, run id, who output[, run id, journal]; ARGV ends with the log files. Prints
-# ":"disks, ":"users, ":"items, ":"truncated.
+# stdin: df output, run id, who[, run id, journal]; ARGV ends with the log files. Prints ":"disks,
+# ":"users, ":"items, ":"truncated.
 R='# rg: a ring of the last 100000 log lines (tail -n)
 function rg(l){B[++q%100000]=l}
 BEGIN{mf=ARGV[1];split(ARGV[2],x," ");now=x[1]+0;tz=x[2];cap=ARGV[3]+0;last=ARGV[4]+0;sep=ARGV[5];for(i=6;i<ARGC;i++)F[++nf]=ARGV[i];ARGC=1
-while((getline l<mf)>0){split(l,x," ");T[u(x[2])]=x[3]};close(mf)
+while((getline l<mf)>0){split(l,x," ");T[k=u(x[2])]=x[3];if(gsub(/[\001-\037\177]/,"?",k))G[k]=u(x[2])};close(mf)
 Z=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60);split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",x," ");for(i=1;i<=12;i++)mo[x[i]]=i
 lt=iso(now+Z);Y=substr(lt,1,4)+0;M=substr(lt,6,2)+0}
 $0==sep{S++;next}
-S==0{if(++hd==1||nd>=512)next;m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in T)&&$1!~/^\//)next
+S==0{if(++hd==1||nd>=512)next;m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in T)&&(m in G))m=G[m];if(!(m in T)&&$1!~/^\//)next
 D=D (nd++?",":"") sprintf("{\"mount\":%s,\"fs\":%s,\"device\":%s,\"size_bytes\":%.0f,\"used_bytes\":%.0f,\"avail_bytes\":%.0f,\"used_percent\":%.1f}",js(m,512),js(T[m],64),js($1,512),$2*1024,$3*1024,$4*1024,($3+$4>0?100*$3/($3+$4):0));next}
-S==1{if($1=="USER"&&$2=="TTY"){bb=1;next}if(NF<3||nu>=1024)next
-f="";if(bb){w=$4" "$5" "$6;f=$7}else{if($NF~/^\(.*\)$/){f=substr($NF,2,length($NF)-2);NF--};w=$3;for(i=4;i<=NF;i++)w=w" "$i}
+S==1{if($1=="USER"&&$2=="TTY"||NF<3||nu>=1024)next
+f="";if($4 in mo){w=$4" "$5" "$6;f=$7}else{if($NF~/^\(.*\)$/){f=substr($NF,2,length($NF)-2);NF--};w=$3;for(i=4;i<=NF;i++)w=w" "$i}
 split(w,h," ");if(h[1] in mo&&h[2]~/^[0-9]+$/)w=sprintf("%04d-%02d-%02d %s",Y-(mo[h[1]]>M),mo[h[1]],h[2],h[3])
 if(w~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9](:[0-9][0-9])?$/&&tz~/^[-+][0-9][0-9][0-9][0-9]$/){sub(/ /,"T",w);w=w substr(tz,1,3)":"substr(tz,4)}
 U=U (nu++?",":"") sprintf("{\"name\":%s,\"tty\":%s,\"from\":%s,\"login_at\":%s}",js($1,64),js($2,64),js(f,256),js(w,40));next}
@@ -115,8 +115,8 @@ n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"p
 a=1;if(n>cap)a=last?1:n-cap+1;for(i=a;i<=n&&i<a+cap;i++)E=E (i>a?",":"") it[i];tr=n>cap?"true":"false"
 printf ":%s\n:%s\n:%s\n:%s\n",D,U,E,tr}'
 
-# df only ever sees local, real filesystems picked from the mount table ("$@"), so a hung network
-# mount is never stat'ed; df itself is still bounded by timeout.
+# df sees only local, real filesystems from the mount table ("$@"): a hung network mount is
+# never stat'ed; df is still bounded by timeout.
 stat_disks() {
   dfo='' to=${FLEETSTAT_DF_TIMEOUT:-5} mf=$P/mounts
   if [ -r "$mf" ]; then [ $# -gt 0 ] || return; set -- -- "$@"
@@ -149,7 +149,7 @@ octal() {
 }
 
 # HMAC-SHA256 of $1 with the key in $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf;
-# the inner hash goes by pipe (-binary), never into a variable (ksh93 buffers $(...) in files).
+# the inner hash by pipe, in no variable (ksh93 buffers $(...) in files).
 # shellcheck disable=SC2059 # the formats are octal escapes built above: no % in them
 hmac() {
   octal "$mkey$Z" 54; ki=$fmt
@@ -185,7 +185,7 @@ if [ ! -r "$P/meminfo" ] && have sysctl; then
   else mm="$mm $(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}')"; fi
 fi
 un=$(uname -snrm 2>/dev/null)
-# The OS name: os-release, else the older files (Amazon Linux 2, CentOS 6, SLES 11, Ubuntu 12.04).
+# OS name: os-release, else older files (Amazon Linux 2, CentOS 6, SLES 11, Ubuntu 12.04).
 for f in "$E/os-release" "${FLEETSTAT_ETC_ROOT:+$E}/usr/lib/os-release" "$E/system-release" "$E/redhat-release" \
   "$E/SuSE-release" "$E/lsb-release"; do [ -r "$f" ] && break; done
 [ -r "$f" ] || ! have sw_vers || pm="$(sw_vers -productName) $(sw_vers -productVersion)"
