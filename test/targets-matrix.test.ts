@@ -13,7 +13,7 @@ import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelo
 import type { Report } from '../src/probe/report.js';
 import { parseReportTime } from '../src/store/index.js';
 import { busyboxOnlyPath, runProbe, type ShimDir } from './probe-runner.js';
-import { AWKWARD, awkwardEnv, awkwardHost, matrixAwks, matrixShells, openssl102, type ShellKind } from './targets-matrix.js';
+import { AWKWARD, awkwardEnv, awkwardHost, matrixAwks, matrixShells, openssl102, pathWithoutDashOrBash, type ShellCell, type ShellKind } from './targets-matrix.js';
 
 const cleanup: ShimDir[] = [];
 afterAll(() => { for (const d of cleanup) d.remove(); });
@@ -98,28 +98,44 @@ function expectGnuUsers(r: Report): void {
   expect(r.users.map((u) => parseReportTime(u.login_at)?.getTime())).toEqual([at('08:15:00'), at('07:00:00'), at('07:30:00')]);
 }
 
+/** How the shell runs the probe with this machine's PATH, where dash and bash are. */
+const withDash = (sh: ShellCell): ShellKind => (sh.reruns ? 'full' : sh.kind);
+
 describe.each(shells)('sh = $name', (sh) => {
+  const kind = withDash(sh);
   // busybox ash runs its own awk applet whatever PATH says: one cell, not five.
-  const cellAwks = sh.kind === 'applets' ? awks.filter((a) => a.name === 'busybox awk') : awks;
+  const cellAwks = kind === 'applets' ? awks.filter((a) => a.name === 'busybox awk') : awks;
   it.each(cellAwks.map((a) => [a.name, a] as const))('awk = %s: the awkward host, value for value', async (_name, awk) => {
     const cell = await probeCell({ shell: sh.argv, path: [awk.dir.dir], env: awk.env });
+    expect(cell.stderr).toBe('');
+    expect(cell.status).toBe(0);
+    expectAwkwardReport(cell.report!, cell.dfArgs, kind);
+    if (kind !== 'applets') expectGnuUsers(cell.report!);
+  });
+
+  it('openssl 1.0.2 (no enc -pbkdf2/-iter): the report still opens', async () => {
+    const cell = await probeCell({ shell: sh.argv, path: [ssl102.dir] });
+    expect(cell.stderr).toBe('');
+    expect(cell.status).toBe(0);
+    expectAwkwardReport(cell.report!, cell.dfArgs, kind);
+  });
+});
+
+describe.each(shells.filter((s) => s.reruns))('sh = $name with no dash or bash on PATH', (sh) => {
+  const alone = pathWithoutDashOrBash();
+  cleanup.push(alone);
+  it.each(awks.map((a) => [a.name, a] as const))('awk = %s: the awkward host, or a refusal naming why', async (_name, awk) => {
+    const cell = await probeCell({ shell: sh.argv, path: [awk.dir.dir], env: awk.env, basePath: alone.dir });
     if (sh.kind === 'refuses') {
       // printf is no builtin here: refused before any secret is used, naming why and what to do.
       expect(cell.status).toBe(69);
-      expect(cell.stderr).toMatch(/printf is not a builtin of this sh: secrets would reach its argv \(make sh dash/);
+      expect(cell.stderr).toMatch(/no printf builtin in this sh \(secrets would reach argv\), nor dash or bash/);
       return;
     }
     expect(cell.stderr).toBe('');
     expect(cell.status).toBe(0);
     expectAwkwardReport(cell.report!, cell.dfArgs, sh.kind);
-    if (sh.kind !== 'applets') expectGnuUsers(cell.report!);
-  });
-
-  it.skipIf(sh.kind === 'refuses')('openssl 1.0.2 (no enc -pbkdf2/-iter): the report still opens', async () => {
-    const cell = await probeCell({ shell: sh.argv, path: [ssl102.dir] });
-    expect(cell.stderr).toBe('');
-    expect(cell.status).toBe(0);
-    expectAwkwardReport(cell.report!, cell.dfArgs, sh.kind);
+    expectGnuUsers(cell.report!);
   });
 });
 
@@ -127,12 +143,12 @@ describe('locales', () => {
   const locales: Record<string, string>[] = [
     { LANG: 'de_DE.UTF-8' }, { LC_ALL: 'de_DE.UTF-8' }, { LANG: 'xx_BOGUS.UTF-8', LC_ALL: 'xx_BOGUS.UTF-8' },
   ];
-  const cells = shells.filter((s) => s.kind !== 'refuses').flatMap((s) => locales.map((env) => [s.name, JSON.stringify(env), s, env] as const));
+  const cells = shells.flatMap((s) => locales.map((env) => [s.name, JSON.stringify(env), s, env] as const));
   it.each(cells)('%s with %s: the same values', async (_n, _e, sh, env) => {
     const cell = await probeCell({ shell: sh.argv, path: [], env });
     expect(cell.status).toBe(0);
-    expectAwkwardReport(cell.report!, cell.dfArgs, sh.kind);
-    if (sh.kind !== 'applets') expectGnuUsers(cell.report!);
+    expectAwkwardReport(cell.report!, cell.dfArgs, withDash(sh));
+    if (withDash(sh) !== 'applets') expectGnuUsers(cell.report!);
   });
 });
 

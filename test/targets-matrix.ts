@@ -10,10 +10,10 @@ import { emptyDir, FIXTURES, makeShims, which, type ShimDir } from './probe-runn
 import { requireTool } from './support/requirements.js';
 
 /**
- * How a shell runs the probe: `full`; `ascii-only` (yash drops a command substitution's output
- * from its first non-ASCII byte on, so mount points with such bytes are skipped, with a warning);
- * `applets` (busybox ash runs its own df, who and awk whatever PATH says); `refuses` (printf is no
- * builtin there, so the probe exits 69 before any secret is used).
+ * How a shell runs the probe by itself: `full`; `ascii-only` (yash drops a command substitution's
+ * output from its first non-ASCII byte on, so mount points with such bytes are skipped, with a
+ * warning); `applets` (busybox ash runs its own df, who and awk whatever PATH says); `refuses`
+ * (printf is no builtin there, so the probe exits 69 before any secret is used).
  */
 export type ShellKind = 'full' | 'ascii-only' | 'applets' | 'refuses';
 
@@ -21,7 +21,10 @@ export type ShellKind = 'full' | 'ascii-only' | 'applets' | 'refuses';
 export interface ShellCell {
   name: string;
   argv: string[];
+  /** How it runs the probe where no dash or bash is on PATH. */
   kind: ShellKind;
+  /** The probe reruns itself under dash or bash where PATH has one (then it is `full`). */
+  reruns: boolean;
 }
 
 /** Every `sh` of the matrix whose program is installed (a missing one fails in CI). */
@@ -38,7 +41,7 @@ export function matrixShells(): ShellCell[] {
   ];
   return cells.flatMap(([name, prog, args, kind]) => {
     const path = requireTool(prog, `the target matrix runs the probe under ${name}`);
-    return path ? [{ name, argv: [path, ...args], kind }] : [];
+    return path ? [{ name, argv: [path, ...args], kind, reruns: kind === 'ascii-only' || kind === 'refuses' }] : [];
   });
 }
 
@@ -175,4 +178,17 @@ export function awkwardEnv(root: ShimDir): Record<string, string> {
     FLEETSTAT_ETC_ROOT: join(root.dir, 'etc'),
     FLEETSTAT_LOG_ROOT: join(root.dir, 'log'),
   };
+}
+
+/**
+ * A PATH without dash and bash (so yash, mksh and posh cannot hand the probe on): this machine's
+ * other tools the probe uses, and its awk from the cell's own PATH entry.
+ */
+export function pathWithoutDashOrBash(): ShimDir {
+  const links: Record<string, string> = {};
+  for (const tool of ['awk', 'cat', 'date', 'df', 'id', 'sleep', 'tail', 'timeout', 'uname', 'who', 'ps', 'printf', 'openssl', 'gawk']) {
+    const p = which(tool);
+    if (p) links[tool] = p;
+  }
+  return makeShims({ links });
 }

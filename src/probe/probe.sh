@@ -2,8 +2,8 @@
 # fleetstat Unix probe (`sh probe.sh`): one input line (docs/envelope.md) on stdin, report schema
 # v1 (src/probe/report.ts) out, sealed as one FLEETSTAT1 line. Secrets stay in unexported shell
 # variables and reach openssl only through pipes the printf builtin writes (no builtin: exit 69).
-# Minimum: OpenSSL 1.0.1, any POSIX awk (docs/targets.md). Test hooks, never set by the server:
-# FLEETSTAT_PROC_ROOT (/proc), FLEETSTAT_ETC_ROOT (/etc), FLEETSTAT_LOG_ROOT (/var/log), FLEETSTAT_DF_TIMEOUT (5 s).
+# Needs: docs/targets.md. Test hooks, never set by the server: FLEETSTAT_PROC_ROOT (/proc),
+# FLEETSTAT_ETC_ROOT (/etc), FLEETSTAT_LOG_ROOT (/var/log), FLEETSTAT_DF_TIMEOUT (5 s).
 # cpu-ms=0: no sampling sleep, cpu.percent since boot (warned). Events: sshd auth failures from
 # auth.log/secure/authlog/messages (+ .1) or, as root, the journal; record_id = unix_s*1000 + n-th
 # match that second. First run: the newest event-cap events; later: the oldest above last-record-id.
@@ -19,8 +19,8 @@ NL='
 '
 Z=0000000000000000000000000000000000000000000000000000000000000000
 
-die() { printf 'fleetstat probe: %s\n' "$2" >&2; exit "$1"; }
-# $1: probe-authored text, no quotes or backslashes.
+die() { echo "fleetstat probe: $2" >&2; exit "$1"; }
+# $1: our text, no quotes or backslashes.
 warn() { W="$W${W:+,}\"$1\""; }
 hexok() { case $1 in *[!0-9a-f]*|'') return 1;; esac; [ ${#1} -eq "$2" ]; }
 numok() { case $1 in *[!0-9]*|''|0?*) return 1;; esac; [ ${#1} -le "$2" ]; }
@@ -28,8 +28,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 # "$2..." limited to $1 s where timeout exists.
 bounded() { if have timeout; then timeout "$@"; else shift; "$@"; fi; }
 
-# awk functions: JSON strings (byte-capped, all ASCII: yash drops output from a non-ASCII byte on;
-# UTF-8 as \u escapes, other bytes "?"), epoch <-> ISO 8601.
+# awk functions: JSON strings (byte-capped; ASCII only: UTF-8 as \u escapes, other bytes "?"),
+# epoch <-> ISO 8601.
 A='function js(s,m,  i,c,o,n,v,k,b){if(!(0 in O))for(i=0;i<256;i++)O[sprintf("%c",i)]=i
 if(m&&length(s)>m){s=substr(s,1,m);sub(/[\300-\377][\200-\277]*$/,"",s)}
 s=rj(rj(s,"\\\\","\\\\"),"\"","\\\"")
@@ -115,8 +115,7 @@ n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"p
 a=1;if(n>cap)a=last?1:n-cap+1;for(i=a;i<=n&&i<a+cap;i++)E=E (i>a?",":"") it[i];tr=n>cap?"true":"false"
 printf ":%s\n:%s\n:%s\n:%s\n",D,U,E,tr}'
 
-# df sees only local, real filesystems from the mount table ("$@"): a hung network mount is
-# never stat'ed; df is still bounded by timeout.
+# df sees only local filesystems from the mount table ("$@"): a hung network mount is never stat'ed.
 stat_disks() {
   dfo='' to=${FLEETSTAT_DF_TIMEOUT:-5} mf=$P/mounts
   if [ -r "$mf" ]; then [ $# -gt 0 ] || return; set -- -- "$@"
@@ -131,7 +130,7 @@ stat_events() {
   for f in "$L/auth.log" "$L/secure" "$L/authlog" "$L/messages"; do [ -r "$f" ] && [ -f "$f" ] && src=$f && break; done
   [ -n "$src" ] || ! have journalctl || { [ ! -d "$L/journal" ] && [ ! -d /run/log/journal ]; } \
     || [ "$uid" != 0 ] || src=journal
-  if [ -z "$src" ]; then ev_read=false ev_note="no readable sshd log (auth.log, secure, authlog, messages or the journal)"
+  if [ -z "$src" ]; then ev_read=false ev_note="no readable sshd log (auth.log, secure, authlog, messages, journal)"
     [ "$uid" = 0 ] || ev_note="$ev_note: needs root (sudo)"
   elif [ "$cap" -eq 0 ]; then src=''
   else ev_note="source: $src"; fi
@@ -148,8 +147,8 @@ octal() {
   done
 }
 
-# HMAC-SHA256 of $1 with the key in $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf;
-# the inner hash by pipe, in no variable (ksh93 buffers $(...) in files).
+# HMAC-SHA256 of $1, key $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf, the inner
+# hash by pipe (ksh93 buffers $(...) in files).
 # shellcheck disable=SC2059 # the formats are octal escapes built above: no % in them
 hmac() {
   octal "$mkey$Z" 54; ki=$fmt
@@ -158,12 +157,15 @@ hmac() {
     && mac=${mac##* } && hexok "$mac" 64
 }
 
+# No printf builtin (mksh, posh: secrets in argv) or yash (cuts non-ASCII): rerun in dash/bash.
+case $(command -V printf 2>&1) in *builtin*|*built-in*) pb=y;; esac
+if [ -z "$pb" ] || [ -n "$YASH_VERSION" ]; then for s in dash bash; do have $s && exec $s "$0"; done; fi
 IFS=' ' read -r v rid pass mkey cms cap last extra || [ -n "$v" ] || die 64 "no input line on stdin"
 [ "$v" = FLEETSTAT1 ] && hexok "$rid" 32 && hexok "$pass" 64 && hexok "$mkey" 64 && numok "$cms" 5 \
   && numok "$cap" 4 && numok "$last" 16 && [ -z "$extra" ] && [ "$cms" -le 60000 ] && [ "$cap" -le 5000 ] \
   || die 64 "malformed input line (docs/envelope.md)"
 exec </dev/null
-case $(command -V printf 2>&1) in *builtin*|*built-in*) ;; *) die 69 "printf is not a builtin of this sh: secrets would reach its argv (make sh dash, bash, busybox ash or ksh93)";; esac
+[ -n "$pb" ] || die 69 "no printf builtin in this sh (secrets would reach argv), nor dash or bash"
 IFS=$NL
 for t in openssl awk; do have "$t" || die 69 "required tool $t not found in PATH"; done
 
