@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
-import { unixRunCommand } from '../src/probe/unix-commands.js';
+import { splitOneShotReply, unixOneShotCommand, unixProbePayload, unixRunCommand } from '../src/probe/unix-commands.js';
 import { emptyDir, PROBE_PATH, runProbe, type ShimDir } from './probe-runner.js';
 import { requireTool } from './support/requirements.js';
 import { matrixShells, pathWithoutDashOrBash } from './targets-matrix.js';
@@ -102,28 +102,48 @@ describe.skipIf(!strace || !requireTool('sudo', 'the sudo-password run command i
     const password = `pw-${newRunSecrets().runId}`;
     const dir = mkdtempSync(join(tmpdir(), 'fleetstat.'));
     copyFileSync(PROBE_PATH, join(dir, 'probe.sh'));
-    const work = emptyDir('fleetstat-trace-');
-    cleanup.push(work);
-    const traceFile = join(work.dir, 'trace');
-    const child = spawn(strace!, ['-f', '-v', '-s', '65536', '-o', traceFile, '-e', 'trace=execve', ...shell, '-c', unixRunCommand(dir, 'password')],
-      { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.stdin.on('error', () => {}); // a refusing command may exit before reading all of stdin; the status says so
-    child.stdin.end(`${password}\n${probeInputLine(secrets, { cpuMs: 0, eventCap: 0, lastRecordId: 0 })}`);
-    const status = await new Promise<number | null>((done) => child.on('close', done));
-    const trace = readFileSync(traceFile, 'utf8');
+    const stdin = `${password}\n${probeInputLine(secrets, { cpuMs: 0, eventCap: 0, lastRecordId: 0 })}`;
+    const { status, out, err, trace } = await traceCommand(shell, unixRunCommand(dir, 'password'), stdin);
     if (kind === 'refuses') {
       expect(status).toBe(69);
       expect(err).toContain('the sudo password would reach its argv');
     } else {
       expect(status).toBe(0);
-      expect(openEnvelope(Buffer.concat(out), secrets).schema).toBe(1);
+      expect(openEnvelope(out, secrets).schema).toBe(1);
       expect(trace).toMatch(/execve\("[^"]*sudo"/); // sudo did run
     }
     expect(existsSync(dir)).toBe(false); // removed whatever the outcome
     expectNoSecret(trace, secrets, [password]);
   });
 });
+
+describe.skipIf(!strace).each(shells)('the one-shot command under strace ($name as login shell)', ({ argv: shell }) => {
+  it('passes the input line by the echo builtin: no secret in any argv or environment', async () => {
+    const secrets = newRunSecrets();
+    const stdin = Buffer.concat([Buffer.from(probeInputLine(secrets, { cpuMs: 0, eventCap: 0, lastRecordId: 0 })),
+      unixProbePayload(readFileSync(PROBE_PATH, 'utf8'), 'gzip')]);
+    const { status, out, trace } = await traceCommand(shell, unixOneShotCommand({ sudo: 'none', encoding: 'gzip' }), stdin);
+    expect(status).toBe(0);
+    const reply = splitOneShotReply(out);
+    expect(openEnvelope(reply!.envelope, secrets).schema).toBe(1);
+    expect(trace).toMatch(/execve\("[^"]*openssl"/);
+    expectNoSecret(trace, secrets);
+  });
+});
+
+/** Runs `shell -c command` under strace (execve with argv and environments) with `stdin`. */
+async function traceCommand(shell: string[], command: string, stdin: string | Buffer): Promise<{ status: number | null; out: Buffer; err: string; trace: string }> {
+  const work = emptyDir('fleetstat-trace-');
+  cleanup.push(work);
+  const traceFile = join(work.dir, 'trace');
+  const child = spawn(strace!, ['-f', '-v', '-s', '65536', '-o', traceFile, '-e', 'trace=execve', ...shell, '-c', command],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  child.stdin.on('error', () => {}); // a refusing command may exit before reading all of stdin; the status says so
+  child.stdin.end(stdin);
+  const status = await new Promise<number | null>((done) => child.on('close', done));
+  return { status, out: Buffer.concat(out), err, trace: readFileSync(traceFile, 'utf8') };
+}
