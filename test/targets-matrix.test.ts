@@ -6,6 +6,7 @@
  * Each cell yields a report whose values match the files they came from, or exit 69 naming
  * what is missing: never a bare exit code, never silently empty data.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelo
 import type { Report } from '../src/probe/report.js';
 import { parseReportTime } from '../src/store/index.js';
 import { busyboxOnlyPath, runProbe, type ShimDir } from './probe-runner.js';
+import { requireService } from './support/requirements.js';
 import { AWKWARD, awkwardEnv, awkwardHost, matrixAwks, matrixShells, openssl102, pathWithoutDashOrBash, type ShellCell, type ShellKind } from './targets-matrix.js';
 
 const cleanup: ShimDir[] = [];
@@ -139,7 +141,11 @@ describe.each(shells.filter((s) => s.reruns))('sh = $name with no dash or bash o
   });
 });
 
-describe('locales', () => {
+// de_DE.UTF-8 must exist, or its cells would silently run in the C locale.
+const deLocale = requireService(/^de_DE\.utf-?8$/im.test(execFileSync('locale', ['-a'], { encoding: 'utf8' })),
+  'the de_DE.UTF-8 locale', 'the locale cells run the probe under it');
+
+describe.skipIf(!deLocale)('locales', () => {
   const locales: Record<string, string>[] = [
     { LANG: 'de_DE.UTF-8' }, { LC_ALL: 'de_DE.UTF-8' }, { LANG: 'xx_BOGUS.UTF-8', LC_ALL: 'xx_BOGUS.UTF-8' },
   ];
