@@ -1,6 +1,7 @@
 /**
- * The real probe.sh on this machine, under dash, busybox ash (with only busybox applets) and
- * mawk: its report must match what Node reads from the same /proc.
+ * The real probe.sh on this machine, under dash, busybox ash (with only busybox applets), mawk
+ * and every other shell of the target matrix (docs/targets.md): its report must match what Node
+ * reads from the same /proc.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelo
 import type { Report } from '../src/probe/report.js';
 import { busyboxOnlyPath, makeShims, runProbe, which, type ShimDir } from './probe-runner.js';
 import { requireTool } from './support/requirements.js';
+import { matrixShells } from './targets-matrix.js';
 
 const cleanup: ShimDir[] = [];
 afterAll(() => { for (const d of cleanup) d.remove(); });
@@ -21,6 +23,9 @@ const bb = busyboxOnlyPath();
 if (bb) {
   cleanup.push(bb);
   variants.push({ name: 'busybox ash + applets', shell: [which('busybox')!, 'ash'], path: bb.dir });
+}
+for (const sh of matrixShells()) {
+  if (!['dash', 'busybox ash'].includes(sh.name)) variants.push({ name: sh.name, shell: sh.argv });
 }
 const mawk = which('mawk');
 if (mawk) {
