@@ -1,6 +1,7 @@
 /**
  * Recorded replies and a fixed-salt test vector (test/fixtures/replies): the server still opens
- * what probe.sh produced, and sealEnvelope agrees byte for byte with the openssl command line.
+ * what probe.sh produced, and sealEnvelope agrees byte for byte with the openssl command line, in
+ * both key derivations (EVP_BytesToKey-SHA256 of probe.sh, PBKDF2 of probe.ps1).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,7 +26,8 @@ describe('fixed-salt vector', () => {
 
   it('sealEnvelope reproduces the vector and openEnvelope inverts it', () => {
     expect(JSON.stringify(v.report)).toBe(v.plaintext);
-    expect(sealEnvelope(v.report, v.secrets, { salt: Buffer.from(v.salt, 'hex') })).toBe(v.envelope);
+    // The vector is probe.ps1's form (PBKDF2, no EVPKDF tag).
+    expect(sealEnvelope(v.report, v.secrets, { salt: Buffer.from(v.salt, 'hex'), kdf: 'pbkdf2' })).toBe(v.envelope);
     // Opening also makes the report's text printable: the event message's CR LF becomes LF.
     const printable = JSON.parse(JSON.stringify(v.report).replace(/\\r\\n/g, '\\n'));
     expect(openEnvelope(v.envelope, v.secrets)).toEqual(printable);
@@ -38,5 +40,30 @@ describe('fixed-salt vector', () => {
       '-base64', '-A', '-pass', `pass:${v.secrets.encPass}`], { input: ciphertext });
     expect(r.status).toBe(0);
     expect(r.stdout.toString('utf8')).toBe(v.plaintext);
+  });
+});
+
+describe('EVP_BytesToKey-SHA256 (probe.sh since OpenSSL 1.0.1 targets)', () => {
+  const v = load<{ secrets: RunSecrets; report: unknown }>('vector-fixed-salt.json');
+  const salt = Buffer.from('0102030405060708', 'hex');
+
+  it('is what `openssl enc -md sha256` (no -pbkdf2) makes, after the EVPKDF tag', () => {
+    const line = sealEnvelope(v.report, v.secrets, { salt });
+    const sealed = Buffer.from(line.split(' ')[2]!, 'base64');
+    expect(sealed.subarray(0, 6).toString('ascii')).toBe('EVPKDF');
+    // Test-only secret: argv is fine here, never on a target.
+    const r = spawnSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-S', salt.toString('hex'),
+      '-pass', `pass:${v.secrets.encPass}`], { input: JSON.stringify(v.report) });
+    expect(r.status).toBe(0);
+    const body = sealed.subarray(6 + 16); // tag, "Salted__", salt
+    // OpenSSL 3 leaves out the Salted__ header when the salt is given with -S; 1.x writes it.
+    expect(r.stdout.subarray(r.stdout.length - body.length).equals(body)).toBe(true);
+    expect(openEnvelope(line, v.secrets)).toEqual(v.report);
+  });
+
+  it('opens both forms, told apart by the tag alone', () => {
+    for (const kdf of ['evp-sha256', 'pbkdf2'] as const) {
+      expect(openEnvelope(sealEnvelope(v.report, v.secrets, { kdf }), v.secrets)).toEqual(v.report);
+    }
   });
 });

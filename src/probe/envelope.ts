@@ -3,7 +3,7 @@
  * the probe's stdin line, and opening (verify, decrypt, validate) the probe's one-line reply.
  * `sealEnvelope` is the probe side in Node, for tests and for cross-checking probe.ps1.
  */
-import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { reportSchema, type Report } from './report.js';
 import { checkJsonDepth } from './json-depth.js';
 import { oneLine } from '../text/untrusted-text.js';
@@ -18,6 +18,16 @@ export const MAX_JSON_DEPTH = 16;
 
 const PBKDF2_ITERATIONS = 1000;
 const SALT_HEADER = Buffer.from('Salted__', 'ascii');
+/** Put before OpenSSL's salt header by probe.sh: its key comes from EVP_BytesToKey (docs/envelope.md). */
+const EVP_TAG = Buffer.from('EVPKDF', 'ascii');
+
+/**
+ * How the AES key and IV come from enc-pass: `evp-sha256` is OpenSSL's EVP_BytesToKey with
+ * SHA-256 and one round (`openssl enc -md sha256`, any OpenSSL since 1.0.1; probe.sh), `pbkdf2`
+ * is PBKDF2-HMAC-SHA256 with 1000 iterations (`-pbkdf2 -iter 1000`, OpenSSL 1.1.1+; probe.ps1).
+ * The ciphertext says which: the EVPKDF tag before `Salted__` means evp-sha256.
+ */
+export type EnvelopeKdf = 'evp-sha256' | 'pbkdf2';
 const AES_BLOCK = 16;
 
 /** Per-run, per-host secrets; all lowercase hex. Never log them. */
@@ -97,17 +107,20 @@ export function openEnvelope(reply: Buffer | string, secrets: RunSecrets): Repor
 }
 
 /**
- * Seals a report exactly as probe.sh does and returns the envelope line with its newline.
+ * Seals a report exactly as probe.sh does (`kdf: 'pbkdf2'`: as probe.ps1 does) and returns the
+ * envelope line with its newline.
  * `salt` (8 bytes) is for reproducible test vectors only; by default it is random.
  */
-export function sealEnvelope(report: unknown, secrets: RunSecrets, opts: { salt?: Buffer } = {}): string {
+export function sealEnvelope(report: unknown, secrets: RunSecrets, opts: { salt?: Buffer; kdf?: EnvelopeKdf } = {}): string {
   checkSecrets(secrets);
   const salt = opts.salt ?? randomBytes(8);
   if (salt.length !== 8) throw new RangeError('salt must be 8 bytes');
-  const { key, iv } = deriveKeyIv(secrets.encPass, salt);
+  const kdf = opts.kdf ?? 'evp-sha256';
+  const { key, iv } = deriveKeyIv(kdf, secrets.encPass, salt);
   const cipher = createCipheriv('aes-256-cbc', key, iv);
   const body = Buffer.concat([cipher.update(JSON.stringify(report), 'utf8'), cipher.final()]);
-  const ciphertextB64 = Buffer.concat([SALT_HEADER, salt, body]).toString('base64');
+  const tag = kdf === 'evp-sha256' ? EVP_TAG : Buffer.alloc(0);
+  const ciphertextB64 = Buffer.concat([tag, SALT_HEADER, salt, body]).toString('base64');
   const mac = macOf(secrets, secrets.runId, ciphertextB64).toString('hex');
   return `${ENVELOPE_VERSION} ${secrets.runId} ${ciphertextB64} ${mac}\n`;
 }
@@ -138,12 +151,22 @@ function macOf(secrets: RunSecrets, runId: string, ciphertextB64: string): Buffe
     .digest();
 }
 
-function deriveKeyIv(encPass: string, salt: Buffer): { key: Buffer; iv: Buffer } {
-  const material = pbkdf2Sync(Buffer.from(encPass, 'ascii'), salt, PBKDF2_ITERATIONS, 48, 'sha256');
-  return { key: material.subarray(0, 32), iv: material.subarray(32, 48) };
+function deriveKeyIv(kdf: EnvelopeKdf, encPass: string, salt: Buffer): { key: Buffer; iv: Buffer } {
+  const pass = Buffer.from(encPass, 'ascii');
+  if (kdf === 'pbkdf2') {
+    const material = pbkdf2Sync(pass, salt, PBKDF2_ITERATIONS, 48, 'sha256');
+    return { key: material.subarray(0, 32), iv: material.subarray(32, 48) };
+  }
+  // EVP_BytesToKey, one round: D1 = H(pass || salt), D2 = H(D1 || pass || salt); key = D1, iv = D2[0..16).
+  const d1 = createHash('sha256').update(pass).update(salt).digest();
+  const d2 = createHash('sha256').update(d1).update(pass).update(salt).digest();
+  return { key: d1, iv: d2.subarray(0, AES_BLOCK) };
 }
 
-function decrypt(sealed: Buffer, encPass: string): Buffer {
+function decrypt(ciphertext: Buffer, encPass: string): Buffer {
+  const tagged = ciphertext.subarray(0, EVP_TAG.length).equals(EVP_TAG);
+  const kdf: EnvelopeKdf = tagged ? 'evp-sha256' : 'pbkdf2';
+  const sealed = tagged ? ciphertext.subarray(EVP_TAG.length) : ciphertext;
   if (sealed.length < SALT_HEADER.length + 8 + AES_BLOCK || !sealed.subarray(0, 8).equals(SALT_HEADER)) {
     throw new EnvelopeError('decrypt', 'ciphertext lacks the "Salted__" header and salt');
   }
@@ -152,7 +175,7 @@ function decrypt(sealed: Buffer, encPass: string): Buffer {
   if (body.length > MAX_REPORT_BYTES + AES_BLOCK) {
     throw new EnvelopeError('oversize', `report is over the ${MAX_REPORT_BYTES}-byte limit`);
   }
-  const { key, iv } = deriveKeyIv(encPass, sealed.subarray(8, 16));
+  const { key, iv } = deriveKeyIv(kdf, encPass, sealed.subarray(8, 16));
   try {
     const decipher = createDecipheriv('aes-256-cbc', key, iv);
     return Buffer.concat([decipher.update(body), decipher.final()]);

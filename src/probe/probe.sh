@@ -1,14 +1,12 @@
 #!/bin/sh
-# fleetstat Unix probe (`sh probe.sh`): reads one input line (docs/envelope.md) on stdin, prints
-# report schema v1 (src/probe/report.ts) sealed as one FLEETSTAT1 envelope line. Secrets stay in
-# unexported shell variables, reach openssl only through pipes the printf builtin writes.
-# Test hooks, never set by the server: FLEETSTAT_PROC_ROOT (/proc), FLEETSTAT_ETC_ROOT (/etc),
-# FLEETSTAT_LOG_ROOT (/var/log), FLEETSTAT_DF_TIMEOUT (5 s).
-# cpu-ms=0 skips the sampling sleep: cpu.percent is then the average since boot (with a warning).
-# Events: sshd auth failures from auth.log/secure (+ .1) or, as root, the journal. record_id =
-# unix_seconds*1000 + n, n counting matched lines in that second (stable while logs only grow).
-# Later runs get the oldest event-cap events newer than last-record-id, a first run the newest.
-# Two awk runs parse all: process starts cost targets most (docs/performance.md).
+# fleetstat Unix probe (`sh probe.sh`): one input line (docs/envelope.md) on stdin, report schema
+# v1 (src/probe/report.ts) out, sealed as one FLEETSTAT1 line. Secrets stay in unexported shell
+# variables and reach openssl only through pipes the printf builtin writes (no builtin: exit 69).
+# Needs: docs/targets.md. Test hooks, never set by the server: FLEETSTAT_PROC_ROOT (/proc),
+# FLEETSTAT_ETC_ROOT (/etc), FLEETSTAT_LOG_ROOT (/var/log), FLEETSTAT_DF_TIMEOUT (5 s).
+# cpu-ms=0: no sampling sleep, cpu.percent since boot (warned). Events: sshd auth failures from
+# auth.log/secure/authlog/messages (+ .1) or, as root, the journal; record_id = unix_s*1000 + n-th
+# match that second. First run: the newest event-cap events; later: the oldest above last-record-id.
 # shellcheck disable=SC2016,SC2015 # awk programs are single-quoted on purpose; `a && b || die` is meant
 LC_ALL=C
 export LC_ALL
@@ -19,23 +17,28 @@ E=${FLEETSTAT_ETC_ROOT:-/etc}
 L=${FLEETSTAT_LOG_ROOT:-/var/log}
 NL='
 '
+Z=0000000000000000000000000000000000000000000000000000000000000000
 
-die() { printf 'fleetstat probe: %s\n' "$2" >&2; exit "$1"; }
-# $1 is probe-authored text without quotes or backslashes.
+die() { echo "fleetstat probe: $2" >&2; exit "$1"; }
+# $1: our text, no quotes or backslashes.
 warn() { W="$W${W:+,}\"$1\""; }
 hexok() { case $1 in *[!0-9a-f]*|'') return 1;; esac; [ ${#1} -eq "$2" ]; }
 numok() { case $1 in *[!0-9]*|''|0?*) return 1;; esac; [ ${#1} -le "$2" ]; }
 have() { command -v "$1" >/dev/null 2>&1; }
-# Runs "$2..." limited to $1 seconds where timeout exists.
+# "$2..." limited to $1 s where timeout exists.
 bounded() { if have timeout; then timeout "$@"; else shift; "$@"; fi; }
 
-# Shared awk functions: JSON strings (escaped, byte-capped, valid UTF-8), epoch <-> ISO 8601.
-A='function js(s,m,  i,c,o){if(!(0 in O))for(i=0;i<128;i++)O[sprintf("%c",i)]=i
+# awk functions: JSON strings (byte-capped; ASCII only: UTF-8 as \u escapes, other bytes "?"),
+# epoch <-> ISO 8601.
+A='function js(s,m,  i,c,o,n,v,k,b){if(!(0 in O))for(i=0;i<256;i++)O[sprintf("%c",i)]=i
 if(m&&length(s)>m){s=substr(s,1,m);sub(/[\300-\377][\200-\277]*$/,"",s)}
-if(s~/[\200-\377]/&&s!~/^([\001-\177]|[\302-\337][\200-\277]|\340[\240-\277][\200-\277]|[\341-\354\356\357][\200-\277][\200-\277]|\355[\200-\237][\200-\277]|\360[\220-\277][\200-\277][\200-\277]|[\361-\363][\200-\277][\200-\277][\200-\277]|\364[\200-\217][\200-\277][\200-\277])*$/)gsub(/[\200-\377]/,"?",s)
-gsub(/\\/,"\\\\",s);gsub(/"/,"\\\"",s)
-if(s~/[\001-\037\177]/){o="";for(i=1;i<=length(s);i++){c=substr(s,i,1);if(c~/[\001-\037\177]/)c=sprintf("\\u%04x",O[c]);o=o c};s=o}
+s=rj(rj(s,"\\\\","\\\\"),"\"","\\\"")
+if(s~/[\001-\037\177-\377]/){o="";for(i=1;i<=length(s);i++){c=O[v=substr(s,i,1)];if(c<32||c>126){n=c<128?0:c<194?-1:c<224?1:c<240?2:c<245?3:-1
+v=c%(n<1?128:n<2?64:n<3?16:8);for(k=1;k<=n;k++){b=O[substr(s,i+k,1)];v=b<128||b>191?-1e9:v*64+b%64}
+if(n<0||v<(n<2?0:n<3?2048:65536)||v>55295&&v<57344||v>1114111)v="?";else{i+=n;v=v>65535?sprintf("\\u%04x\\u%04x",55232+int(v/1024),56320+v%1024):sprintf("\\u%04x",v)}};o=o v};s=o}
 return "\"" s "\""}
+# rj: s with r replaced by t literally (awks differ on backslashes in gsub)
+function rj(s,r,t,  p,n,i,o){n=split(s,p,r);o=p[1];for(i=2;i<=n;i++)o=o t p[i];return o}
 function iso(t,  d,s,z,e,a,y,p,m){t=int(t);d=int(t/86400);s=t-d*86400;z=d+719468;e=int(z/146097);a=z-e*146097
 y=int((a-int(a/1460)+int(a/36524)-int(a/146096))/365);d=a-(365*y+int(y/4)-int(y/100));p=int((5*d+2)/153)
 m=p<10?p+3:p-9;y+=e*400+(m<=2)
@@ -46,8 +49,8 @@ function ep(y,m,d,H,M,S,  e,a){m+=0;y-=(m<=2);e=int(y/400);a=y-e*400
 return (e*146097+a*365+int(a/4)-int(a/100)+int((153*(m>2?m-3:m+9)+2)/5)+d-1-719468)*86400+H*3600+M*60+S}
 '
 
-# ARGV holds values (no escape processing; none starts with "-"). Prints the report up to
-# boot_time, ":"nics, ":"warnings, ":"uid, then the mounts df may stat.
+# ARGV: values (no escape processing, none starts with "-"). Prints the report to boot_time,
+# ":"nics, ":"warnings, ":"uid, then the mounts df may stat.
 C='function ok(s,n){return s~/^(0|[1-9][0-9]*)$/&&length(s)<=n}
 function w(s){WS=WS (WS==""?"":",") "\"" s "\""}
 function rf(f,  g,l){N=0;Q[1]="";while((g=(getline l<f))>0)Q[++N]=l;close(f);R=Q[1];return N||!g}
@@ -69,50 +72,50 @@ if(a>t)a=t;u1=t-a;u2=st-sf;u2=u2<0?0:u2
 if(rf(P"/uptime")){split(R,x," ");up=x[1];sub(/\..*/,"",up)}else{split(ARGV[12],x,/[=,]/);bt=x[2]+0;up=x[2]==""?"":now-bt}
 if(!ok(up,12)){up=0;w("uptime unreadable")};if(!ok(bt,12))bt=now-up
 k=P"/sys/kernel/";hn=rf(k"hostname")?R:un[2];kr=rf(k"osrelease")?R:un[3]
-rf(ARGV[7]);for(j=1;j<=N;j++)if(Q[j]~/^PRETTY_NAME=/){pv=substr(Q[j],13);if(pv~/^".*"$/){pv=substr(pv,2,length(pv)-2);gsub(/\\\\/,"\001",pv);gsub(/\\/,"",pv);gsub(/\001/,"\\",pv)}else if(pv~/^\047.*\047$/)pv=substr(pv,2,length(pv)-2);pn=pv}
-if(pn=="")pn=ARGV[8]!=""?ARGV[8]:un[1]" "un[3]
+rf(ARGV[7]);for(j=1;j<=N;j++)if(match(Q[j],/^(PRETTY_NAME|DISTRIB_DESCRIPTION)=/)){pv=substr(Q[j],RLENGTH+1);if(pv~/^".*"$/){pv=substr(pv,2,length(pv)-2);n=split(pv,x,"\\\\\\\\");pv="";for(i=1;i<=n;i++){gsub(/\\/,"",x[i]);pv=pv (i>1?"\\":"") x[i]}}else if(pv~/^\047.*\047$/)pv=substr(pv,2,length(pv)-2);pn=pv}
+if(pn==""&&ARGV[7]!~/(os|lsb)-release$/)pn=R;if(pn=="")pn=ARGV[8]!=""?ARGV[8]:un[1]" "un[3]
 rf(P"/net/dev");for(j=3;j<=N;j++)if((i=index(l=Q[j],":"))&&nn++<512){nm=substr(l,1,i-1);gsub(/ /,"",nm);split(substr(l,i+1),x," ")
 NI=NI (nn>1?",":"") sprintf("{\"name\":%s,\"rx_bytes\":%.0f,\"tx_bytes\":%.0f,\"rx_packets\":%.0f,\"tx_packets\":%.0f,\"rx_errors\":%.0f,\"tx_errors\":%.0f}",js(nm,64),x[1],x[9],x[2],x[10],x[3],x[11])}
 rf("/proc/self/status");for(j=1;j<=N;j++)if(Q[j]~/^Uid:/){split(Q[j],x," ");id=x[3]}
+rf(P"/mounts");for(j=1;j<=N;j++){split(Q[j],x," ")
+if(x[3]~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|rootfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/||x[3]=="overlay"&&x[2]!="/")continue
+m=u(x[2]);if(m~/[\200-\377]/&&ARGV[13]){if(!y++)w("mount points with non-ASCII bytes skipped (yash)")}else if(m~/\n/)w("a mount point with a newline skipped");else if(!D[x[1]]++&&!M[m]++)MS=MS"\n"m}
 printf "{\"schema\":1,\"probe\":\"sh\",\"collected_at\":\"%s\",\"host\":{\"hostname\":%s,\"os\":%s,\"os_name\":%s,\"kernel\":%s,\"arch\":%s}",(now~/^[0-9]+$/?iso(now):""),js(hn,255),js(tolower(un[1]),64),js(pn,256),js(kr,256),js(un[4],32)
 printf ",\"cpu\":{\"percent\":%.1f,\"cores\":%d,\"interval_ms\":%d,\"load1\":%s,\"load5\":%s,\"load15\":%s}",p,nc,ms,la[1],la[2],la[3]
 printf ",\"memory\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\":%.0f,\"percent\":%.1f}",t*1024,u1*1024,a*1024,(t>0?100*u1/t:0)
-printf ",\"swap\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f},\"uptime_seconds\":%s,\"boot_time\":\"%s\"\n:%s\n:%s\n:%s\n",st*1024,u2*1024,(st>0?100*u2/st:0),up,iso(bt),NI,WS,id
-rf(P"/mounts");for(j=1;j<=N;j++){split(Q[j],x," ")
-if(x[3]~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/||x[3]=="overlay"&&x[2]!="/")continue
-m=u(x[2]);if(m!~/\n/&&!D[x[1]]++)print m}}'
+printf ",\"swap\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f},\"uptime_seconds\":%s,\"boot_time\":\"%s\"\n:%s\n:%s\n:%s%s\n",st*1024,u2*1024,(st>0?100*u2/st:0),up,iso(bt),NI,WS,id,MS
+}'
 
-# stdin: df output, run id, who output[, run id, journal]; ARGV ends with the log files. Prints
-# ":"disks, ":"users, ":"items, ":"truncated.
+# stdin: df output, run id, who[, run id, journal]; ARGV ends with the log files. Prints ":"disks,
+# ":"users, ":"items, ":"truncated.
 R='# rg: a ring of the last 100000 log lines (tail -n)
 function rg(l){B[++q%100000]=l}
 BEGIN{mf=ARGV[1];split(ARGV[2],x," ");now=x[1]+0;tz=x[2];cap=ARGV[3]+0;last=ARGV[4]+0;sep=ARGV[5];for(i=6;i<ARGC;i++)F[++nf]=ARGV[i];ARGC=1
-while((getline l<mf)>0){split(l,x," ");T[u(x[2])]=x[3]};close(mf)
+while((getline l<mf)>0){split(l,x," ");T[k=u(x[2])]=x[3];if(gsub(/[\001-\037\177]/,"?",k))G[k]=u(x[2])};close(mf)
 Z=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60);split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",x," ");for(i=1;i<=12;i++)mo[x[i]]=i
 lt=iso(now+Z);Y=substr(lt,1,4)+0;M=substr(lt,6,2)+0}
 $0==sep{S++;next}
-S==0{if(++hd==1||nd>=512)next;m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in T)&&$1!~/^\//)next
+S==0{if(++hd==1||nd>=512)next;m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in T)&&(m in G))m=G[m];if(!(m in T)&&$1!~/^\//)next
 D=D (nd++?",":"") sprintf("{\"mount\":%s,\"fs\":%s,\"device\":%s,\"size_bytes\":%.0f,\"used_bytes\":%.0f,\"avail_bytes\":%.0f,\"used_percent\":%.1f}",js(m,512),js(T[m],64),js($1,512),$2*1024,$3*1024,$4*1024,($3+$4>0?100*$3/($3+$4):0));next}
-S==1{if($1=="USER"&&$2=="TTY"){bb=1;next}if(NF<3||nu>=1024)next
-f="";if(bb){w=$4" "$5" "$6;f=$7}else{if($NF~/^\(.*\)$/){f=substr($NF,2,length($NF)-2);NF--};w=$3;for(i=4;i<=NF;i++)w=w" "$i}
-if(w~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]$/&&tz~/^[-+][0-9][0-9][0-9][0-9]$/){sub(/ /,"T",w);w=w substr(tz,1,3)":"substr(tz,4)}
+S==1{if($1=="USER"&&$2=="TTY"||NF<3||nu>=1024)next
+f="";if($4 in mo){w=$4" "$5" "$6;f=$7}else{if($NF~/^\(.*\)$/){f=substr($NF,2,length($NF)-2);NF--};w=$3;for(i=4;i<=NF;i++)w=w" "$i}
+split(w,h," ");if(h[1] in mo&&h[2]~/^[0-9]+$/)w=sprintf("%04d-%02d-%02d %s",Y-(mo[h[1]]>M),mo[h[1]],h[2],h[3])
+if(w~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9](:[0-9][0-9])?$/&&tz~/^[-+][0-9][0-9][0-9][0-9]$/){sub(/ /,"T",w);w=w substr(tz,1,3)":"substr(tz,4)}
 U=U (nu++?",":"") sprintf("{\"name\":%s,\"tty\":%s,\"from\":%s,\"login_at\":%s}",js($1,64),js($2,64),js(f,256),js(w,40));next}
 S==2{rg($0)}
 END{for(j=1;j<=nf;j++){while((getline l<F[j])>0)rg(l);close(F[j])}
-for(j=q>100000?q-99999:1;j<=q;j++)if((l=B[j%100000])~/sshd(-session)?\[[0-9]+\]: /&&l~/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/){$0=l
-if($1~/^[0-9]+(\.[0-9]+)?$/){t=int($1);k=3}
+for(j=q>100000?q-99999:1;j<=q;j++)if(match(l=B[j%100000],/sshd(-session)?\[[0-9]+\]: /)&&l~/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/){m=substr(l,RSTART+RLENGTH);$0=l
+if($1~/^[0-9]+(\.[0-9]+)?$/)t=int($1)
 else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=ep(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
-if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)};k=3}
-else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z;k=5}else continue
+if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)}}
+else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z}else continue
 id=t*1000+(c[t]<999?c[t]:999);c[t]++;if(id<=last)continue
-m=$0;for(i=0;i<k;i++)sub(/^[^ ]+ +/,"",m)
 e=m~/^Failed/?1:m~/^Invalid user/?2:m~/authentication failure/?3:4
 n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,e,iso(t),js(m,500))}
 a=1;if(n>cap)a=last?1:n-cap+1;for(i=a;i<=n&&i<a+cap;i++)E=E (i>a?",":"") it[i];tr=n>cap?"true":"false"
 printf ":%s\n:%s\n:%s\n:%s\n",D,U,E,tr}'
 
-# df only ever sees local, real filesystems picked from the mount table ("$@"), so a hung network
-# mount is never stat'ed; df itself is still bounded by timeout.
+# df sees only local filesystems from the mount table ("$@"): a hung network mount is never stat'ed.
 stat_disks() {
   dfo='' to=${FLEETSTAT_DF_TIMEOUT:-5} mf=$P/mounts
   if [ -r "$mf" ]; then [ $# -gt 0 ] || return; set -- -- "$@"
@@ -123,16 +126,16 @@ stat_disks() {
 }
 
 stat_events() {
-  ev_read=true ev_note="event-cap is 0" src='' jl=''
-  for f in "$L/auth.log" "$L/secure"; do [ -r "$f" ] && [ -f "$f" ] && src=$f && break; done
+  ev_read=true ev_note="event-cap is 0" src='' s=''
+  for f in "$L/auth.log" "$L/secure" "$L/authlog" "$L/messages"; do [ -r "$f" ] && [ -f "$f" ] && src=$f && break; done
   [ -n "$src" ] || ! have journalctl || { [ ! -d "$L/journal" ] && [ ! -d /run/log/journal ]; } \
-    || [ "${uid:-$(id -u 2>/dev/null)}" != 0 ] || src=journal
-  if [ -z "$src" ]; then ev_read=false ev_note="no readable sshd log: needs root (sudo) and auth.log, secure or the journal"
+    || [ "$uid" != 0 ] || src=journal
+  if [ -z "$src" ]; then ev_read=false ev_note="no readable sshd log (auth.log, secure, authlog, messages, journal)"
+    [ "$uid" = 0 ] || ev_note="$ev_note: needs root (sudo)"
   elif [ "$cap" -eq 0 ]; then src=''
   else ev_note="source: $src"; fi
   [ "$src" != journal ] && return
-  s=''; [ "$last" -gt 0 ] && s="--since=@$((last / 1000))"
-  jl=$(bounded 10 journalctl -q --no-pager -o short-unix -t sshd -t sshd-session -n 100000 ${s:+"$s"} 2>/dev/null)
+  case $last in ????*) s=--since=@${last%???};; esac
 }
 
 # printf format of octal escapes for the bytes of hex string $1, each XORed with $2.
@@ -144,23 +147,25 @@ octal() {
   done
 }
 
-# HMAC-SHA256 of $1 with the key in $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf.
+# HMAC-SHA256 of $1, key $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf, the inner
+# hash by pipe (ksh93 buffers $(...) in files).
 # shellcheck disable=SC2059 # the formats are octal escapes built above: no % in them
 hmac() {
-  octal "${mkey}0000000000000000000000000000000000000000000000000000000000000000" 54; ki=$fmt
-  octal "${mkey}0000000000000000000000000000000000000000000000000000000000000000" 92; ko=$fmt
-  ih=$( { printf "$ki"; printf '%s' "$1"; } | openssl dgst -sha256) || return 1
-  ih=${ih##* }; hexok "$ih" 64 || return 1
-  octal "$ih" 0
-  mac=$( { printf "$ko"; printf "$fmt"; } | openssl dgst -sha256) || return 1
-  mac=${mac##* }; hexok "$mac" 64
+  octal "$mkey$Z" 54; ki=$fmt
+  octal "$mkey$Z" 92
+  mac=$( { printf "$fmt"; { printf "$ki"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | openssl dgst -sha256) \
+    && mac=${mac##* } && hexok "$mac" 64
 }
 
+# No printf builtin (mksh, posh: secrets in argv) or yash (cuts non-ASCII): rerun in dash/bash.
+case $(command -V printf 2>&1) in *builtin*|*built-in*) pb=y;; esac
+if [ -z "$pb" ] || [ -n "$YASH_VERSION" ]; then for s in dash bash; do have $s && exec $s "$0"; done; fi
 IFS=' ' read -r v rid pass mkey cms cap last extra || [ -n "$v" ] || die 64 "no input line on stdin"
 [ "$v" = FLEETSTAT1 ] && hexok "$rid" 32 && hexok "$pass" 64 && hexok "$mkey" 64 && numok "$cms" 5 \
   && numok "$cap" 4 && numok "$last" 16 && [ -z "$extra" ] && [ "$cms" -le 60000 ] && [ "$cap" -le 5000 ] \
-  || die 64 "malformed input line (expected: FLEETSTAT1 run-id enc-pass mac-key cpu-ms event-cap last-record-id)"
+  || die 64 "malformed input line (docs/envelope.md)"
 exec </dev/null
+[ -n "$pb" ] || die 69 "no printf builtin in this sh (secrets would reach argv), nor dash or bash"
 IFS=$NL
 for t in openssl awk; do have "$t" || die 69 "required tool $t not found in PATH"; done
 
@@ -182,15 +187,17 @@ if [ ! -r "$P/meminfo" ] && have sysctl; then
   else mm="$mm $(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}')"; fi
 fi
 un=$(uname -snrm 2>/dev/null)
-f=$E/os-release
-[ -r "$f" ] || [ -n "$FLEETSTAT_ETC_ROOT" ] || f=/usr/lib/os-release
+# OS name: os-release, else older files (Amazon Linux 2, CentOS 6, SLES 11, Ubuntu 12.04).
+for f in "$E/os-release" "${FLEETSTAT_ETC_ROOT:+$E}/usr/lib/os-release" "$E/system-release" "$E/redhat-release" \
+  "$E/SuSE-release" "$E/lsb-release"; do [ -r "$f" ] && break; done
 [ -r "$f" ] || ! have sw_vers || pm="$(sw_vers -productName) $(sw_vers -productVersion)"
 
-out=$(awk "$A$C" "$P" "$c1" "$c2" "$cms" "$now" "$un" "$f" "$pm" "$nc" "$ld" "$mm" "$kb")
+out=$(awk "$A$C" "$P" "$c1" "$c2" "$cms" "$now" "$un" "$f" "$pm" "$nc" "$ld" "$mm" "$kb" "$YASH_VERSION")
 # shellcheck disable=SC2086 # lines (IFS=newline, no globbing)
 set -- $out
 [ $# -ge 4 ] || die 70 "awk failed (statistics)"
 hd=$1 nx=${2#:} W=${3#:} uid=${4#:}
+[ -n "$uid" ] || uid=$(id -u 2>/dev/null)
 shift 4
 
 np=0
@@ -203,7 +210,8 @@ have who || warn "who not found: users missing"
 stat_events
 set --
 [ -z "$src" ] || [ "$src" = journal ] || { [ ! -f "$src.1" ] || set -- "$src.1"; set -- "$@" "$src"; }
-out=$( { printf '%s\n%s\n' "$dfo" "$rid"; ! have who || who 2>/dev/null; [ "$src" != journal ] || printf '\n%s\n%s\n' "$rid" "$jl"; } \
+out=$( { printf '%s\n%s\n' "$dfo" "$rid"; ! have who || who 2>/dev/null; [ "$src" != journal ] || { printf '\n%s\n' "$rid"; bounded 10 journalctl -q --no-pager -o short-unix -t sshd \
+  -t sshd-session -n 100000 ${s:+"$s"} 2>/dev/null; }; } \
   | awk "$A$R" "$mf" "$now" "$cap" "$last" "$rid" "$@")
 # shellcheck disable=SC2086
 set -- $out
@@ -211,7 +219,10 @@ set -- $out
 report="$hd,\"process_count\":${np:-0},\"disks\":[${1#:}],\"nics\":[$nx],\"users\":[${2#:}],\"events\":{\"readable\":\
 $ev_read,\"truncated\":${4#:},\"note\":\"$ev_note\",\"items\":[${3#:}]},\"warnings\":[$W]}"
 
-ct=$(printf '%s\n' "$pass" | { exec 3<&0; printf '%s' "$report" | openssl enc -aes-256-cbc -pbkdf2 -md sha256 \
-  -iter 1000 -salt -pass fd:3 -base64 -A; }) && [ -n "$ct" ] || die 70 "encryption failed (openssl enc)"
+# EVP_BytesToKey-SHA256 key (OpenSSL 1.0.1+, docs/envelope.md); fd 3 from the group's redirection
+# (ksh makes fds opened by exec close-on-exec).
+ct=$(printf '%s\n' "$pass" | { printf '%s' "$report" | openssl enc -aes-256-cbc -md sha256 -salt -pass fd:3 \
+  -base64 -A 2>/dev/null; } 3<&0) && [ -n "$ct" ] || die 70 "encryption failed (openssl enc)"
+ct=RVZQS0RG$ct
 hmac "FLEETSTAT1 $rid $ct" || die 70 "MAC computation failed (openssl dgst)"
 printf 'FLEETSTAT1 %s %s %s\n' "$rid" "$ct" "$mac"

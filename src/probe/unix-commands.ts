@@ -38,14 +38,16 @@ export function parseUploadedDir(stdout: string): string | null {
 /**
  * Run command. `sudo` selects how the probe is elevated: none, `sudo -n` (passwordless) or
  * `password`: the first stdin line is the password, read by the shell and given to `sudo -S -v`
- * alone (printf is a builtin: never in argv). A wrong password thus costs one attempt and sudo
+ * alone (printf is a builtin, checked first: never in argv). A wrong password thus costs one attempt and sudo
  * never reads the probe's input line (the run key) as a second try; the probe then runs under
  * `sudo -n` on the credential just cached, and `sudo -k` drops it afterwards.
  */
 export function unixRunCommand(dir: string, sudo: 'none' | 'nopasswd' | 'password' = 'none'): string {
   if (parseUploadedDir(dir) === null) throw new Error(`refusing unsafe directory name ${JSON.stringify(dir)}`);
   if (sudo === 'password') {
-    return `IFS= read -r p; printf '%s\\n' "$p" | sudo -S -p '' -v && sudo -n sh '${dir}/probe.sh'; rc=$?; p=; sudo -k; rm -rf '${dir}'; exit $rc`;
+    // Where printf is no builtin (mksh, posh) the password would reach its argv: refuse (exit 69).
+    const printfBuiltin = `LC_ALL=C; export LC_ALL; case $(command -V printf 2>&1) in *builtin*|*built-in*) ;; *) p=; rm -rf '${dir}'; echo "printf is not a builtin of this login shell: the sudo password would reach its argv; use a login shell such as bash, dash or ksh93, or passwordless sudo" >&2; exit 69;; esac`;
+    return `IFS= read -r p; ${printfBuiltin}; printf '%s\\n' "$p" | sudo -S -p '' -v && sudo -n sh '${dir}/probe.sh'; rc=$?; p=; sudo -k; rm -rf '${dir}'; exit $rc`;
   }
   const elevate = sudo === 'nopasswd' ? 'sudo -n ' : '';
   return `${elevate}sh '${dir}/probe.sh'; rc=$?; rm -rf '${dir}'; exit $rc`;
