@@ -27,16 +27,19 @@ fi
 # secrets stay out of argv; busybox-static (also the chroot userland)/dash/shellcheck: check the probe; chromium: browser tests;
 # time + ansible-core: the benchmark smoke run compares against Ansible fact gathering;
 # postgresql + mariadb: the real databases; the shells, awks, busybox-static, debootstrap and
-# locales: the probe's target matrix (test/targets-*.test.ts).
+# locales: the probe's target matrix (test/targets-*.test.ts); postfix: the real MTA of the SMTP
+# TLS tests (test/smtp-tls.test.ts runs its own instance from a private config directory).
 packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
   fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
   postgresql postgresql-client mariadb-server mariadb-client
-  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales)
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales postfix)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"
   apt-get update -qq
+  # Postfix unconfigured: no system main.cf, no system mail service; the tests bring their own config.
+  echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
   # policy-rc.d 101: the packages' own service starts are skipped; we start the servers below.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install failed"

@@ -45,8 +45,12 @@ export interface SmtpConfig {
   host: string;
   port: number;
   secure: boolean;
-  /** Use STARTTLS if offered; require it when true. */
+  /** Use STARTTLS if offered; require it when true (always required when `user` is set). */
   requireTls: boolean;
+  /** Verify the server's certificate (default true); false only by an explicit `tls-verify="false"`. */
+  tlsVerify: boolean;
+  /** PEM certificates from `ca-file`, trusted in addition to the system's CAs. */
+  ca?: string;
   user?: string;
   password?: string;
   from: string;
