@@ -10,7 +10,7 @@ import {
 import type { XmlElement } from './xml-tree.js';
 
 /** The attributes of `<settings>` and `<smtp>` (docs/config.md documents each; a test checks). */
-export const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention'];
+export const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'store-timeout', 'retention'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
 export const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'ca-file', 'tls-verify', 'user', 'password', 'password-env', 'password-file', 'from'];
 
@@ -23,6 +23,7 @@ export const SETTINGS_DEFAULTS = {
   intervalSeconds: 60,
   eventCap: 500,
   spoolDir: 'fleetstat-spool',
+  storeTimeoutSeconds: 30,
 };
 
 /**
@@ -44,6 +45,7 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     intervalSeconds: reader?.parse('interval', (t) => inRange(parseDuration(t), 1, 7 * 86400, 's')) ?? d.intervalSeconds,
     eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
+    storeTimeoutSeconds: reader?.parse('store-timeout', (t) => inRange(parseDuration(t), 0.1, 3600, 's')) ?? d.storeTimeoutSeconds,
   } as Settings;
   const retention = reader?.has('retention') ? reader.parse('retention', (t) => inRange(parseDuration(t), 3600, 100 * 365 * 86400, 's')) : undefined;
   if (retention !== undefined) settings.retentionSeconds = retention;

@@ -68,6 +68,8 @@ export interface Settings {
   eventCap: number;
   /** Directory where reports wait when the database fails mid-round (imported next round). */
   spoolDir: string;
+  /** Longest the storing of one host's report may take before the report is spooled instead (seconds). */
+  storeTimeoutSeconds: number;
   /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds); undefined keeps all. */
   retentionSeconds?: number;
 }

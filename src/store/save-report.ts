@@ -9,12 +9,24 @@ import type { Database } from './schema.js';
 import { StoreError, describeCause } from './store-error.js';
 import { parseReportTime } from './timestamps.js';
 
+/**
+ * Lets the caller give up on a save that takes too long. The save checks `abandoned` between its
+ * steps and rolls back when it is set; once it sets `committing` (right before COMMIT) it can no
+ * longer be abandoned, and the caller must wait for it. JavaScript runs one callback at a time,
+ * so the check and the set cannot interleave with the caller's decision.
+ */
+export interface SaveControl {
+  abandoned: boolean;
+  committing: boolean;
+}
+
 export interface ReportToSave {
   hostId: number;
   roundId: number | null;
   /** When the server received the report (the host's clock may be wrong). */
   collectedAt: Date;
   report: Report;
+  control?: SaveControl;
 }
 
 export interface SavedReport {
@@ -110,11 +122,21 @@ async function insertSampleChildren(db: Kysely<Database>, sampleId: number, repo
  */
 export async function saveReport(store: Store, input: ReportToSave): Promise<SavedReport> {
   try {
+    const control = input.control;
+    const stillWanted = () => {
+      if (control?.abandoned) throw new Error('the save was abandoned after the store timeout; rolled back');
+    };
     return await store.db.transaction().execute(async (trx) => {
+      stillWanted();
       await updateHostFacts(trx, input.hostId, input.report, input.collectedAt);
+      stillWanted();
       const sampleId = await insertSample(trx, store, input);
+      stillWanted();
       await insertSampleChildren(trx, sampleId, input.report);
+      stillWanted();
       const newEvents = await insertNewEvents(trx, store.dialect, input.hostId, input.roundId, input.report.events.items);
+      stillWanted();
+      if (control) control.committing = true;
       return { sampleId, newEvents };
     });
   } catch (error) {
