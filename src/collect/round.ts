@@ -11,6 +11,7 @@ import { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { Store } from '../store/open-store.js';
 import { ensureHost } from '../store/hosts.js';
 import { saveReport, type SaveControl, type SavedReport } from '../store/save-report.js';
+import { describeLimited, limitReport } from '../store/storage-limits.js';
 import { lastEventRecordId } from '../store/events.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
 import { evaluateHostAlerts } from '../alerts/evaluate-host-alerts.js';
@@ -147,17 +148,22 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   const collectedAt = now();
   const saved = hostId === undefined ? undefined
-    : await saveWithinBound(store, { hostId, roundId, collectedAt, report: result.report }, ctx.settings.storeTimeoutSeconds * 1000);
+    : await saveWithinBound(store, { hostId, roundId, collectedAt, report: result.report, eventCap: ctx.settings.eventCap }, ctx.settings.storeTimeoutSeconds * 1000);
   if (hostId === undefined || saved instanceof Error) {
     let path: string;
     try {
-      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report: result.report });
+      // Spooled as it would be stored: the storage limits bound the spool's files too.
+      const report = limitReport(result.report).report;
+      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report });
     } catch (error) {
       return outcome({ error: new StageError('store', `database and spool both failed: ${(error as Error).message}`) });
     }
     const cause = saved instanceof Error ? saved.message : 'the host row could not be written';
     return outcome({ error: new StageError('store', `storing the report failed (${cause}); kept in the spool, imported next round`), spooledTo: path, report: result.report });
   }
+
+  const limitedNote = describeLimited(saved!.limited);
+  if (limitedNote) await recordHostError(store, { roundId, hostId, stage: 'store', message: limitedNote, occurredAt: now() }).catch(() => {});
 
   let mailsQueued = 0;
   try {

@@ -24,6 +24,8 @@ export const SETTINGS_DEFAULTS = {
   eventCap: 500,
   spoolDir: 'fleetstat-spool',
   storeTimeoutSeconds: 30,
+  /** 90 days: long enough for quarter-on-quarter history, short enough that the database stays bounded. */
+  retentionSeconds: 90 * 86400,
 };
 
 /**
@@ -47,8 +49,8 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
     storeTimeoutSeconds: reader?.parse('store-timeout', (t) => inRange(parseDuration(t), 0.1, 3600, 's')) ?? d.storeTimeoutSeconds,
   } as Settings;
-  const retention = reader?.has('retention') ? reader.parse('retention', (t) => inRange(parseDuration(t), 3600, 100 * 365 * 86400, 's')) : undefined;
-  if (retention !== undefined) settings.retentionSeconds = retention;
+  const retention = reader?.has('retention') ? reader.parse('retention', parseRetention) : d.retentionSeconds;
+  if (typeof retention === 'number') settings.retentionSeconds = retention;
   defineSecret(settings, 'databaseUrl', readDatabaseUrl(reader, databaseEl, ctx));
   return settings;
 }
@@ -178,6 +180,13 @@ function readCaFile(reader: AttributeReader, ctx: ConfigContext): string | undef
     return undefined;
   }
   return content;
+}
+
+/** `off` keeps everything (null); otherwise a duration of at least an hour. */
+function parseRetention(text: string): Parsed<number | null> {
+  if (text === 'off') return { ok: true, value: null };
+  const parsed = inRange(parseDuration(text), 3600, 100 * 365 * 86400, 's');
+  return parsed.ok ? parsed : { ok: false, reason: `${parsed.reason} (or "off" to keep everything)` };
 }
 
 function positiveDuration(text: string): Parsed<number> {

@@ -70,7 +70,7 @@ export interface Settings {
   spoolDir: string;
   /** Longest the storing of one host's report may take before the report is spooled instead (seconds). */
   storeTimeoutSeconds: number;
-  /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds); undefined keeps all. */
+  /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds; default 90 days); undefined (`retention="off"`) keeps all. */
   retentionSeconds?: number;
 }
 
