@@ -27,12 +27,13 @@ fi
 # secrets stay out of argv; busybox-static (also the chroot userland)/dash/shellcheck: check the probe; chromium: browser tests;
 # time + ansible-core: the benchmark smoke run compares against Ansible fact gathering;
 # postgresql + mariadb: the real databases; the shells, awks, busybox-static, debootstrap and
-# locales: the probe's target matrix (test/targets-*.test.ts); postfix: the real MTA of the SMTP
-# TLS tests (test/smtp-tls.test.ts runs its own instance from a private config directory).
+# locales: the probe's target matrix (test/targets-*.test.ts); postfix + sasl2-bin: the real MTA
+# of the SMTP TLS tests and its SASL user (test/smtp-tls.test.ts runs its own instance from a
+# private config directory).
 packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
   fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
   postgresql postgresql-client mariadb-server mariadb-client
-  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales postfix)
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales postfix sasl2-bin)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

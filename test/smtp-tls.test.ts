@@ -1,6 +1,6 @@
 /**
  * SMTP and TLS against a real MTA (Debian's Postfix on loopback, self-signed certificate,
- * STARTTLS, local delivery) and a hostile server (the catcher offering AUTH without STARTTLS, as
+ * STARTTLS, Cyrus SASL logins, local delivery) and a hostile server (the catcher offering AUTH without STARTTLS, as
  * a network that strips STARTTLS would): the password never travels without TLS, `ca-file`
  * trusts a self-signed server, `tls-verify="false"` works when asked for, and certificate
  * failures are reported as TLS failures, not as an unreachable server. Config parsing is part
@@ -55,6 +55,7 @@ async function sendThrough(smtp: SmtpConfig, subject: string) {
 }
 
 const postfixPath = requireTool('postfix', 'the SMTP TLS tests run a real Postfix');
+const saslPath = requireTool('saslpasswd2', 'the SMTP login tests give Postfix a SASL user (sasl2-bin)');
 
 describe.skipIf(!postfixPath)('Postfix with STARTTLS and a self-signed certificate', () => {
   let mta: Postfix;
@@ -96,6 +97,40 @@ describe.skipIf(!postfixPath)('Postfix with STARTTLS and a self-signed certifica
   });
 });
 
+describe.skipIf(!postfixPath || !saslPath)('Postfix with SASL logins', () => {
+  let tlsMta: Postfix;
+  let plainMta: Postfix;
+  beforeAll(async () => {
+    [tlsMta, plainMta] = await Promise.all([
+      startPostfix({ sasl: { user: 'fleetstat', password: PASSWORD } }),
+      // Misconfigured, or what the client sees when the network strips STARTTLS: AUTH offered in clear.
+      startPostfix({ starttls: false, sasl: { user: 'fleetstat', password: PASSWORD, authWithoutTls: true } }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([tlsMta?.stop(), plainMta?.stop()]);
+  });
+
+  it('logs in over STARTTLS and delivers', async () => {
+    const smtp = smtpFrom(`host="127.0.0.1" port="${tlsMta.port}" user="fleetstat" password-file="smtp.pw" ca-file="${tlsMta.certificatePath}"`);
+    const { result } = await sendThrough(smtp, 'sent after a login over TLS');
+    expect(result, tlsMta.log()).toMatchObject({ sent: 1 });
+    const mailbox = await tlsMta.waitForDelivery('Subject: sent after a login over TLS');
+    expect(mailbox).toMatch(/with ESMTPSA/); // S: TLS, A: authenticated (RFC 3848)
+    expect(tlsMta.log()).toMatch(/sasl_method=PLAIN, sasl_username=fleetstat/);
+  });
+
+  it('never logs in to a Postfix that offers AUTH without TLS', async () => {
+    const smtp = smtpFrom(`host="127.0.0.1" port="${plainMta.port}" user="fleetstat" password-file="smtp.pw"`);
+    const { result } = await sendThrough(smtp, 'must not log in in clear');
+    expect(result).toMatchObject({ sent: 0, deferred: 1 });
+    expect(result.lastError).toMatch(/refused STARTTLS.*password is never sent without TLS/);
+    // Postfix's session summary: STARTTLS asked for and refused (0 of 1), no AUTH command at all.
+    const log = await plainMta.waitForLog(/disconnect from .* ehlo=\d+ starttls=0\/1/);
+    expect(log).not.toMatch(/auth=|sasl_method|authentication failed/);
+  });
+});
+
 describe('credentials never travel without TLS', () => {
   let catcher: SmtpCatcher;
   beforeAll(async () => {
@@ -119,9 +154,10 @@ describe('credentials never travel without TLS', () => {
 
   it('still sends without credentials to a server that offers no STARTTLS (opportunistic TLS)', async () => {
     const smtp = smtpFrom(`host="127.0.0.1" port="${catcher.port}"`);
+    const loginsBefore = catcher.logins.length;
     const { result } = await sendThrough(smtp, 'no secrets here');
     expect(result).toMatchObject({ sent: 1 });
-    expect(catcher.logins).toEqual([]);
+    expect(catcher.logins).toHaveLength(loginsBefore);
   });
 });
 

@@ -1,9 +1,9 @@
 /**
  * A real Postfix (Debian's package) for the SMTP TLS tests: a private config directory, queue and
  * mail spool in a temp directory, smtpd listening only on 127.0.0.1:<port>, STARTTLS offered with
- * a fresh self-signed certificate (made by `openssl req` for CN=localhost, IP:127.0.0.1), local
- * delivery only (mail for anywhere else bounces). `master -d` runs in the foreground as a child
- * of the test and is stopped by its PID.
+ * a fresh self-signed certificate (made by `openssl req` for CN=localhost, IP:127.0.0.1), SASL
+ * logins on request (Cyrus sasldb), local delivery only (mail for anywhere else bounces).
+ * `master -d` runs in the foreground as a child of the test and is stopped by its PID.
  *
  *   const mta = await startPostfix();                 // mta.port, mta.certificatePath
  *   … send to nobody@localhost …
@@ -27,12 +27,20 @@ export interface Postfix {
   waitForDelivery(text: string, timeoutMs?: number): Promise<string>;
   /** The mail log so far (for failure messages). */
   log(): string;
+  /** Resolves with the mail log once it matches `pattern`; rejects after `timeoutMs`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
 export interface PostfixOptions {
   /** Offer STARTTLS (default true). */
   starttls?: boolean;
+  /**
+   * SASL logins (Cyrus SASL, sasldb in the private config directory; PLAIN and LOGIN). Postfix
+   * offers AUTH only after STARTTLS unless `authWithoutTls` (a misconfigured server, or what a
+   * client sees when the network strips STARTTLS).
+   */
+  sasl?: { user: string; password: string; authWithoutTls?: boolean };
 }
 
 const MASTER = '/usr/lib/postfix/sbin/master';
@@ -105,9 +113,27 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
     'smtpd_banner = $myhostname ESMTP fleetstat-test',
     'biff = no',
     'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
+    ...(options.sasl ? [
+      'smtpd_sasl_auth_enable = yes',
+      'smtpd_sasl_type = cyrus',
+      `cyrus_sasl_config_path = ${join(conf, 'sasl')}`,
+      'smtpd_sasl_path = smtpd',
+      'smtpd_sasl_local_domain = localhost',
+      `smtpd_tls_auth_only = ${options.sasl.authWithoutTls ? 'no' : 'yes'}`,
+    ] : []),
     ...(starttls ? [`smtpd_tls_cert_file = ${certificatePath}`, `smtpd_tls_key_file = ${keyPath}`, 'smtpd_tls_security_level = may'] : ['smtpd_tls_security_level = none']),
     '',
   ].join('\n'));
+  if (options.sasl) {
+    const sasldb = join(conf, 'sasldb2');
+    // Debian's Postfix reads the Cyrus application config from $config_directory/sasl/.
+    mkdirSync(join(conf, 'sasl'));
+    writeFileSync(join(conf, 'sasl', 'smtpd.conf'), `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: ${sasldb}\nmech_list: PLAIN LOGIN\n`);
+    // The password goes on stdin (-p), never in argv.
+    execFileSync('saslpasswd2', ['-f', sasldb, '-c', '-p', '-u', 'localhost', options.sasl.user], { input: options.sasl.password, stdio: ['pipe', 'ignore', 'inherit'] });
+    chownSync(sasldb, postfixUser, -1);
+    chmodSync(sasldb, 0o600);
+  }
   writeFileSync(join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${SERVICES}`);
   // `postfix check` creates the queue's subdirectories with the right owners.
   execFileSync('postfix', ['-c', conf, 'check'], { stdio: 'ignore' });
@@ -139,6 +165,10 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
     certificatePath,
     mailboxPath,
     log,
+    async waitForLog(pattern, timeoutMs = 30_000) {
+      await waitFor(() => pattern.test(log()), timeoutMs, () => `the mail log never matched ${pattern}:\n${log()}`);
+      return log();
+    },
     async waitForDelivery(text, timeoutMs = 30_000) {
       const read = () => (existsSync(mailboxPath) ? readFileSync(mailboxPath, 'utf8') : '');
       await waitFor(() => read().includes(text), timeoutMs, () => `no mail holding ${JSON.stringify(text)} delivered; mail log:\n${log()}`);
