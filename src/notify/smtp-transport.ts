@@ -117,7 +117,9 @@ export function classifySmtpError(error: unknown, config: SmtpConfig, hasCredent
   const details = (error ?? {}) as { message?: unknown; code?: unknown; originalCode?: unknown; command?: unknown; responseCode?: unknown };
   const message = typeof details.message === 'string' ? details.message : String(error);
   const codes = [details.code, details.originalCode].filter((c): c is string => typeof c === 'string');
-  const certificate = codes.some((c) => CERTIFICATE_CODES.test(c)) || /certificate|self[- ]signed/i.test(message);
+  // The message is only a fallback for errors without a code, never for a server's reply text.
+  const fromTls = details.responseCode === undefined && (details.code === 'ETLS' || details.code === 'ESOCKET');
+  const certificate = codes.some((c) => CERTIFICATE_CODES.test(c)) || (fromTls && /certificate|self[- ]signed/i.test(message));
   if (certificate) {
     const hint = config.ca === undefined ? '; trust the server\'s CA with ca-file="…"' : '';
     return new MailDeliveryError(`TLS certificate verification failed: ${message}${hint}`, 'tls');
