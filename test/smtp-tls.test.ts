@@ -87,6 +87,16 @@ describe.skipIf(!postfixPath)('Postfix with STARTTLS and a self-signed certifica
     expect(mta.log()).not.toMatch(/must not go out unverified/);
   });
 
+  it('verifies TLS from the first byte (secure="true") the same way', async () => {
+    const untrusted = await sendThrough(smtpFrom(`host="127.0.0.1" port="${mta.smtpsPort}" secure="true"`), 'smtps unverified');
+    expect(untrusted.result).toMatchObject({ sent: 0, deferred: 1 });
+    expect(untrusted.result.lastError).toMatch(/TLS certificate verification failed: .*self[- ]signed/i);
+    expect(untrusted.result.lastError).not.toMatch(/unreachable/);
+    const trusted = await sendThrough(smtpFrom(`host="127.0.0.1" port="${mta.smtpsPort}" secure="true" ca-file="${mta.certificatePath}"`), 'smtps trusted');
+    expect(trusted.result, mta.log()).toMatchObject({ sent: 1 });
+    await mta.waitForDelivery('Subject: smtps trusted');
+  });
+
   it('sends with tls-verify="false", and the config warns about it', async () => {
     const xml = `<clients><smtp host="127.0.0.1" port="${mta.port}" require-tls="true" tls-verify="false" from="fleetstat@localhost"/></clients>`;
     const check = analyzeConfig(xml, join(dir, 'config.xml'));

@@ -19,6 +19,8 @@ import { findFreePort } from './smtp-catcher.js';
 export interface Postfix {
   readonly host: '127.0.0.1';
   readonly port: number;
+  /** Port of the TLS-from-the-first-byte listener (smtps, `secure="true"`); only with STARTTLS on. */
+  readonly smtpsPort: number;
   /** The server's self-signed certificate (PEM): what `ca-file` must name to trust it. */
   readonly certificatePath: string;
   /** The mailbox local delivery writes for `nobody@localhost`. */
@@ -89,6 +91,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
   chmodSync(keyPath, 0o600);
 
   const port = await findFreePort();
+  const smtpsPort = await findFreePort();
   const starttls = options.starttls ?? true;
   const maillog = join(root, 'maillog');
   writeFileSync(join(conf, 'main.cf'), [
@@ -134,7 +137,8 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
     chownSync(sasldb, postfixUser, -1);
     chmodSync(sasldb, 0o600);
   }
-  writeFileSync(join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${SERVICES}`);
+  const smtps = starttls ? `127.0.0.1:${smtpsPort} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes\n` : '';
+  writeFileSync(join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${smtps}${SERVICES}`);
   // `postfix check` creates the queue's subdirectories with the right owners.
   execFileSync('postfix', ['-c', conf, 'check'], { stdio: 'ignore' });
 
@@ -162,6 +166,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
   return {
     host: '127.0.0.1',
     port,
+    smtpsPort,
     certificatePath,
     mailboxPath,
     log,
