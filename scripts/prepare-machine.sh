@@ -28,16 +28,20 @@ fi
 # time + ansible-core: the benchmark smoke run compares against Ansible fact gathering;
 # postgresql + mariadb: the real databases; the shells, awks, busybox-static, debootstrap and
 # locales: the probe's target matrix (test/targets-*.test.ts); e2fsprogs + mount: the ext2
-# images loop-mounted at awkward mount points in those tests.
+# images loop-mounted at awkward mount points in those tests; postfix + sasl2-bin: the real MTA
+# of the SMTP TLS tests and its SASL user (test/smtp-tls.test.ts runs its own instance from a
+# private config directory).
 packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
   fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
   postgresql postgresql-client mariadb-server mariadb-client
-  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales e2fsprogs mount)
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales e2fsprogs mount postfix sasl2-bin)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"
   apt-get update -qq
+  # Postfix unconfigured: no system main.cf, no system mail service; the tests bring their own config.
+  echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
   # policy-rc.d 101: the packages' own service starts are skipped; we start the servers below.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT

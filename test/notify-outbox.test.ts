@@ -17,7 +17,7 @@ const later = (ms: number) => new Date(T0.getTime() + ms);
 const MINUTE = 60_000;
 
 function smtpConfigFor(port: number): SmtpConfig {
-  return { host: '127.0.0.1', port, secure: false, requireTls: false, from: 'fleetstat@monitor.test' };
+  return { host: '127.0.0.1', port, secure: false, requireTls: false, tlsVerify: true, from: 'fleetstat@monitor.test' };
 }
 
 describe('retry backoff', () => {

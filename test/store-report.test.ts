@@ -4,6 +4,7 @@ import { ensureHost } from '../src/store/hosts.js';
 import { beginRound } from '../src/store/rounds.js';
 import { saveReport } from '../src/store/save-report.js';
 import { StoreError } from '../src/store/store-error.js';
+import { STORAGE_LIMITS, eventChars } from '../src/store/storage-limits.js';
 import { toDate, toDateOrNull } from '../src/store/timestamps.js';
 import { testDialects, useMigratedStore } from './support/databases.js';
 import { makeEvent, makeReport } from './support/report-factory.js';
@@ -127,16 +128,21 @@ describe.each(testDialects())('saveReport on %s', (dialect) => {
     await expect(attempt).rejects.toThrow(/host id 987654/);
   });
 
-  it('stores a full event batch of 5000 records with large raw text', async () => {
+  it('stores a full event batch of 5000 records with large raw text within the per-report budget, lowest record ids first', async () => {
     const { store } = fixture;
     const hostId = await newHost();
     const raw = 'x'.repeat(2000) + 'é'.repeat(500);
     const items = Array.from({ length: 5000 }, (_, i) => makeEvent(1_000_000 + i, { raw }));
     const report = makeReport({ events: { readable: true, truncated: true, note: 'capped', items } });
     const saved = await saveReport(store, { hostId, roundId: null, collectedAt: new Date(), report });
-    expect(saved.newEvents).toHaveLength(5000);
+    const fits = Math.floor(STORAGE_LIMITS.eventCharsPerReport / eventChars(items[0]!));
+    expect(saved.newEvents).toHaveLength(fits);
+    expect(saved.limited.events).toBe(5000 - fits);
     const stored = await store.db.selectFrom('security_events').select(['record_id', 'raw']).where('host_id', '=', hostId).orderBy('record_id', 'desc').execute();
-    expect(stored).toHaveLength(5000);
-    expect(stored[0]).toEqual({ record_id: 1_004_999, raw });
+    expect(stored).toHaveLength(fits);
+    expect(stored[0]).toEqual({ record_id: 1_000_000 + fits - 1, raw });
+    // The next report (the probe resumes after the highest stored id) stores the next ones.
+    const next = await saveReport(store, { hostId, roundId: null, collectedAt: new Date(), report: makeReport({ events: { ...report.events, items: items.slice(fits) } }) });
+    expect(next.newEvents[0]!.record_id).toBe(1_000_000 + fits);
   });
 });

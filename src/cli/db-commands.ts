@@ -1,4 +1,5 @@
 /** `fleetstat db migrate` and `fleetstat db prune`. */
+import type { Config } from '../config/types.js';
 import { parseDuration } from '../config/value-parsers.js';
 import { pruneOlderThan } from '../store/prune.js';
 import { EXIT } from './exit-codes.js';
@@ -25,14 +26,27 @@ export function dbMigrateCommand(options: DatabaseOptions): Promise<number> {
   });
 }
 
-/** Deletes rows older than the given duration. */
-export function dbPruneCommand(options: DatabaseOptions & { olderThan: string }): Promise<number> {
-  return runCommand(async () => {
+/** The age past which rows go: `--older-than`, else the config's `retention` (default 90 days). */
+function pruneAge(options: DatabaseOptions & { olderThan?: string }, config: Config | undefined): number {
+  if (options.olderThan !== undefined) {
     const age = parseDuration(options.olderThan);
     if (!age.ok) throw new CommandFailure(`--older-than ${options.olderThan}: ${age.reason}`, EXIT.usage);
-    const store = await openMigratedStore(await databaseUrl(options));
+    return age.value;
+  }
+  if (!config) throw new CommandFailure('give --older-than <duration>, or --config <file> to use its retention setting', EXIT.usage);
+  const { retentionSeconds } = config.settings;
+  if (retentionSeconds === undefined) throw new CommandFailure(`${options.config}: retention is "off"; give --older-than <duration> to prune anyway`, EXIT.usage);
+  return retentionSeconds;
+}
+
+/** Deletes rows older than `--older-than`, or than the config's retention. */
+export function dbPruneCommand(options: DatabaseOptions & { olderThan?: string }): Promise<number> {
+  return runCommand(async () => {
+    const config = options.olderThan === undefined && options.config ? await loadConfigOrFail(options.config) : undefined;
+    const age = pruneAge(options, config);
+    const store = await openMigratedStore(config && !options.db ? config.settings.databaseUrl : await databaseUrl(options));
     try {
-      const cutoff = new Date(Date.now() - age.value * 1000);
+      const cutoff = new Date(Date.now() - age * 1000);
       const deleted = await pruneOlderThan(store, cutoff);
       process.stdout.write(`pruned rows older than ${cutoff.toISOString()}: ${Object.entries(deleted).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
       return EXIT.ok;

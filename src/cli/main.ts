@@ -60,8 +60,8 @@ db.command('migrate')
   .option('--db <url>', 'database URL: sqlite:path, postgres://…, mysql://…')
   .action(async (options) => { process.exitCode = await dbMigrateCommand(options); });
 db.command('prune')
-  .description('delete samples, errors, rounds and sent mails older than a duration')
-  .requiredOption('--older-than <duration>', 'e.g. 90d, 12h')
+  .description('delete samples, errors, rounds and sent mails older than a duration (default: the config\'s retention)')
+  .option('--older-than <duration>', 'e.g. 90d, 12h; without it, the retention setting of --config')
   .option('-c, --config <file>', 'XML configuration file naming the database')
   .option('--db <url>', 'database URL')
   .action(async (options) => { process.exitCode = await dbPruneCommand(options); });

@@ -10,7 +10,8 @@ import { loadProbeScripts, type ProbeScripts } from '../probe/scripts.js';
 import { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { Store } from '../store/open-store.js';
 import { ensureHost } from '../store/hosts.js';
-import { saveReport } from '../store/save-report.js';
+import { saveReport, type SaveControl, type SavedReport } from '../store/save-report.js';
+import { describeLimited, limitReport } from '../store/storage-limits.js';
 import { lastEventRecordId } from '../store/events.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
 import { evaluateHostAlerts } from '../alerts/evaluate-host-alerts.js';
@@ -147,17 +148,23 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
   }
 
   const collectedAt = now();
-  const saved = hostId === undefined ? undefined : await saveWithRetry(store, { hostId, roundId, collectedAt, report: result.report });
+  const saved = hostId === undefined ? undefined
+    : await saveWithinBound(store, { hostId, roundId, collectedAt, report: result.report, eventCap: ctx.settings.eventCap }, ctx.settings.storeTimeoutSeconds * 1000);
   if (hostId === undefined || saved instanceof Error) {
     let path: string;
     try {
-      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report: result.report });
+      // Spooled as it would be stored: the storage limits bound the spool's files too.
+      const report = limitReport(result.report).report;
+      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report });
     } catch (error) {
       return outcome({ error: new StageError('store', `database and spool both failed: ${(error as Error).message}`) });
     }
     const cause = saved instanceof Error ? saved.message : 'the host row could not be written';
     return outcome({ error: new StageError('store', `storing the report failed (${cause}); kept in the spool, imported next round`), spooledTo: path, report: result.report });
   }
+
+  const limitedNote = describeLimited(saved!.limited);
+  if (limitedNote) await recordHostError(store, { roundId, hostId, stage: 'store', message: limitedNote, occurredAt: now() }).catch(() => {});
 
   let mailsQueued = 0;
   try {
@@ -169,12 +176,39 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
   return outcome({ ok: true, uploadedBytes: result.uploadedBytes, newEvents: saved!.newEvents.length, mailsQueued, report: result.report });
 }
 
-async function saveWithRetry(store: Store, input: Parameters<typeof saveReport>[1]): Promise<Awaited<ReturnType<typeof saveReport>> | Error> {
+type SaveInput = Parameters<typeof saveReport>[1];
+
+async function saveWithRetry(store: Store, input: SaveInput & { control: SaveControl }): Promise<SavedReport | Error> {
   try {
     return await saveReport(store, input);
-  } catch {
+  } catch (error) {
     await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_MS));
+    if (input.control.abandoned) return error as Error;
     return await saveReport(store, input).catch((error: Error) => error);
+  }
+}
+
+/**
+ * Stores the report (retried once) within `boundMs`: past it the save is abandoned (it rolls
+ * back at its next step) and an Error returned, so the caller spools the report and the round
+ * goes on. The database's own lock and statement timeouts normally end a stuck save first; the
+ * bound also covers what they cannot see (a database that stopped answering). A save already
+ * committing is waited for instead, so a report is never both stored and spooled.
+ */
+async function saveWithinBound(store: Store, input: SaveInput, boundMs: number): Promise<SavedReport | Error> {
+  const control: SaveControl = { abandoned: false, committing: false };
+  const saving = saveWithRetry(store, { ...input, control });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), boundMs);
+  });
+  try {
+    const first = await Promise.race([saving, late]);
+    if (first !== 'late' || control.committing) return await saving;
+    control.abandoned = true;
+    return new Error(`storing took longer than the store-timeout of ${boundMs / 1000} s; the save was abandoned and rolls back`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

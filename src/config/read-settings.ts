@@ -1,16 +1,18 @@
 /** Reads `<settings>`, `<database>` and `<smtp>`: the server-wide part of the config. */
+import * as fs from 'node:fs';
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
-import { defineSecret, readSecret } from './secrets.js';
+import { defineSecret, errorCode, readSecret } from './secrets.js';
 import type { Settings, SmtpConfig } from './types.js';
 import {
   parseBoolean, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePort, type Parsed,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention'];
+/** The attributes of `<settings>` and `<smtp>` (docs/config.md documents each; a test checks). */
+export const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'store-timeout', 'retention'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
-const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'user', 'password', 'password-env', 'password-file', 'from'];
+export const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'ca-file', 'tls-verify', 'user', 'password', 'password-env', 'password-file', 'from'];
 
 export const SETTINGS_DEFAULTS = {
   database: 'sqlite:fleetstat.sqlite',
@@ -21,6 +23,9 @@ export const SETTINGS_DEFAULTS = {
   intervalSeconds: 60,
   eventCap: 500,
   spoolDir: 'fleetstat-spool',
+  storeTimeoutSeconds: 30,
+  /** 90 days: long enough for quarter-on-quarter history, short enough that the database stays bounded. */
+  retentionSeconds: 90 * 86400,
 };
 
 /**
@@ -42,9 +47,10 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     intervalSeconds: reader?.parse('interval', (t) => inRange(parseDuration(t), 1, 7 * 86400, 's')) ?? d.intervalSeconds,
     eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
+    storeTimeoutSeconds: reader?.parse('store-timeout', (t) => inRange(parseDuration(t), 0.1, 3600, 's')) ?? d.storeTimeoutSeconds,
   } as Settings;
-  const retention = reader?.has('retention') ? reader.parse('retention', (t) => inRange(parseDuration(t), 3600, 100 * 365 * 86400, 's')) : undefined;
-  if (retention !== undefined) settings.retentionSeconds = retention;
+  const retention = reader?.has('retention') ? reader.parse('retention', parseRetention) : d.retentionSeconds;
+  if (typeof retention === 'number') settings.retentionSeconds = retention;
   defineSecret(settings, 'databaseUrl', readDatabaseUrl(reader, databaseEl, ctx));
   return settings;
 }
@@ -122,10 +128,17 @@ export function readSmtp(element: XmlElement | undefined, ctx: ConfigContext): S
   const secure = reader.parse('secure', parseBoolean, false);
   const port = reader.parse('port', parsePort, secure ? 465 : 25);
   const requireTls = reader.parse('require-tls', parseBoolean, false);
+  const tlsVerify = reader.parse('tls-verify', parseBoolean, true);
+  const ca = readCaFile(reader, ctx);
   const user = reader.text('user');
   const password = readSecret(reader, 'password', 'smtp', ctx);
   const from = reader.has('from') ? reader.parse('from', parseMailList) : reader.required('from');
   if (password !== undefined && user === undefined) issues.error(element.line, 'smtp has a password but no user');
+  if (tlsVerify === false && reader.has('ca-file')) {
+    issues.error(reader.line('tls-verify'), 'smtp: give ca-file (verify against it) or tls-verify="false" (verify nothing), not both');
+  } else if (tlsVerify === false) {
+    issues.warn(reader.line('tls-verify'), 'smtp tls-verify="false": the server\'s certificate is not checked, so anyone on the network path can read the mail and the SMTP password; prefer ca-file');
+  }
   if (issues.errorCount() > errorsBefore) return undefined;
 
   const smtp: SmtpConfig = {
@@ -133,11 +146,47 @@ export function readSmtp(element: XmlElement | undefined, ctx: ConfigContext): S
     port: port as number,
     secure: secure as boolean,
     requireTls: requireTls as boolean,
+    tlsVerify: tlsVerify as boolean,
     from: from as string,
   };
+  if (ca !== undefined) smtp.ca = ca;
   if (user !== undefined) smtp.user = user;
   defineSecret(smtp, 'password', password);
   return smtp;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+const MAX_CA_FILE_BYTES = 1024 * 1024;
+
+/** Reads `ca-file`: PEM certificates to trust for the SMTP server (a private CA or the server's own self-signed one). */
+function readCaFile(reader: AttributeReader, ctx: ConfigContext): string | undefined {
+  const given = reader.text('ca-file');
+  if (given === undefined) return undefined;
+  const file = resolveConfigPath(ctx, given);
+  const line = reader.line('ca-file');
+  let content: string;
+  try {
+    if (fs.statSync(file).size > MAX_CA_FILE_BYTES) {
+      ctx.issues.error(line, `smtp ca-file ${file} is larger than 1 MiB; is it a certificate file?`);
+      return undefined;
+    }
+    content = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    ctx.issues.error(line, `smtp ca-file ${file} is not readable (${errorCode(err)})`);
+    return undefined;
+  }
+  if (!PEM_CERTIFICATE.test(content)) {
+    ctx.issues.error(line, `smtp ca-file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    return undefined;
+  }
+  return content;
+}
+
+/** `off` keeps everything (null); otherwise a duration of at least an hour. */
+function parseRetention(text: string): Parsed<number | null> {
+  if (text === 'off') return { ok: true, value: null };
+  const parsed = inRange(parseDuration(text), 3600, 100 * 365 * 86400, 's');
+  return parsed.ok ? parsed : { ok: false, reason: `${parsed.reason} (or "off" to keep everything)` };
 }
 
 function positiveDuration(text: string): Parsed<number> {

@@ -45,8 +45,12 @@ export interface SmtpConfig {
   host: string;
   port: number;
   secure: boolean;
-  /** Use STARTTLS if offered; require it when true. */
+  /** Use STARTTLS if offered; require it when true (always required when `user` is set). */
   requireTls: boolean;
+  /** Verify the server's certificate (default true); false only by an explicit `tls-verify="false"`. */
+  tlsVerify: boolean;
+  /** PEM certificates from `ca-file`, trusted in addition to the system's CAs. */
+  ca?: string;
   user?: string;
   password?: string;
   from: string;
@@ -64,7 +68,9 @@ export interface Settings {
   eventCap: number;
   /** Directory where reports wait when the database fails mid-round (imported next round). */
   spoolDir: string;
-  /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds); undefined keeps all. */
+  /** Longest the storing of one host's report may take before the report is spooled instead (seconds). */
+  storeTimeoutSeconds: number;
+  /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds; default 90 days); undefined (`retention="off"`) keeps all. */
   retentionSeconds?: number;
 }
 

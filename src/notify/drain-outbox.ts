@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { oneLine } from '../text/untrusted-text.js';
-import { classifyDeliveryError, type MailTransport } from './mail-transport.js';
+import { classifyDeliveryError, isServerFailure, type DeliveryFailureKind, type MailTransport } from './mail-transport.js';
 
 export interface DrainOptions {
   now: Date;
@@ -72,8 +72,8 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
       const failure = classifyDeliveryError(error);
       const described = describeFailure(failure.message, failure.kind, attempts + 1, maxAttempts);
       result.lastError = described;
-      if (failure.kind === 'connection') {
-        // The server is down, not this mail: give the attempt back and retry next drain.
+      if (isServerFailure(failure.kind)) {
+        // The server is down or TLS fails, not this mail: give the attempt back and retry next drain.
         await release(db, mail.id, { attempts, nextAttemptAt: new Date(now.getTime() + MINUTE_MS), lastError: described });
         result.deferred += due.length - index;
         break;
@@ -124,9 +124,10 @@ async function release(
     .execute();
 }
 
-function describeFailure(message: string, kind: string, attempt: number, maxAttempts: number): string {
+function describeFailure(message: string, kind: DeliveryFailureKind, attempt: number, maxAttempts: number): string {
   const text = oneLine(message, MAX_ERROR_CHARS);
   if (kind === 'connection') return `mail: SMTP server unreachable: ${text}; will retry`;
+  if (kind === 'tls') return `mail: SMTP TLS failure, nothing was sent: ${text}; will retry`;
   const outcome = attempt >= maxAttempts ? 'giving up, the mail stays unsent' : 'will retry';
   return `mail: ${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
 }

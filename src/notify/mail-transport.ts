@@ -21,10 +21,19 @@ export interface MailTransport {
  * - connection: the server could not be reached or talked to (refused, timeout, TLS, greeting);
  *   not the mail's fault, so it does not use up one of the mail's attempts.
  * - temporary: the server answered 4xx; try again later.
+ * - tls: TLS could not be set up: the certificate failed verification, the handshake failed, or
+ *   the server (or the network, by stripping it) offered no STARTTLS while credentials must be
+ *   sent. Not the mail's fault either, and retried like `connection`, but reported as what it is
+ *   (a configuration or an attack), never as "unreachable".
  * - permanent: the server answered 5xx (e.g. unknown recipient); retried a few times with backoff
  *   in case it is a passing misconfiguration, then left unsent with its error.
  */
-export type DeliveryFailureKind = 'connection' | 'temporary' | 'permanent';
+export type DeliveryFailureKind = 'connection' | 'tls' | 'temporary' | 'permanent';
+
+/** Kinds that say nothing about the mail itself: the drain stops and retries them later without using an attempt. */
+export function isServerFailure(kind: DeliveryFailureKind): boolean {
+  return kind === 'connection' || kind === 'tls';
+}
 
 /** A failed delivery, with its kind and the server's reply code when there was one. */
 export class MailDeliveryError extends Error {

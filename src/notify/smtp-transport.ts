@@ -1,12 +1,13 @@
 /**
  * The SMTP transport for the outbox drain, on nodemailer: one pooled connection reused for all
- * mails of a drain, short timeouts so a dead or stalling server cannot hold up a round, and
- * STARTTLS whenever the server offers it.
+ * mails of a drain, short timeouts so a dead or stalling server cannot hold up a round, STARTTLS
+ * whenever the server offers it, and never a password over a connection without verified TLS.
  */
+import { rootCertificates } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { SmtpConfig } from '../config/types.js';
 import { sanitizeSubject } from './mail-text.js';
-import { MailDeliveryError, classifyDeliveryError, type MailTransport, type OutgoingMail } from './mail-transport.js';
+import { MailDeliveryError, classifyDeliveryError, isServerFailure, type MailTransport, type OutgoingMail } from './mail-transport.js';
 
 export interface SmtpTransportOptions {
   /** Connect, greeting, DNS and socket-inactivity timeout. Default 10 s. */
@@ -20,9 +21,10 @@ type Pool = ReturnType<typeof nodemailer.createTransport>;
 /**
  * Creates a transport that sends plain-text mails from `config.from` through the configured SMTP
  * server. TLS: `secure` connects with TLS from the start (port 465); otherwise STARTTLS is used
- * when offered, and required when `requireTls` is set. Without credentials, a failing STARTTLS
- * upgrade falls back to plain text (opportunistic); with credentials it fails rather than send
- * the password in the clear. Call `close()` when done.
+ * when offered, and required when `requireTls` is set or credentials are configured: a server
+ * (or a network in the middle) that does not offer STARTTLS then gets no AUTH and no mail, and
+ * the failure is of kind `tls`. Certificates are verified against the system CAs plus `ca`,
+ * unless `tlsVerify` is false. Call `close()` when done.
  */
 export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions = {}): MailTransport {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -39,8 +41,10 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
       host: config.host,
       port: config.port,
       secure: config.secure,
-      requireTLS: config.requireTls,
+      // The password never travels without TLS: credentials make STARTTLS mandatory.
+      requireTLS: !config.secure && (config.requireTls || hasCredentials),
       opportunisticTLS: !config.requireTls && !hasCredentials,
+      tls: tlsOptions(config),
       auth: hasCredentials ? { user: config.user as string, pass: config.password ?? '' } : undefined,
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
@@ -77,8 +81,8 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
       try {
         await Promise.race([delivery, deadline]);
       } catch (error) {
-        const failure = classifyDeliveryError(error);
-        if (failure.kind === 'connection') dropPool();
+        const failure = classifySmtpError(error, config, hasCredentials);
+        if (isServerFailure(failure.kind)) dropPool();
         throw new MailDeliveryError(`SMTP ${config.host}:${config.port}: ${failure.message}`, failure.kind, failure.responseCode);
       } finally {
         clearTimeout(timer);
@@ -90,4 +94,40 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
       pool = undefined;
     },
   };
+}
+
+/** nodemailer's TLS options: extra trusted CAs, and verification (on unless explicitly turned off). */
+function tlsOptions(config: SmtpConfig): { rejectUnauthorized: boolean; ca?: string; minVersion: 'TLSv1.2' } {
+  const tls: { rejectUnauthorized: boolean; ca?: string; minVersion: 'TLSv1.2' } = { rejectUnauthorized: config.tlsVerify, minVersion: 'TLSv1.2' };
+  // Node's `ca` replaces the system store; add it to the defaults instead so public CAs keep working.
+  if (config.ca !== undefined) tls.ca = [...rootCertificates, config.ca].join('\n');
+  return tls;
+}
+
+/** OpenSSL's names for a certificate that failed verification (Node's error codes). */
+const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+/**
+ * Sorts nodemailer's errors into delivery-failure kinds. TLS failures are told apart from an
+ * unreachable server: a certificate that fails verification (with what to do about it), and a
+ * server that does not do STARTTLS when credentials must be sent.
+ */
+export function classifySmtpError(error: unknown, config: SmtpConfig, hasCredentials: boolean): MailDeliveryError {
+  if (error instanceof MailDeliveryError) return error;
+  const details = (error ?? {}) as { message?: unknown; code?: unknown; originalCode?: unknown; command?: unknown; responseCode?: unknown };
+  const message = typeof details.message === 'string' ? details.message : String(error);
+  const codes = [details.code, details.originalCode].filter((c): c is string => typeof c === 'string');
+  // The message is only a fallback for errors without a code, never for a server's reply text.
+  const fromTls = details.responseCode === undefined && (details.code === 'ETLS' || details.code === 'ESOCKET');
+  const certificate = codes.some((c) => CERTIFICATE_CODES.test(c)) || (fromTls && /certificate|self[- ]signed/i.test(message));
+  if (certificate) {
+    const hint = config.ca === undefined ? '; trust the server\'s CA with ca-file="…"' : '';
+    return new MailDeliveryError(`TLS certificate verification failed: ${message}${hint}`, 'tls');
+  }
+  if (details.code === 'ETLS' && details.command === 'STARTTLS' && typeof details.responseCode === 'number') {
+    const why = hasCredentials ? 'the password is never sent without TLS' : 'require-tls is set';
+    return new MailDeliveryError(`the server (or something on the network) refused STARTTLS, ${why}: ${message}`, 'tls', details.responseCode);
+  }
+  if (details.code === 'ETLS') return new MailDeliveryError(`TLS failed: ${message}`, 'tls');
+  return classifyDeliveryError(error);
 }

@@ -1,9 +1,10 @@
 /** Security events: stored once per (host, record id), however often a probe reports them. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { EventReport } from '../probe/report.js';
 import { insertBatches } from './batches.js';
 import type { Store } from './open-store.js';
 import type { Database } from './schema.js';
+import { STORAGE_LIMITS, selectEventsWithinBudget, type EventUsage } from './storage-limits.js';
 import type { StoreDialect } from './store-url.js';
 import { parseReportTime } from './timestamps.js';
 
@@ -35,8 +36,38 @@ async function storedRecordIds(db: Kysely<Database>, hostId: number, recordIds: 
 }
 
 /**
- * Inserts the events not yet stored for the host and returns exactly those, in report order.
- * Run inside the report's transaction. A duplicate record id within the report counts once.
+ * How many events, and how many characters of event text (with the row charge), the host stored
+ * in rounds that started at or after `since`. (Events imported from the spool carry no round and are not counted.)
+ */
+export async function eventUsageSince(db: Kysely<Database>, dialect: StoreDialect, hostId: number, since: Date): Promise<EventUsage> {
+  const chars = (column: string) => (dialect === 'mysql' ? sql`char_length(${sql.ref(column)})` : sql`length(${sql.ref(column)})`);
+  const row = await db
+    .selectFrom('security_events')
+    .innerJoin('rounds', 'rounds.id', 'security_events.round_id')
+    .select([
+      sql<string | number>`count(*)`.as('events'),
+      sql<string | number | null>`sum(${chars('security_events.level')} + ${chars('security_events.provider')} + ${chars('security_events.message')} + coalesce(${chars('security_events.raw')}, 0))`.as('chars'),
+    ])
+    .where('security_events.host_id', '=', hostId)
+    .where('rounds.started_at', '>=', since)
+    .executeTakeFirst();
+  const events = Number(row?.events ?? 0);
+  return { events, chars: Number(row?.chars ?? 0) + events * STORAGE_LIMITS.eventRowCharge };
+}
+
+export interface InsertedEvents {
+  /** The events stored now (new to the database), lowest record id first. */
+  inserted: EventReport[];
+  /** New events left out by the storage budgets (read again by a later round). */
+  deferred: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Inserts the events not yet stored for the host, within the per-report count `cap` and the
+ * storage budgets of storage-limits.ts, and returns exactly those. Run inside the report's
+ * transaction. A duplicate record id within the report counts once.
  */
 export async function insertNewEvents(
   db: Kysely<Database>,
@@ -44,14 +75,18 @@ export async function insertNewEvents(
   hostId: number,
   roundId: number | null,
   events: readonly EventReport[],
-): Promise<EventReport[]> {
-  if (events.length === 0) return [];
+  options: { cap: number; now: Date },
+): Promise<InsertedEvents> {
+  if (events.length === 0) return { inserted: [], deferred: 0 };
   const stored = await storedRecordIds(db, hostId, [...new Set(events.map((e) => e.record_id))]);
   const fresh = new Map<number, EventReport>();
   for (const event of events) {
     if (!stored.has(event.record_id) && !fresh.has(event.record_id)) fresh.set(event.record_id, event);
   }
-  const rows = [...fresh.values()].map((e) => ({
+  if (fresh.size === 0) return { inserted: [], deferred: 0 };
+  const usedToday = await eventUsageSince(db, dialect, hostId, new Date(options.now.getTime() - DAY_MS));
+  const { keep, deferred } = selectEventsWithinBudget([...fresh.values()], options.cap, usedToday);
+  const rows = keep.map((e) => ({
     host_id: hostId,
     record_id: e.record_id,
     event_id: e.event_id,
@@ -78,5 +113,5 @@ export async function insertNewEvents(
       for (const row of returned) inserted.add(Number(row.record_id));
     }
   }
-  return [...fresh.values()].filter((e) => inserted.has(e.record_id));
+  return { inserted: keep.filter((e) => inserted.has(e.record_id)), deferred };
 }

@@ -3,6 +3,7 @@ import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type Dialect
 import { createPool as createMysqlPool } from 'mysql2';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { mysqlLockLimitsStatement, mysqlStatementLimitsStatements, postgresSessionLimits } from './session-limits.js';
 import { openSqliteDatabase, ImmediateSqliteDialect } from './sqlite-dialect.js';
 import { StoreError, describeCause, redactUrl } from './store-error.js';
 import { parseStoreUrl, type StoreDialect, type StoreTarget } from './store-url.js';
@@ -33,6 +34,8 @@ function createPostgresDialect(connectionString: string): Dialect {
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     max: POOL_SIZE,
     types: pgTypes,
+    // Lock, statement and idle-in-transaction limits: a locked table fails our statement, not the round.
+    ...postgresSessionLimits(),
   });
   // A client losing its server (restart, pg_terminate_backend) emits 'error': on the pool when
   // idle, on the client itself while checked out between two queries of a transaction. Without
@@ -62,6 +65,15 @@ function createMysqlDialect(uri: string): Dialect {
       await connection.executeQuery(CompiledQuery.raw(
         "set session sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
       ));
+      // Lock and statement limits: a locked table fails our statement, not the round (session-limits.ts).
+      await connection.executeQuery(CompiledQuery.raw(mysqlLockLimitsStatement()));
+      const limits = mysqlStatementLimitsStatements();
+      try {
+        await connection.executeQuery(CompiledQuery.raw(limits.mariadb));
+      } catch {
+        // Not MariaDB: MySQL names its statement limit differently.
+        await connection.executeQuery(CompiledQuery.raw(limits.mysql));
+      }
     },
   });
 }

@@ -6,8 +6,20 @@ import { insertNewEvents } from './events.js';
 import { insertReturningId } from './inserted-id.js';
 import type { Store } from './open-store.js';
 import type { Database } from './schema.js';
+import { limitReport, type Trimmed } from './storage-limits.js';
 import { StoreError, describeCause } from './store-error.js';
 import { parseReportTime } from './timestamps.js';
+
+/**
+ * Lets the caller give up on a save that takes too long. The save checks `abandoned` between its
+ * steps and rolls back when it is set; once it sets `committing` (right before COMMIT) it can no
+ * longer be abandoned, and the caller must wait for it. JavaScript runs one callback at a time,
+ * so the check and the set cannot interleave with the caller's decision.
+ */
+export interface SaveControl {
+  abandoned: boolean;
+  committing: boolean;
+}
 
 export interface ReportToSave {
   hostId: number;
@@ -15,12 +27,17 @@ export interface ReportToSave {
   /** When the server received the report (the host's clock may be wrong). */
   collectedAt: Date;
   report: Report;
+  control?: SaveControl;
+  /** Most new events stored from this report (the config's event-cap; default the schema's 5000). */
+  eventCap?: number;
 }
 
 export interface SavedReport {
   sampleId: number;
   /** The report's events that were not stored before: the ones to mail about. */
   newEvents: EventReport[];
+  /** What the storage limits left out (storage-limits.ts); all zero for an ordinary host. */
+  limited: Trimmed & { events: number };
 }
 
 async function insertRows<T extends 'disk_usage' | 'net_io' | 'logged_in_users'>(
@@ -108,18 +125,34 @@ async function insertSampleChildren(db: Kysely<Database>, sampleId: number, repo
  * Either every row lands or none. Returns the sample id and the newly stored events.
  * Throws StoreError naming the host id; nothing is left behind then.
  */
-export async function saveReport(store: Store, input: ReportToSave): Promise<SavedReport> {
+export async function saveReport(store: Store, given: ReportToSave): Promise<SavedReport> {
+  const hostId = given.hostId;
   try {
+    // What a host may add is bounded (storage-limits.ts): fields cut, rows capped, events budgeted.
+    const { report, trimmed } = limitReport(given.report);
+    const input = { ...given, report };
+    const control = input.control;
+    const stillWanted = () => {
+      if (control?.abandoned) throw new Error('the save was abandoned after the store timeout; rolled back');
+    };
     return await store.db.transaction().execute(async (trx) => {
+      stillWanted();
       await updateHostFacts(trx, input.hostId, input.report, input.collectedAt);
+      stillWanted();
       const sampleId = await insertSample(trx, store, input);
+      stillWanted();
       await insertSampleChildren(trx, sampleId, input.report);
-      const newEvents = await insertNewEvents(trx, store.dialect, input.hostId, input.roundId, input.report.events.items);
-      return { sampleId, newEvents };
+      stillWanted();
+      const events = await insertNewEvents(trx, store.dialect, input.hostId, input.roundId, input.report.events.items, {
+        cap: input.eventCap ?? 5000, now: input.collectedAt,
+      });
+      stillWanted();
+      if (control) control.committing = true;
+      return { sampleId, newEvents: events.inserted, limited: { ...trimmed, events: events.deferred } };
     });
   } catch (error) {
     throw new StoreError(
-      `storing the report of host id ${input.hostId} in ${store.url} failed, nothing was stored: ${describeCause(error)}`,
+      `storing the report of host id ${hostId} in ${store.url} failed, nothing was stored: ${describeCause(error)}`,
       store.url,
       { cause: error },
     );

@@ -2,7 +2,9 @@
  * A real SMTP server on 127.0.0.1 for tests and the demo: it receives mails and keeps them
  * (envelope, raw message, parsed headers and decoded plain-text body), and can be told to refuse
  * given recipients with a 4xx/5xx reply, to refuse every connection (421), or to stay silent
- * after accepting a connection (a hung server).
+ * after accepting a connection (a hung server). With `offerPlainAuth` it offers AUTH on its plain
+ * connection, as a hostile server or a network that strips STARTTLS would, and records every
+ * login it is sent (`logins`): a client that sends one has leaked its password.
  *
  *   const smtp = await startSmtpCatcher();              // smtp.port
  *   smtp.rejectRecipient('bad@example.org', 550);
@@ -33,6 +35,8 @@ export interface SmtpCatcher {
   readonly host: '127.0.0.1';
   readonly port: number;
   readonly messages: CaughtMail[];
+  /** Credentials clients sent (only with `offerPlainAuth`). */
+  readonly logins: { user: string; password: string }[];
   /** Number of connections accepted so far (refused and silent ones included). */
   readonly connections: number;
   /** Answers `code` (4xx or 5xx) to RCPT TO for this address until cleared. */
@@ -49,6 +53,8 @@ export interface SmtpCatcher {
 export interface CatcherOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
+  /** Offer AUTH PLAIN/LOGIN without TLS and accept any login (recorded in `logins`). */
+  offerPlainAuth?: boolean;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago: for a server that is "down" until started there. */
@@ -70,10 +76,17 @@ export async function startSmtpCatcher(options: CatcherOptions = {}): Promise<Sm
   const waiters = new Set<() => void>();
   let mode: CatcherMode = 'accept';
   let connections = 0;
+  const logins: { user: string; password: string }[] = [];
 
   const server = new SMTPServer({
     logger: false,
     authOptional: true,
+    authMethods: ['PLAIN', 'LOGIN'],
+    allowInsecureAuth: options.offerPlainAuth === true,
+    onAuth(auth, _session, callback) {
+      logins.push({ user: auth.username ?? '', password: auth.password ?? '' });
+      callback(null, { user: auth.username });
+    },
     // The test certificate smtp-server ships would fail verification; tests speak plain SMTP.
     disabledCommands: ['STARTTLS'],
     closeTimeout: 500,
@@ -112,6 +125,7 @@ export async function startSmtpCatcher(options: CatcherOptions = {}): Promise<Sm
     host: '127.0.0.1',
     port,
     messages,
+    logins,
     get connections() {
       return connections;
     },
