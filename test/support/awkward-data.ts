@@ -116,7 +116,7 @@ function utmpRecord(user: Buffer, line: string, host: Buffer, pid: number, epoch
 
 /**
  * Writes the awkward files into `dir` (made if missing). `os` picks the os-release: `long` (an
- * ASCII name of 330 bytes with quotes, backslashes, a tab, `$` and backticks, shell-escaped as
+ * ASCII name of 341 bytes with quotes, backslashes, a tab, `$` and backticks, shell-escaped as
  * os-release(5) says) or `latin1` (ISO-8859-1 bytes, not UTF-8).
  */
 export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardData {
