@@ -91,18 +91,28 @@ describe.skipIf(!tools || !root)('probe.sh in other userlands', () => {
 });
 
 describe('the awkward-data checks themselves', () => {
-  const exact = { text: 'a\\b"c\td', exact: true, cap: 64 };
-  const long = { text: 'x'.repeat(100), exact: true, cap: 64 };
-  const latin1 = { text: 'bad\ufffd\ufffdbytes', exact: false, cap: 64 };
+  const exact = { text: 'a\\b"c\td', exact: true, cap: 64, kind: 'line' as const };
+  const block = { text: 'a\\b\r\n"c\td', exact: true, cap: 64, kind: 'block' as const };
+  const long = { text: 'x'.repeat(100), exact: true, cap: 64, kind: 'line' as const };
+  const longTab = { text: `${'x'.repeat(62)}\t${'y'.repeat(10)}`, exact: true, cap: 64, kind: 'line' as const };
+  const latin1 = { text: 'bad\ufffd\ufffdbytes', exact: false, cap: 64, kind: 'line' as const };
 
-  it('accept only the exact text, or the text cut at the cap', () => {
-    expect(mismatch('a\\b"c\td', exact)).toBeUndefined();
-    expect(mismatch('a\\\\b"c\td', exact)).toBeDefined(); // a doubled backslash
+  it('accept only the exact text as stored, or the text cut at the cap as stored', () => {
+    expect(mismatch('a\\b"c d', exact)).toBeUndefined(); // a one-line field stores a tab as a space
+    expect(mismatch('a\\b"c\td', exact)).toBeDefined(); // not as stored: a one-line field keeps no tab
+    expect(mismatch('a\\\\b"c d', exact)).toBeDefined(); // a doubled backslash
     expect(mismatch('a\\b"c?d', exact)).toBeDefined(); // a tab shown as ?
+    expect(mismatch('a\\bc d', exact)).toBeDefined(); // a quote dropped
     expect(mismatch(null, exact)).toBeDefined();
+    expect(mismatch('a\\b\n"c\td', block)).toBeUndefined(); // an event message keeps tab and LF; CR LF becomes LF
+    expect(mismatch('a\\b\r\n"c\td', block)).toBeDefined();
+    expect(mismatch('a\\b\n"c d', block)).toBeDefined();
     expect(mismatch('x'.repeat(64), long)).toBeUndefined();
     expect(mismatch('x'.repeat(40), long)).toBeDefined(); // cut far below the cap
     expect(mismatch('x'.repeat(65), long)).toBeDefined(); // over the cap
+    expect(mismatch(`${'x'.repeat(62)} y`, longTab)).toBeUndefined(); // cut, then stored
+    expect(mismatch(`${'x'.repeat(62)}\ty`, longTab)).toBeDefined();
+    expect(mismatch(`${'x'.repeat(62)} z`, longTab)).toBeDefined();
   });
 
   it('let non-UTF-8 bytes become ? but nothing else change', () => {

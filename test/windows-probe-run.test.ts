@@ -4,6 +4,7 @@
  * Security event records and CIM instances from test/fixtures/windows; the reply is opened and
  * validated by the collector's envelope code and compared with the fixture files.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_REPORT_BYTES, openEnvelope } from '../src/probe/envelope.js';
@@ -16,6 +17,7 @@ import { testDialects, useMigratedStore } from './support/databases.js';
 import { ensureHost } from '../src/store/hosts.js';
 import { lastEventRecordId } from '../src/store/events.js';
 import { saveReport } from '../src/store/save-report.js';
+import { textBlock } from '../src/text/untrusted-text.js';
 import { eventFixture, WINDOWS_FIXTURES, WindowsProbeHost, type StandInCall, type WindowsRun } from './support/windows-probe-host.js';
 
 const pwsh = requireTool('pwsh', 'the Windows probe runs under PowerShell 7 with stand-ins for the Windows-only commands');
@@ -45,6 +47,23 @@ function reportOf(run: WindowsRun): Report {
   if ('error' in view) throw new Error(`the collector refused the run: ${view.error.message}\nstderr: ${run.stderr}`);
   return view.report;
 }
+
+/**
+ * The report exactly as probe.ps1 sealed it, before opening makes its text printable
+ * (docs/schema.md): the reply's ciphertext decrypted with the openssl command line.
+ */
+function sentReport(run: WindowsRun): { events: { items: Array<{ message: string; raw: string }> } } {
+  reportOf(run); // the collector accepts it (MAC, schema) first
+  const ciphertext = withoutStartupNoise(run.stdout).toString('utf8').trimEnd().split(' ')[2]!;
+  // Test-only secret: argv is fine here, never on a target.
+  const r = spawnSync('openssl', ['enc', '-d', '-aes-256-cbc', '-pbkdf2', '-md', 'sha256', '-iter', '1000', '-pass', `pass:${run.secrets.encPass}`],
+    { input: Buffer.from(ciphertext, 'base64'), maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`openssl could not decrypt the reply: ${r.stderr.toString()}`);
+  return JSON.parse(r.stdout.toString('utf8'));
+}
+
+/** An event text as the collector keeps it: the report schema's sanitiser for multi-line text of `max` characters. */
+const storedBlock = (text: string, max: number) => textBlock(text, { maxLineChars: max, maxChars: max });
 
 /** The XML Get-WinEvent's EventLogRecord.ToXml() gives for fixture `file` as record `id` (see windows-host.ps1). */
 function expectedXml(file: string, id: number): string {
@@ -112,7 +131,10 @@ describe.skipIf(!pwsh)('probe.ps1 run by pwsh as the collector runs it', () => {
       expect(item.raw).toBe(expectedXml(FIXTURES[i]!, 48213 + i));
     });
     expect(report.events.items.find((e) => e.event_id === 1102)?.provider).toBe('Microsoft-Windows-Eventlog');
-    expect(report.events.items[0]!.message).toMatch(/^An account was successfully logged on\.\r\n/);
+    // Windows' message as the probe sends it (CR LF), and as it is stored: after the one sanitiser (LF).
+    const sent = sentReport(run).events.items;
+    expect(sent[0]!.message).toMatch(/^An account was successfully logged on\.\r\n/);
+    expect(report.events.items.map((e) => e.message)).toEqual(sent.map((e) => storedBlock(e.message, 8192)));
   }, RUN_MS);
 
   it('resumes after the last stored record id, reports nothing twice, and reads only the new records', async () => {
@@ -176,7 +198,10 @@ describe.skipIf(!pwsh)('probe.ps1 run by pwsh as the collector runs it', () => {
     expect(n).toBeLessThan(300);
     expect(report.events.truncated).toBe(true);
     expect(report.events.note).toMatch(new RegExp(`${300 - n} events left for the next run: the events of one run are kept under \\d+ bytes`));
-    expect(report.events.items.every((e) => e.raw!.length === 32768 && e.message.length === 8192)).toBe(true);
+    // The probe cuts each text at the schema's cap; stored is that text after the one sanitiser.
+    const sent = sentReport(run).events.items;
+    expect(sent.every((e) => e.raw.length === 32768 && e.message.length === 8192)).toBe(true);
+    expect(report.events.items.map((e) => [e.message, e.raw])).toEqual(sent.map((e) => [storedBlock(e.message, 8192), storedBlock(e.raw, 32768)]));
     const last = report.events.items.at(-1)!.record_id;
     expect(last).toBe(700 + n - 1);
     const next = reportOf(await host!.run({ scenario, probe: { eventCap: 300, lastRecordId: last } }));

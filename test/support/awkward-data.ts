@@ -2,20 +2,57 @@
  * Awkward data for the probe's target tests: an os-release, a utmp, an auth.log and mount
  * points whose names hold backslashes, quotes, tabs, newlines (escaped by the kernel in
  * /proc/mounts), non-UTF-8 bytes and very long strings, written as the files a real host has
- * (userland-ns.sh places them). Each item comes with what a correct report holds for it.
+ * (userland-ns.sh places them). Each item comes with what a correct report holds for it: the
+ * source value as the probe sends it (exactly, cut to the field's cap), passed through the one
+ * sanitiser that opening a report applies (src/text/untrusted-text.ts, docs/schema.md).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fieldText, textBlock } from '../../src/text/untrusted-text.js';
 
-/** What a stored string must be: exactly `text`, or (for bytes that are not UTF-8) `loose`. */
+/**
+ * How the report schema (src/probe/report.ts) keeps a field: `line` through fieldText (a tab
+ * or other control becomes a space), `block` (event messages) through textBlock (CR LF becomes
+ * LF; tab and LF stay).
+ */
+export type FieldKind = 'line' | 'block';
+
+/** What a stored string must be: `text` as stored, or (for bytes that are not UTF-8) `loose`. */
 export interface Expected {
   /** The source as text; non-UTF-8 bytes shown as U+FFFD. */
   text: string;
-  /** The source is valid UTF-8: the report must hold exactly `text` (cut to `cap` bytes). */
+  /** The source is valid UTF-8: the report must hold exactly `text` (cut to `cap` bytes) as stored. */
   exact: boolean;
   /** The report's limit in UTF-8 bytes for this field. */
   cap: number;
+  kind: FieldKind;
+}
+
+// The sanitiser's character caps in the schema are never below the probe's byte caps: only the
+// probe cuts, and mismatch() checks that cut itself.
+const NO_CUT = 100_000;
+
+/**
+ * `text` as the collector keeps it: the probe sends it exactly, and opening the report passes
+ * it through the one sanitiser, as the schema does for a field of this kind.
+ */
+export function stored(text: string, kind: FieldKind): string {
+  return kind === 'line' ? fieldText(text, NO_CUT) : textBlock(text, { maxLineChars: NO_CUT, maxChars: NO_CUT });
+}
+
+/** The prefixes of `text` (whole characters) a cut to `cap` bytes may leave: at most 3 bytes short. */
+function cutsAtCap(text: string, cap: number): string[] {
+  const cuts: string[] = [];
+  let prefix = '';
+  let bytes = 0;
+  for (const ch of text) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > cap) break;
+    prefix += ch;
+    if (bytes >= cap - 3) cuts.push(prefix);
+  }
+  return cuts;
 }
 
 const BACKSLASH = '\\';
@@ -27,9 +64,9 @@ function loose(text: string): string {
   return text.replace(/(?:[^\x00-\x7f]|\?)+/g, '?');
 }
 
-function expected(bytes: Buffer, cap: number): Expected {
+function expected(bytes: Buffer, cap: number, kind: FieldKind): Expected {
   const text = bytes.toString('utf8');
-  return { text, exact: !text.includes('\ufffd'), cap };
+  return { text, exact: !text.includes('\ufffd'), cap, kind };
 }
 
 /** Why `actual` is not a correct report of `e`, or undefined when it is. */
@@ -37,13 +74,16 @@ export function mismatch(actual: string | null | undefined, e: Expected): string
   if (typeof actual !== 'string') return `expected a string for ${JSON.stringify(e.text.slice(0, 60))}, got ${String(actual)}`;
   if (Buffer.byteLength(actual) > e.cap) return `${Buffer.byteLength(actual)} bytes, over the ${e.cap}-byte cap`;
   if (e.exact) {
-    const full = Buffer.from(e.text);
-    if (full.length <= e.cap) return actual === e.text ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(e.text)}`;
-    // Cut to the cap: a prefix of the source, at most 3 bytes short of the cap (a split character).
-    const ok = e.text.startsWith(actual) && Buffer.byteLength(actual) >= e.cap - 3;
-    return ok ? undefined : `${JSON.stringify(actual)} is not the source cut to ${e.cap} bytes`;
+    if (Buffer.byteLength(e.text) <= e.cap) {
+      const want = stored(e.text, e.kind);
+      return actual === want ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (the source as stored)`;
+    }
+    // Cut to the cap: a prefix of the source, at most 3 bytes short of the cap (a split character), as stored.
+    const ok = cutsAtCap(e.text, e.cap).some((cut) => stored(cut, e.kind) === actual);
+    return ok ? undefined : `${JSON.stringify(actual)} is not the source cut to ${e.cap} bytes, as stored`;
   }
-  return loose(actual) === loose(e.text) ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(e.text)} with its non-UTF-8 bytes replaced`;
+  const want = stored(e.text, e.kind);
+  return loose(actual) === loose(want) ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (as stored) with its non-UTF-8 bytes replaced`;
 }
 
 export interface AwkwardUser { name: Expected; tty: string; from: Expected; loginEpoch: number }
@@ -76,7 +116,7 @@ function utmpRecord(user: Buffer, line: string, host: Buffer, pid: number, epoch
 
 /**
  * Writes the awkward files into `dir` (made if missing). `os` picks the os-release: `long` (an
- * ASCII name of 330 bytes with quotes, backslashes, a tab, `$` and backticks, shell-escaped as
+ * ASCII name of 341 bytes with quotes, backslashes, a tab, `$` and backticks, shell-escaped as
  * os-release(5) says) or `latin1` (ISO-8859-1 bytes, not UTF-8).
  */
 export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardData {
@@ -100,7 +140,7 @@ export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardDat
   ];
   // pid 1: a live process, as a real session's is (GNU who hides entries whose pid is gone).
   writeFileSync(join(dir, 'utmp'), Buffer.concat(userSpecs.map((u, i) => utmpRecord(u.name, u.tty, u.from, 1, login + i * 60))));
-  const users = userSpecs.map((u, i) => ({ name: expected(u.name, 64), tty: u.tty, from: expected(u.from, 256), loginEpoch: login + i * 60 }));
+  const users = userSpecs.map((u, i) => ({ name: expected(u.name, 64, 'line'), tty: u.tty, from: expected(u.from, 256, 'line'), loginEpoch: login + i * 60 }));
 
   // sshd lines in rsyslog's precise format (ISO time with offset: no guessed year).
   const t0 = Date.UTC(2026, 10, 27, 9, 0, 0) / 1000;
@@ -117,7 +157,7 @@ export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardDat
   const events = eventSpecs.map((e) => {
     const n = perSecond.get(e.at) ?? 0;
     perSecond.set(e.at, n + 1);
-    return { message: expected(e.message, 500), recordId: e.at * 1000 + n, eventId: e.eventId, loggedAt: new Date(e.at * 1000).toISOString().replace('.000Z', 'Z') };
+    return { message: expected(e.message, 500, 'block'), recordId: e.at * 1000 + n, eventId: e.eventId, loggedAt: new Date(e.at * 1000).toISOString().replace('.000Z', 'Z') };
   });
 
   // Mount points: names the kernel escapes in /proc/mounts (space, backslash, tab, newline) or not.
@@ -140,7 +180,7 @@ export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardDat
   const mnt = join(dir, 'mnt');
   for (const name of mountNames) mkdirSync(Buffer.concat([Buffer.from(`${mnt}/`), name]), { recursive: true, mode: 0o755 });
   writeFileSync(join(dir, 'mounts'), Buffer.concat(mountNames.flatMap((n) => [n, Buffer.from([0])])));
-  const mounts = mountNames.map((n) => ({ mount: expected(Buffer.concat([Buffer.from('/mnt/'), n]), 512), containsNewline: n.includes(0x0a) }));
+  const mounts = mountNames.map((n) => ({ mount: expected(Buffer.concat([Buffer.from('/mnt/'), n]), 512, 'line'), containsNewline: n.includes(0x0a) }));
 
-  return { dir, osName: expected(osBytes, 256), users, events, mounts };
+  return { dir, osName: expected(osBytes, 256, 'line'), users, events, mounts };
 }
