@@ -2,6 +2,7 @@
 import { ConfigReloader } from '../serve/config-reloader.js';
 import { LocalClaimer, type HostClaimer } from '../serve/host-claimer.js';
 import { LeaseClaimer } from '../serve/lease-claimer.js';
+import { LoadMonitor } from '../serve/load-monitor.js';
 import { RoundScheduler } from '../serve/scheduler.js';
 import { failureLine } from '../collect/round.js';
 import { RetentionPruner } from '../serve/retention.js';
@@ -61,14 +62,15 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       ...(web.user !== undefined && web.password !== undefined ? { basic: { user: web.user, password: web.password } } : {}),
       ...(web.token !== undefined ? { bearerToken: web.token } : {}),
     };
-    const app = await buildWebServer({ store, config: () => reloader.config, auth, metricsOpen: web.metricsOpen, counters });
+    const load = new LoadMonitor();
+    const app = await buildWebServer({ store, config: () => reloader.config, auth, metricsOpen: web.metricsOpen, counters, collection: () => load.status() });
     const address = options.listen ? parseListen(options.listen) : { host: web.listen, port: web.port };
     await app.listen(address);
     log(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
 
     const pruner = new RetentionPruner(store);
     const scheduler = new RoundScheduler({
-      store, config: () => reloader.config, claimer: makeClaimer(store, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }), log,
+      store, config: () => reloader.config, claimer: makeClaimer(store, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }), log, load,
       onEvent: (event) => {
         if (event.type === 'host-ok') counters.inc('fleetstat_host_collections_total', { result: 'ok', stage: '' });
         if (event.type === 'host-failed') {

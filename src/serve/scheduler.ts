@@ -9,6 +9,7 @@ import type { Config } from '../config/types.js';
 import { collectRound, type RoundEvent, type RoundSummary } from '../collect/round.js';
 import type { Store } from '../store/open-store.js';
 import type { HostClaimer } from './host-claimer.js';
+import type { LoadMonitor } from './load-monitor.js';
 
 export interface SchedulerOptions {
   store: Store;
@@ -20,11 +21,14 @@ export interface SchedulerOptions {
   log: (message: string) => void;
   /** Upper bound on the tick period (default 15 s); ticks are also at most interval/4. */
   maxTickMs?: number;
+  /** Told the backlog every tick (after the claim, or while a round runs); logs its state changes. */
+  load?: LoadMonitor;
 }
 
 export class RoundScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private assessing: Promise<void> | undefined;
   private abort = new AbortController();
   private stopped = false;
 
@@ -55,8 +59,26 @@ export class RoundScheduler {
       this.running = this.runDueHosts()
         .catch((error: Error) => this.options.log(`round failed: ${error.message}`))
         .finally(() => { this.running = undefined; });
+    } else if (!this.assessing) {
+      // A long round is exactly when the backlog grows: keep watching it.
+      this.assessing = this.assessLoad().finally(() => { this.assessing = undefined; });
     }
     this.scheduleNext();
+  }
+
+  /** Reads the backlog and lets the load monitor log a change of state. Never throws. */
+  private async assessLoad(): Promise<void> {
+    const { load, claimer } = this.options;
+    if (!load) return;
+    try {
+      const { clients, settings } = this.options.config();
+      const now = new Date();
+      const backlog = await claimer.backlog(clients, now, settings.intervalSeconds);
+      const line = load.observe(backlog, now, { intervalSeconds: settings.intervalSeconds, concurrency: settings.concurrency });
+      if (line) this.options.log(line);
+    } catch (error) {
+      this.options.log(`reading the backlog failed: ${(error as Error).message}`);
+    }
   }
 
   private async runDueHosts(): Promise<void> {
@@ -64,6 +86,7 @@ export class RoundScheduler {
     const { claimer, store } = this.options;
     const now = new Date();
     const due = await claimer.claim(config.clients, now, config.settings.intervalSeconds);
+    await this.assessLoad();
     if (due.length === 0) return;
     try {
       const summary = await collectRound(config, store, { clients: due, signal: this.abort.signal, onEvent: this.options.onEvent });
@@ -78,6 +101,7 @@ export class RoundScheduler {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.assessing;
     const running = this.running;
     if (!running) return;
     const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/types.js';
+import type { CollectionStatus } from './collection-status.js';
 import type { Store } from '../store/open-store.js';
 import { installAccess, type AccessOptions } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
@@ -22,6 +23,8 @@ export interface WebServerOptions {
   auth?: AccessOptions;
   /** Serve /metrics without credentials (default true, as Prometheus scrapers expect). */
   metricsOpen?: boolean;
+  /** Whether the collectors keep up: /api/collection, /metrics, the overview's banner. */
+  collection?: () => CollectionStatus;
   /** Counters the serve loop bumps, exposed on /metrics. */
   counters?: CounterRegistry;
   /** Fastify's logger setting (default off). */
@@ -54,7 +57,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     return reply.type('text/html; charset=utf-8').send(renderErrorPage(404, 'There is no such page.'));
   });
 
-  const deps = { store: options.store, config: options.config, now: options.now };
+  const deps = { store: options.store, config: options.config, now: options.now, collection: options.collection };
   await registerAssetRoutes(app);
   registerApiRoutes(app, deps);
   registerPageRoutes(app, deps);
