@@ -26,7 +26,7 @@ const DEFAULT_MARGIN_SECONDS = 30;
  * over the collectors that tick next, instead of all going to the first one; a collector alone
  * still gets through every host, since it ticks about four times per interval.
  */
-const CLAIM_SHARE = 1 / 3;
+export const CLAIM_SHARE = 1 / 3;
 
 /** A collector's lease owner id: unique across machines, processes and restarts. */
 export function leaseOwnerId(): string {
