@@ -88,11 +88,21 @@ export class RoundScheduler {
     const due = await claimer.claim(config.clients, now, config.settings.intervalSeconds);
     await this.assessLoad();
     if (due.length === 0) return;
+    const released: Promise<void>[] = [];
+    const onEvent = (event: RoundEvent) => {
+      this.options.onEvent?.(event);
+      // A host that is done is free at once, not when the slowest host of its round is: other
+      // collectors may take it when it falls due again while this round still runs.
+      if (event.type === 'host-ok' || event.type === 'host-failed') {
+        released.push(claimer.finish([event.client], new Date()).catch((error: Error) => this.options.log(`releasing ${event.client.name} failed: ${error.message}`)));
+      }
+    };
     try {
-      const summary = await collectRound(config, store, { clients: due, signal: this.abort.signal, onEvent: this.options.onEvent });
+      const summary = await collectRound(config, store, { clients: due, signal: this.abort.signal, onEvent });
       this.options.log(`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1)}s`);
       await this.options.afterRound?.(summary);
     } finally {
+      await Promise.all(released);
       await claimer.finish(due, new Date()).catch((error: Error) => this.options.log(`releasing hosts failed: ${error.message}`));
     }
   }
