@@ -21,7 +21,8 @@ import { createTestDatabase, type TestDialect } from '../test/support/databases.
 import { writeFleetConfig } from '../test/support/fleet-config.js';
 import { startFleet } from '../test/support/sshd.js';
 
-const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+/** FLEETSTAT_CLI runs another build (e.g. the code before a change, for a before/after figure). */
+const CLI = process.env.FLEETSTAT_CLI ?? new URL('../dist/cli/main.js', import.meta.url).pathname;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -68,7 +69,8 @@ async function main(): Promise<void> {
     console.log(`distribution: ${JSON.stringify(Object.fromEntries([...new Set(sorted)].map((n) => [n, sorted.filter((m) => m === n).length])))}`);
     logs.forEach((text, i) => {
       const overload = text.split('\n').filter((line) => /behind|caught up/.test(line));
-      console.log(`collector ${i + 1}: ${(text.match(/round \d+:/g) ?? []).length} rounds${overload.length ? `\n  ${overload.join('\n  ')}` : ''}`);
+      const rounds = text.match(/round \d+: .* in [\d.]+s/g) ?? [];
+      console.log(`collector ${i + 1}: ${rounds.length} rounds (${rounds.map((r) => r.replace(/^.* in /, "")).join(" ")})${overload.length ? `\n  ${overload.join('\n  ')}` : ''}`);
     });
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
