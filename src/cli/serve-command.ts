@@ -4,6 +4,7 @@ import type { Config } from '../config/types.js';
 import { ConfigReloader } from '../serve/config-reloader.js';
 import { LocalClaimer, type HostClaimer } from '../serve/host-claimer.js';
 import { LeaseClaimer } from '../serve/lease-claimer.js';
+import { LoadMonitor } from '../serve/load-monitor.js';
 import { RoundScheduler } from '../serve/scheduler.js';
 import { failureLine } from '../collect/round.js';
 import { RetentionPruner } from '../serve/retention.js';
@@ -94,11 +95,13 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       .describe('fleetstat_mails_total', 'Mails handled by the outbox drain, by result');
     // A named listen address is a name the dashboard answers to; an address is checked as such.
     const listenName = isIP(address.host) === 0 ? [address.host.toLowerCase()] : [];
+    const load = new LoadMonitor();
     const app = await buildWebServer({
       store, config: () => reloader.config, counters, logger: logger.child({ component: 'web' }),
       auth: () => webCredentials(reloader.config.web),
       metricsOpen: () => reloader.config.web.metricsOpen,
       hostNames: () => [...reloader.config.web.hosts, ...listenName],
+      collection: () => load.status(),
     });
     await app.listen(address);
     log.info(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
@@ -108,7 +111,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const mailLog = logger.child({ component: 'mail' });
     const scheduler = new RoundScheduler({
       store, config: () => reloader.config, claimer: makeClaimer(store, log, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }),
-      log: logger.child({ component: 'scheduler' }),
+      log: logger.child({ component: 'scheduler' }), load,
       onEvent: (event) => {
         if (event.type === 'host-ok') counters.inc('fleetstat_host_collections_total', { result: 'ok', stage: '' });
         if (event.type === 'host-failed') {

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ClientConfig } from '../config/types.js';
 import type { Store } from '../store/open-store.js';
-import { ensureLeaseRows, releaseLeases, takeDueLeases } from '../store/leases.js';
-import { clientKey, type HostClaimer } from './host-claimer.js';
+import { ensureLeaseRows, leaseBacklog, releaseLeases, takeDueLeases } from '../store/leases.js';
+import { clientKey, DUE_SLACK, mostOverdueSeconds, type Backlog, type HostClaimer } from './host-claimer.js';
 
 export interface LeaseClaimerOptions {
   /** Hosts collected at once by this process (settings.concurrency): bounds how long a round lasts. */
@@ -20,15 +20,13 @@ export interface LeaseClaimerOptions {
   owner?: string;
 }
 
-/** Same slack as LocalClaimer: ticks are jittered, so a host due a few ms from now counts as due. */
-const DUE_SLACK = 0.98;
 const DEFAULT_MARGIN_SECONDS = 30;
 /**
  * A claim takes at most this share of the hosts. Hosts that fall due together are then spread
  * over the collectors that tick next, instead of all going to the first one; a collector alone
  * still gets through every host, since it ticks about four times per interval.
  */
-const CLAIM_SHARE = 1 / 3;
+export const CLAIM_SHARE = 1 / 3;
 
 /** A collector's lease owner id: unique across machines, processes and restarts. */
 export function leaseOwnerId(): string {
@@ -51,7 +49,8 @@ export function leaseSeconds(clients: readonly ClientConfig[], concurrency: numb
  */
 export class LeaseClaimer implements HostClaimer {
   readonly owner: string;
-  private readonly known = new Set<string>();
+  /** Keys whose lease row exists, and when this process first saw each (ms). */
+  private readonly known = new Map<string, number>();
 
   constructor(private readonly store: Store, private readonly options: LeaseClaimerOptions) {
     this.owner = options.owner ?? leaseOwnerId();
@@ -60,12 +59,7 @@ export class LeaseClaimer implements HostClaimer {
   async claim(clients: readonly ClientConfig[], now: Date, intervalSeconds: number): Promise<ClientConfig[]> {
     const byKey = new Map(clients.map((client) => [clientKey(client), client]));
     const keys = [...byKey.keys()];
-    // Rows are added once per key and process; the table never loses rows, so the cache holds.
-    const fresh = keys.filter((key) => !this.known.has(key));
-    if (fresh.length > 0) {
-      await ensureLeaseRows(this.store, fresh);
-      for (const key of fresh) this.known.add(key);
-    }
+    await this.ensureRows(keys, now);
     const margin = this.options.marginSeconds ?? DEFAULT_MARGIN_SECONDS;
     const taken = await this.withRetry(() => takeDueLeases(this.store, {
       keys, owner: this.owner, now,
@@ -81,6 +75,27 @@ export class LeaseClaimer implements HostClaimer {
 
   async finish(clients: readonly ClientConfig[], now: Date): Promise<void> {
     await this.withRetry(() => releaseLeases(this.store, clients.map(clientKey), this.owner, now));
+  }
+
+  async backlog(clients: readonly ClientConfig[], now: Date, intervalSeconds: number): Promise<Backlog> {
+    const keys = clients.map(clientKey);
+    await this.ensureRows(keys, now);
+    const found = await leaseBacklog(this.store, keys, now, new Date(now.getTime() - intervalSeconds * 1000));
+    // A row never started has been due since this process first saw its key.
+    const neverSince = found.neverStarted > 0 ? Math.min(...keys.map((key) => this.known.get(key)!)) : null;
+    return {
+      hosts: keys.length,
+      overdue: found.waiting,
+      mostOverdueSeconds: mostOverdueSeconds(now, intervalSeconds, found.oldestStartedAt?.getTime() ?? null, neverSince),
+    };
+  }
+
+  /** Adds lease rows once per key and process; the table never loses rows, so the cache holds. */
+  private async ensureRows(keys: readonly string[], now: Date): Promise<void> {
+    const fresh = keys.filter((key) => !this.known.has(key));
+    if (fresh.length === 0) return;
+    await ensureLeaseRows(this.store, fresh);
+    for (const key of fresh) this.known.set(key, now.getTime());
   }
 
   /** MySQL may pick a claim as a deadlock victim; once more is enough (the rows it saw are few). */

@@ -10,6 +10,7 @@ import { collectRound, type RoundEvent, type RoundSummary } from '../collect/rou
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/open-store.js';
 import type { HostClaimer } from './host-claimer.js';
+import type { LoadMonitor } from './load-monitor.js';
 
 export interface SchedulerOptions {
   store: Store;
@@ -21,11 +22,14 @@ export interface SchedulerOptions {
   log: Logger;
   /** Upper bound on the tick period (default 15 s); ticks are also at most interval/4. */
   maxTickMs?: number;
+  /** Told the backlog every tick (after the claim, or while a round runs); logs its state changes. */
+  load?: LoadMonitor;
 }
 
 export class RoundScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private assessing: Promise<void> | undefined;
   private abort = new AbortController();
   private stopped = false;
 
@@ -56,8 +60,27 @@ export class RoundScheduler {
       this.running = this.runDueHosts()
         .catch((error: Error) => this.options.log.error({ err: error }, `round failed: ${error.message}`))
         .finally(() => { this.running = undefined; });
+    } else if (!this.assessing) {
+      // A long round is exactly when the backlog grows: keep watching it.
+      this.assessing = this.assessLoad().finally(() => { this.assessing = undefined; });
     }
     this.scheduleNext();
+  }
+
+  /** Reads the backlog and lets the load monitor log a change of state. Never throws. */
+  private async assessLoad(): Promise<void> {
+    const { load, claimer } = this.options;
+    if (!load) return;
+    try {
+      const { clients, settings } = this.options.config();
+      const now = new Date();
+      const backlog = await claimer.backlog(clients, now, settings.intervalSeconds);
+      const line = load.observe(backlog, now, { intervalSeconds: settings.intervalSeconds, concurrency: settings.concurrency });
+      if (line && load.status().state === 'behind') this.options.log.warn(line);
+      else if (line) this.options.log.info(line);
+    } catch (error) {
+      this.options.log.error({ err: error }, `reading the backlog failed: ${(error as Error).message}`);
+    }
   }
 
   private async runDueHosts(): Promise<void> {
@@ -65,12 +88,23 @@ export class RoundScheduler {
     const { claimer, store } = this.options;
     const now = new Date();
     const due = await claimer.claim(config.clients, now, config.settings.intervalSeconds);
+    await this.assessLoad();
     if (due.length === 0) return;
+    const released: Promise<void>[] = [];
+    const onEvent = (event: RoundEvent) => {
+      this.options.onEvent?.(event);
+      // A host that is done is free at once, not when the slowest host of its round is: other
+      // collectors may take it when it falls due again while this round still runs.
+      if (event.type === 'host-ok' || event.type === 'host-failed') {
+        released.push(claimer.finish([event.client], new Date()).catch((error: Error) => this.options.log.error({ err: error }, `releasing ${event.client.name} failed: ${error.message}`)));
+      }
+    };
     try {
-      const summary = await collectRound(config, store, { clients: due, signal: this.abort.signal, onEvent: this.options.onEvent });
+      const summary = await collectRound(config, store, { clients: due, signal: this.abort.signal, onEvent });
       this.options.log.info(`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1)}s`);
       await this.options.afterRound?.(summary);
     } finally {
+      await Promise.all(released);
       await claimer.finish(due, new Date()).catch((error: Error) => this.options.log.error({ err: error }, `releasing hosts failed: ${error.message}`));
     }
   }
@@ -79,6 +113,7 @@ export class RoundScheduler {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.assessing;
     const running = this.running;
     if (!running) return;
     const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());

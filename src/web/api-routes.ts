@@ -9,6 +9,7 @@ import { listAlerts, listEvents } from './queries/host-details.js';
 import { listRounds } from './queries/rounds.js';
 import { NotFound, parseChoice, parseId, parseInstant, parseLimit, parseRange, readQuery } from './request-params.js';
 import { openApiDocument } from './openapi.js';
+import { collectionJson, UNKNOWN_COLLECTION, type CollectionStatus } from './collection-status.js';
 
 /** Most points /samples returns; longer ranges are averaged down to this many. */
 export const MAX_SERIES_POINTS = 10_000;
@@ -17,6 +18,8 @@ export interface ApiDeps {
   store: Store;
   config: () => Config;
   now?: () => Date;
+  /** Whether the collectors keep up (the serve loop's LoadMonitor); unknown without one. */
+  collection?: () => CollectionStatus;
 }
 
 /** Registers the /api routes on `app`. */
@@ -62,6 +65,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const since = query.since === undefined ? undefined : parseInstant(query.since, 'since');
     const limit = parseLimit(query.limit, 100, 1000);
     return { events: await listEvents(db, { hostId, since, limit }) };
+  });
+
+  app.get('/api/collection', async (request) => {
+    readQuery(request.query, []);
+    return { collection: collectionJson(deps.collection?.() ?? UNKNOWN_COLLECTION) };
   });
 
   app.get('/api/rounds', async (request) => {

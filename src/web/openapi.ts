@@ -73,6 +73,9 @@ export const openApiDocument = {
         responses: { 200: json(obj({ events: list(ref('Event')) })), ...errors },
       },
     },
+    '/api/collection': {
+      get: { summary: 'Whether the collectors keep up with the interval (state unknown when this server runs no collection)', responses: { 200: json(obj({ collection: ref('Collection') })), ...errors } },
+    },
     '/api/rounds': {
       get: { summary: 'Collection rounds, newest first', parameters: [limitParam(50)], responses: { 200: json(obj({ rounds: list(ref('Round')) })), ...errors } },
     },
@@ -97,6 +100,13 @@ export const openApiDocument = {
       Event: obj({ id: int, host_id: int, record_id: int, event_id: int, level: str, provider: str, logged_at: nullable(time), message: str }),
       HostError: obj({ round_id: int, host_id: int, occurred_at: nullable(time), stage: str, message: str }),
       Round: obj({ id: int, started_at: nullable(time), finished_at: nullable(time), duration_seconds: nullable(num), hosts_ok: int, hosts_failed: int, errors_by_stage: { type: 'object', additionalProperties: int } }),
+      Collection: obj({
+        state: { type: 'string', enum: ['keeping-up', 'behind', 'unknown'], description: 'behind: a host waited a whole interval past its due time; keeping-up again once the most overdue waits less than half an interval.' },
+        since: nullable(time), assessed_at: nullable(time), hosts: int,
+        hosts_overdue: { type: 'integer', description: 'Hosts due and not being collected.' },
+        most_overdue_seconds: { type: 'number', description: 'How long past its due time the most overdue host has waited.' },
+        interval_seconds: num,
+      }),
       Series: obj({
         host_id: int, from: time, to: time, samples: { type: 'integer', description: 'Samples in the range before downsampling.' }, downsampled: { type: 'boolean' },
         time: { ...list(num), description: 'Unix seconds of each point.' },

@@ -7,6 +7,7 @@ import { outboxCounts } from './queries/outbox-counts.js';
 import { loadHostView } from './queries/host-view.js';
 import { latestFinishedRound, listRounds } from './queries/rounds.js';
 import { parseChoice, parseId, readQuery } from './request-params.js';
+import { collectionBanner, UNKNOWN_COLLECTION } from './collection-status.js';
 import { renderAlertsPage } from './pages/alerts-page.js';
 import { CHART_RANGES, renderHostPage, type ChartRange } from './pages/host-page.js';
 import { renderOverviewPage } from './pages/overview-page.js';
@@ -22,7 +23,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/', async (request, reply) => {
     readQuery(request.query, []);
     const [hosts, round] = await Promise.all([listFleetHosts(db, deps.config()), latestFinishedRound(db)]);
-    return reply.type(HTML).send(renderOverviewPage(hosts, round, now()));
+    return reply.type(HTML).send(renderOverviewPage(hosts, round, now(), collectionBanner(deps.collection?.() ?? UNKNOWN_COLLECTION)));
   });
 
   app.get<{ Params: { id: string } }>('/hosts/:id', async (request, reply) => {

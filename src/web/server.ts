@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { CollectionStatus } from './collection-status.js';
 import type { Store } from '../store/open-store.js';
 import { installAccess, type AccessOptions, type AccessPolicy } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
@@ -27,6 +28,8 @@ export interface WebServerOptions {
   metricsOpen?: boolean | (() => boolean);
   /** Host names answered besides the bound address (DNS-rebinding defence; default none). */
   hostNames?: () => readonly string[];
+  /** Whether the collectors keep up: /api/collection, /metrics, the overview's banner. */
+  collection?: () => CollectionStatus;
   /** Counters the serve loop bumps, exposed on /metrics. */
   counters?: CounterRegistry;
   /** Where requests and errors are logged (default: nowhere). */
@@ -70,7 +73,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     return reply.type('text/html; charset=utf-8').send(renderErrorPage(404, 'There is no such page.'));
   });
 
-  const deps = { store: options.store, config: options.config, now: options.now };
+  const deps = { store: options.store, config: options.config, now: options.now, collection: options.collection };
   await registerAssetRoutes(app);
   registerApiRoutes(app, deps);
   registerPageRoutes(app, deps);

@@ -1,13 +1,13 @@
 /** The fleet overview `/`: one row per host with status, last seen, CPU/memory/disk and firing alerts. */
-import { html } from '../html.js';
+import { html, type SafeHtml } from '../html.js';
 import type { FleetHost } from '../queries/fleet-hosts.js';
 import type { RoundView } from '../queries/rounds.js';
 import { formatDuration } from './display-format.js';
 import { renderPage } from './layout.js';
 import { statusBadge, tableOrNote, timeAgo, usageMeter } from './widgets.js';
 
-/** Renders the overview document. */
-export function renderOverviewPage(hosts: FleetHost[], round: RoundView | undefined, now: Date): string {
+/** Renders the overview document; `banner` (e.g. "collection is behind") goes above the cards. */
+export function renderOverviewPage(hosts: FleetHost[], round: RoundView | undefined, now: Date, banner: SafeHtml = html``): string {
   const count = (status: string) => hosts.filter((h) => h.status === status).length;
   const firing = hosts.reduce((sum, h) => sum + h.firing_alerts, 0);
   const rows = hosts.map((h) => {
@@ -25,7 +25,7 @@ export function renderOverviewPage(hosts: FleetHost[], round: RoundView | undefi
   });
   const head = html`<tr><th>Status</th><th>Host</th><th>Last seen</th><th>CPU</th><th>Memory</th><th>Disk (fullest)</th><th>Alerts</th><th>Problem</th></tr>`;
   const body = html`<h1>Fleet</h1>
-<section class="cards" aria-label="summary">
+${banner}<section class="cards" aria-label="summary">
 <div class="card"><span class="big">${hosts.length}</span> hosts</div>
 <div class="card card-up"><span class="big">${count('up')}</span> up</div>
 <div class="card card-down"><span class="big">${count('down')}</span> down</div>
