@@ -67,14 +67,14 @@ describe('XML safety', () => {
 });
 
 describe('typographic quotes pasted from documents', () => {
-  it('reports “ ” around a value (not even well-formed XML) with its column, and validates the rest', () => {
+  it('reads “ ” around a value as plain quotes with a warning on its line, and validates the rest', () => {
     const xml = '<clients>\n<client ip=“10.0.0.1” username="ops" agent="true"/>\n<client ip="10.0.0.2" port="x" username="ops" agent="true"/>\n</clients>';
-    const issues = analyzeConfig(xml, FILE).issues;
+    const issues = analyzeConfig(xml, FILE, { env: {} }).issues;
     expect(issues.map(formatIssue)).toEqual([
-      'config.xml:2: typographic quote “ in attribute; use plain " or \'',
+      'config.xml:2: typographic quotes used around attribute values; read them as plain quotes (standard XML: name="value"); `fleetstat config check --fix` rewrites the file',
       'config.xml:3: client port "x" is not a port (a whole number from 1 to 65535)',
     ]);
-    expect(issues[0]!.column).toBe(12);
+    expect(issues[0]!.severity).toBe('warning');
   });
 
   it('reports ‘ ’ inside a value', () => {
@@ -83,12 +83,11 @@ describe('typographic quotes pasted from documents', () => {
     ]);
   });
 
-  it('reports each line that has one', () => {
-    const xml = '<clients>\n<client ip=”10.0.0.1” username="ops" agent="true"/>\n<client ip=’10.0.0.2’ username="ops" agent="true"/>\n</clients>';
-    expect(errorsOf(xml)).toEqual([
-      'config.xml:2: typographic quote ” in attribute; use plain " or \'',
-      'config.xml:3: typographic quote ’ in attribute; use plain " or \'',
-    ]);
+  it('warns once on each line whose delimiters are typographic, and loads the clients', () => {
+    const xml = '<clients>\n<client ip=”10.0.0.1” username=”ops” agent="true"/>\n<client ip=’10.0.0.2’ username="ops" agent="true" name=’db’/>\n</clients>';
+    const result = analyzeConfig(xml, FILE, { env: {} });
+    expect(result.issues.map((i) => [i.line, i.severity])).toEqual([[2, 'warning'], [3, 'warning']]);
+    expect(result.config?.clients.map((c) => [c.ip, c.username, c.name])).toEqual([['10.0.0.1', 'ops', '10.0.0.1'], ['10.0.0.2', 'ops', 'db']]);
   });
 
   it('leaves them alone in comments', () => {
