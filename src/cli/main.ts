@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { collectCommand } from './collect-command.js';
 import { configCheckCommand } from './config-check-command.js';
+import { configShowCommand } from './config-show-command.js';
 import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
 import { serveCommand } from './serve-command.js';
 import { hostsTestCommand } from './hosts-test-command.js';
@@ -51,7 +52,14 @@ const config = program.command('config').description('configuration file tools')
 config.command('check')
   .description('validate a configuration file; errors and warnings as file:line: message')
   .argument('<file>', 'XML configuration file')
-  .action(async (file: string) => { process.exitCode = await configCheckCommand(file); });
+  .option('--fix', 'first rewrite typographic quote delimiters and a lone <client> root into standard XML')
+  .action(async (file: string, options: { fix?: boolean }) => { process.exitCode = await configCheckCommand(file, options); });
+config.command('show')
+  .description('print each client\'s effective settings and rules, with the file:line each came from (secrets redacted)')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .argument('[hosts...]', 'client names or IPs (default: every client)')
+  .option('--json', 'print JSON')
+  .action(async (names: string[], options) => { process.exitCode = await configShowCommand({ ...options, hosts: names }); });
 
 const db = program.command('db').description('database tools');
 db.command('migrate')

@@ -34,7 +34,12 @@ export interface ClientProvenance {
   attributes: Map<string, ValueOrigin>;
   /** Origin of each alert rule, in the order of `client.alerts`. */
   alerts: ValueOrigin[];
+  /** Raw text of the attributes that are not secret values themselves (paths, variable names). */
+  raw: Map<string, string>;
 }
+
+/** Attributes whose raw text is a secret and must never be kept for display. */
+const SECRET_VALUES = new Set(['password', 'passphrase']);
 
 const provenance = new WeakMap<ClientConfig, ClientProvenance>();
 
@@ -112,12 +117,14 @@ function readTemplate(element: XmlElement, inherited: Inheritance, groups: strin
   for (const [name, { origin }] of merged.attributes) origins.set(name, { ...sources.place(origin.line), level: origin.level });
   for (const [name, attr] of element.attributes) if (!origins.has(name)) origins.set(name, { ...sources.place(attr.line), level: 'client' });
   const alertOrigins = merged.alerts.map(({ origin }) => ({ ...sources.place(origin.line), level: origin.level }));
+  const raw = new Map<string, string>();
+  for (const [name, attr] of template.attributes) if (!SECRET_VALUES.has(name)) raw.set(name, attr.value.trim());
   for (const address of addresses) {
     const client = addresses.length === 1 && address.host === base.ip ? base : copyFor(base, address.host);
     if (nameAttr) client.name = nameAttr.value.trim().split(IP_PLACEHOLDER).join(address.host);
     provenance.set(client, {
       element: sources.place(element.line), address: sources.place(address.line), groups,
-      attributes: origins, alerts: alertOrigins,
+      attributes: origins, alerts: alertOrigins, raw,
     });
     state.clients.push(client);
   }
