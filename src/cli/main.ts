@@ -5,6 +5,9 @@ import { EXIT } from './exit-codes.js';
 import { collectCommand } from './collect-command.js';
 import { configCheckCommand } from './config-check-command.js';
 import { configShowCommand } from './config-show-command.js';
+import { configInitCommand } from './config-init-command.js';
+import { hostsScanCommand } from './hosts-scan-command.js';
+import { hostsAddCommand } from './hosts-add-command.js';
 import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
 import { serveCommand } from './serve-command.js';
 import { hostsTestCommand } from './hosts-test-command.js';
@@ -48,12 +51,31 @@ hosts.command('test')
   .option('--json', 'print the full reports as JSON')
   .action(async (names: string[], options) => { process.exitCode = await hostsTestCommand({ ...options, hosts: names }); });
 
+hosts.command('scan')
+  .description('show each client\'s host key fingerprint and record new ones in known_hosts after confirmation; a changed key is never replaced')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .argument('[hosts...]', 'client names or IPs (default: every client)')
+  .option('-y, --yes', 'record new keys without asking (only when the fingerprints were checked another way)')
+  .action(async (names: string[], options) => { process.exitCode = await hostsScanCommand({ ...options, hosts: names }); });
+
+hosts.command('add')
+  .description('append machines to a host-list file the config reads, check the config, then scan their host keys (as hosts scan)')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .requiredOption('--to <file>', 'host-list file named by a <client hosts-file="…"/> of the config')
+  .argument('<addresses...>', 'addresses or host names to add')
+  .option('-y, --yes', 'record the new host keys without asking')
+  .action(async (addresses: string[], options) => { process.exitCode = await hostsAddCommand({ ...options, addresses }); });
+
 const config = program.command('config').description('configuration file tools');
 config.command('check')
   .description('validate a configuration file; errors and warnings as file:line: message')
   .argument('<file>', 'XML configuration file')
   .option('--fix', 'first rewrite typographic quote delimiters and a lone <client> root into standard XML')
   .action(async (file: string, options: { fix?: boolean }) => { process.exitCode = await configCheckCommand(file, options); });
+config.command('init')
+  .description('write a commented starter configuration (password read from a file, never inline)')
+  .argument('[file]', 'where to write it', 'config.xml')
+  .action(async (file: string) => { process.exitCode = await configInitCommand(file); });
 config.command('show')
   .description('print each client\'s effective settings and rules, with the file:line each came from (secrets redacted)')
   .requiredOption('-c, --config <file>', 'XML configuration file')

@@ -42,6 +42,12 @@ export interface ClientProvenance {
 const SECRET_VALUES = new Set(['password', 'passphrase']);
 
 const provenance = new WeakMap<ClientConfig, ClientProvenance>();
+const hostFiles = new WeakMap<ClientConfig[], string[]>();
+
+/** Absolute paths of the host-list files read for a loaded config's clients (`config.clients`). */
+export function hostFilesRead(clients: ClientConfig[]): string[] {
+  return hostFiles.get(clients) ?? [];
+}
 
 /** Where the effective values of a loaded client came from; undefined for clients not made by loadConfig. */
 export function provenanceOf(client: ClientConfig): ClientProvenance | undefined {
@@ -65,6 +71,7 @@ interface FleetState {
   clients: ClientConfig[];
   /** `ip|port` → virtual line of its first client. */
   seen: Map<string, number>;
+  hostFiles: string[];
 }
 
 /**
@@ -72,7 +79,7 @@ interface FleetState {
  * `defaults` (the `<defaults>` element, if any) applied to all. Errors go to ctx.issues.
  */
 export function readFleet(elements: XmlElement[], defaults: XmlElement | undefined, ctx: ConfigContext, sources: SourceMap): ClientConfig[] {
-  const state: FleetState = { ctx, sources, clients: [], seen: new Map() };
+  const state: FleetState = { ctx, sources, clients: [], seen: new Map(), hostFiles: [] };
   let base = EMPTY_INHERITANCE;
   if (defaults) {
     checkLevel(defaults, [], ['alert'], ctx);
@@ -83,6 +90,7 @@ export function readFleet(elements: XmlElement[], defaults: XmlElement | undefin
     client.line = sources.place(client.line).line;
     for (const alert of client.alerts) alert.line = sources.place(alert.line).line;
   }
+  hostFiles.set(state.clients, state.hostFiles);
   return state.clients;
 }
 
@@ -178,6 +186,7 @@ function readHostsFile(attr: XmlAttribute, state: FleetState): Address[] | undef
     ctx.issues.error(attr.line, `client hosts-file ${display} is not readable (${errorCode(err)})`);
     return undefined;
   }
+  state.hostFiles.push(absolute);
   const offset = sources.add(display, countLines(text), absolute);
   const { hosts, problems } = parseHostList(text);
   for (const problem of problems) ctx.issues.error(problem.line > 0 ? offset + problem.line : attr.line, problem.line > 0 ? problem.message : `hosts-file ${display} ${problem.message}`);
