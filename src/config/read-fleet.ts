@@ -41,6 +41,17 @@ export interface ClientProvenance {
 /** Attributes whose raw text is a secret and must never be kept for display. */
 const SECRET_VALUES = new Set(['password', 'passphrase']);
 
+/** What provenance is computed from, kept per client; computed only when asked (config show). */
+interface ProvenanceSource {
+  element: XmlElement;
+  template: XmlElement;
+  merged: Inheritance;
+  groups: string[];
+  sources: SourceMap;
+  addressLine: number;
+}
+
+const provenanceSources = new WeakMap<ClientConfig, ProvenanceSource>();
 const provenance = new WeakMap<ClientConfig, ClientProvenance>();
 const hostFiles = new WeakMap<ClientConfig[], string[]>();
 
@@ -51,7 +62,25 @@ export function hostFilesRead(clients: ClientConfig[]): string[] {
 
 /** Where the effective values of a loaded client came from; undefined for clients not made by loadConfig. */
 export function provenanceOf(client: ClientConfig): ClientProvenance | undefined {
-  return provenance.get(client);
+  const known = provenance.get(client);
+  if (known) return known;
+  const source = provenanceSources.get(client);
+  if (!source) return undefined;
+  const computed = computeProvenance(source);
+  provenance.set(client, computed);
+  return computed;
+}
+
+function computeProvenance({ element, template, merged, groups, sources, addressLine }: ProvenanceSource): ClientProvenance {
+  const attributes = new Map<string, ValueOrigin>();
+  for (const [name, { origin }] of merged.attributes) attributes.set(name, { ...sources.place(origin.line), level: origin.level });
+  for (const [name, attr] of element.attributes) if (!attributes.has(name)) attributes.set(name, { ...sources.place(attr.line), level: 'client' });
+  const raw = new Map<string, string>();
+  for (const [name, attr] of template.attributes) if (!SECRET_VALUES.has(name)) raw.set(name, attr.value.trim());
+  return {
+    element: sources.place(element.line), address: sources.place(addressLine), groups, attributes, raw,
+    alerts: merged.alerts.map(({ origin }) => ({ ...sources.place(origin.line), level: origin.level })),
+  };
 }
 
 const CLIENT_OWN = ['ip', 'name', 'hosts-file'];
@@ -121,19 +150,10 @@ function readTemplate(element: XmlElement, inherited: Inheritance, groups: strin
   if (addresses) reportDuplicates(addresses, template, state);
   const base = readClient(template, ctx);
   if (!base || !addresses || addresses.length === 0) return;
-  const origins = new Map<string, ValueOrigin>();
-  for (const [name, { origin }] of merged.attributes) origins.set(name, { ...sources.place(origin.line), level: origin.level });
-  for (const [name, attr] of element.attributes) if (!origins.has(name)) origins.set(name, { ...sources.place(attr.line), level: 'client' });
-  const alertOrigins = merged.alerts.map(({ origin }) => ({ ...sources.place(origin.line), level: origin.level }));
-  const raw = new Map<string, string>();
-  for (const [name, attr] of template.attributes) if (!SECRET_VALUES.has(name)) raw.set(name, attr.value.trim());
   for (const address of addresses) {
     const client = addresses.length === 1 && address.host === base.ip ? base : copyFor(base, address.host);
     if (nameAttr) client.name = nameAttr.value.trim().split(IP_PLACEHOLDER).join(address.host);
-    provenance.set(client, {
-      element: sources.place(element.line), address: sources.place(address.line), groups,
-      attributes: origins, alerts: alertOrigins, raw,
-    });
+    provenanceSources.set(client, { element, template, merged, groups, sources, addressLine: address.line });
     state.clients.push(client);
   }
 }
