@@ -89,10 +89,14 @@ try {
   if (warm.config.clients.length !== clients) throw new Error(`expected ${clients} clients, got ${warm.config.clients.length}`);
 
   const inProcess: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await checkConfig(path);
+    const used = process.cpuUsage(cpuBefore);
     inProcess.push(performance.now() - started);
+    cpu.push((used.user + used.system) / 1000);
   }
   const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
   const command: number[] = [];
@@ -108,6 +112,8 @@ try {
   }
   console.log(`config: ${clients} clients in ${groups} groups over ${files} included files${values.ranges ? ' (one range per group)' : ' (one <client> each)'}, ${lines} lines`);
   console.log(`checkConfig (load + validate + check), in process: ${summary(inProcess)}`);
+  console.log(`  its CPU time (user + system; less skewed by a busy machine): ${summary(cpu)}`);
+  console.log(`load average during the run: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
   console.log(`fleetstat config check, whole command:              ${summary(command)}`);
   console.log(`fleetstat config check of a 1-client file (startup): ${summary(empty)}`);
 } finally {
