@@ -18,6 +18,8 @@ export interface ConfigContext {
    * by 5,000 clients through a group is read and stat'ed once, not 5,000 times.
    */
   fileCache: Map<string, { text: string; mode: number } | { code: string }>;
+  /** Included files and host-list files read (absolute), for serve to watch. */
+  sourceFiles: string[];
 }
 
 export interface ContextOptions {
@@ -38,6 +40,7 @@ export function makeContext(fileName: string, issues: IssueLog, opts: ContextOpt
     checkModes: process.platform !== 'win32',
     secretFiles: [],
     fileCache: new Map(),
+    sourceFiles: [],
   };
 }
 

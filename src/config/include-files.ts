@@ -105,6 +105,7 @@ function readIncluded(file: string, include: XmlElement, chain: string[], state:
     issues.error(include.line, `cannot read included file ${name} (${errorCode(err)})`);
     return [];
   }
+  state.ctx.sourceFiles.push(file);
   const own = new IssueLog(name);
   const root = readXmlTree(state.reader.prepare(text, own), own);
   state.fileIssues.push(...own.issues);

@@ -109,6 +109,7 @@ function readRoot(given: XmlElement, fileName: string, ctx: ConfigContext, sourc
 
   const config: Config = { path: fileName, settings, web, clients, secretFiles: [...new Set(ctx.secretFiles)] };
   if (smtp) config.smtp = smtp;
+  if (ctx.sourceFiles.length > 0) config.sourceFiles = [...new Set(ctx.sourceFiles)];
   return config;
 }
 

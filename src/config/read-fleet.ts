@@ -207,6 +207,7 @@ function readHostsFile(attr: XmlAttribute, state: FleetState): Address[] | undef
     return undefined;
   }
   state.hostFiles.push(absolute);
+  ctx.sourceFiles.push(absolute);
   const offset = sources.add(display, countLines(text), absolute);
   const { hosts, problems } = parseHostList(text);
   for (const problem of problems) ctx.issues.error(problem.line > 0 ? offset + problem.line : attr.line, problem.line > 0 ? problem.message : `hosts-file ${display} ${problem.message}`);
