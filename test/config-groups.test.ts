@@ -222,3 +222,17 @@ describe('includes', () => {
     ]);
   });
 });
+
+describe('a problem inherited by many clients', () => {
+  it('is reported once at the place it is written, saying how many clients share it', () => {
+    expect(problems([
+      '<clients>',
+      '<defaults username="ops" password-env="UNSET_PW"/>',
+      '<client ip="10.0.0.1-10.0.0.3"/>',
+      '<client ip="10.0.1.1"/>',
+      '</clients>',
+    ].join('\n'))).toEqual([
+      'config.xml:2: client 10.0.0.1: environment variable UNSET_PW (password-env) is not set (the same for 1 more <client> element)',
+    ]);
+  });
+});

@@ -78,21 +78,27 @@ export class SourceMap {
     return line > 0 ? `${file}:${line}` : file;
   }
 
-  /** Moves issues recorded with virtual lines to their real files, dropping exact repeats. */
+  /**
+   * Moves issues recorded with virtual lines to their real files. A value inherited by many
+   * clients is validated for each of them, so the same problem at the same place is reported
+   * once, saying how many more clients share it.
+   */
   relocate(issues: ConfigIssue[]): ConfigIssue[] {
-    const seen = new Set<string>();
-    const out: ConfigIssue[] = [];
+    const first = new Map<string, { issue: ConfigIssue; more: number }>();
     for (const issue of issues) {
       // Issues of the main log carry virtual lines; others (parse errors of an included file) are real.
       const moved = issue.file === this.ranges[0]!.file && issue.line > 0 ? { ...issue, ...this.place(issue.line) } : issue;
-      const key = `${moved.severity}|${moved.file}|${moved.line}|${moved.message}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(moved);
+      const key = `${moved.severity}|${moved.file}|${moved.line}|${moved.message.replace(SUBJECT, 'client *')}`;
+      const seen = first.get(key);
+      if (!seen) first.set(key, { issue: moved, more: 0 });
+      else if (seen.issue.message !== moved.message) seen.more++;
     }
-    return out;
+    return [...first.values()].map(({ issue, more }) => (more === 0 ? issue : { ...issue, message: `${issue.message} (the same for ${more} more <client> element${more === 1 ? '' : 's'})` }));
   }
 }
+
+/** The client a message is about ("client 10.0.0.5: …"), which differs between inheriting clients. */
+const SUBJECT = /^client \S+?(?=:| )/;
 
 /** Number of lines in a text (a final newline does not start another line). */
 export function countLines(text: string): number {
