@@ -55,6 +55,16 @@ describe('the original example, verbatim', () => {
     expect(again.stdout).toContain('already in standard form');
   });
 
+  it('--fix also rewrites included files that have typographic delimiters', async () => {
+    const main = write('fixinc/config.xml', '<clients>\n<include path="conf.d/*.xml"/>\n</clients>\n');
+    const inc = write('fixinc/conf.d/a.xml', '<clients>\n<client ip=’10.0.0.7’ username=’ops’ agent="true"/>\n</clients>\n');
+    const result = await fleetstat(['config', 'check', '--fix', main]);
+    expect(result.stdout).toContain(`${main}: already in standard form`);
+    expect(result.stdout).toContain(`${inc}: rewrote: typographic quotes around attribute values made plain on line 2`);
+    expect(readFileSync(inc, 'utf8')).toBe('<clients>\n<client ip="10.0.0.7" username="ops" agent="true"/>\n</clients>\n');
+    expect(result.stderr).not.toContain('typographic');
+  });
+
   it('keeps typographic quotes inside values, comments and text alone', () => {
     const text = '<!-- Bob’s “box” -->\n<clients><client ip=’10.0.0.1’ name="Bob’s box" password=’it’s’/></clients>\n';
     expect(fixConfigText(text).text).toBe('<!-- Bob’s “box” -->\n<clients><client ip="10.0.0.1" name="Bob’s box" password="it’s"/></clients>\n');
