@@ -71,7 +71,7 @@ describe('typographic quotes pasted from documents', () => {
     const xml = '<clients>\n<client ip=“10.0.0.1” username="ops" agent="true"/>\n<client ip="10.0.0.2" port="x" username="ops" agent="true"/>\n</clients>';
     const issues = analyzeConfig(xml, FILE, { env: {} }).issues;
     expect(issues.map(formatIssue)).toEqual([
-      'config.xml:2: typographic quotes used around attribute values; read them as plain quotes (standard XML: name="value"); `fleetstat config check --fix` rewrites the file',
+      'config.xml:2: typographic quotes used around attribute values (ip); read them as plain quotes, as standard XML writes ip="10.0.0.1"; `fleetstat config check --fix` rewrites the file',
       'config.xml:3: client port "x" is not a port (a whole number from 1 to 65535)',
     ]);
     expect(issues[0]!.severity).toBe('warning');
@@ -88,6 +88,12 @@ describe('typographic quotes pasted from documents', () => {
     const result = analyzeConfig(xml, FILE, { env: {} });
     expect(result.issues.map((i) => [i.line, i.severity])).toEqual([[2, 'warning'], [3, 'warning']]);
     expect(result.config?.clients.map((c) => [c.ip, c.username, c.name])).toEqual([['10.0.0.1', 'ops', '10.0.0.1'], ['10.0.0.2', 'ops', 'db']]);
+  });
+
+  it('never echoes a secret value as the example', () => {
+    const issues = analyzeConfig('<clients>\n<client ip="10.0.0.1" username="ops" password=’hunter2’/>\n</clients>', FILE, { env: {} }).issues;
+    expect(issues[0]!.message).toBe('typographic quotes used around attribute values (password); read them as plain quotes, as standard XML writes name="value"; `fleetstat config check --fix` rewrites the file');
+    expect(issues.map((i) => i.message).join('\n')).not.toContain('hunter2');
   });
 
   it('leaves them alone in comments', () => {

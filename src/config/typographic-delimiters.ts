@@ -13,7 +13,12 @@ const TYPOGRAPHIC = new Set(['\u2018', '\u2019', '\u201C', '\u201D']);
 export interface DelimiterRewrite {
   text: string;
   lines: number[];
+  /** Per rewritten line: the attributes whose delimiters were replaced, and how the first non-secret one now reads. */
+  details: Map<number, { names: string[]; example?: string }>;
 }
+
+/** Attributes whose values are never echoed (they may hold a secret). */
+const SECRET_ATTRIBUTE = /password|passphrase|token|url|database/i;
 
 /**
  * Replaces typographic quotes used as attribute delimiters by `"` (escaping any `"` inside the
@@ -23,7 +28,7 @@ export interface DelimiterRewrite {
  */
 export function rewriteTypographicDelimiters(text: string): DelimiterRewrite {
   let out = '';
-  const lines = new Set<number>();
+  const details = new Map<number, { names: string[]; example?: string }>();
   let line = 1;
   let i = 0;
   let inTag = false;
@@ -50,11 +55,15 @@ export function rewriteTypographicDelimiters(text: string): DelimiterRewrite {
       copy(end < 0 ? text.length : end + 1);
       continue;
     }
-    if (TYPOGRAPHIC.has(char) && /=\s*$/.test(out.slice(-40))) {
+    const attribute = TYPOGRAPHIC.has(char) ? /([A-Za-z_][\w.:-]*)\s*=\s*$/.exec(out.slice(-80))?.[1] : undefined;
+    if (attribute !== undefined) {
       const end = closingDelimiter(text, i + 1);
       if (end !== undefined) {
-        lines.add(line);
         const value = text.slice(i + 1, end);
+        const entry = details.get(line) ?? { names: [] };
+        entry.names.push(attribute);
+        if (entry.example === undefined && !SECRET_ATTRIBUTE.test(attribute) && value.length <= 40) entry.example = `${attribute}="${value}"`;
+        details.set(line, entry);
         for (const c of value) if (c === '\n') line++;
         out += `"${value.replace(/"/g, '&quot;')}"`;
         i = end + 1;
@@ -63,7 +72,7 @@ export function rewriteTypographicDelimiters(text: string): DelimiterRewrite {
     }
     copy(i + 1);
   }
-  return { text: out, lines: [...lines] };
+  return { text: out, lines: [...details.keys()], details };
 }
 
 /** End of a comment, CDATA section or processing instruction starting at `at`; undefined for a tag. */
@@ -93,8 +102,8 @@ function closingDelimiter(text: string, from: number): number | undefined {
  */
 export function acceptTypographicDelimiters(text: string, issues: IssueLog): string {
   const rewrite = rewriteTypographicDelimiters(text);
-  for (const line of rewrite.lines) {
-    issues.warn(line, 'typographic quotes used around attribute values; read them as plain quotes (standard XML: name="value"); `fleetstat config check --fix` rewrites the file');
+  for (const [line, { names, example }] of rewrite.details) {
+    issues.warn(line, `typographic quotes used around attribute values (${names.join(', ')}); read them as plain quotes, as standard XML writes ${example ?? 'name="value"'}; \`fleetstat config check --fix\` rewrites the file`);
   }
   return rewrite.text;
 }
