@@ -166,6 +166,10 @@ describe('many hosts in one attribute', () => {
     writeFileSync(join(dir, 'lists/db.txt'), '10.0.3.1\nnot a host\n10.0.3.7 # ok\n');
     const again = await checkConfig(join(dir, 'config.xml'));
     expect(again.issues.map(formatIssue).map((l) => l.replaceAll(dir, '<dir>'))).toEqual(['<dir>/lists/db.txt:2: host "not a host" is not an IPv4 or IPv6 address or a host name']);
+    expect(problems('<clients>\n<client host-file="x.txt" username="ops" agent="true"/>\n</clients>')).toEqual([
+      'config.xml:2: unknown attribute "host-file" on <client>; did you mean "hosts-file"?',
+      'config.xml:2: client is missing ip',
+    ]);
     expect(parseHostList('a.corp\na.corp\n').problems).toEqual([{ line: 2, message: 'host a.corp is listed twice (lines 1 and 2)' }]);
   });
 });

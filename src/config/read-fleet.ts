@@ -10,7 +10,8 @@ import {
   applyLevel, checkLevel, EMPTY_INHERITANCE, mergedClientElement, type Inheritance,
 } from './group-inheritance.js';
 import { expandAddresses, isMultiAddress, parseHostList } from './host-expansion.js';
-import { readClient } from './read-client.js';
+import { closestName } from './closest-name.js';
+import { CLIENT_ATTRIBUTES, readClient } from './read-client.js';
 import { defineSecret, errorCode } from './secrets.js';
 import { countLines, type SourceMap, type SourcePlace } from './source-map.js';
 import type { ClientConfig } from './types.js';
@@ -142,6 +143,7 @@ function readTemplate(element: XmlElement, inherited: Inheritance, groups: strin
   const { ctx, sources } = state;
   const merged = applyLevel(inherited, element, 'client', CLIENT_OWN, ctx, sources);
   const template = mergedClientElement(element, merged);
+  reportHostsFileTypos(template, ctx);
   const addresses = readAddresses(element, template, state);
   const nameAttr = element.attributes.get('name');
   if (addresses && addresses.length > 1 && nameAttr && !nameAttr.value.includes(IP_PLACEHOLDER)) {
@@ -213,6 +215,19 @@ function readHostsFile(attr: XmlAttribute, state: FleetState): Address[] | undef
   for (const problem of problems) ctx.issues.error(problem.line > 0 ? offset + problem.line : attr.line, problem.line > 0 ? problem.message : `hosts-file ${display} ${problem.message}`);
   if (hosts.length === 0 && problems.length === 0) ctx.issues.warn(attr.line, `hosts-file ${display} lists no hosts`);
   return problems.length > 0 ? undefined : hosts.map((entry) => ({ host: entry.host, line: offset + entry.line }));
+}
+
+/**
+ * readClient knows only its own attributes; a misspelt `hosts-file` (which this module reads)
+ * would get no suggestion there, so it is reported here, once, and kept from readClient.
+ */
+function reportHostsFileTypos(template: XmlElement, ctx: ConfigContext): void {
+  for (const [name, attr] of template.attributes) {
+    if (CLIENT_ATTRIBUTES.includes(name as never) || name === 'hosts-file') continue;
+    if (closestName(name, ['hosts-file']) === undefined || closestName(name, CLIENT_ATTRIBUTES) !== undefined) continue;
+    ctx.issues.error(attr.line, `unknown attribute "${name}" on <client>; did you mean "hosts-file"?`);
+    template.attributes.delete(name);
+  }
 }
 
 /** A copy of a validated client for another address; secrets are hidden properties and copied as such. */
