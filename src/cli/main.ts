@@ -2,15 +2,25 @@
 /** The `fleetstat` command line: one program, a subcommand per job, --help on each. */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
-import { collectCommand } from './collect-command.js';
-import { configCheckCommand } from './config-check-command.js';
-import { configShowCommand } from './config-show-command.js';
-import { configInitCommand } from './config-init-command.js';
-import { hostsScanCommand } from './hosts-scan-command.js';
-import { hostsAddCommand } from './hosts-add-command.js';
-import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
-import { serveCommand } from './serve-command.js';
-import { hostsTestCommand } from './hosts-test-command.js';
+
+/**
+ * A command's function, loaded when it first runs: `config check` and `--help` then never load
+ * Fastify, Kysely, the database drivers or ssh2 (about a second of start-up on a busy machine).
+ */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
+  return (async (...args: unknown[]) => ((await load())[name] as (...a: unknown[]) => unknown)(...args)) as M[K];
+}
+
+const collectCommand = lazy(() => import('./collect-command.js'), 'collectCommand');
+const configCheckCommand = lazy(() => import('./config-check-command.js'), 'configCheckCommand');
+const configShowCommand = lazy(() => import('./config-show-command.js'), 'configShowCommand');
+const configInitCommand = lazy(() => import('./config-init-command.js'), 'configInitCommand');
+const hostsScanCommand = lazy(() => import('./hosts-scan-command.js'), 'hostsScanCommand');
+const hostsAddCommand = lazy(() => import('./hosts-add-command.js'), 'hostsAddCommand');
+const dbMigrateCommand = lazy(() => import('./db-commands.js'), 'dbMigrateCommand');
+const dbPruneCommand = lazy(() => import('./db-commands.js'), 'dbPruneCommand');
+const serveCommand = lazy(() => import('./serve-command.js'), 'serveCommand');
+const hostsTestCommand = lazy(() => import('./hosts-test-command.js'), 'hostsTestCommand');
 
 const program = new Command('fleetstat')
   .description('Agentless machine statistics over SSH: collect, store, alert.')
