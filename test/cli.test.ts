@@ -20,7 +20,7 @@ function configFile(name: string, text: string, mode = 0o600): string {
 }
 
 describe('fleetstat CLI', () => {
-  it.each([[[]], [['collect']], [['serve']], [['config', 'check']], [['db', 'migrate']], [['db', 'prune']], [['hosts', 'test']]])('%j --help describes the command and exits 0', async (words) => {
+  it.each([[[]], [['collect']], [['serve']], [['config', 'check']], [['db', 'migrate']], [['db', 'prune']], [['hosts', 'test']], [['hosts', 'scan']], [['hosts', 'add']], [['config', 'show']], [['config', 'init']]])('%j --help describes the command and exits 0', async (words) => {
     const result = await fleetstat([...words, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: fleetstat/m);

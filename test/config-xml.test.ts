@@ -67,14 +67,14 @@ describe('XML safety', () => {
 });
 
 describe('typographic quotes pasted from documents', () => {
-  it('reports “ ” around a value (not even well-formed XML) with its column, and validates the rest', () => {
+  it('reads “ ” around a value as plain quotes with a warning on its line, and validates the rest', () => {
     const xml = '<clients>\n<client ip=“10.0.0.1” username="ops" agent="true"/>\n<client ip="10.0.0.2" port="x" username="ops" agent="true"/>\n</clients>';
-    const issues = analyzeConfig(xml, FILE).issues;
+    const issues = analyzeConfig(xml, FILE, { env: {} }).issues;
     expect(issues.map(formatIssue)).toEqual([
-      'config.xml:2: typographic quote “ used as an attribute delimiter; use plain " or \'',
+      'config.xml:2: typographic quotes used around attribute values (ip); read them as plain quotes, as standard XML writes ip="10.0.0.1"; `fleetstat config check --fix` rewrites the file',
       'config.xml:3: client port "x" is not a port (a whole number from 1 to 65535)',
     ]);
-    expect(issues[0]!.column).toBe(12);
+    expect(issues[0]!.severity).toBe('warning');
   });
 
   it('keeps ‘ ’ “ ” inside a properly quoted value: a name, a password', () => {
@@ -85,9 +85,11 @@ describe('typographic quotes pasted from documents', () => {
     expect(analysis.config?.clients[0]!.password).toBe('pa“ss”’‘w');
   });
 
-  it('reports “ ” around a value even when the value holds an apostrophe', () => {
+  it('reads “ ” around a value that holds an apostrophe as plain quotes, keeping the apostrophe', () => {
     const xml = '<clients>\n<client ip="10.0.0.1" username="ops" agent="true" name=“Bob’s box”/>\n</clients>';
-    expect(errorsOf(xml)).toEqual(['config.xml:2: typographic quote “ used as an attribute delimiter; use plain " or \'']);
+    const result = analyzeConfig(xml, FILE, { env: {} });
+    expect(result.issues.map((i) => [i.line, i.severity])).toEqual([[2, 'warning']]);
+    expect(result.config?.clients.map((c) => c.name)).toEqual(['Bob’s box']);
   });
 
   it('reports a typographic quote closing a plainly opened value', () => {
@@ -100,12 +102,17 @@ describe('typographic quotes pasted from documents', () => {
     expect(issues[0]!.column).toBe(21);
   });
 
-  it('reports each line that has one', () => {
-    const xml = '<clients>\n<client ip=”10.0.0.1” username="ops" agent="true"/>\n<client ip=’10.0.0.2’ username="ops" agent="true"/>\n</clients>';
-    expect(errorsOf(xml)).toEqual([
-      'config.xml:2: typographic quote ” used as an attribute delimiter; use plain " or \'',
-      'config.xml:3: typographic quote ’ used as an attribute delimiter; use plain " or \'',
-    ]);
+  it('warns once on each line whose delimiters are typographic, and loads the clients', () => {
+    const xml = '<clients>\n<client ip=”10.0.0.1” username=”ops” agent="true"/>\n<client ip=’10.0.0.2’ username="ops" agent="true" name=’db’/>\n</clients>';
+    const result = analyzeConfig(xml, FILE, { env: {} });
+    expect(result.issues.map((i) => [i.line, i.severity])).toEqual([[2, 'warning'], [3, 'warning']]);
+    expect(result.config?.clients.map((c) => [c.ip, c.username, c.name])).toEqual([['10.0.0.1', 'ops', '10.0.0.1'], ['10.0.0.2', 'ops', 'db']]);
+  });
+
+  it('never echoes a secret value as the example', () => {
+    const issues = analyzeConfig('<clients>\n<client ip="10.0.0.1" username="ops" password=’hunter2’/>\n</clients>', FILE, { env: {} }).issues;
+    expect(issues[0]!.message).toBe('typographic quotes used around attribute values (password); read them as plain quotes, as standard XML writes name="value"; `fleetstat config check --fix` rewrites the file');
+    expect(issues.map((i) => i.message).join('\n')).not.toContain('hunter2');
   });
 
   it('leaves them alone in comments', () => {

@@ -3,7 +3,7 @@
  * (credentials dropped while listening beyond loopback) is refused and the old one kept; a taken
  * config is handed to `changed` with the one it replaced.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -52,3 +52,35 @@ describe('config reloader hooks', () => {
     expect(log).not.toContain('tok-7c1e');
   });
 });
+
+describe('config reloader watching included files and host lists', () => {
+  it('reloads when an included file or a host-list file changes, like the main file', async () => {
+    const sub = mkdtempSync(join(dir, 'inc-'));
+    mkdirSync(join(sub, 'conf.d'));
+    writeFileSync(join(sub, 'conf.d/web.xml'), '<clients><client ip="127.0.0.1" port="1" username="n" agent="true"/></clients>\n', { mode: 0o600 });
+    writeFileSync(join(sub, 'hosts.txt'), '127.0.0.2\n', { mode: 0o600 });
+    writeFileSync(join(sub, 'config.xml'), '<clients>\n<include path="conf.d/*.xml"/>\n<client hosts-file="hosts.txt" port="1" username="n" agent="true"/>\n</clients>\n', { mode: 0o600 });
+    const stream = new PassThrough();
+    const reloader = new ConfigReloader(await loadConfig(join(sub, 'config.xml')), createLogger({ format: 'json', out: stream }));
+    expect(reloader.config.sourceFiles).toEqual([join(sub, 'conf.d/web.xml'), join(sub, 'hosts.txt')]);
+    reloader.start();
+    try {
+      writeFileSync(join(sub, 'conf.d/web.xml'), '<clients><client ip="127.0.0.1,127.0.0.3" port="1" username="n" agent="true"/></clients>\n');
+      await until(() => reloader.config.clients.length === 3);
+      writeFileSync(join(sub, 'hosts.txt'), '127.0.0.2\n127.0.0.4\n');
+      await until(() => reloader.config.clients.length === 4);
+      expect(reloader.config.clients.map((c) => c.ip)).toEqual(['127.0.0.1', '127.0.0.3', '127.0.0.2', '127.0.0.4']);
+    } finally {
+      reloader.stop();
+    }
+  });
+});
+
+/** Waits (generously: a busy machine delays file events) until `done` holds. */
+async function until(done: () => boolean, deadlineMs = 30_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not reached before the deadline');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

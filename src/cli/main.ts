@@ -2,11 +2,25 @@
 /** The `fleetstat` command line: one program, a subcommand per job, --help on each. */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
-import { collectCommand } from './collect-command.js';
-import { configCheckCommand } from './config-check-command.js';
-import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
-import { serveCommand } from './serve-command.js';
-import { hostsTestCommand } from './hosts-test-command.js';
+
+/**
+ * A command's function, loaded when it first runs: `config check` and `--help` then never load
+ * Fastify, Kysely, the database drivers or ssh2 (about a second of start-up on a busy machine).
+ */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
+  return (async (...args: unknown[]) => ((await load())[name] as (...a: unknown[]) => unknown)(...args)) as M[K];
+}
+
+const collectCommand = lazy(() => import('./collect-command.js'), 'collectCommand');
+const configCheckCommand = lazy(() => import('./config-check-command.js'), 'configCheckCommand');
+const configShowCommand = lazy(() => import('./config-show-command.js'), 'configShowCommand');
+const configInitCommand = lazy(() => import('./config-init-command.js'), 'configInitCommand');
+const hostsScanCommand = lazy(() => import('./hosts-scan-command.js'), 'hostsScanCommand');
+const hostsAddCommand = lazy(() => import('./hosts-add-command.js'), 'hostsAddCommand');
+const dbMigrateCommand = lazy(() => import('./db-commands.js'), 'dbMigrateCommand');
+const dbPruneCommand = lazy(() => import('./db-commands.js'), 'dbPruneCommand');
+const serveCommand = lazy(() => import('./serve-command.js'), 'serveCommand');
+const hostsTestCommand = lazy(() => import('./hosts-test-command.js'), 'hostsTestCommand');
 
 const program = new Command('fleetstat')
   .description('Agentless machine statistics over SSH: collect, store, alert.')
@@ -47,11 +61,37 @@ hosts.command('test')
   .option('--json', 'print the full reports as JSON')
   .action(async (names: string[], options) => { process.exitCode = await hostsTestCommand({ ...options, hosts: names }); });
 
+hosts.command('scan')
+  .description('show each client\'s host key fingerprint and record new ones in known_hosts after confirmation; a changed key is never replaced')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .argument('[hosts...]', 'client names or IPs (default: every client)')
+  .option('-y, --yes', 'record new keys without asking (only when the fingerprints were checked another way)')
+  .action(async (names: string[], options) => { process.exitCode = await hostsScanCommand({ ...options, hosts: names }); });
+
+hosts.command('add')
+  .description('append machines to a host-list file the config reads, check the config, then scan their host keys (as hosts scan)')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .requiredOption('--to <file>', 'host-list file named by a <client hosts-file="…"/> of the config')
+  .argument('<addresses...>', 'addresses or host names to add')
+  .option('-y, --yes', 'record the new host keys without asking')
+  .action(async (addresses: string[], options) => { process.exitCode = await hostsAddCommand({ ...options, addresses }); });
+
 const config = program.command('config').description('configuration file tools');
 config.command('check')
   .description('validate a configuration file; errors and warnings as file:line: message')
   .argument('<file>', 'XML configuration file')
-  .action(async (file: string) => { process.exitCode = await configCheckCommand(file); });
+  .option('--fix', 'first rewrite typographic quote delimiters and a lone <client> root into standard XML')
+  .action(async (file: string, options: { fix?: boolean }) => { process.exitCode = await configCheckCommand(file, options); });
+config.command('init')
+  .description('write a commented starter configuration (password read from a file, never inline)')
+  .argument('[file]', 'where to write it', 'config.xml')
+  .action(async (file: string) => { process.exitCode = await configInitCommand(file); });
+config.command('show')
+  .description('print each client\'s effective settings and rules, with the file:line each came from (secrets redacted)')
+  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .argument('[hosts...]', 'client names or IPs (default: every client)')
+  .option('--json', 'print JSON')
+  .action(async (names: string[], options) => { process.exitCode = await configShowCommand({ ...options, hosts: names }); });
 
 const db = program.command('db').description('database tools');
 db.command('migrate')

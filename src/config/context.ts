@@ -13,6 +13,13 @@ export interface ConfigContext {
   checkModes: boolean;
   /** Files secrets were read from (password-file, token-file, …), collected for serve to watch. */
   secretFiles: string[];
+  /**
+   * Files already read during this load (content, or the errno code): a password-file shared
+   * by 5,000 clients through a group is read and stat'ed once, not 5,000 times.
+   */
+  fileCache: Map<string, { text: string; mode: number } | { code: string }>;
+  /** Included files and host-list files read (absolute), for serve to watch. */
+  sourceFiles: string[];
 }
 
 export interface ContextOptions {
@@ -32,6 +39,8 @@ export function makeContext(fileName: string, issues: IssueLog, opts: ContextOpt
     homeDir: opts.homeDir ?? os.homedir(),
     checkModes: process.platform !== 'win32',
     secretFiles: [],
+    fileCache: new Map(),
+    sourceFiles: [],
   };
 }
 

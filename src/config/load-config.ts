@@ -6,13 +6,16 @@ import { readFile } from 'node:fs/promises';
 import { checkChildren } from './attribute-reader.js';
 import { makeContext, type ConfigContext, type ContextOptions } from './context.js';
 import { ConfigError, IssueLog, type ConfigIssue } from './issues.js';
-import { readClient } from './read-client.js';
 import { readSettings, readSmtp } from './read-settings.js';
 import { errorCode, warnIfShared } from './secrets.js';
-import type { ClientConfig, Config } from './types.js';
-import { parsePort } from './value-parsers.js';
+import type { Config } from './types.js';
 import { readXmlTree, type XmlElement } from './xml-tree.js';
 import { readWeb } from './read-web.js';
+import { spliceIncludes } from './include-files.js';
+import { readFleet } from './read-fleet.js';
+import { countLines, SourceMap } from './source-map.js';
+import { acceptTypographicDelimiters } from './typographic-delimiters.js';
+import * as path from 'node:path';
 
 export interface ConfigOptions extends ContextOptions {
   /** loadConfig/parseConfig call this for each warning of a config that loads (errors throw). */
@@ -26,7 +29,7 @@ export interface ConfigCheck {
   issues: ConfigIssue[];
 }
 
-const TOP_LEVEL = ['settings', 'database', 'smtp', 'web', 'client'];
+const TOP_LEVEL = ['settings', 'database', 'smtp', 'web', 'defaults', 'group', 'client', 'include'];
 
 /**
  * Validates config XML text without throwing. `fileName` is used in messages and to resolve
@@ -35,9 +38,13 @@ const TOP_LEVEL = ['settings', 'database', 'smtp', 'web', 'client'];
 export function analyzeConfig(xmlText: string, fileName: string, opts: ConfigOptions = {}): ConfigCheck {
   const issues = new IssueLog(fileName);
   const ctx = makeContext(fileName, issues, opts);
-  const root = readXmlTree(xmlText, issues);
-  const config = root ? readRoot(root, fileName, ctx) : undefined;
-  return issues.errorCount() === 0 && config ? { config, issues: issues.sorted() } : { issues: issues.sorted() };
+  const sources = new SourceMap(fileName, countLines(xmlText));
+  const root = readXmlTree(acceptTypographicDelimiters(xmlText, issues), issues);
+  const fileIssues: ConfigIssue[] = [];
+  const config = root ? readRoot(root, fileName, ctx, sources, fileIssues) : undefined;
+  const all = [...sources.relocate(issues.sorted()), ...fileIssues];
+  const clean = issues.errorCount() === 0 && !fileIssues.some((issue) => issue.severity === 'error');
+  return clean && config ? { config, issues: all } : { issues: all };
 }
 
 /** Parses and validates config XML text; throws ConfigError listing all errors. */
@@ -73,8 +80,9 @@ export async function checkConfig(path: string, opts: ConfigOptions = {}): Promi
   return { ...result, issues: [...modeIssues.issues, ...result.issues] };
 }
 
-function readRoot(root: XmlElement, fileName: string, ctx: ConfigContext): Config | undefined {
+function readRoot(given: XmlElement, fileName: string, ctx: ConfigContext, sources: SourceMap, fileIssues: ConfigIssue[]): Config | undefined {
   const { issues } = ctx;
+  const root = acceptLoneClient(given, ctx);
   if (root.name !== 'clients') {
     issues.error(root.line, `root element is <${root.name}>; expected <clients>`);
     return undefined;
@@ -83,7 +91,9 @@ function readRoot(root: XmlElement, fileName: string, ctx: ConfigContext): Confi
     const [name, attr] = [...root.attributes][0] ?? [];
     issues.error(attr?.line ?? root.line, `unknown attribute "${name}" on <clients>; <clients> takes no attributes`);
   }
-  const children = checkChildren(root, TOP_LEVEL, issues);
+  const topLevel = checkChildren(root, TOP_LEVEL, issues);
+  const mainFile = path.resolve(fileName);
+  const children = spliceIncludes(topLevel, mainFile, ctx.baseDir, ctx, sources, { prepare: acceptTypographicDelimiters }, fileIssues, fileName);
   const settingsEl = single(children, 'settings', ctx);
   const databaseEl = single(children, 'database', ctx);
   const smtpEl = single(children, 'smtp', ctx);
@@ -91,16 +101,15 @@ function readRoot(root: XmlElement, fileName: string, ctx: ConfigContext): Confi
   const smtp = readSmtp(smtpEl, ctx);
   const web = readWeb(single(children, 'web', ctx), ctx);
 
-  const clientElements = children.filter((child) => child.name === 'client');
-  if (clientElements.length === 0) issues.warn(root.line, 'no <client> elements; nothing will be collected');
-  const clients = clientElements.map((el) => readClient(el, ctx)).filter((c): c is ClientConfig => c !== undefined);
-  reportDuplicates(clientElements, ctx);
+  const clients = readFleet(children, single(children, 'defaults', ctx), ctx, sources);
+  if (!children.some((child) => child.name === 'client' || child.name === 'group')) issues.warn(root.line, 'no <client> elements; nothing will be collected');
   if (!smtpEl && clients.some((c) => c.mail !== undefined || c.alerts.length > 0)) {
     issues.warn(root.line, 'clients have mail or alerts but there is no <smtp>; no mail will be sent');
   }
 
   const config: Config = { path: fileName, settings, web, clients, secretFiles: [...new Set(ctx.secretFiles)] };
   if (smtp) config.smtp = smtp;
+  if (ctx.sourceFiles.length > 0) config.sourceFiles = [...new Set(ctx.sourceFiles)];
   return config;
 }
 
@@ -114,18 +123,11 @@ function single(children: XmlElement[], name: string, ctx: ConfigContext): XmlEl
 }
 
 /**
- * Two clients with the same address and port would be collected twice; name both lines.
- * Works on the elements, so a duplicate is found even when one of the pair has other errors.
+ * The original assignment's example is a lone `<client>` as the root: read it as if it were
+ * wrapped in `<clients>`, with a warning saying so.
  */
-function reportDuplicates(elements: XmlElement[], ctx: ConfigContext): void {
-  const seen = new Map<string, number>();
-  for (const element of elements) {
-    const ip = element.attributes.get('ip')?.value.trim().toLowerCase();
-    const port = parsePort(element.attributes.get('port')?.value ?? '22');
-    if (!ip || !port.ok) continue;
-    const key = `${ip}|${port.value}`;
-    const firstLine = seen.get(key);
-    if (firstLine === undefined) seen.set(key, element.line);
-    else ctx.issues.error(element.line, `duplicate client ${ip} port ${port.value} (lines ${firstLine} and ${element.line})`);
-  }
+function acceptLoneClient(root: XmlElement, ctx: ConfigContext): XmlElement {
+  if (root.name !== 'client') return root;
+  ctx.issues.warn(root.line, 'root element is a lone <client>; read as <clients><client …/></clients> (standard form: wrap it in <clients>; `fleetstat config check --fix` does)');
+  return { name: 'clients', line: root.line, attributes: new Map(), children: [root] };
 }

@@ -10,7 +10,7 @@ import {
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const CLIENT_ATTRIBUTES = [
+export const CLIENT_ATTRIBUTES = [
   'ip', 'port', 'username', 'name', 'mail', 'timeout', 'host-key', 'sudo', 'agent', 'key',
   'password', 'password-env', 'password-file', 'passphrase', 'passphrase-env', 'passphrase-file',
 ] as const;

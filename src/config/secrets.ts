@@ -55,15 +55,14 @@ function readFromFile(reader: AttributeReader, attribute: string, who: string, c
   if (given === undefined) return undefined;
   const file = resolveConfigPath(ctx, given);
   const line = reader.line(attribute);
-  let content: string;
-  try {
-    content = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    ctx.issues.error(line, `${who}: ${attribute} ${file} is not readable (${errorCode(err)})`);
+  const read = readCached(file, ctx);
+  if ('code' in read) {
+    ctx.issues.error(line, `${who}: ${attribute} ${file} is not readable (${read.code})`);
     return undefined;
   }
+  const content = read.text;
   ctx.secretFiles.push(file);
-  warnIfShared(file, line, `${attribute} ${file}`, ctx);
+  warnIfShared(file, line, `${attribute} ${file}`, ctx, read.mode);
   // Editors add a final newline; it is never part of the secret.
   const value = content.replace(/\r?\n$/, '');
   if (value === '') {
@@ -77,17 +76,31 @@ function readFromFile(reader: AttributeReader, attribute: string, who: string, c
  * Warns when a file holding secrets is readable by group or others. `what` names the file in
  * the message; `line` 0 means the whole config file.
  */
-export function warnIfShared(file: string, line: number, what: string, ctx: ConfigContext): void {
+export function warnIfShared(file: string, line: number, what: string, ctx: ConfigContext, knownMode?: number): void {
   if (!ctx.checkModes) return;
   let mode: number;
   try {
-    mode = fs.statSync(file).mode;
+    mode = knownMode ?? fs.statSync(file).mode;
   } catch {
     return; // unreadable files are reported where they are read
   }
   if ((mode & 0o077) === 0) return;
   const octal = (mode & 0o777).toString(8).padStart(4, '0');
   ctx.issues.warn(line, `${what} is readable by group or others (mode ${octal}); chmod 600 it`);
+}
+
+/** A file's text and mode, read once per load (see ConfigContext.fileCache). */
+function readCached(file: string, ctx: ConfigContext): { text: string; mode: number } | { code: string } {
+  let entry = ctx.fileCache.get(file);
+  if (!entry) {
+    try {
+      entry = { text: fs.readFileSync(file, 'utf8'), mode: fs.statSync(file).mode };
+    } catch (err) {
+      entry = { code: errorCode(err) };
+    }
+    ctx.fileCache.set(file, entry);
+  }
+  return entry;
 }
 
 /** The errno code of a file-system error (ENOENT, EACCES, …), never its full message. */

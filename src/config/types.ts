@@ -99,4 +99,6 @@ export interface Config {
   clients: ClientConfig[];
   /** Files secrets were read from (absolute); serve reloads when one changes. */
   secretFiles?: string[];
+  /** Included files and host-list files read (absolute); serve reloads when one changes, like the main file. */
+  sourceFiles?: string[];
 }

@@ -1,6 +1,6 @@
 /**
- * Keeps the current config and reloads it on SIGHUP or when the file, or a file a secret was
- * read from (a rotated token-file), changes. An invalid new config is reported (file:line) and
+ * Keeps the current config and reloads it on SIGHUP or when the file, an included file, a
+ * host-list file, or a file a secret was read from (a rotated token-file), changes. An invalid new config is reported (file:line) and
  * the old one kept, so a typo never stops collection. Every
  * reader asks for `config` when it needs it, so what changed (clients, limits, web credentials)
  * applies at once; the serve command is told of each change, to name what needs a restart.
@@ -72,7 +72,8 @@ export class ConfigReloader {
   private watchFiles(): void {
     this.closeWatchers();
     const names = new Map<string, Set<string>>();
-    for (const file of [this.current.path, ...(this.current.secretFiles ?? [])].map((f) => resolve(f))) {
+    const files = [this.current.path, ...(this.current.secretFiles ?? []), ...(this.current.sourceFiles ?? [])];
+    for (const file of files.map((f) => resolve(f))) {
       const set = names.get(dirname(file)) ?? new Set<string>();
       names.set(dirname(file), set.add(basename(file)));
     }
