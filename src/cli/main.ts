@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `fleetstat` command line: one program, a subcommand per job, --help on each. */
+import './node-version-guard.js';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { collectCommand } from './collect-command.js';
@@ -7,10 +8,12 @@ import { configCheckCommand } from './config-check-command.js';
 import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
 import { serveCommand } from './serve-command.js';
 import { hostsTestCommand } from './hosts-test-command.js';
+import { configInitCommand } from './config-init-command.js';
+import { packageJson } from './package-info.js';
 
 const program = new Command('fleetstat')
   .description('Agentless machine statistics over SSH: collect, store, alert.')
-  .version('0.1.0')
+  .version(packageJson().version)
   .exitOverride()
   .showHelpAfterError();
 
@@ -52,6 +55,13 @@ config.command('check')
   .description('validate a configuration file; errors and warnings as file:line: message')
   .argument('<file>', 'XML configuration file')
   .action(async (file: string) => { process.exitCode = await configCheckCommand(file); });
+
+config.command('init')
+  .description('write a commented starter configuration (never over an existing file)')
+  .argument('<file>', 'where to write it, e.g. /etc/fleetstat/config.xml')
+  .option('--state-dir <dir>', 'directory for the SQLite database, known_hosts and spool (relative: to the config file), e.g. /var/lib/fleetstat', '.')
+  .option('--force', 'replace an existing file')
+  .action(async (file: string, options) => { process.exitCode = await configInitCommand(file, options); });
 
 const db = program.command('db').description('database tools');
 db.command('migrate')
