@@ -9,6 +9,8 @@ import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
 import { serveCommand } from './serve-command.js';
 import { hostsTestCommand } from './hosts-test-command.js';
 import { configInitCommand } from './config-init-command.js';
+import { dbBackupCommand } from './db-backup-command.js';
+import { dbCopyCommand } from './db-copy-command.js';
 import { packageJson } from './package-info.js';
 
 const program = new Command('fleetstat')
@@ -75,6 +77,19 @@ db.command('prune')
   .option('-c, --config <file>', 'XML configuration file naming the database')
   .option('--db <url>', 'database URL')
   .action(async (options) => { process.exitCode = await dbPruneCommand(options); });
+db.command('backup')
+  .description('an online, consistent copy of the SQLite database into FILE, safe while serve runs')
+  .argument('<file>', 'the backup file (replaced atomically if it exists)')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL (sqlite:path)')
+  .action(async (file: string, options) => { process.exitCode = await dbBackupCommand(file, options); });
+db.command('copy')
+  .description('copy every table into an empty PostgreSQL or MySQL database (batched, resumable; exits 1 when the final row counts differ)')
+  .requiredOption('--to <url>', 'target database URL: postgres://…, mysql://…')
+  .option('-c, --config <file>', 'XML configuration file naming the source database')
+  .option('--db <url>', 'source database URL (overrides the config)')
+  .option('--batch-size <rows>', 'rows per batch', '1000')
+  .action(async (options) => { process.exitCode = await dbCopyCommand(options); });
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,51 @@
+/** `fleetstat db copy --to URL`: the current database, every table, into another (empty) one. */
+import { copyDatabase } from '../store/copy/copy-database.js';
+import { redactUrl } from '../store/store-error.js';
+import { EXIT } from './exit-codes.js';
+import { CommandFailure, loadConfigOrFail, openMigratedStore, runCommand } from './command-context.js';
+import { copyProgress } from './copy-progress.js';
+
+/** Options of `db copy`. */
+export interface DbCopyOptions {
+  config?: string;
+  db?: string;
+  to: string;
+  batchSize: string;
+}
+
+function batchSize(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new CommandFailure(`--batch-size ${text}: a whole number from 1 to 100000`, EXIT.usage);
+  return value;
+}
+
+/** Copies, then prints the verification counts; 0 when every table matches, 1 otherwise. */
+export function dbCopyCommand(options: DbCopyOptions): Promise<number> {
+  return runCommand(async () => {
+    const size = batchSize(options.batchSize);
+    const from = options.db ?? (options.config ? (await loadConfigOrFail(options.config)).settings.databaseUrl : undefined);
+    if (!from) throw new CommandFailure('name the source database with --db <url> or --config <file>', EXIT.usage);
+    if (from === options.to) throw new CommandFailure('--to names the source database itself', EXIT.usage);
+    const source = await openMigratedStore(from);
+    try {
+      const target = await openMigratedStore(options.to);
+      const progress = copyProgress();
+      try {
+        const outcome = await copyDatabase(source, target, { batchSize: size, onEvent: (event) => progress.onEvent(event) });
+        progress.stop();
+        if (outcome.status === 'refused') throw new CommandFailure(`copy refused: ${outcome.reason}`, EXIT.usage);
+        process.stdout.write(`${source.url} → ${redactUrl(options.to)}\n`);
+        for (const c of outcome.counts) {
+          process.stdout.write(`${c.table.padEnd(16)} ${String(c.source).padStart(10)} ${String(c.target).padStart(10)}${c.source === c.target ? '' : '  MISMATCH'}\n`);
+        }
+        process.stdout.write(outcome.status === 'verified' ? 'verified: every table has the same row count\n' : 'row counts differ (was the source written to during the copy?)\n');
+        return outcome.status === 'verified' ? EXIT.ok : EXIT.hostsFailed;
+      } finally {
+        progress.stop();
+        await target.close();
+      }
+    } finally {
+      await source.close();
+    }
+  });
+}
