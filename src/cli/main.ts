@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `fleetstat` command line: one program, a subcommand per job, --help on each. */
 import './node-version-guard.js';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { collectCommand } from './collect-command.js';
 import { configCheckCommand } from './config-check-command.js';
@@ -12,6 +12,18 @@ import { configInitCommand } from './config-init-command.js';
 import { dbBackupCommand } from './db-backup-command.js';
 import { dbCopyCommand } from './db-copy-command.js';
 import { packageJson } from './package-info.js';
+import { completionCommand } from './completion-command.js';
+
+// One wording for the options several commands share, and one form for defaults in --help:
+// "(default: VALUE)", from commander for fixed values, written out for values chosen at run time.
+const CONFIG_HELP = 'XML configuration file';
+const CONFIG_DB_HELP = 'XML configuration file naming the database';
+const DB_HELP = 'database URL (overrides the config): sqlite:path, postgres://…, mysql://…';
+
+/** An option with a fixed default, shown unquoted as "(default: VALUE)". */
+function withDefault(flags: string, description: string, value: string): Option {
+  return new Option(flags, description).default(value, value);
+}
 
 const program = new Command('fleetstat')
   .description('Agentless machine statistics over SSH: collect, store, alert.')
@@ -27,8 +39,8 @@ Exit codes:
 
 program.command('collect')
   .description('run one collection round over every client in the config (cron-friendly)')
-  .requiredOption('-c, --config <file>', 'XML configuration file')
-  .option('--db <url>', 'database URL (overrides the config): sqlite:path, postgres://…, mysql://…')
+  .requiredOption('-c, --config <file>', CONFIG_HELP)
+  .option('--db <url>', DB_HELP)
   .option('--json', 'print the round summary as JSON on stdout')
   .option('-q, --quiet', 'no progress output')
   .action(async (options) => { process.exitCode = await collectCommand(options); });
@@ -36,18 +48,18 @@ program.command('collect')
 program.command('serve')
   .description('run rounds every interval and serve the dashboard, JSON API and /metrics')
   .requiredOption('-c, --config <file>', 'XML configuration file (reloaded on SIGHUP and when it changes)')
-  .option('--db <url>', 'database URL (overrides the config)')
-  .option('--listen <host:port>', 'address of the dashboard (default from <web>, else 127.0.0.1:8080)')
-  .option('--grace <seconds>', 'on SIGTERM, how long the running round may finish before its hosts are abandoned', '30')
-  .option('--lease-margin <seconds>', 'PostgreSQL/MySQL: how long a host lease outlasts the worst-case round (default 30)')
-  .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), text or json', 'auto')
-  .option('--log-level <level>', 'trace, debug, info, warn, error or fatal', 'info')
+  .option('--db <url>', DB_HELP)
+  .option('--listen <host:port>', 'address of the dashboard (default: from <web>, else 127.0.0.1:8080)')
+  .addOption(withDefault('--grace <seconds>', 'on SIGTERM, how long the running round may finish before its hosts are abandoned', '30'))
+  .addOption(withDefault('--lease-margin <seconds>', 'PostgreSQL/MySQL: how long a host lease outlasts the worst-case round', '30'))
+  .addOption(withDefault('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), text or json', 'auto'))
+  .addOption(withDefault('--log-level <level>', 'trace, debug, info, warn, error or fatal', 'info'))
   .action(async (options) => { process.exitCode = await serveCommand(options); });
 
 const hosts = program.command('hosts').description('check clients of the config');
 hosts.command('test')
   .description('collect from clients without storing or mailing, and print what came back or where it failed')
-  .requiredOption('-c, --config <file>', 'XML configuration file')
+  .requiredOption('-c, --config <file>', CONFIG_HELP)
   .argument('[hosts...]', 'client names or IPs (default: every client)')
   .option('--json', 'print the full reports as JSON')
   .action(async (names: string[], options) => { process.exitCode = await hostsTestCommand({ ...options, hosts: names }); });
@@ -55,41 +67,46 @@ hosts.command('test')
 const config = program.command('config').description('configuration file tools');
 config.command('check')
   .description('validate a configuration file; errors and warnings as file:line: message')
-  .argument('<file>', 'XML configuration file')
+  .argument('<file>', CONFIG_HELP)
   .action(async (file: string) => { process.exitCode = await configCheckCommand(file); });
 
 config.command('init')
   .description('write a commented starter configuration (never over an existing file)')
   .argument('<file>', 'where to write it, e.g. /etc/fleetstat/config.xml')
-  .option('--state-dir <dir>', 'directory for the SQLite database, known_hosts and spool (relative: to the config file), e.g. /var/lib/fleetstat', '.')
+  .addOption(withDefault('--state-dir <dir>', 'directory for the SQLite database, known_hosts and spool (relative: to the config file), e.g. /var/lib/fleetstat', '.'))
   .option('--force', 'replace an existing file')
   .action(async (file: string, options) => { process.exitCode = await configInitCommand(file, options); });
 
 const db = program.command('db').description('database tools');
 db.command('migrate')
   .description('create or update the database schema (idempotent)')
-  .option('-c, --config <file>', 'XML configuration file naming the database')
-  .option('--db <url>', 'database URL: sqlite:path, postgres://…, mysql://…')
+  .option('-c, --config <file>', CONFIG_DB_HELP)
+  .option('--db <url>', DB_HELP)
   .action(async (options) => { process.exitCode = await dbMigrateCommand(options); });
 db.command('prune')
   .description('delete samples, errors, rounds and sent mails older than a duration')
   .requiredOption('--older-than <duration>', 'e.g. 90d, 12h')
-  .option('-c, --config <file>', 'XML configuration file naming the database')
-  .option('--db <url>', 'database URL')
+  .option('-c, --config <file>', CONFIG_DB_HELP)
+  .option('--db <url>', DB_HELP)
   .action(async (options) => { process.exitCode = await dbPruneCommand(options); });
 db.command('backup')
   .description('an online, consistent copy of the SQLite database into FILE, safe while serve runs')
   .argument('<file>', 'the backup file (replaced atomically if it exists)')
-  .option('-c, --config <file>', 'XML configuration file naming the database')
-  .option('--db <url>', 'database URL (sqlite:path)')
+  .option('-c, --config <file>', CONFIG_DB_HELP)
+  .option('--db <url>', DB_HELP)
   .action(async (file: string, options) => { process.exitCode = await dbBackupCommand(file, options); });
 db.command('copy')
   .description('copy every table into an empty PostgreSQL or MySQL database (batched, resumable; exits 1 when the final row counts differ)')
   .requiredOption('--to <url>', 'target database URL: postgres://…, mysql://…')
-  .option('-c, --config <file>', 'XML configuration file naming the source database')
-  .option('--db <url>', 'source database URL (overrides the config)')
-  .option('--batch-size <rows>', 'rows per batch', '1000')
+  .option('-c, --config <file>', CONFIG_DB_HELP)
+  .option('--db <url>', DB_HELP)
+  .addOption(withDefault('--batch-size <rows>', 'rows per batch', '1000'))
   .action(async (options) => { process.exitCode = await dbCopyCommand(options); });
+
+program.command('completion')
+  .description('print a shell completion script: eval "$(fleetstat completion bash)" in ~/.bashrc, or for zsh into a file on $fpath named _fleetstat')
+  .argument('<shell>', 'bash or zsh')
+  .action((shell: string) => { process.exitCode = completionCommand(program, shell); });
 
 try {
   await program.parseAsync(process.argv);
