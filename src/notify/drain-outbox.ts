@@ -126,7 +126,7 @@ async function release(
 
 function describeFailure(message: string, kind: string, attempt: number, maxAttempts: number): string {
   const text = sanitizeInline(message, MAX_ERROR_CHARS);
-  if (kind === 'connection') return `mail: SMTP server unreachable: ${text}; will retry`;
+  if (kind === 'connection') return `SMTP server unreachable: ${text}; will retry`;
   const outcome = attempt >= maxAttempts ? 'giving up, the mail stays unsent' : 'will retry';
-  return `mail: ${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
+  return `${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
 }
