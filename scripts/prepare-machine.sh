@@ -27,11 +27,12 @@ fi
 # secrets stay out of argv; busybox-static (also the chroot userland)/dash/shellcheck: check the probe; chromium: browser tests;
 # time + ansible-core: the benchmark smoke run compares against Ansible fact gathering;
 # postgresql + mariadb: the real databases; the shells, awks, busybox-static, debootstrap and
-# locales: the probe's target matrix (test/targets-*.test.ts).
+# locales: the probe's target matrix (test/targets-*.test.ts); prometheus: its promtool checks
+# /metrics (test/web-openapi.test.ts; the server itself is never started).
 packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
   fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
   postgresql postgresql-client mariadb-server mariadb-client
-  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales)
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales prometheus)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
