@@ -34,8 +34,10 @@ export function insertChunks(rows: readonly Row[]): Row[][] {
   let bytes = 0;
   let parameters = 0;
   for (const row of rows) {
-    const size = JSON.stringify(row).length;
-    const count = Object.keys(row).length;
+    const values = Object.values(row);
+    // Text dominates a row's size; other values count as 8 bytes.
+    const size = values.reduce<number>((sum, value) => sum + (typeof value === 'string' ? value.length : 8), 0);
+    const count = values.length;
     if (chunk.length > 0 && (bytes + size > MAX_INSERT_BYTES || parameters + count > MAX_INSERT_PARAMETERS)) {
       chunks.push(chunk);
       chunk = [];
@@ -109,15 +111,19 @@ async function copyById(source: Kysely<any>, target: Kysely<any>, table: string,
     }
     if (inTarget > 0) options.onRows(inTarget);
   }
-  let after = done ?? Number.MIN_SAFE_INTEGER;
+  const read = async (after: number) =>
+    await source.selectFrom(table).selectAll().where('id', '>', after).orderBy('id').limit(options.batchSize).execute() as Row[];
   let copied = 0;
-  for (;;) {
-    const rows = await source.selectFrom(table).selectAll().where('id', '>', after).orderBy('id').limit(options.batchSize).execute() as Row[];
-    if (rows.length === 0) break;
-    await insertAll(target, table, rows.map((row) => toTargetRow(row, timestamps)));
-    after = Number(rows[rows.length - 1]!.id);
+  let rows = await read(done ?? Number.MIN_SAFE_INTEGER);
+  while (rows.length > 0) {
+    // The next batch is read while this one is written: the two databases work at once.
+    const [, following] = await Promise.all([
+      insertAll(target, table, rows.map((row) => toTargetRow(row, timestamps))),
+      read(Number(rows[rows.length - 1]!.id)),
+    ]);
     copied += rows.length;
     options.onRows(rows.length);
+    rows = following;
   }
   return { status: 'copied', rows: copied };
 }
