@@ -4,6 +4,9 @@
  * target keeps working (ids continue past the copied ones), an interrupted copy resumes
  * without duplicates, and a target holding other data is refused.
  */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetstat } from './support/cli.js';
@@ -75,6 +78,16 @@ describe('db copy table list', () => {
     } finally {
       await database.drop();
     }
+  });
+});
+
+describe('db copy from a SQLite file that does not exist', () => {
+  it('refuses, and creates no file', async () => {
+    const missing = join(tmpdir(), `fleetstat-missing-${process.pid}.sqlite`);
+    const result = await fleetstat(['db', 'copy', '--db', `sqlite:${missing}`, '--to', `sqlite:${missing}.copy`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`no SQLite database at ${missing}`);
+    expect(existsSync(missing)).toBe(false);
   });
 });
 

@@ -1,6 +1,8 @@
 /** `fleetstat db copy --to URL`: the current database, every table, into another (empty) one. */
 import { copyDatabase } from '../store/copy/copy-database.js';
-import { redactUrl } from '../store/store-error.js';
+import { existsSync } from 'node:fs';
+import { StoreError, redactUrl } from '../store/store-error.js';
+import { parseStoreUrl } from '../store/store-url.js';
 import { EXIT } from './exit-codes.js';
 import { CommandFailure, loadConfigOrFail, openMigratedStore, runCommand } from './command-context.js';
 import { copyProgress } from './copy-progress.js';
@@ -19,6 +21,18 @@ function batchSize(text: string): number {
   return value;
 }
 
+/** A mistyped SQLite path would otherwise become a new, empty source that "copies" nothing. */
+function refuseMissingSqlite(url: string): void {
+  let target;
+  try {
+    target = parseStoreUrl(url);
+  } catch (error) {
+    if (error instanceof StoreError) throw new CommandFailure(error.message, EXIT.usage);
+    throw error;
+  }
+  if (target.dialect === 'sqlite' && !existsSync(target.path)) throw new CommandFailure(`no SQLite database at ${target.path}`, EXIT.usage);
+}
+
 /** Copies, then prints the verification counts; 0 when every table matches, 1 otherwise. */
 export function dbCopyCommand(options: DbCopyOptions): Promise<number> {
   return runCommand(async () => {
@@ -26,6 +40,7 @@ export function dbCopyCommand(options: DbCopyOptions): Promise<number> {
     const from = options.db ?? (options.config ? (await loadConfigOrFail(options.config)).settings.databaseUrl : undefined);
     if (!from) throw new CommandFailure('name the source database with --db <url> or --config <file>', EXIT.usage);
     if (from === options.to) throw new CommandFailure('--to names the source database itself', EXIT.usage);
+    refuseMissingSqlite(from);
     const source = await openMigratedStore(from);
     try {
       const target = await openMigratedStore(options.to);
