@@ -30,11 +30,12 @@ fi
 # locales: the probe's target matrix (test/targets-*.test.ts); e2fsprogs + mount: the ext2
 # images loop-mounted at awkward mount points in those tests; postfix + sasl2-bin: the real MTA
 # of the SMTP TLS tests and its SASL user (test/smtp-tls.test.ts runs its own instance from a
-# private config directory).
+# private config directory); prometheus: its promtool checks /metrics (test/web-openapi.test.ts;
+# the server itself is never started).
 packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
   fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
   postgresql postgresql-client mariadb-server mariadb-client
-  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales e2fsprogs mount postfix sasl2-bin)
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales e2fsprogs mount postfix sasl2-bin prometheus)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -86,6 +86,60 @@ describe('dashboard in a browser', () => {
     expect(problems).toEqual([]);
   });
 
+  it('lists hosts in trouble first: down before firing before the healthy ones, the firing rule named', async () => {
+    const page = await openPage('/');
+    const rows = await page.locator('tr.host-row').evaluateAll((trs) => trs.map((tr) => ({
+      status: tr.getAttribute('data-status'), text: tr.textContent ?? '',
+    })));
+    expect(rows[0]!.status).toBe('down');
+    expect(rows[0]!.text).toContain(QUOTED_NAME);
+    expect(rows[1]!.text).toContain(ALERTING_NAME);
+    expect(rows[1]!.text).toContain('memory firing');
+    expect(rows.slice(2).every((r) => r.status === 'up')).toBe(true);
+    // alpha's own memory limit (0%) colours its bar, not the default 90%.
+    expect(await page.locator('tr.host-row', { hasText: ALERTING_NAME }).locator('meter[title^="memory"]').getAttribute('data-limit')).toBe('0.0');
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the filters in the URL: status from the address, the search box submitted into it', async () => {
+    const page = await openPage('/?status=down');
+    expect(await page.locator('tr.host-row').count()).toBe(1);
+    expect(await page.locator('select[name="status"]').inputValue()).toBe('down');
+    await page.locator('select[name="status"]').selectOption('all');
+    await page.locator('input[name="q"]').fill('gam');
+    await Promise.all([page.waitForURL(/[?&]q=gam/), page.locator('.filters button').click()]);
+    expect(new URL(page.url()).searchParams.get('status')).toBe('all');
+    const names = await page.locator('tr.host-row td.host-name a').allTextContents();
+    expect(names).toEqual(['gamma']);
+    expect(await page.locator('#shown-count').textContent()).toBe(`1 of ${web.config.clients.length} hosts`);
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('fits a phone on every page: no sideways scrolling, chart legends and axis labels inside their charts', async () => {
+    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const gamma = hosts.hosts.find((h) => h.name === 'gamma')!;
+    for (const path of ['/', '/?status=trouble', '/alerts', '/rounds', `/hosts/${gamma.id}?range=1h`]) {
+      const page = await openPage(path, { width: 360, height: 740 });
+      if (path.startsWith('/hosts/')) await page.waitForSelector('body[data-charts="drawn"]');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, path).toBeLessThanOrEqual(0);
+      // Nothing inside a chart box sticks out of it (legends, axis labels drawn on the canvas).
+      const outside = await page.locator('.chart').evaluateAll((charts) => charts.flatMap((chart) => {
+        const box = chart.getBoundingClientRect();
+        return [...chart.querySelectorAll('*')].filter((el) => {
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5);
+        }).map((el) => `${el.tagName}.${el.className}`);
+      }));
+      expect(outside, path).toEqual([]);
+      if (path.startsWith('/hosts/')) await page.screenshot({ path: `${SCREENSHOTS}host-phone.png`, fullPage: true });
+      await page.close();
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('draws the charts of a host page', async () => {
     const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
     const gamma = hosts.hosts.find((h) => h.name === 'gamma')!;

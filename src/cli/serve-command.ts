@@ -122,12 +122,12 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       afterRound: async () => {
         counters.inc('fleetstat_rounds_total');
         const pruned = await pruner.maybePrune(reloader.config.settings).catch((error: Error) => { prunerLog.error({ err: error }, `prune failed: ${error.message}`); return undefined; });
-        if (pruned) prunerLog.info(`retention: pruned ${Object.entries(pruned).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+        if (pruned) prunerLog.info(`pruned ${Object.entries(pruned).map(([table, n]) => `${table} ${n}`).join(', ')}`);
         const mail = await deliverQueuedMail(store, reloader.config.smtp);
         counters.inc('fleetstat_mails_total', { result: 'sent' }, mail.sent);
         counters.inc('fleetstat_mails_total', { result: 'failed' }, mail.failed);
         counters.inc('fleetstat_mails_total', { result: 'deferred' }, mail.deferred);
-        if (mail.lastError) mailLog.warn(`mail: ${mail.lastError}`);
+        if (mail.lastError) mailLog.warn(mail.lastError);
       },
     });
     reloader.start();

@@ -1,8 +1,9 @@
 /**
- * Round progress on a terminal: a bar on stderr when it is a TTY, otherwise one line per
+ * Round progress on a terminal: a bar on stderr when it is a capable TTY (not TERM=dumb), otherwise one line per
  * failed host (cron mail stays short and useful).
  */
 import cliProgress from 'cli-progress';
+import { canShowProgressBar } from './terminal.js';
 import { failureLine, type RoundEvent } from './round.js';
 
 export interface ProgressReporter {
@@ -11,8 +12,8 @@ export interface ProgressReporter {
 }
 
 /** A reporter writing to `stream` (normally process.stderr). */
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
-  if (!stream.isTTY) {
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): ProgressReporter {
+  if (!canShowProgressBar(stream, env)) {
     return {
       onEvent(event) {
         if (event.type === 'host-failed') stream.write(`${failureLine(event.client, event.error)}\n`);

@@ -11,8 +11,10 @@ const SHOWN_FIRST = new Set(['time', 'level', 'component', 'msg', 'reqId', 'err'
 /** One readable line (plus indented continuation lines) for `record`, ending in a newline. */
 export function formatRecord(record: Record<string, unknown>): string {
   const level = String(record.level ?? 'info').toUpperCase().padEnd(5);
-  const component = typeof record.component === 'string' ? `${record.component}: ` : '';
-  let line = `${String(record.time ?? '')} ${level} ${component}${printable(String(record.msg ?? ''))}`;
+  const msg = String(record.msg ?? '');
+  // A message that already names its component ("mail: …") is not prefixed a second time.
+  const component = typeof record.component === 'string' && !msg.startsWith(`${record.component}: `) ? `${record.component}: ` : '';
+  let line = `${String(record.time ?? '')} ${level} ${component}${printable(msg)}`;
   if (record.reqId !== undefined) line += ` [req ${printable(String(record.reqId))}]`;
   for (const [key, value] of Object.entries(record)) {
     if (SHOWN_FIRST.has(key) || value === undefined) continue;

@@ -126,8 +126,8 @@ async function release(
 
 function describeFailure(message: string, kind: DeliveryFailureKind, attempt: number, maxAttempts: number): string {
   const text = oneLine(message, MAX_ERROR_CHARS);
-  if (kind === 'connection') return `mail: SMTP server unreachable: ${text}; will retry`;
-  if (kind === 'tls') return `mail: SMTP TLS failure, nothing was sent: ${text}; will retry`;
+  if (kind === 'connection') return `SMTP server unreachable: ${text}; will retry`;
+  if (kind === 'tls') return `SMTP TLS failure, nothing was sent: ${text}; will retry`;
   const outcome = attempt >= maxAttempts ? 'giving up, the mail stays unsent' : 'will retry';
-  return `mail: ${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
+  return `${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
 }

@@ -1,4 +1,8 @@
-/** The OpenAPI 3 description of the JSON API, served at /api/openapi.json (docs/api.md is its prose twin). */
+/**
+ * The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json (docs/api.md is its prose
+ * twin). 3.1, because its schemas are JSON Schema 2020-12, where a nullable value is written
+ * `{ type: 'null' }` as below; 3.0 has no null type.
+ */
 
 const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
 const str = { type: 'string' };
@@ -26,20 +30,23 @@ const latestSample = obj({
   uptime_seconds: int, process_count: int, users_count: int, disk_max_percent: nullable(num),
 });
 
-/** The OpenAPI 3.0 document. */
+/** The OpenAPI 3.1 document. */
 export const openApiDocument = {
-  openapi: '3.0.3',
+  openapi: '3.1.0',
   info: {
     title: 'fleetstat API',
     version: '1',
     description: 'Read-only statistics of the machines fleetstat collects over SSH. Every timestamp is ISO 8601 UTC. All text fields come from monitored hosts and are untrusted.',
   },
+  // Relative: the document is served by the fleetstat serve instance it describes.
+  servers: [{ url: '/', description: 'the fleetstat serve instance that serves this document' }],
   paths: {
     '/api/hosts': {
-      get: { summary: 'Every host: stored ones and configured ones not collected yet', responses: { 200: json(obj({ hosts: list(ref('Host')) })), ...errors } },
+      get: { operationId: 'listHosts', summary: 'Every host: stored ones and configured ones not collected yet', responses: { 200: json(obj({ hosts: list(ref('Host')) })), ...errors } },
     },
     '/api/hosts/{id}': {
       get: {
+        operationId: 'getHost',
         summary: 'One host with its latest disks and logged-in users, alerts, recent security events and errors',
         parameters: [hostIdParam],
         responses: {
@@ -50,6 +57,7 @@ export const openApiDocument = {
     },
     '/api/hosts/{id}/samples': {
       get: {
+        operationId: 'getHostSamples',
         summary: 'A host\'s statistics over a time range, column-oriented, at most 10,000 points (averaged into equal time buckets beyond that)',
         parameters: [
           hostIdParam,
@@ -61,6 +69,7 @@ export const openApiDocument = {
     },
     '/api/alerts': {
       get: {
+        operationId: 'listAlerts',
         summary: 'Alert states: firing first, then pending, then ok, newest change first',
         parameters: [queryParam('state', 'Only this state.', { type: 'string', enum: ['all', 'firing', 'pending', 'ok'] }), limitParam(200)],
         responses: { 200: json(obj({ alerts: list(ref('Alert')) })), ...errors },
@@ -68,18 +77,19 @@ export const openApiDocument = {
     },
     '/api/events': {
       get: {
+        operationId: 'listEvents',
         summary: 'Security events, newest first',
         parameters: [queryParam('host', 'Only this host id.', { type: 'integer', minimum: 1 }), queryParam('since', 'Only events logged at or after this instant.', time), limitParam(100)],
         responses: { 200: json(obj({ events: list(ref('Event')) })), ...errors },
       },
     },
     '/api/collection': {
-      get: { summary: 'Whether the collectors keep up with the interval (state unknown when this server runs no collection)', responses: { 200: json(obj({ collection: ref('Collection') })), ...errors } },
+      get: { operationId: 'getCollection', summary: 'Whether the collectors keep up with the interval (state unknown when this server runs no collection)', responses: { 200: json(obj({ collection: ref('Collection') })), ...errors } },
     },
     '/api/rounds': {
-      get: { summary: 'Collection rounds, newest first', parameters: [limitParam(50)], responses: { 200: json(obj({ rounds: list(ref('Round')) })), ...errors } },
+      get: { operationId: 'listRounds', summary: 'Collection rounds, newest first', parameters: [limitParam(50)], responses: { 200: json(obj({ rounds: list(ref('Round')) })), ...errors } },
     },
-    '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3 document' } } } },
+    '/api/openapi.json': { get: { operationId: 'getOpenApiDocument', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } } } },
   },
   components: {
     securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer' } },

@@ -11,6 +11,7 @@ import { collectionBanner, UNKNOWN_COLLECTION } from './collection-status.js';
 import { renderAlertsPage } from './pages/alerts-page.js';
 import { CHART_RANGES, renderHostPage, type ChartRange } from './pages/host-page.js';
 import { renderOverviewPage } from './pages/overview-page.js';
+import { HOST_FILTERS, limitsByEndpoint } from './pages/triage.js';
 import { renderRoundsPage } from './pages/rounds-page.js';
 
 const HTML = 'text/html; charset=utf-8';
@@ -21,9 +22,13 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const now = deps.now ?? (() => new Date());
 
   app.get('/', async (request, reply) => {
-    readQuery(request.query, []);
-    const [hosts, round] = await Promise.all([listFleetHosts(db, deps.config()), latestFinishedRound(db)]);
-    return reply.type(HTML).send(renderOverviewPage(hosts, round, now(), collectionBanner(deps.collection?.() ?? UNKNOWN_COLLECTION)));
+    const query = readQuery(request.query, ['q', 'status']);
+    const filter = parseChoice(query.status, 'status', HOST_FILTERS, 'all');
+    const config = deps.config();
+    const [hosts, round, firing] = await Promise.all([listFleetHosts(db, config), latestFinishedRound(db), listAlerts(db, { state: 'firing', limit: 10_000 })]);
+    const firingRules = new Map<number, string[]>();
+    for (const alert of firing) firingRules.set(alert.host_id, [...(firingRules.get(alert.host_id) ?? []), alert.rule]);
+    return reply.type(HTML).send(renderOverviewPage(hosts, round, now(), { filter, query: (query.q ?? '').slice(0, 200), firingRules, limits: limitsByEndpoint(config), banner: collectionBanner(deps.collection?.() ?? UNKNOWN_COLLECTION) }));
   });
 
   app.get<{ Params: { id: string } }>('/hosts/:id', async (request, reply) => {

@@ -48,12 +48,17 @@
       return;
     }
     var charts = [];
+    // The figure's content box: clientWidth includes its padding, which the canvas must not cover.
+    function plotWidth(figure) {
+      var style = window.getComputedStyle(figure);
+      return Math.max(Math.floor(figure.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)), 160);
+    }
     document.querySelectorAll('[data-chart]').forEach(function (figure) {
       var spec = CHARTS[figure.getAttribute('data-chart')];
       if (!spec) return;
       var fixedX = xRange(times);
       var opts = {
-        width: Math.max(figure.clientWidth - 2, 200),
+        width: plotWidth(figure),
         height: CHART_HEIGHT,
         scales: {
           x: fixedX ? { time: true, range: function () { return fixedX; } } : { time: true },
@@ -77,7 +82,7 @@
     var note = data.samples + ' sample' + (data.samples === 1 ? '' : 's') + ' in range' + (data.downsampled ? ', averaged to ' + times.length + ' points' : '') + '.';
     say(note);
     window.addEventListener('resize', function () {
-      charts.forEach(function (c) { c.plot.setSize({ width: Math.max(c.figure.clientWidth - 2, 200), height: CHART_HEIGHT }); });
+      charts.forEach(function (c) { c.plot.setSize({ width: plotWidth(c.figure), height: CHART_HEIGHT }); });
     });
     body.setAttribute('data-charts', 'drawn');
   }

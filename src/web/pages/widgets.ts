@@ -9,11 +9,19 @@ export function statusBadge(status: string): SafeHtml {
   return html`<span class="badge badge-${cls}">${status}</span>`;
 }
 
-/** A percentage as a <meter> (no inline style needed, so the CSP stays strict) with its value. */
-export function usageMeter(percent: number | null | undefined, label: string): SafeHtml {
+/**
+ * A percentage as a <meter> (no inline style needed, so the CSP stays strict) with its value.
+ * With the host's own alert `limit` the bar turns red above it and amber within 10 points of
+ * it; without one, at 90 and 75.
+ */
+export function usageMeter(percent: number | null | undefined, label: string, limit?: number): SafeHtml {
   if (percent === null || percent === undefined) return html`<span class="muted">–</span>`;
   const value = Math.min(100, Math.max(0, percent));
-  return html`<span class="usage"><meter min="0" max="100" low="75" high="90" optimum="0" value="${value.toFixed(1)}" title="${label} ${formatPercent(percent)}">${formatPercent(percent)}</meter><span class="usage-value">${formatPercent(percent)}</span></span>`;
+  // Chromium colours red only above `high` while optimum (0) sits below `low`: keep low above 0.
+  const high = Math.max(limit ?? 90, 0.1);
+  const low = limit === undefined ? 75 : Math.min(Math.max(limit - 10, 0.05), high);
+  const title = `${label} ${formatPercent(percent)}${limit === undefined ? '' : `, limit ${formatPercent(limit)}`}`;
+  return html`<span class="usage"><meter min="0" max="100" low="${low.toFixed(1)}" high="${high.toFixed(1)}" optimum="0" value="${value.toFixed(1)}" title="${title}"${limit === undefined ? '' : html` data-limit="${limit.toFixed(1)}"`}>${formatPercent(percent)}</meter><span class="usage-value">${formatPercent(percent)}</span></span>`;
 }
 
 /** An instant as relative text with the exact UTC time on hover. */
