@@ -182,17 +182,18 @@ async function notifyHost(
   store: Store, client: ClientConfig, hostId: number, report: Report | null,
   newEvents: Report['events']['items'], at: Date, error?: StageError,
 ): Promise<number> {
-  if (!client.mail) return 0;
+  // Rules are evaluated for every client, so the dashboard, the API and /metrics show firing
+  // alerts with or without `mail`; mail goes only where there is an address.
   let queued = 0;
   const alertMails = await evaluateHostAlerts(store.db, {
     hostId, hostName: client.name, ip: client.ip, mail: client.mail, rules: client.alerts, report,
     error: error ? { stage: error.stage, message: error.describe() } : undefined, now: at,
   });
-  queued += alertMails.length;
+  queued += alertMails.filter((mail) => mail.outboxIds.length > 0).length;
   // Security events are mailed every run that finds new ones, with no rule needed; a Windows
   // Security log that became unreadable (no Administrator rights) is mailed once.
   const unreadableNow = report?.probe === 'ps1' && await securityLogBecameUnreadable(store.db, hostId, report.events.readable, at);
-  if (report && (newEvents.length > 0 || unreadableNow)) {
+  if (client.mail && report && (newEvents.length > 0 || unreadableNow)) {
     const mail = renderSecurityEventsMail({
       hostName: client.name, ip: client.ip, events: newEvents, truncated: report.events.truncated,
       readable: report.events.readable, note: report.events.note, at,
