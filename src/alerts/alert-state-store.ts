@@ -15,15 +15,17 @@ export async function loadAlertStates(db: Kysely<Database>, hostId: number): Pro
   return new Map(rows.map((row) => [row.rule, fromRow(row)]));
 }
 
-/** Stores the state of one host+rule, inserting the row the first time. */
+/** Stores the state of one host+rule (its key, see rule-key.ts), inserting the row the first time. */
 export async function saveAlertState(
   db: Kysely<Database>,
   hostId: number,
   rule: string,
   state: AlertStateRow,
   exists: boolean,
+  labels: { severity: string; mount: string | null } = { severity: 'warning', mount: null },
 ): Promise<void> {
   const values = {
+    ...labels,
     state: state.state,
     value: state.value,
     limit_value: state.limit,

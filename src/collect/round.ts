@@ -15,6 +15,9 @@ import { lastEventRecordId } from '../store/events.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
 import { evaluateHostAlerts } from '../alerts/evaluate-host-alerts.js';
 import { securityLogBecameUnreadable } from '../alerts/security-log-state.js';
+import { flushNotifications } from '../notify/flush-notifications.js';
+import { parseRecipients } from '../notify/mail-text.js';
+import { enqueueNotification } from '../notify/notifications.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
@@ -59,6 +62,10 @@ export interface RoundSummary {
   /** Reports of earlier rounds imported from the spool at the start of this one. */
   spoolImported: number;
   spoolRejected: string[];
+  /** Grouped alert mails queued at the end of the round (one per recipient with changes). */
+  groupedMails: number;
+  /** Why the grouped mails could not be queued; the changes wait for the next round. */
+  groupingError?: string;
 }
 
 export interface RoundOptions {
@@ -96,11 +103,16 @@ export async function collectRound(config: Config, store: Store, options: RoundO
     outcomes[index] ??= { client, ok: false, error: new StageError('connect', 'not started: the collector is shutting down'), ms: 0, uploadedBytes: 0, newEvents: 0, mailsQueued: 0 };
   });
 
+  // One grouped mail per recipient for every change of this round (and any left waiting by an
+  // earlier round that ended early). A failure here leaves the changes waiting for the next round.
+  const flushed = await flushNotifications(store.db, now()).catch((error: Error) => ({ mails: 0, changes: 0, error: error.message }));
+
   const finishedAt = now();
   const hostsOk = outcomes.filter((o) => o.ok).length;
   const summary: RoundSummary = {
     roundId, startedAt, finishedAt, outcomes, hostsOk, hostsFailed: outcomes.length - hostsOk, mailsQueued,
     spooled: outcomes.filter((o) => o.spooledTo).length, spoolImported: spool.imported, spoolRejected: spool.rejected,
+    groupedMails: flushed.mails, ...('error' in flushed ? { groupingError: flushed.error } : {}),
   };
   await finishRound(store, roundId, { finishedAt, hostsOk, hostsFailed: summary.hostsFailed }).catch(() => {});
   emit({ type: 'round-end', summary });
@@ -140,7 +152,7 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
     let mailsQueued = 0;
     if (hostId !== undefined) {
       await recordHostError(store, { roundId, hostId, stage: error.stage, message: error.describe(), occurredAt: now() }).catch(() => {});
-      mailsQueued = await notifyHost(store, client, hostId, null, [], now(), error).catch(() => 0);
+      mailsQueued = await notifyHost(store, ctx.settings, client, hostId, null, [], now(), error).catch(() => 0);
     }
     return outcome({ error, mailsQueued });
   }
@@ -160,7 +172,7 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   let mailsQueued = 0;
   try {
-    mailsQueued = await notifyHost(store, client, hostId, result.report, saved!.newEvents, now());
+    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved!.newEvents, now());
   } catch (error) {
     // The report is stored; a failing alert step is recorded but does not fail the host.
     await recordHostError(store, { roundId, hostId, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
@@ -177,28 +189,41 @@ async function saveWithRetry(store: Store, input: Parameters<typeof saveReport>[
   }
 }
 
-/** Evaluates a host's alert rules and queues its security-event mail; returns mails queued. */
+/**
+ * Evaluates a host's alert rules and queues its security-event mail; returns the notices queued
+ * (mails in per-change mode, changes waiting for the grouped mail otherwise).
+ */
 async function notifyHost(
-  store: Store, client: ClientConfig, hostId: number, report: Report | null,
+  store: Store, settings: Settings, client: ClientConfig, hostId: number, report: Report | null,
   newEvents: Report['events']['items'], at: Date, error?: StageError,
 ): Promise<number> {
+  const mailMode = client.alertMail ?? settings.alertMail;
   // Rules are evaluated for every client, so the dashboard, the API and /metrics show firing
   // alerts with or without `mail`; mail goes only where there is an address.
   let queued = 0;
   const alertMails = await evaluateHostAlerts(store.db, {
     hostId, hostName: client.name, ip: client.ip, mail: client.mail, rules: client.alerts, report,
-    error: error ? { stage: error.stage, message: error.describe() } : undefined, now: at,
+    error: error ? { stage: error.stage, message: error.describe() } : undefined, now: at, mailMode,
   });
-  queued += alertMails.filter((mail) => mail.outboxIds.length > 0).length;
-  // Security events are mailed every run that finds new ones, with no rule needed; a Windows
-  // Security log that became unreadable (no Administrator rights) is mailed once.
+  queued += alertMails.filter((mail) => mail.outboxIds.length + mail.notificationIds.length > 0).length;
+  // Security events are mailed every run that finds new ones, with no rule needed (or on every
+  // run with events-mail="every-run"); a Windows Security log that became unreadable (no
+  // Administrator rights) is mailed once.
   const unreadableNow = report?.probe === 'ps1' && await securityLogBecameUnreadable(store.db, hostId, report.events.readable, at);
-  if (client.mail && report && (newEvents.length > 0 || unreadableNow)) {
+  const everyRun = (client.eventsMail ?? settings.eventsMail) === 'every-run';
+  if (client.mail && report && (newEvents.length > 0 || unreadableNow || everyRun)) {
     const mail = renderSecurityEventsMail({
       hostName: client.name, ip: client.ip, events: newEvents, truncated: report.events.truncated,
       readable: report.events.readable, note: report.events.note, at,
     });
-    await enqueueMail(store.db, { to: client.mail, subject: mail.subject, body: mail.body, now: at });
+    if (mailMode === 'grouped') {
+      await enqueueNotification(store.db, {
+        hostId, recipients: parseRecipients(client.mail), rule: 'security-events', severity: 'info', transition: 'events',
+        summary: mail.headline, details: mail.body, threadId: `events.${hostId}.${at.getTime()}`, now: at,
+      });
+    } else {
+      await enqueueMail(store.db, { to: client.mail, subject: mail.subject, body: mail.body, now: at });
+    }
     queued++;
   }
   return queued;

@@ -2,13 +2,13 @@
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
 import { defineSecret, readSecret } from './secrets.js';
-import type { Settings, SmtpConfig } from './types.js';
+import { ALERT_MAIL_MODES, EVENTS_MAIL_MODES, type Settings, type SmtpConfig } from './types.js';
 import {
-  parseBoolean, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePort, type Parsed,
+  parseBoolean, parseChoice, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePort, type Parsed,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention'];
+const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention', 'alert-mail', 'events-mail'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
 const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'user', 'password', 'password-env', 'password-file', 'from'];
 
@@ -21,6 +21,8 @@ export const SETTINGS_DEFAULTS = {
   intervalSeconds: 60,
   eventCap: 500,
   spoolDir: 'fleetstat-spool',
+  alertMail: 'grouped' as const,
+  eventsMail: 'new-events' as const,
 };
 
 /**
@@ -42,6 +44,8 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     intervalSeconds: reader?.parse('interval', (t) => inRange(parseDuration(t), 1, 7 * 86400, 's')) ?? d.intervalSeconds,
     eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
+    alertMail: reader?.parse('alert-mail', (t) => parseChoice(t, ALERT_MAIL_MODES)) ?? d.alertMail,
+    eventsMail: reader?.parse('events-mail', (t) => parseChoice(t, EVENTS_MAIL_MODES)) ?? d.eventsMail,
   } as Settings;
   const retention = reader?.has('retention') ? reader.parse('retention', (t) => inRange(parseDuration(t), 3600, 100 * 365 * 86400, 's')) : undefined;
   if (retention !== undefined) settings.retentionSeconds = retention;

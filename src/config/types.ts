@@ -3,8 +3,26 @@
 export const ALERT_TYPES = ['memory', 'cpu', 'disk', 'swap', 'load', 'unreachable'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+/** How bad a firing rule is; shown in subjects, the dashboard, the API and metric labels. */
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/** `grouped`: one mail per recipient per round listing every change; `per-change`: one mail per host per change. */
+export const ALERT_MAIL_MODES = ['grouped', 'per-change'] as const;
+export type AlertMailMode = (typeof ALERT_MAIL_MODES)[number];
+
+/** `new-events`: a security-events mail on every run that finds new ones; `every-run`: on every run, "no new events" included. */
+export const EVENTS_MAIL_MODES = ['new-events', 'every-run'] as const;
+export type EventsMailMode = (typeof EVENTS_MAIL_MODES)[number];
+
 export interface AlertRule {
   type: AlertType;
+  /** Default `warning`. Two rules of one type (and mount) differ by severity. */
+  severity: AlertSeverity;
+  /** Disk rules only: the one mount point to watch; undefined watches the fullest mount. */
+  mount?: string;
+  /** Hysteresis: a firing rule resolves only once the value is at or below this (default: the limit). */
+  clearLimit?: number;
   /** Percent for memory/cpu/disk/swap (0–100), load average per core as a plain number for load; unused for unreachable. */
   limit: number;
   /** Seconds the condition must hold before firing (0 = fire at once). */
@@ -32,6 +50,10 @@ export interface ClientConfig {
   /** Use the ssh-agent at $SSH_AUTH_SOCK. */
   agent: boolean;
   mail?: string;
+  /** Overrides `<settings alert-mail>` for this client. */
+  alertMail?: AlertMailMode;
+  /** Overrides `<settings events-mail>` for this client. */
+  eventsMail?: EventsMailMode;
   alerts: AlertRule[];
   /** Per-host timeout for the whole collection in seconds. */
   timeoutSeconds: number;
@@ -66,6 +88,10 @@ export interface Settings {
   spoolDir: string;
   /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds); undefined keeps all. */
   retentionSeconds?: number;
+  /** How alert changes are mailed (default `grouped`). */
+  alertMail: AlertMailMode;
+  /** When security-event mails go out (default `new-events`). */
+  eventsMail: EventsMailMode;
 }
 
 /** `<web>`: the dashboard/API listener of `fleetstat serve`. */

@@ -8,6 +8,10 @@ export interface OutgoingMail {
   to: string;
   subject: string;
   body: string;
+  /** Local part of the Message-ID, stable across retries (see mail-threading.ts). */
+  messageId?: string | null;
+  /** Local parts of the Message-IDs this mail answers. */
+  inReplyTo?: string[];
 }
 
 /** Delivers mails. `send` resolves only once the server has accepted the mail. */

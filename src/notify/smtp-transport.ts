@@ -6,6 +6,7 @@
 import nodemailer from 'nodemailer';
 import type { SmtpConfig } from '../config/types.js';
 import { sanitizeSubject } from './mail-text.js';
+import { threadingFields } from './mail-threading.js';
 import { MailDeliveryError, classifyDeliveryError, type MailTransport, type OutgoingMail } from './mail-transport.js';
 
 export interface SmtpTransportOptions {
@@ -63,6 +64,7 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
         to: mail.to,
         subject: sanitizeSubject(mail.subject),
         text: mail.body,
+        ...threadingFields(mail, config.from),
         disableFileAccess: true,
         disableUrlAccess: true,
       });
