@@ -63,7 +63,7 @@ export const openApiDocument = {
       get: {
         summary: 'Alert states: firing first, then pending, then ok, newest change first',
         parameters: [queryParam('state', 'Only this state.', { type: 'string', enum: ['all', 'firing', 'pending', 'ok'] }), limitParam(200)],
-        responses: { 200: json(obj({ alerts: list(ref('Alert')) })), ...errors },
+        responses: { 200: json(obj({ alerts: list(ref('Alert')), delivery: ref('Delivery'), undelivered: list(ref('UndeliveredMail')) })), ...errors },
       },
     },
     '/api/events': {
@@ -93,7 +93,9 @@ export const openApiDocument = {
       }),
       Disk: obj({ mount: str, fs: str, device: str, size_bytes: int, used_bytes: int, avail_bytes: int, used_percent: num }),
       User: obj({ name: str, tty: str, from_host: str, login_at: nullable(time) }),
-      Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time) }),
+      Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time), severity: { type: 'string', enum: ['info', 'warning', 'critical'] }, mount: nullable(str) }),
+      UndeliveredMail: obj({ id: int, recipient: str, subject: str, status: { type: 'string', enum: ['retrying', 'failed'] }, created_at: nullable(time), tries: int, attempts: int, failed_at: nullable(time), last_error: nullable(str) }),
+      Delivery: obj({ queued: int, retrying: int, sent: int, failed: int }),
       Event: obj({ id: int, host_id: int, record_id: int, event_id: int, level: str, provider: str, logged_at: nullable(time), message: str }),
       HostError: obj({ round_id: int, host_id: int, occurred_at: nullable(time), stage: str, message: str }),
       Round: obj({ id: int, started_at: nullable(time), finished_at: nullable(time), duration_seconds: nullable(num), hosts_ok: int, hosts_failed: int, errors_by_stage: { type: 'object', additionalProperties: int } }),

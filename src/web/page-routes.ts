@@ -8,6 +8,7 @@ import { loadHostView } from './queries/host-view.js';
 import { latestFinishedRound, listRounds } from './queries/rounds.js';
 import { parseChoice, parseId, readQuery } from './request-params.js';
 import { renderAlertsPage } from './pages/alerts-page.js';
+import { listUndeliveredMail } from './queries/mail-delivery.js';
 import { CHART_RANGES, renderHostPage, type ChartRange } from './pages/host-page.js';
 import { renderOverviewPage } from './pages/overview-page.js';
 import { renderRoundsPage } from './pages/rounds-page.js';
@@ -35,7 +36,8 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/alerts', async (request, reply) => {
     readQuery(request.query, []);
-    return reply.type(HTML).send(renderAlertsPage(await listAlerts(db, { limit: 500 }), now()));
+    const [alerts, delivery, undelivered] = await Promise.all([listAlerts(db, { limit: 500 }), outboxCounts(db), listUndeliveredMail(db, 50)]);
+    return reply.type(HTML).send(renderAlertsPage(alerts, now(), { counts: delivery, undelivered }));
   });
 
   app.get('/rounds', async (request, reply) => {
