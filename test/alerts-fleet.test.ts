@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverQueuedMail } from '../src/cli/deliver-mail.js';
 import { collectRound } from '../src/collect/round.js';
 import { loadConfig } from '../src/config/index.js';
 import { migrate } from '../src/store/migrate.js';
@@ -54,6 +55,55 @@ describe('alerting over a real round', () => {
       const queued = await store.db.selectFrom('outbox').selectAll().execute();
       expect(queued).toEqual([]);
       expect(summary.mailsQueued).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a fleet-wide crossing in one round sends one grouped mail per recipient; per-change keeps one per host', async () => {
+    const memory = '<alert type="memory" limit="0%" severity="critical"/>';
+    const mail = 'ops@example.test, dba@example.test';
+    const grouped = fleet.hosts.map((host, i) => ({ host, name: `g${i}`, mail, alerts: [memory] }));
+    const before = smtp.messages.length;
+    const { config, store, summary } = await runRound(grouped);
+    try {
+      expect(summary).toMatchObject({ hostsOk: 3, groupedMails: 2 });
+      const rows = await store.db.selectFrom('outbox').selectAll().execute();
+      expect(rows.map((r) => r.recipient).sort()).toEqual(['dba@example.test', 'ops@example.test']);
+      expect(rows[0]!.subject).toBe('[fleetstat] 3 changes on 3 hosts: 3 firing (3 critical)');
+      expect(await deliverQueuedMail(store, config.smtp)).toMatchObject({ sent: 2, failed: 0 });
+      const received = await smtp.waitForMessages(before + 2);
+      const ops = received.slice(before).find((m) => m.envelope.to[0] === 'ops@example.test')!;
+      expect(ops.body).toMatch(/Firing: +3 {2}\(critical 3\)/);
+      for (const name of ['g0', 'g1', 'g2']) expect(ops.body).toMatch(new RegExp(`FIRING \\[critical\\]: memory [0-9.]+% > 0% on ${name} \\(`));
+      expect(ops.header('auto-submitted')).toBe('auto-generated');
+    } finally {
+      await store.close();
+    }
+
+    const perChange = fleet.hosts.map((host, i) => ({ host, name: `p${i}`, mail, alerts: [memory] }));
+    const second = await runRound(perChange, { 'alert-mail': 'per-change' });
+    try {
+      expect(second.summary.groupedMails).toBe(0);
+      const rows = await second.store.db.selectFrom('outbox').selectAll().execute();
+      expect(rows).toHaveLength(6);
+    } finally {
+      await second.store.close();
+    }
+  });
+
+  it('events-mail="every-run" mails every run, "no new events" included, inside the grouped mail', async () => {
+    const { store } = await runRound([
+      { host: fleet.hosts[0]!, name: 'ev', mail: 'sec@example.test', attributes: { 'events-mail': 'every-run' } },
+      { host: fleet.hosts[1]!, name: 'quiet', mail: 'sec@example.test' },
+    ]);
+    try {
+      const changes = await store.db.selectFrom('notifications').selectAll().execute();
+      expect(changes.map((c) => [c.rule, c.transition])).toEqual([['security-events', 'events']]);
+      expect(changes[0]!.summary).toMatch(/^ev \(127\.[0-9.]+\): no new security events/);
+      const rows = await store.db.selectFrom('outbox').selectAll().execute();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.subject).toMatch(/^\[fleetstat\] ev \(127\.[0-9.]+\): no new security events/);
     } finally {
       await store.close();
     }
