@@ -14,7 +14,7 @@ import { openStore } from '../src/store/open-store.js';
 import { listAlerts } from '../src/web/queries/host-details.js';
 import { writeFleetConfig, type FleetClient } from './support/fleet-config.js';
 import { startFleet, type SshdFleet } from './support/sshd.js';
-import { startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
+import { findFreePort, startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
 
 describe('alerting over a real round', () => {
   let fleet: SshdFleet;
@@ -106,6 +106,34 @@ describe('alerting over a real round', () => {
       expect(rows[0]!.subject).toMatch(/^\[fleetstat\] ev \(127\.[0-9.]+\): no new security events/);
     } finally {
       await store.close();
+    }
+  });
+
+  it('inhibition: most of the fleet unreachable in one round sends one "collector cannot reach" notice, not one per host', async () => {
+    const downPorts = await Promise.all([1, 2, 3, 4, 5].map(() => findFreePort()));
+    const clients = (): FleetClient[] => [
+      { host: fleet.hosts[0]!, name: 'up', mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] },
+      ...downPorts.map((port, i) => ({ host: { address: '127.0.0.1', port }, name: `down${i}`, mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] })),
+    ];
+    const inhibited = await runRound(clients(), { 'inhibit-min-hosts': '3', 'connect-timeout': '5' });
+    try {
+      expect(inhibited.summary).toMatchObject({ hostsOk: 1, hostsFailed: 5, groupedMails: 1, alertNotes: [] });
+      const alerts = await inhibited.store.db.selectFrom('alerts').select(['state', 'muted']).where('rule', '=', 'unreachable').where('state', '=', 'firing').execute();
+      expect(alerts).toHaveLength(5);
+      expect(alerts.every((a) => Number(a.muted) === 1)).toBe(true);
+      const mails = await inhibited.store.db.selectFrom('outbox').selectAll().execute();
+      expect(mails.map((m) => m.subject)).toEqual(['[fleetstat] FIRING [critical]: collector cannot reach 5 of 6 hosts']);
+      expect(mails[0]!.body).toMatch(/down4 \(127\.0\.0\.1\): stage connect/);
+    } finally {
+      await inhibited.store.close();
+    }
+
+    const plain = await runRound(clients(), { 'inhibit-share': '0', 'connect-timeout': '5' });
+    try {
+      const mails = await plain.store.db.selectFrom('outbox').selectAll().execute();
+      expect(mails.map((m) => m.subject)).toEqual(['[fleetstat] 5 changes on 5 hosts: 5 firing']);
+    } finally {
+      await plain.store.close();
     }
   });
 });

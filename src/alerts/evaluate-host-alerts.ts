@@ -15,7 +15,7 @@ import { parseRecipients } from '../notify/mail-text.js';
 import { enqueueNotification } from '../notify/notifications.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { nextAlertState, type AlertTransition } from './alert-state.js';
-import { deleteAlertStatesExcept, loadAlertStates, saveAlertState } from './alert-state-store.js';
+import { deleteAlertStatesExcept, loadAlertStates, loadMutedRules, saveAlertState } from './alert-state-store.js';
 import { effectiveLimit, observe } from './measure.js';
 import { ruleKey } from './rule-key.js';
 import { SECURITY_LOG_RULE } from './security-log-state.js';
@@ -34,6 +34,11 @@ export interface HostAlertInput {
   now: Date;
   /** `per-change` (default here): one mail per change; `grouped`: wait for the round's grouped mail. */
   mailMode?: AlertMailMode;
+  /**
+   * Why a rule's notices are held this run (a silence, a maintenance window, inhibition), or
+   * undefined. Held rules are still evaluated and stored; see `decideNotice`.
+   */
+  mutedBy?: (rule: { key: string; type: AlertType }) => string | undefined;
 }
 
 /** A notice produced by one rule's transition. */
@@ -51,6 +56,8 @@ export interface AlertMail {
   outboxIds: number[];
   /** Notification row ids, one per recipient (grouped mode). */
   notificationIds: number[];
+  /** Set when the notice was held (nothing queued): the silence, window or inhibition that held it. */
+  heldBy?: string;
 }
 
 /**
@@ -79,6 +86,7 @@ async function evaluateInTransaction(
   recipients: string[],
 ): Promise<AlertMail[]> {
   const stored = await loadAlertStates(db, input.hostId);
+  const muted = await loadMutedRules(db, input.hostId);
   const mails: AlertMail[] = [];
   for (const rule of rules) {
     const key = ruleKey(rule);
@@ -86,8 +94,17 @@ async function evaluateInTransaction(
     const limit = effectiveLimit(rule);
     const before = stored.get(key);
     const step = nextAlertState(before, { value: measurement.value, limit, now: input.now, rule });
-    await saveAlertState(db, input.hostId, key, step.state, before !== undefined, { severity: rule.severity, mount: rule.mount ?? null });
-    if (step.transition === 'none') continue;
+    const heldBy = input.mutedBy?.({ key, type: rule.type });
+    const decision = decideNotice(step.transition, step.state.state, muted.has(key), heldBy);
+    await saveAlertState(db, input.hostId, key, step.state, before !== undefined, { severity: rule.severity, mount: rule.mount ?? null, muted: decision.muted });
+    if (decision.notice === 'none') continue;
+    if (decision.notice === 'held') {
+      if (step.transition !== 'none') {
+        mails.push({ rule: rule.type, key, severity: rule.severity, transition: step.transition, to: recipients, subject: '', body: '', outboxIds: [], notificationIds: [], heldBy: decision.heldBy });
+      }
+      continue;
+    }
+    const transition = decision.notice;
 
     const rendered = renderAlertMail({
       hostName: input.hostName,
@@ -95,34 +112,64 @@ async function evaluateInTransaction(
       rule,
       value: step.state.value,
       limit,
-      transition: step.transition,
+      transition,
       at: input.now,
       detail: detailFor(rule, measurement.detail, input),
     });
     // The thread of this firing episode: its firing mail starts it, reminders and the resolution answer it.
-    const firingSince = step.transition === 'firing' ? step.state.since : (before?.since ?? step.state.since);
+    const firingSince = transition === 'firing' ? step.state.since : (before?.since ?? step.state.since);
     const thread = alertThreadId(input.hostId, key, firingSince);
     let outboxIds: number[] = [];
     let notificationIds: number[] = [];
     if (recipients.length > 0 && input.mailMode === 'grouped') {
       notificationIds = await enqueueNotification(db, {
-        hostId: input.hostId, recipients, rule: key, severity: rule.severity, transition: step.transition,
+        hostId: input.hostId, recipients, rule: key, severity: rule.severity, transition,
         summary: rendered.headline, details: rendered.body, threadId: thread, now: input.now,
       });
     } else if (recipients.length > 0) {
       outboxIds = await enqueueMail(db, {
         to: recipients, subject: rendered.subject, body: rendered.body, now: input.now,
-        ...(step.transition === 'firing' ? { messageId: thread } : { inReplyTo: thread }),
+        ...(transition === 'firing' ? { messageId: thread } : { inReplyTo: thread }),
       });
     }
     mails.push({
-      rule: rule.type, key, severity: rule.severity, transition: step.transition, to: recipients,
+      rule: rule.type, key, severity: rule.severity, transition, to: recipients,
       subject: rendered.subject, body: rendered.body, outboxIds, notificationIds,
     });
   }
   // The security-log row is not a configured rule: it is kept (see security-log-state.ts).
   await deleteAlertStatesExcept(db, input.hostId, [...rules.map(ruleKey), SECURITY_LOG_RULE]);
   return mails;
+}
+
+type Notice = Exclude<AlertTransition, 'none'>;
+
+/** What to do with a transition given holds: send it (maybe as a late `firing`), hold it, or nothing. */
+export type NoticeDecision =
+  | { notice: 'none'; muted: boolean }
+  | { notice: 'held'; heldBy: string; muted: boolean }
+  | { notice: Notice; muted: boolean };
+
+/**
+ * Holds and their aftermath, kept out of the pure state machine:
+ * - a held firing is not sent and the alert is marked muted; a held reminder is not sent;
+ * - a resolution is not sent while held, nor when the firing was never sent (muted);
+ * - an alert still firing once nothing holds it any more, whose firing was never sent, sends
+ *   its `firing` now.
+ */
+export function decideNotice(transition: AlertTransition, state: string, wasMuted: boolean, heldBy: string | undefined): NoticeDecision {
+  if (transition === 'resolved') {
+    if (heldBy !== undefined) return { notice: 'held', heldBy, muted: false };
+    return wasMuted ? { notice: 'held', heldBy: 'its firing was not mailed', muted: false } : { notice: 'resolved', muted: false };
+  }
+  if (heldBy !== undefined) {
+    const firing = state === 'firing';
+    if (transition === 'none') return { notice: 'none', muted: wasMuted && firing };
+    // A held reminder leaves an already-mailed firing as it was: no second firing mail later.
+    return { notice: 'held', heldBy, muted: transition === 'firing' ? firing : wasMuted && firing };
+  }
+  if (wasMuted && state === 'firing') return { notice: 'firing', muted: false };
+  return transition === 'none' ? { notice: 'none', muted: wasMuted && state === 'firing' } : { notice: transition, muted: false };
 }
 
 /** The config reports duplicate rules; this guard keeps one state per key whatever the caller passes. */

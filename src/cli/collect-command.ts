@@ -51,6 +51,8 @@ function summaryJson(summary: RoundSummary, mail: MailTotals) {
     failures: summary.outcomes.filter((o) => !o.ok).map((o) => ({ host: o.client.name, ip: o.client.ip, port: o.client.port, stage: o.error!.stage, message: o.error!.describe() })),
     spooled: summary.spooled,
     spool_imported: summary.spoolImported,
+    grouped_mails: summary.groupedMails,
+    alert_notes: summary.alertNotes,
     mail,
   };
 }
@@ -64,6 +66,7 @@ function summaryText(summary: RoundSummary, mail: MailTotals): string {
   if (summary.spooled > 0) lines.push(`  ${summary.spooled} report(s) kept in the spool (database failed); the next round imports them`);
   if (summary.spoolImported > 0) lines.push(`  imported ${summary.spoolImported} spooled report(s) from earlier rounds`);
   for (const path of summary.spoolRejected) lines.push(`  spool file ${path} is unreadable or invalid; left in place`);
+  for (const note of summary.alertNotes) lines.push(`  alerts: ${note}`);
   lines.push(`mail: ${summary.mailsQueued} queued this round, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
   return `${lines.join('\n')}\n`;
 }

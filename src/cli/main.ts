@@ -6,6 +6,7 @@ import { collectCommand } from './collect-command.js';
 import { configCheckCommand } from './config-check-command.js';
 import { dbMigrateCommand, dbPruneCommand } from './db-commands.js';
 import { serveCommand } from './serve-command.js';
+import { silenceAddCommand, silenceExpireCommand, silenceListCommand } from './silence-commands.js';
 import { hostsTestCommand } from './hosts-test-command.js';
 
 const program = new Command('fleetstat')
@@ -65,6 +66,33 @@ db.command('prune')
   .option('-c, --config <file>', 'XML configuration file naming the database')
   .option('--db <url>', 'database URL')
   .action(async (options) => { process.exitCode = await dbPruneCommand(options); });
+
+const silence = program.command('silence').description('mute alert mail for hosts for a while (stored in the database, honoured by every collector)');
+silence.command('add')
+  .description('add a silence: no alert mail for matching hosts (and rule) until it ends; alerts are still evaluated and shown')
+  .requiredOption('--host <pattern>', 'host name or address; * and ? are wildcards (web*, 10.0.1.*)')
+  .option('--rule <rule>', 'a rule type (memory) or rule key (memory:critical, disk@/var); default every rule')
+  .option('--duration <duration>', 'how long, e.g. 2h, 30m, 1d')
+  .option('--until <instant>', 'end, an ISO 8601 instant (2026-11-28T08:00:00Z)')
+  .option('--start <instant>', 'start, an ISO 8601 instant (default now)')
+  .option('--author <name>', 'who adds it (default the current user)')
+  .requiredOption('--comment <text>', 'why')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL')
+  .action(async (options) => { process.exitCode = await silenceAddCommand(options); });
+silence.command('list')
+  .description('list silences that have not ended')
+  .option('--all', 'include ended silences')
+  .option('--json', 'print JSON')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL')
+  .action(async (options) => { process.exitCode = await silenceListCommand(options); });
+silence.command('expire')
+  .description('end a silence now')
+  .argument('<id>', 'silence id, as listed')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL')
+  .action(async (id: string, options) => { process.exitCode = await silenceExpireCommand(id, options); });
 
 try {
   await program.parseAsync(process.argv);

@@ -13,7 +13,11 @@ import { ensureHost } from '../store/hosts.js';
 import { saveReport } from '../store/save-report.js';
 import { lastEventRecordId } from '../store/events.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
-import { evaluateHostAlerts } from '../alerts/evaluate-host-alerts.js';
+import { alertHolds } from '../alerts/alert-holds.js';
+import { evaluateHostAlerts, type HostAlertInput } from '../alerts/evaluate-host-alerts.js';
+import { isFleetOutage, renderOutageNotice, type UnreachableHost } from '../alerts/fleet-outage.js';
+import type { SilenceRule } from '../alerts/silence-match.js';
+import { activeSilences } from '../alerts/silence-store.js';
 import { securityLogBecameUnreadable } from '../alerts/security-log-state.js';
 import { flushNotifications } from '../notify/flush-notifications.js';
 import { parseRecipients } from '../notify/mail-text.js';
@@ -64,8 +68,8 @@ export interface RoundSummary {
   spoolRejected: string[];
   /** Grouped alert mails queued at the end of the round (one per recipient with changes). */
   groupedMails: number;
-  /** Why the grouped mails could not be queued; the changes wait for the next round. */
-  groupingError?: string;
+  /** Problems of the alert step that did not fail any host (silences unreadable, grouped mail not queued). */
+  alertNotes: string[];
 }
 
 export interface RoundOptions {
@@ -88,7 +92,12 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   emit({ type: 'round-start', roundId, total: clients.length });
 
   const spool = await importSpool(store, config.settings.spoolDir).catch((error: Error) => ({ imported: 0, rejected: [], error: error.message }));
-  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal };
+  const alertNotes: string[] = [];
+  const silences = await activeSilences(store.db, startedAt).catch((error: Error) => {
+    alertNotes.push(`silences could not be read, none applied this round: ${error.message}`);
+    return [];
+  });
+  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal, silences, unreachable: [], notes: alertNotes };
   let mailsQueued = 0;
   const outcomes: HostOutcome[] = new Array(clients.length);
   await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
@@ -103,6 +112,11 @@ export async function collectRound(config: Config, store: Store, options: RoundO
     outcomes[index] ??= { client, ok: false, error: new StageError('connect', 'not started: the collector is shutting down'), ms: 0, uploadedBytes: 0, newEvents: 0, mailsQueued: 0 };
   });
 
+  mailsQueued += await notifyUnreachable(context, clients.length).catch((error: Error) => {
+    alertNotes.push(`alerts of unreachable hosts failed: ${error.message}`);
+    return 0;
+  });
+
   // One grouped mail per recipient for every change of this round (and any left waiting by an
   // earlier round that ended early). A failure here leaves the changes waiting for the next round.
   const flushed = await flushNotifications(store.db, now()).catch((error: Error) => ({ mails: 0, changes: 0, error: error.message }));
@@ -112,7 +126,7 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   const summary: RoundSummary = {
     roundId, startedAt, finishedAt, outcomes, hostsOk, hostsFailed: outcomes.length - hostsOk, mailsQueued,
     spooled: outcomes.filter((o) => o.spooledTo).length, spoolImported: spool.imported, spoolRejected: spool.rejected,
-    groupedMails: flushed.mails, ...('error' in flushed ? { groupingError: flushed.error } : {}),
+    groupedMails: flushed.mails, alertNotes: 'error' in flushed ? [...alertNotes, `grouped mail not queued, the changes wait for the next round: ${flushed.error}`] : alertNotes,
   };
   await finishRound(store, roundId, { finishedAt, hostsOk, hostsFailed: summary.hostsFailed }).catch(() => {});
   emit({ type: 'round-end', summary });
@@ -120,6 +134,12 @@ export async function collectRound(config: Config, store: Store, options: RoundO
 }
 
 interface HostRoundContext {
+  /** Silences active when the round began. */
+  silences: SilenceRule[];
+  /** Problems of the alert step, for the round summary. */
+  notes: string[];
+  /** Hosts that failed this round: their alerts are evaluated at the end, once inhibition is decided. */
+  unreachable: UnreachableHost[];
   store: Store;
   roundId: number;
   now: () => Date;
@@ -152,7 +172,7 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
     let mailsQueued = 0;
     if (hostId !== undefined) {
       await recordHostError(store, { roundId, hostId, stage: error.stage, message: error.describe(), occurredAt: now() }).catch(() => {});
-      mailsQueued = await notifyHost(store, ctx.settings, client, hostId, null, [], now(), error).catch(() => 0);
+      ctx.unreachable.push({ client, hostId, error: { stage: error.stage, message: error.describe() } });
     }
     return outcome({ error, mailsQueued });
   }
@@ -172,7 +192,7 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   let mailsQueued = 0;
   try {
-    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved!.newEvents, now());
+    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved!.newEvents, now(), alertHolds(client, ctx.silences, now()));
   } catch (error) {
     // The report is stored; a failing alert step is recorded but does not fail the host.
     await recordHostError(store, { roundId, hostId, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
@@ -195,7 +215,7 @@ async function saveWithRetry(store: Store, input: Parameters<typeof saveReport>[
  */
 async function notifyHost(
   store: Store, settings: Settings, client: ClientConfig, hostId: number, report: Report | null,
-  newEvents: Report['events']['items'], at: Date, error?: StageError,
+  newEvents: Report['events']['items'], at: Date, mutedBy: HostAlertInput['mutedBy'], error?: UnreachableHost['error'],
 ): Promise<number> {
   const mailMode = client.alertMail ?? settings.alertMail;
   // Rules are evaluated for every client, so the dashboard, the API and /metrics show firing
@@ -203,7 +223,7 @@ async function notifyHost(
   let queued = 0;
   const alertMails = await evaluateHostAlerts(store.db, {
     hostId, hostName: client.name, ip: client.ip, mail: client.mail, rules: client.alerts, report,
-    error: error ? { stage: error.stage, message: error.describe() } : undefined, now: at, mailMode,
+    error, now: at, mailMode, mutedBy,
   });
   queued += alertMails.filter((mail) => mail.outboxIds.length + mail.notificationIds.length > 0).length;
   // Security events are mailed every run that finds new ones, with no rule needed (or on every
@@ -227,4 +247,43 @@ async function notifyHost(
     queued++;
   }
   return queued;
+}
+
+/**
+ * Evaluates the alerts of the hosts that failed this round. When so many failed that the
+ * collector's own network is the likelier cause (inhibit-share, inhibit-min-hosts), their
+ * notices are held and each recipient of an `unreachable` rule gets one outage notice instead.
+ * Returns the notices queued.
+ */
+async function notifyUnreachable(ctx: HostRoundContext, total: number): Promise<number> {
+  const failed = ctx.unreachable;
+  if (failed.length === 0) return 0;
+  const outage = isFleetOutage(failed.length, total, ctx.settings);
+  const inhibitedBy = outage ? `collector cannot reach ${failed.length} of ${total} hosts` : undefined;
+  let queued = 0;
+  for (const host of failed) {
+    const at = ctx.now();
+    const holds = alertHolds(host.client, ctx.silences, at, inhibitedBy);
+    queued += await notifyHost(ctx.store, ctx.settings, host.client, host.hostId, null, [], at, holds, host.error).catch((error: Error) => {
+      ctx.notes.push(`alerts of ${host.client.name} not evaluated: ${error.message}`);
+      return 0;
+    });
+  }
+  if (!outage) return queued;
+
+  const at = ctx.now();
+  const notice = renderOutageNotice(failed, total, at);
+  const recipients = new Set(failed.filter((h) => h.client.mail && h.client.alerts.some((r) => r.type === 'unreachable'))
+    .flatMap((h) => (h.client.mail ? parseRecipients(h.client.mail) : [])));
+  const [first] = failed;
+  if (recipients.size === 0 || first === undefined) return queued;
+  if (ctx.settings.alertMail === 'grouped') {
+    await enqueueNotification(ctx.store.db, {
+      hostId: first.hostId, recipients: [...recipients], rule: 'collector-outage', severity: 'critical', transition: 'firing',
+      summary: notice.headline, details: notice.body, threadId: `outage.${at.getTime()}`, now: at,
+    });
+  } else {
+    await enqueueMail(ctx.store.db, { to: [...recipients], subject: notice.subject, body: notice.body, now: at });
+  }
+  return queued + 1;
 }

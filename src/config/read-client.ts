@@ -4,7 +4,9 @@ import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
 import type { IssueLog } from './issues.js';
 import { defineSecret, errorCode, readSecret, warnIfShared } from './secrets.js';
+import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
 import { readRuleExtras, reportDuplicateRules } from './read-alert-extras.js';
+import { readMaintenance } from './read-maintenance.js';
 import { ALERT_MAIL_MODES, ALERT_TYPES, EVENTS_MAIL_MODES, type AlertRule, type ClientConfig, type HostKeyPolicy } from './types.js';
 import {
   parseBoolean, parseChoice, parseDuration, parseHost, parseLoadLimit, parseMailList, parsePercent, parsePort,
@@ -63,7 +65,9 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
     issues.warn(reader.line('passphrase'), `${who}: a passphrase is only used with key`);
   }
 
-  const alerts = checkChildren(element, ['alert'], issues).map((child) => readAlert(child, ctx));
+  const children = checkChildren(element, ['alert', 'maintenance'], issues);
+  const alerts = children.filter((child) => child.name === 'alert').map((child) => readAlert(child, ctx));
+  const maintenance = children.filter((child) => child.name === 'maintenance').map((child) => readMaintenance(child, issues));
   reportDuplicateRules(alerts.filter((rule): rule is AlertRule => rule !== undefined), issues);
   if (issues.errorCount() > errorsBefore) return undefined;
 
@@ -82,6 +86,7 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
   if (keyPath !== undefined) client.keyPath = keyPath;
   if (mail !== undefined) client.mail = mail;
   if (alertMail !== undefined) client.alertMail = alertMail;
+  if (maintenance.length > 0) client.maintenance = maintenance as MaintenanceWindow[];
   if (eventsMail !== undefined) client.eventsMail = eventsMail;
   defineSecret(client, 'password', password);
   defineSecret(client, 'passphrase', passphrase);

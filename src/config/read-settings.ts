@@ -4,11 +4,11 @@ import { resolveConfigPath, type ConfigContext } from './context.js';
 import { defineSecret, readSecret } from './secrets.js';
 import { ALERT_MAIL_MODES, EVENTS_MAIL_MODES, type Settings, type SmtpConfig } from './types.js';
 import {
-  parseBoolean, parseChoice, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePort, type Parsed,
+  parseBoolean, parseChoice, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePercent, parsePort, type Parsed,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention', 'alert-mail', 'events-mail'];
+const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention', 'alert-mail', 'events-mail', 'inhibit-share', 'inhibit-min-hosts'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
 const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'user', 'password', 'password-env', 'password-file', 'from'];
 
@@ -23,6 +23,8 @@ export const SETTINGS_DEFAULTS = {
   spoolDir: 'fleetstat-spool',
   alertMail: 'grouped' as const,
   eventsMail: 'new-events' as const,
+  inhibitShare: 50,
+  inhibitMinHosts: 5,
 };
 
 /**
@@ -46,6 +48,8 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
     alertMail: reader?.parse('alert-mail', (t) => parseChoice(t, ALERT_MAIL_MODES)) ?? d.alertMail,
     eventsMail: reader?.parse('events-mail', (t) => parseChoice(t, EVENTS_MAIL_MODES)) ?? d.eventsMail,
+    inhibitShare: reader?.parse('inhibit-share', parsePercent) ?? d.inhibitShare,
+    inhibitMinHosts: reader?.parse('inhibit-min-hosts', (t) => parseInteger(t, 1, 1_000_000)) ?? d.inhibitMinHosts,
   } as Settings;
   const retention = reader?.has('retention') ? reader.parse('retention', (t) => inRange(parseDuration(t), 3600, 100 * 365 * 86400, 's')) : undefined;
   if (retention !== undefined) settings.retentionSeconds = retention;

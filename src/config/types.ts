@@ -1,4 +1,5 @@
 /** Types of a loaded, validated configuration. The XML format is documented in docs/config.md. */
+import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
 
 export const ALERT_TYPES = ['memory', 'cpu', 'disk', 'swap', 'load', 'unreachable'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
@@ -54,6 +55,8 @@ export interface ClientConfig {
   alertMail?: AlertMailMode;
   /** Overrides `<settings events-mail>` for this client. */
   eventsMail?: EventsMailMode;
+  /** Recurring windows without alert mail (`<maintenance>`). */
+  maintenance?: MaintenanceWindow[];
   alerts: AlertRule[];
   /** Per-host timeout for the whole collection in seconds. */
   timeoutSeconds: number;
@@ -92,6 +95,13 @@ export interface Settings {
   alertMail: AlertMailMode;
   /** When security-event mails go out (default `new-events`). */
   eventsMail: EventsMailMode;
+  /**
+   * Inhibition: when at least this percent of a round's hosts (and at least `inhibitMinHosts`)
+   * cannot be reached, one "collector cannot reach N hosts" notice replaces their unreachable
+   * mails. 0 turns it off. Default 50.
+   */
+  inhibitShare: number;
+  inhibitMinHosts: number;
 }
 
 /** `<web>`: the dashboard/API listener of `fleetstat serve`. */

@@ -131,6 +131,22 @@ export interface AlertsTable {
   severity: ColumnType<string, string | undefined, string>;
   /** Disk rules watching one mount: that mount; NULL otherwise (migration 0003). */
   mount: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 while the alert's firing went unmailed (silence, maintenance, inhibition); migration 0004. */
+  muted: ColumnType<number, number | undefined, number>;
+}
+
+/** A silence: no alert mail for matching hosts (and rule) between starts_at and ends_at (migration 0004). */
+export interface SilencesTable {
+  id: Generated<number>;
+  /** Host name or address, `*` and `?` as wildcards. */
+  host_pattern: string;
+  /** A rule type (`memory`) or rule key (`memory:critical`); NULL silences every rule. */
+  rule: string | null;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  author: string;
+  comment: string;
+  created_at: Timestamp;
 }
 
 /** One alert change for one recipient, waiting to be folded into a grouped mail (migration 0003). */
@@ -187,4 +203,5 @@ export interface Database {
   alerts: AlertsTable;
   outbox: OutboxTable;
   notifications: NotificationsTable;
+  silences: SilencesTable;
 }

@@ -73,6 +73,13 @@ export const openApiDocument = {
         responses: { 200: json(obj({ events: list(ref('Event')) })), ...errors },
       },
     },
+    '/api/silences': {
+      get: {
+        summary: 'Silences that have not ended (every one with all=true), newest first',
+        parameters: [{ name: 'all', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } }],
+        responses: { 200: json(obj({ silences: list(ref('Silence')) })), ...errors },
+      },
+    },
     '/api/rounds': {
       get: { summary: 'Collection rounds, newest first', parameters: [limitParam(50)], responses: { 200: json(obj({ rounds: list(ref('Round')) })), ...errors } },
     },
@@ -93,7 +100,8 @@ export const openApiDocument = {
       }),
       Disk: obj({ mount: str, fs: str, device: str, size_bytes: int, used_bytes: int, avail_bytes: int, used_percent: num }),
       User: obj({ name: str, tty: str, from_host: str, login_at: nullable(time) }),
-      Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time), severity: { type: 'string', enum: ['info', 'warning', 'critical'] }, mount: nullable(str) }),
+      Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time), severity: { type: 'string', enum: ['info', 'warning', 'critical'] }, mount: nullable(str), muted: { type: 'boolean', description: 'Its firing was not mailed: held by a silence, a maintenance window or inhibition.' } }),
+      Silence: obj({ id: int, host_pattern: str, rule: nullable(str), starts_at: time, ends_at: time, author: str, comment: str, created_at: time, active: { type: 'boolean' } }),
       UndeliveredMail: obj({ id: int, recipient: str, subject: str, status: { type: 'string', enum: ['retrying', 'failed'] }, created_at: nullable(time), tries: int, attempts: int, failed_at: nullable(time), last_error: nullable(str) }),
       Delivery: obj({ queued: int, retrying: int, sent: int, failed: int }),
       Event: obj({ id: int, host_id: int, record_id: int, event_id: int, level: str, provider: str, logged_at: nullable(time), message: str }),

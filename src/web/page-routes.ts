@@ -8,6 +8,7 @@ import { loadHostView } from './queries/host-view.js';
 import { latestFinishedRound, listRounds } from './queries/rounds.js';
 import { parseChoice, parseId, readQuery } from './request-params.js';
 import { renderAlertsPage } from './pages/alerts-page.js';
+import { listSilences } from '../alerts/silence-store.js';
 import { listUndeliveredMail } from './queries/mail-delivery.js';
 import { CHART_RANGES, renderHostPage, type ChartRange } from './pages/host-page.js';
 import { renderOverviewPage } from './pages/overview-page.js';
@@ -36,8 +37,10 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/alerts', async (request, reply) => {
     readQuery(request.query, []);
-    const [alerts, delivery, undelivered] = await Promise.all([listAlerts(db, { limit: 500 }), outboxCounts(db), listUndeliveredMail(db, 50)]);
-    return reply.type(HTML).send(renderAlertsPage(alerts, now(), { counts: delivery, undelivered }));
+    const [alerts, delivery, undelivered, silences] = await Promise.all([
+      listAlerts(db, { limit: 500 }), outboxCounts(db), listUndeliveredMail(db, 50), listSilences(db, now()),
+    ]);
+    return reply.type(HTML).send(renderAlertsPage(alerts, now(), { counts: delivery, undelivered, silences }));
   });
 
   app.get('/rounds', async (request, reply) => {
