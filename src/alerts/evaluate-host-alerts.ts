@@ -6,7 +6,7 @@
  * change for the same recipient, into one grouped mail (mode `grouped`, see group-mail.ts).
  */
 import type { Kysely } from 'kysely';
-import type { AlertMailMode, AlertRule, AlertSeverity, AlertType } from '../config/types.js';
+import type { AlertMailMode, AlertRule, AlertSeverity, AlertType, WebhookConfig } from '../config/types.js';
 import type { Report } from '../probe/report.js';
 import type { Database } from '../store/schema.js';
 import { renderAlertMail } from '../notify/alert-mail.js';
@@ -14,6 +14,7 @@ import { alertThreadId } from '../notify/mail-threading.js';
 import { parseRecipients } from '../notify/mail-text.js';
 import { enqueueNotification } from '../notify/notifications.js';
 import { enqueueMail } from '../notify/outbox.js';
+import { enqueueWebhooks } from '../notify/webhook-outbox.js';
 import { nextAlertState, type AlertTransition } from './alert-state.js';
 import { deleteAlertStatesExcept, loadAlertStates, loadMutedRules, saveAlertState } from './alert-state-store.js';
 import { effectiveLimit, observe } from './measure.js';
@@ -39,6 +40,8 @@ export interface HostAlertInput {
    * undefined. Held rules are still evaluated and stored; see `decideNotice`.
    */
   mutedBy?: (rule: { key: string; type: AlertType }) => string | undefined;
+  /** Webhook channels that receive every notice that is not held, one POST each. */
+  webhooks?: readonly WebhookConfig[];
 }
 
 /** A notice produced by one rule's transition. */
@@ -58,6 +61,8 @@ export interface AlertMail {
   notificationIds: number[];
   /** Set when the notice was held (nothing queued): the silence, window or inhibition that held it. */
   heldBy?: string;
+  /** Webhook notices queued (one per configured webhook). */
+  webhooks: number;
 }
 
 /**
@@ -100,7 +105,7 @@ async function evaluateInTransaction(
     if (decision.notice === 'none') continue;
     if (decision.notice === 'held') {
       if (step.transition !== 'none') {
-        mails.push({ rule: rule.type, key, severity: rule.severity, transition: step.transition, to: recipients, subject: '', body: '', outboxIds: [], notificationIds: [], heldBy: decision.heldBy });
+        mails.push({ rule: rule.type, key, severity: rule.severity, transition: step.transition, to: recipients, subject: '', body: '', outboxIds: [], notificationIds: [], heldBy: decision.heldBy, webhooks: 0 });
       }
       continue;
     }
@@ -132,9 +137,14 @@ async function evaluateInTransaction(
         ...(transition === 'firing' ? { messageId: thread } : { inReplyTo: thread }),
       });
     }
+    const webhooks = input.webhooks?.length ? await enqueueWebhooks(db, input.webhooks, {
+      transition, host: { id: input.hostId, name: input.hostName, ip: input.ip },
+      rule: { key, type: rule.type, severity: rule.severity, ...(rule.mount === undefined ? {} : { mount: rule.mount }) },
+      value: step.state.value, limit, headline: rendered.headline, text: rendered.body, startsAt: firingSince, at: input.now, fingerprint: thread,
+    }) : 0;
     mails.push({
       rule: rule.type, key, severity: rule.severity, transition, to: recipients,
-      subject: rendered.subject, body: rendered.body, outboxIds, notificationIds,
+      subject: rendered.subject, body: rendered.body, outboxIds, notificationIds, webhooks,
     });
   }
   // The security-log row is not a configured rule: it is kept (see security-log-state.ts).

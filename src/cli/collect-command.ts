@@ -2,6 +2,7 @@
 import { collectRound, type RoundSummary } from '../collect/round.js';
 import { terminalProgress } from '../collect/progress.js';
 import { deliverQueuedMail, type MailTotals } from './deliver-mail.js';
+import { deliverQueuedWebhooks } from './deliver-webhooks.js';
 import { EXIT } from './exit-codes.js';
 import { loadConfigOrFail, openMigratedStore, runCommand } from './command-context.js';
 
@@ -26,10 +27,14 @@ export function collectCommand(options: CollectOptions): Promise<number> {
         progress?.stop();
       }
       const mail = await deliverQueuedMail(store, config.smtp);
+      const webhooks = await deliverQueuedWebhooks(store, config);
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(summaryJson(summary, mail), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...summaryJson(summary, mail), webhooks }, null, 2)}\n`);
       } else if (!options.quiet) {
         process.stderr.write(summaryText(summary, mail));
+        if (webhooks.sent + webhooks.deferred + webhooks.failed > 0) {
+          process.stderr.write(`webhooks: ${webhooks.sent} sent, ${webhooks.deferred} deferred, ${webhooks.failed} failed${webhooks.lastError ? ` (last error: ${webhooks.lastError})` : ''}\n`);
+        }
       }
       if (summary.hostsFailed === 0) return EXIT.ok;
       return summary.hostsOk === 0 ? EXIT.allHostsFailed : EXIT.hostsFailed;

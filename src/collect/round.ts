@@ -223,9 +223,10 @@ async function notifyHost(
   let queued = 0;
   const alertMails = await evaluateHostAlerts(store.db, {
     hostId, hostName: client.name, ip: client.ip, mail: client.mail, rules: client.alerts, report,
-    error, now: at, mailMode, mutedBy,
+    error, now: at, mailMode, mutedBy, webhooks: client.webhooks,
   });
   queued += alertMails.filter((mail) => mail.outboxIds.length + mail.notificationIds.length > 0).length;
+  queued += alertMails.reduce((sum, mail) => sum + mail.webhooks, 0);
   // Security events are mailed every run that finds new ones, with no rule needed (or on every
   // run with events-mail="every-run"); a Windows Security log that became unreadable (no
   // Administrator rights) is mailed once.

@@ -7,7 +7,8 @@ import { defineSecret, errorCode, readSecret, warnIfShared } from './secrets.js'
 import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
 import { readRuleExtras, reportDuplicateRules } from './read-alert-extras.js';
 import { readMaintenance } from './read-maintenance.js';
-import { ALERT_MAIL_MODES, ALERT_TYPES, EVENTS_MAIL_MODES, type AlertRule, type ClientConfig, type HostKeyPolicy } from './types.js';
+import { readWebhook } from './read-webhook.js';
+import { ALERT_MAIL_MODES, ALERT_TYPES, EVENTS_MAIL_MODES, type AlertRule, type WebhookConfig, type ClientConfig, type HostKeyPolicy } from './types.js';
 import {
   parseBoolean, parseChoice, parseDuration, parseHost, parseLoadLimit, parseMailList, parsePercent, parsePort,
 } from './value-parsers.js';
@@ -65,9 +66,10 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
     issues.warn(reader.line('passphrase'), `${who}: a passphrase is only used with key`);
   }
 
-  const children = checkChildren(element, ['alert', 'maintenance'], issues);
+  const children = checkChildren(element, ['alert', 'maintenance', 'webhook'], issues);
   const alerts = children.filter((child) => child.name === 'alert').map((child) => readAlert(child, ctx));
   const maintenance = children.filter((child) => child.name === 'maintenance').map((child) => readMaintenance(child, issues));
+  const webhooks = children.filter((child) => child.name === 'webhook').map((child) => readWebhook(child, ctx));
   reportDuplicateRules(alerts.filter((rule): rule is AlertRule => rule !== undefined), issues);
   if (issues.errorCount() > errorsBefore) return undefined;
 
@@ -87,6 +89,7 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
   if (mail !== undefined) client.mail = mail;
   if (alertMail !== undefined) client.alertMail = alertMail;
   if (maintenance.length > 0) client.maintenance = maintenance as MaintenanceWindow[];
+  if (webhooks.length > 0) client.webhooks = webhooks as WebhookConfig[];
   if (eventsMail !== undefined) client.eventsMail = eventsMail;
   defineSecret(client, 'password', password);
   defineSecret(client, 'passphrase', passphrase);

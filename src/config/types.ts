@@ -35,6 +35,22 @@ export interface AlertRule {
   line: number;
 }
 
+export const WEBHOOK_FORMATS = ['json', 'slack', 'mattermost', 'teams'] as const;
+/** `json`: an Alertmanager-style payload; `slack`, `mattermost`, `teams`: their incoming-webhook message formats. */
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** `<webhook>`: a JSON POST per alert notice, through the durable outbox. */
+export interface WebhookConfig {
+  /** http:// or https:// URL; also the outbox row's recipient. */
+  url: string;
+  format: WebhookFormat;
+  /** Shared secret (hidden): sent in the `secret-header` header and used for the HMAC signature. */
+  secret?: string;
+  /** Header carrying the shared secret (default X-Fleetstat-Token). */
+  secretHeader: string;
+  line: number;
+}
+
 export type HostKeyPolicy = 'strict' | 'accept-new';
 
 export interface ClientConfig {
@@ -57,6 +73,8 @@ export interface ClientConfig {
   eventsMail?: EventsMailMode;
   /** Recurring windows without alert mail (`<maintenance>`). */
   maintenance?: MaintenanceWindow[];
+  /** Webhook channels for this client's alert notices (`<webhook>`). */
+  webhooks?: WebhookConfig[];
   alerts: AlertRule[];
   /** Per-host timeout for the whole collection in seconds. */
   timeoutSeconds: number;

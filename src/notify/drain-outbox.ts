@@ -19,6 +19,8 @@ export interface DrainOptions {
   claimSeconds?: number;
   /** A mail not delivered this long after it was queued is given up (`failed_at` set), whatever the failures were. Default 24 h. */
   giveUpAfterSeconds?: number;
+  /** Which rows: `mail` (default) or `webhook`. */
+  channel?: 'mail' | 'webhook';
 }
 
 export interface DrainResult {
@@ -56,11 +58,13 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
   const result: DrainResult = { sent: 0, failed: 0, deferred: 0 };
 
   const giveUpMs = (options.giveUpAfterSeconds ?? DEFAULT_GIVE_UP_SECONDS) * 1000;
-  result.failed += await giveUpStale(db, new Date(now.getTime() - giveUpMs), now, maxAttempts);
+  const channel = options.channel ?? 'mail';
+  result.failed += await giveUpStale(db, channel, new Date(now.getTime() - giveUpMs), now, maxAttempts);
 
   const due = await db
     .selectFrom('outbox')
     .select(['id', 'recipient', 'subject', 'body', 'attempts', 'message_id', 'in_reply_to'])
+    .where('channel', '=', channel)
     .where('sent_at', 'is', null)
     .where('failed_at', 'is', null)
     .where('next_attempt_at', '<=', now)
@@ -80,7 +84,7 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
       });
     } catch (error) {
       const failure = classifyDeliveryError(error);
-      const described = describeFailure(failure.message, failure.kind, attempts + 1, maxAttempts);
+      const described = describeFailure(channel, failure.message, failure.kind, attempts + 1, maxAttempts);
       result.lastError = described;
       if (failure.kind === 'connection') {
         // The server is down, not this mail: give the attempt back and retry next drain.
@@ -136,23 +140,24 @@ async function release(
     .execute();
 }
 
-function describeFailure(message: string, kind: string, attempt: number, maxAttempts: number): string {
+function describeFailure(channel: string, message: string, kind: string, attempt: number, maxAttempts: number): string {
   const text = sanitizeInline(message, MAX_ERROR_CHARS);
-  if (kind === 'connection') return `mail: SMTP server unreachable: ${text}; will retry`;
-  const outcome = attempt >= maxAttempts ? 'giving up, the mail stays unsent' : 'will retry';
-  return `mail: ${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
+  if (kind === 'connection') return `${channel}: ${channel === 'mail' ? 'SMTP server' : 'receiver'} unreachable: ${text}; will retry`;
+  const outcome = attempt >= maxAttempts ? `giving up, the ${channel === 'mail' ? 'mail' : 'notice'} stays unsent` : 'will retry';
+  return `${channel}: ${kind} ${channel === 'mail' ? 'refusal' : 'failure'} (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
 }
 
 /**
  * Marks as failed every unsent mail queued before `cutoff` (it has waited too long, e.g. the SMTP
  * server has been unreachable all along) or already refused `maxAttempts` times; returns how many.
  */
-async function giveUpStale(db: Kysely<Database>, cutoff: Date, now: Date, maxAttempts: number): Promise<number> {
+async function giveUpStale(db: Kysely<Database>, channel: string, cutoff: Date, now: Date, maxAttempts: number): Promise<number> {
   const stale = await db.updateTable('outbox')
     .set((eb) => ({
       failed_at: now,
       last_error: eb.fn.coalesce('last_error', eb.val('never delivered')),
     }))
+    .where('channel', '=', channel)
     .where('sent_at', 'is', null)
     .where('failed_at', 'is', null)
     .where((eb) => eb.or([eb('created_at', '<', cutoff), eb('attempts', '>=', maxAttempts)]))

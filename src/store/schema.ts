@@ -189,6 +189,8 @@ export interface OutboxTable {
   failed_at: ColumnType<Date | string | null, Date | null | undefined, Date | null>;
   /** Every delivery attempt, connection failures included (migration 0003; default 0). */
   tries: ColumnType<number, number | undefined, number>;
+  /** `mail` (default) or `webhook` (recipient is the URL, body the JSON payload); migration 0005. */
+  channel: ColumnType<string, string | undefined, string>;
 }
 
 export interface Database {

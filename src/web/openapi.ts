@@ -102,7 +102,7 @@ export const openApiDocument = {
       User: obj({ name: str, tty: str, from_host: str, login_at: nullable(time) }),
       Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time), severity: { type: 'string', enum: ['info', 'warning', 'critical'] }, mount: nullable(str), muted: { type: 'boolean', description: 'Its firing was not mailed: held by a silence, a maintenance window or inhibition.' } }),
       Silence: obj({ id: int, host_pattern: str, rule: nullable(str), starts_at: time, ends_at: time, author: str, comment: str, created_at: time, active: { type: 'boolean' } }),
-      UndeliveredMail: obj({ id: int, recipient: str, subject: str, status: { type: 'string', enum: ['retrying', 'failed'] }, created_at: nullable(time), tries: int, attempts: int, failed_at: nullable(time), last_error: nullable(str) }),
+      UndeliveredMail: obj({ id: int, channel: { type: 'string', enum: ['mail', 'webhook'] }, recipient: str, subject: str, status: { type: 'string', enum: ['retrying', 'failed'] }, created_at: nullable(time), tries: int, attempts: int, failed_at: nullable(time), last_error: nullable(str) }),
       Delivery: obj({ queued: int, retrying: int, sent: int, failed: int }),
       Event: obj({ id: int, host_id: int, record_id: int, event_id: int, level: str, provider: str, logged_at: nullable(time), message: str }),
       HostError: obj({ round_id: int, host_id: int, occurred_at: nullable(time), stage: str, message: str }),
