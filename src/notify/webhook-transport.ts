@@ -8,6 +8,7 @@
 import { createHmac } from 'node:crypto';
 import type { WebhookConfig } from '../config/types.js';
 import { MailDeliveryError, type MailTransport, type OutgoingMail } from './mail-transport.js';
+import { describeTlsFailure, tlsVerificationFailure } from './tls-failure.js';
 
 export interface WebhookTransportOptions {
   /** Whole-request limit. Default 10 s. */
@@ -39,7 +40,9 @@ export function webhookTransport(webhooks: readonly WebhookConfig[], options: We
         response = await fetch(notice.to, { method: 'POST', headers, body: notice.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
       } catch (error) {
         const cause = (error as { cause?: { code?: string } }).cause?.code;
-        const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+        const tls = tlsVerificationFailure(error);
+        const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms`
+          : tls !== undefined ? describeTlsFailure(tls) : `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
         throw new MailDeliveryError(`POST ${redact(notice.to)}: ${reason}`, 'temporary');
       }
       await response.body?.cancel().catch(() => undefined); // the answer's body is not needed; free the socket
