@@ -14,12 +14,14 @@ import {
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const CLIENT_ATTRIBUTES = [
+/** Attributes `<client>` accepts (docs/config.md lists the same; a test compares). */
+export const CLIENT_ATTRIBUTES = [
   'ip', 'port', 'username', 'name', 'mail', 'timeout', 'host-key', 'sudo', 'agent', 'key',
   'password', 'password-env', 'password-file', 'passphrase', 'passphrase-env', 'passphrase-file',
   'alert-mail', 'events-mail',
 ] as const;
-const ALERT_ATTRIBUTES = ['type', 'limit', 'for', 'repeat', 'notify', 'severity', 'mount', 'clear'] as const;
+/** Attributes `<alert>` accepts (docs/config.md lists the same; a test compares). */
+export const ALERT_ATTRIBUTES = ['type', 'limit', 'for', 'repeat', 'notify', 'severity', 'mount', 'clear'] as const;
 const HOST_KEY_POLICIES: readonly HostKeyPolicy[] = ['strict', 'accept-new'];
 const NOTIFY_MODES = ['on-change', 'every-run'] as const;
 

@@ -9,7 +9,8 @@ import type { IssueLog } from './issues.js';
 import type { Parsed } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const MAINTENANCE_ATTRIBUTES = ['every', 'from', 'to', 'rule'] as const;
+/** Attributes `<maintenance>` accepts (docs/config.md lists the same; a test compares). */
+export const MAINTENANCE_ATTRIBUTES = ['every', 'from', 'to', 'rule'] as const;
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 /** Reads one `<maintenance>`; undefined when invalid (errors recorded at their lines). */

@@ -8,7 +8,8 @@ import {
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention', 'alert-mail', 'events-mail', 'inhibit-share', 'inhibit-min-hosts'];
+/** Attributes `<settings>` accepts (docs/config.md lists the same; a test compares). */
+export const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'retention', 'alert-mail', 'events-mail', 'inhibit-share', 'inhibit-min-hosts'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
 const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'user', 'password', 'password-env', 'password-file', 'from'];
 
