@@ -10,7 +10,7 @@ import { drainOutbox } from '../src/notify/drain-outbox.js';
 import { flushNotifications } from '../src/notify/flush-notifications.js';
 import { smtpTransport } from '../src/notify/smtp-transport.js';
 import { reportSchema, type Report } from '../src/probe/report.js';
-import type { Store } from '../src/store/open-store.js';
+import { openStore, type Store } from '../src/store/open-store.js';
 import { testDialects, useMigratedStore } from './support/databases.js';
 import { startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
 
@@ -122,6 +122,25 @@ describe.each(testDialects())('fleet alert mail on %s', (dialect) => {
       expect(twin.header('message-id')).toMatch(/^<alert\.\d+\.[0-9a-f]{12}\.\d+@example\.org>$/);
     }
   }, 120_000);
+
+  it('two collectors flushing at once queue each recipient\'s grouped mail once', async () => {
+    const hosts = await addHosts(database.store, 10, '10.4');
+    for (const [i, hostId] of hosts.entries()) {
+      await evaluateHostAlerts(database.store.db, { hostId, hostName: `h${i}`, ip: `10.4.0.${i}`, mail: RECIPIENTS, rules: [rule('memory', 90)], report: report(97), now: at(0), mailMode: 'grouped' });
+    }
+    const second = await openStore(database.url);
+    try {
+      const results = await Promise.all([flushNotifications(database.store.db, at(1)), flushNotifications(second.db, at(1))]);
+      expect(results[0]!.mails + results[1]!.mails).toBe(3);
+      expect(results[0]!.changes + results[1]!.changes).toBe(30);
+    } finally {
+      await second.close();
+    }
+    const rows = await database.store.db.selectFrom('outbox').select('recipient').execute();
+    expect(rows.map((r) => r.recipient).sort()).toEqual(['dba@example.org', 'lead@example.org', 'ops@example.org']);
+    const waiting = await database.store.db.selectFrom('notifications').select('id').where('outbox_id', 'is', null).execute();
+    expect(waiting).toEqual([]);
+  });
 
   it('a warning and a critical rule of one type keep separate states, severities and mails', async () => {
     const [host] = await addHosts(database.store, 1, '10.3');
