@@ -72,6 +72,7 @@ function summaryText(summary: RoundSummary, mail: MailTotals): string {
   if (summary.spoolImported > 0) lines.push(`  imported ${summary.spoolImported} spooled report(s) from earlier rounds`);
   for (const path of summary.spoolRejected) lines.push(`  spool file ${path} is unreadable or invalid; left in place`);
   for (const note of summary.alertNotes) lines.push(`  alerts: ${note}`);
-  lines.push(`mail: ${summary.mailsQueued} queued this round, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
+  const grouped = summary.groupedMails > 0 ? ` (${summary.groupedMails} grouped mail${summary.groupedMails === 1 ? '' : 's'})` : '';
+  lines.push(`mail: ${summary.mailsQueued} notices queued this round${grouped}, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
   return `${lines.join('\n')}\n`;
 }

@@ -47,6 +47,7 @@ export interface HostOutcome {
   ms: number;
   uploadedBytes: number;
   newEvents: number;
+  /** Notices queued for this host (mails, changes waiting for the grouped mail, webhook notices); a failed host's come at the end of the round. */
   mailsQueued: number;
   report?: Report;
   /** Set when the database failed and the report waits in the spool. */
@@ -60,6 +61,7 @@ export interface RoundSummary {
   outcomes: HostOutcome[];
   hostsOk: number;
   hostsFailed: number;
+  /** Notices queued this round: mails, changes for grouped mails, webhook notices. */
   mailsQueued: number;
   /** Reports spooled this round because the database failed. */
   spooled: number;
@@ -169,12 +171,12 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
     result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal });
   } catch (thrown) {
     const error = asStageError(thrown, 'run');
-    let mailsQueued = 0;
     if (hostId !== undefined) {
       await recordHostError(store, { roundId, hostId, stage: error.stage, message: error.describe(), occurredAt: now() }).catch(() => {});
+      // Its alerts are evaluated at the end of the round, once inhibition is decided.
       ctx.unreachable.push({ client, hostId, error: { stage: error.stage, message: error.describe() } });
     }
-    return outcome({ error, mailsQueued });
+    return outcome({ error });
   }
 
   const collectedAt = now();
