@@ -16,7 +16,7 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const HOUR = 3600;
 
 function rule(type: AlertRule['type'], limit: number, extra: Partial<AlertRule> = {}): AlertRule {
-  return { type, limit, forSeconds: 0, repeatSeconds: 4 * HOUR, notify: 'on-change', line: 7, ...extra };
+  return { type, limit, severity: 'warning', forSeconds: 0, repeatSeconds: 4 * HOUR, notify: 'on-change', line: 7, ...extra };
 }
 
 function report(memoryPercent: number, diskPercent = 10): Report {
@@ -76,7 +76,7 @@ describe.each(testDialects())('evaluateHostAlerts on %s', (dialect) => {
     expect(firing.map((m) => [m.rule, m.transition])).toEqual([['memory', 'firing']]);
     expect(firing[0]!.to).toEqual(['ops@example.org', 'dba@example.org']);
     expect(firing[0]!.outboxIds).toHaveLength(2);
-    expect(firing[0]!.subject).toBe('[fleetstat] FIRING: memory 95.0% > 90% on web1 (10.0.0.5)');
+    expect(firing[0]!.subject).toBe('[fleetstat] FIRING [warning]: memory 95.0% > 90% on web1 (10.0.0.5)');
 
     expect(await evaluate({ now: at(120), report: report(97) })).toEqual([]);
     expect(await evaluate({ now: at(60 + 4 * HOUR - 1), report: report(97) })).toEqual([]);
@@ -89,9 +89,9 @@ describe.each(testDialects())('evaluateHostAlerts on %s', (dialect) => {
 
     const queued = await listUnsentMail(store.db);
     expect(queued.map((m) => m.subject.split(':')[0])).toEqual([
-      '[fleetstat] FIRING', '[fleetstat] FIRING',
-      '[fleetstat] STILL FIRING', '[fleetstat] STILL FIRING',
-      '[fleetstat] RESOLVED', '[fleetstat] RESOLVED',
+      '[fleetstat] FIRING [warning]', '[fleetstat] FIRING [warning]',
+      '[fleetstat] STILL FIRING [warning]', '[fleetstat] STILL FIRING [warning]',
+      '[fleetstat] RESOLVED [warning]', '[fleetstat] RESOLVED [warning]',
     ]);
 
     const row = await store.db.selectFrom('alerts').selectAll().where('host_id', '=', hostId).where('rule', '=', 'memory').executeTakeFirstOrThrow();

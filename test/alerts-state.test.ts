@@ -146,3 +146,28 @@ describe('unreachable (value 1 = failed, limit 0)', () => {
     expect(steps.map((s) => s.transition)).toEqual(['none', 'firing', 'none', 'resolved']);
   });
 });
+
+describe('hysteresis: a clear level below the limit', () => {
+  const rule = { ...onChange, clearLimit: 80 };
+
+  it('fires above the limit, stays firing between clear and limit, resolves at or below clear', () => {
+    const steps = run(rule, 90, [[0, 91], [60, 89], [120, 90], [180, 85], [240, 80], [300, 89], [360, 91]]);
+    expect(steps.map((s) => s.transition)).toEqual(['firing', 'none', 'none', 'none', 'resolved', 'none', 'firing']);
+    expect(steps.map((s) => s.state.state)).toEqual(['firing', 'firing', 'firing', 'firing', 'ok', 'ok', 'firing']);
+  });
+
+  it('a value hovering at the limit does not flap (random series between clear and just over the limit)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 80.001, max: 95, noNaN: true }), { minLength: 1, maxLength: 60 }), (values) => {
+        const steps = run(rule, 90, [[0, 91], ...values.map((v, i): [number, number] => [(i + 1) * 60, v])]);
+        expect(steps.filter((s) => s.transition === 'firing')).toHaveLength(1);
+        expect(steps.filter((s) => s.transition === 'resolved')).toHaveLength(0);
+      }),
+    );
+  });
+
+  it('still sends reminders while between clear and limit', () => {
+    const steps = run(rule, 90, [[0, 95], [4 * 3600, 85]]);
+    expect(steps.map((s) => s.transition)).toEqual(['firing', 'reminder']);
+  });
+});

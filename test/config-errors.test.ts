@@ -28,7 +28,7 @@ describe('each invalid case names its file and line', () => {
       '2: unknown attribute "usernmae" on <client>; did you mean "username"?'],
     ['unknown attribute on a later line of a multi-line tag',
       clients('<client ip="10.0.0.5"', `   ${ok}`, '   colour="blue"/>'),
-      '4: unknown attribute "colour" on <client>; known attributes: ip, port, username, name, mail, timeout, host-key, sudo, agent, key, password, password-env, password-file, passphrase, passphrase-env, passphrase-file'],
+      '4: unknown attribute "colour" on <client>; known attributes: ip, port, username, name, mail, timeout, host-key, sudo, agent, key, password, password-env, password-file, passphrase, passphrase-env, passphrase-file, alert-mail, events-mail'],
     ['missing ip', clients(`<client ${ok}/>`), '2: client is missing ip'],
     ['missing username', clients('<client ip="10.0.0.5" agent="true"/>'), '2: client is missing username'],
     ['no authentication', clients('<client ip="10.0.0.5" username="ops"/>'),

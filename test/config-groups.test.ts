@@ -107,7 +107,7 @@ describe('groups and defaults', () => {
       '<group name="g"><alert type="cpu" drop="yes"/><client ip="10.0.0.1"/></group>',
       '</clients>',
     ].join('\n'))).toEqual([
-      'config.xml:2: unknown attribute "ip" on <defaults>; known attributes: port, username, mail, timeout, host-key, sudo, agent, key, password, password-env, password-file, passphrase, passphrase-env, passphrase-file',
+      'config.xml:2: unknown attribute "ip" on <defaults>; known attributes: port, username, mail, timeout, host-key, sudo, agent, key, password, password-env, password-file, passphrase, passphrase-env, passphrase-file, alert-mail, events-mail',
       'config.xml:2: alert drop="true" removes no inherited disk rule (none is inherited here)',
       'config.xml:3: alert drop "yes" must be true (to keep a rule, leave drop out)',
     ]);

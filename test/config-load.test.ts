@@ -113,7 +113,7 @@ describe('loading a valid config', () => {
 
   it('accepts durations in every unit', () => {
     const config = parseConfig(`<clients><client ip="10.0.0.1" username="u" agent="true" timeout="90s">
-      <alert type="cpu" limit="5" for="90" repeat="1d"/><alert type="cpu" limit="5" for="4h" repeat="5m"/>
+      <alert type="cpu" limit="5" for="90" repeat="1d"/><alert type="cpu" limit="5" for="4h" repeat="5m" severity="critical"/>
     </client></clients>`, '/cfg/c.xml');
     const client = config.clients[0]!;
     expect(client.timeoutSeconds).toBe(90);

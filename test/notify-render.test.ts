@@ -59,13 +59,13 @@ describe('renderAlertMail', () => {
       transition: 'firing',
       at: AT,
     });
-    expect(mail.subject).toBe('[fleetstat] FIRING: memory 93.2% > 90% on web1 (10.0.0.5)');
-    expect(mail.body).toContain('Host:    web1');
-    expect(mail.body).toContain('Address: 10.0.0.5');
-    expect(mail.body).toContain('Rule:    memory (config line 12)');
-    expect(mail.body).toContain('Value:   93.2%');
-    expect(mail.body).toContain('Limit:   90%');
-    expect(mail.body).toContain('Time:    2024-05-01T12:34:56.789Z (UTC)');
+    expect(mail.subject).toBe('[fleetstat] FIRING [warning]: memory 93.2% > 90% on web1 (10.0.0.5)');
+    expect(mail.body).toContain('Host:     web1');
+    expect(mail.body).toContain('Address:  10.0.0.5');
+    expect(mail.body).toContain('Rule:     memory (config line 12)');
+    expect(mail.body).toContain('Value:    93.2%');
+    expect(mail.body).toContain('Limit:    90%');
+    expect(mail.body).toContain('Time:     2024-05-01T12:34:56.789Z (UTC)');
     expect(mail.body).toContain('What to do:');
     expect(mail.body).toContain('a reminder every 4 h');
   });
@@ -79,9 +79,9 @@ describe('renderAlertMail', () => {
 
   it('renders reminders, resolved mails, load and unreachable', () => {
     const reminder = renderAlertMail({ hostName: 'db', ip: '10.0.0.9', rule: { type: 'load' }, value: 2.5, limit: 2, transition: 'reminder', at: AT });
-    expect(reminder.subject).toBe('[fleetstat] STILL FIRING: load 2.50 per core > 2 per core on db (10.0.0.9)');
+    expect(reminder.subject).toBe('[fleetstat] STILL FIRING [warning]: load 2.50 per core > 2 per core on db (10.0.0.9)');
     const resolved = renderAlertMail({ hostName: 'db', ip: '10.0.0.9', rule: { type: 'disk' }, value: 50, limit: 90, transition: 'resolved', at: AT });
-    expect(resolved.subject).toBe('[fleetstat] RESOLVED: disk 50.0% <= 90% on db (10.0.0.9)');
+    expect(resolved.subject).toBe('[fleetstat] RESOLVED [warning]: disk 50.0% <= 90% on db (10.0.0.9)');
     expect(resolved.body).toContain('all-clear');
     const down = renderAlertMail({
       hostName: 'db',
@@ -93,8 +93,8 @@ describe('renderAlertMail', () => {
       at: AT,
       detail: 'stage connect: connect ECONNREFUSED 10.0.0.9:22',
     });
-    expect(down.subject).toBe('[fleetstat] FIRING: host unreachable on db (10.0.0.9)');
-    expect(down.body).toContain('Detail:  stage connect: connect ECONNREFUSED');
+    expect(down.subject).toBe('[fleetstat] FIRING [warning]: host unreachable on db (10.0.0.9)');
+    expect(down.body).toContain('Detail:   stage connect: connect ECONNREFUSED');
     expect(down.body).not.toContain('Limit:');
   });
 

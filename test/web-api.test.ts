@@ -141,6 +141,12 @@ describe('web API over a real round', () => {
     expect(alerts[0]!.value).toBeGreaterThan(0);
     const all = (await getJson('/api/alerts')).body.alerts as { rule: string; state: string }[];
     expect(all.find((a) => a.rule === 'disk')?.state).toBe('ok');
+    const body = (await getJson('/api/alerts')).body as { alerts: { severity: string; mount: string | null }[]; delivery: Record<string, number>; undelivered: unknown[] };
+    expect(body.alerts.every((a) => a.severity === 'warning' && a.mount === null)).toBe(true);
+    // No SMTP server in this config: the firing mail waits, and it is not counted as delivered.
+    expect(body.delivery).toMatchObject({ sent: 0, failed: 0 });
+    expect(body.delivery.queued! + body.delivery.retrying!).toBeGreaterThan(0);
+    expect(Array.isArray(body.undelivered)).toBe(true);
 
     const rounds = (await getJson('/api/rounds')).body.rounds as { id: number; hosts_ok: number; hosts_failed: number; duration_seconds: number; errors_by_stage: Record<string, number> }[];
     expect(rounds).toHaveLength(web.rounds);

@@ -100,6 +100,7 @@ describe('/metrics over a real round', () => {
     // The host nobody answers on has no statistics.
     expect(find('fleetstat_cpu_percent', { host: QUOTED_NAME })).toHaveLength(0);
     expect(find('fleetstat_alerts_firing', { host: ALERTING_NAME })[0]!.value).toBe(1);
+    expect(find('fleetstat_alert_firing', { host: ALERTING_NAME })).toMatchObject([{ labels: { rule: 'memory', severity: 'warning' }, value: 1 }]);
   });
 
   it('reports the collector: last round, errors by stage, outbox', async () => {
@@ -110,10 +111,12 @@ describe('/metrics over a real round', () => {
     expect(find('fleetstat_last_round_host_errors', { stage: 'connect' })[0]!.value).toBe(1);
     const duration = (Date.parse(String(round.finished_at)) - Date.parse(String(round.started_at))) / 1000;
     expect(find('fleetstat_last_round_duration_seconds')[0]!.value).toBeCloseTo(duration, 3);
-    const outbox = await web.store.db.selectFrom('outbox').select(['sent_at', 'last_error']).execute();
+    const outbox = await web.store.db.selectFrom('outbox').select(['sent_at', 'last_error', 'failed_at']).execute();
     expect(outbox.length).toBeGreaterThan(0); // the memory alert queued a mail (no SMTP in this config)
     expect(find('fleetstat_outbox_mails', { state: 'queued' })[0]!.value).toBe(outbox.filter((m) => m.sent_at === null && m.last_error === null).length);
     expect(find('fleetstat_outbox_mails', { state: 'sent' })[0]!.value).toBe(outbox.filter((m) => m.sent_at !== null).length);
+    expect(find('fleetstat_outbox_mails', { state: 'failed' })[0]!.value).toBe(outbox.filter((m) => m.sent_at === null && m.failed_at !== null).length);
+    expect(find('fleetstat_outbox_mails', { state: 'retrying' })[0]!.value).toBe(outbox.filter((m) => m.sent_at === null && m.failed_at === null && m.last_error !== null).length);
     expect(metrics.types.get('fleetstat_rounds_total')).toBe('counter');
     expect(find('fleetstat_rounds_total')[0]!.value).toBe(web.rounds);
   });

@@ -15,15 +15,19 @@ export async function loadAlertStates(db: Kysely<Database>, hostId: number): Pro
   return new Map(rows.map((row) => [row.rule, fromRow(row)]));
 }
 
-/** Stores the state of one host+rule, inserting the row the first time. */
+/** Stores the state of one host+rule (its key, see rule-key.ts), inserting the row the first time. */
 export async function saveAlertState(
   db: Kysely<Database>,
   hostId: number,
   rule: string,
   state: AlertStateRow,
   exists: boolean,
+  labels: { severity: string; mount: string | null; muted?: boolean } = { severity: 'warning', mount: null },
 ): Promise<void> {
+  const { muted, ...names } = labels;
   const values = {
+    ...names,
+    ...(muted === undefined ? {} : { muted: muted ? 1 : 0 }),
     state: state.state,
     value: state.value,
     limit_value: state.limit,
@@ -35,6 +39,12 @@ export async function saveAlertState(
   } else {
     await db.insertInto('alerts').values({ host_id: hostId, rule, ...values }).execute();
   }
+}
+
+/** The rule keys of one host whose firing went unmailed (alerts.muted = 1). */
+export async function loadMutedRules(db: Kysely<Database>, hostId: number): Promise<Set<string>> {
+  const rows = await db.selectFrom('alerts').select('rule').where('host_id', '=', hostId).where('muted', '=', 1).execute();
+  return new Set(rows.map((row) => row.rule));
 }
 
 /**

@@ -10,6 +10,13 @@
  * is not above it. A missing value (null: the figure is unknown this run) changes nothing, so an
  * unreachable host does not "resolve" its disk alert.
  *
+ * Hysteresis: a rule with a clear level (`clear`, below its limit) fires above the limit but
+ * resolves only at or below the clear level, so a value hovering at the limit does not flap:
+ *
+ *   firing ──value > clear──▶ firing        firing ──value <= clear──▶ ok (resolved)
+ *
+ * Without one the clear level is the limit itself.
+ *
  * With notify="every-run" a firing rule mails on every run ("firing" the first time, then
  * "reminder"), ignoring `repeat`; it still sends one "resolved" mail when it clears.
  */
@@ -34,7 +41,7 @@ export interface AlertObservation {
   value: number | null;
   limit: number;
   now: Date;
-  rule: Pick<AlertRule, 'forSeconds' | 'repeatSeconds' | 'notify'>;
+  rule: Pick<AlertRule, 'forSeconds' | 'repeatSeconds' | 'notify' | 'clearLimit'>;
 }
 
 export interface AlertStep {
@@ -70,6 +77,11 @@ export function nextAlertState(prev: AlertStateRow | undefined, observation: Ale
   }
 
   const measured = { ...current, value, limit };
+  if (current.state === 'firing' && rule.clearLimit !== undefined && isAboveLimit(value, rule.clearLimit)) {
+    // Between the clear level and the limit: still firing (hysteresis), reminders as usual.
+    if (reminderDue(current, now, rule)) return step({ ...measured, lastNotifiedAt: now }, 'reminder');
+    return step(measured, 'none');
+  }
   if (!isAboveLimit(value, limit)) {
     if (current.state === 'firing') {
       return step({ ...measured, state: 'ok', since: now, lastNotifiedAt: now }, 'resolved');

@@ -22,16 +22,17 @@ export function effectiveLimit(rule: Pick<AlertRule, 'type' | 'limit'>): number 
 
 /**
  * The value `rule` compares with its limit, taken from `report` (null when the host failed):
- * memory/cpu/swap → percent used; disk → the highest used_percent over all disks;
+ * memory/cpu/swap → percent used; disk → the highest used_percent over all disks, or that of the
+ * rule's `mount` (null when the host does not report it);
  * load → 1-minute load average divided by the number of cores; unreachable → 1 if the host
  * failed, else 0. Returns null when the figure is not available.
  */
-export function measure(rule: Pick<AlertRule, 'type'>, report: Report | null): number | null {
+export function measure(rule: Pick<AlertRule, 'type' | 'mount'>, report: Report | null): number | null {
   return observe(rule, report).value;
 }
 
 /** Like `measure`, plus a line of context for the mail (the fullest disk's mount). */
-export function observe(rule: Pick<AlertRule, 'type'>, report: Report | null): Measurement {
+export function observe(rule: Pick<AlertRule, 'type' | 'mount'>, report: Report | null): Measurement {
   if (rule.type === 'unreachable') return { value: report === null ? 1 : 0 };
   if (report === null) return { value: null };
   switch (rule.type) {
@@ -43,7 +44,7 @@ export function observe(rule: Pick<AlertRule, 'type'>, report: Report | null): M
       // A host without swap reports total 0; 0 % is the honest figure, not "unknown".
       return { value: report.swap.percent };
     case 'disk':
-      return fullestDisk(report);
+      return rule.mount === undefined ? fullestDisk(report) : oneMount(report, rule.mount);
     case 'load':
       return loadPerCore(report);
   }
@@ -57,6 +58,14 @@ function fullestDisk(report: Report): Measurement {
   if (fullest === undefined) return { value: null };
   const where = fullest.device ? `${fullest.fs} on ${fullest.device}` : fullest.fs;
   return { value: fullest.used_percent, detail: `fullest disk: ${fullest.mount} (${where})` };
+}
+
+/** The disk mounted at `mount`; unknown (null) when the host does not report that mount this run. */
+function oneMount(report: Report, mount: string): Measurement {
+  const disk = report.disks.find((d) => d.mount === mount);
+  if (disk === undefined) return { value: null, detail: `mount ${mount} not reported` };
+  const where = disk.device ? `${disk.fs} on ${disk.device}` : disk.fs;
+  return { value: disk.used_percent, detail: `disk: ${disk.mount} (${where})` };
 }
 
 function loadPerCore(report: Report): Measurement {

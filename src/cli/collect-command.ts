@@ -2,6 +2,7 @@
 import { collectRound, type RoundSummary } from '../collect/round.js';
 import { terminalProgress } from '../collect/progress.js';
 import { deliverQueuedMail, type MailTotals } from './deliver-mail.js';
+import { deliverQueuedWebhooks } from './deliver-webhooks.js';
 import { EXIT } from './exit-codes.js';
 import { loadConfigOrFail, openMigratedStore, runCommand } from './command-context.js';
 
@@ -26,10 +27,14 @@ export function collectCommand(options: CollectOptions): Promise<number> {
         progress?.stop();
       }
       const mail = await deliverQueuedMail(store, config.smtp);
+      const webhooks = await deliverQueuedWebhooks(store, config);
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(summaryJson(summary, mail), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...summaryJson(summary, mail), webhooks }, null, 2)}\n`);
       } else if (!options.quiet) {
         process.stderr.write(summaryText(summary, mail));
+        if (webhooks.sent + webhooks.deferred + webhooks.failed > 0) {
+          process.stderr.write(`webhooks: ${webhooks.sent} sent, ${webhooks.deferred} deferred, ${webhooks.failed} failed${webhooks.lastError ? ` (last error: ${webhooks.lastError})` : ''}\n`);
+        }
       }
       if (summary.hostsFailed === 0) return EXIT.ok;
       return summary.hostsOk === 0 ? EXIT.allHostsFailed : EXIT.hostsFailed;
@@ -51,6 +56,8 @@ function summaryJson(summary: RoundSummary, mail: MailTotals) {
     failures: summary.outcomes.filter((o) => !o.ok).map((o) => ({ host: o.client.name, ip: o.client.ip, port: o.client.port, stage: o.error!.stage, message: o.error!.describe() })),
     spooled: summary.spooled,
     spool_imported: summary.spoolImported,
+    grouped_mails: summary.groupedMails,
+    alert_notes: summary.alertNotes,
     mail,
   };
 }
@@ -64,6 +71,8 @@ function summaryText(summary: RoundSummary, mail: MailTotals): string {
   if (summary.spooled > 0) lines.push(`  ${summary.spooled} report(s) kept in the spool (database failed); the next round imports them`);
   if (summary.spoolImported > 0) lines.push(`  imported ${summary.spoolImported} spooled report(s) from earlier rounds`);
   for (const path of summary.spoolRejected) lines.push(`  spool file ${path} is unreadable or invalid; left in place`);
-  lines.push(`mail: ${summary.mailsQueued} queued this round, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
+  for (const note of summary.alertNotes) lines.push(`  alerts: ${note}`);
+  const grouped = summary.groupedMails > 0 ? ` (${summary.groupedMails} grouped mail${summary.groupedMails === 1 ? '' : 's'})` : '';
+  lines.push(`mail: ${summary.mailsQueued} notices queued this round${grouped}, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
   return `${lines.join('\n')}\n`;
 }

@@ -25,6 +25,9 @@ const serveCommand = lazy(() => import('./serve-command.js'), 'serveCommand');
 const hostsTestCommand = lazy(() => import('./hosts-test-command.js'), 'hostsTestCommand');
 const dbBackupCommand = lazy(() => import('./db-backup-command.js'), 'dbBackupCommand');
 const dbCopyCommand = lazy(() => import('./db-copy-command.js'), 'dbCopyCommand');
+const silenceAddCommand = lazy(() => import('./silence-commands.js'), 'silenceAddCommand');
+const silenceListCommand = lazy(() => import('./silence-commands.js'), 'silenceListCommand');
+const silenceExpireCommand = lazy(() => import('./silence-commands.js'), 'silenceExpireCommand');
 const completionCommand = lazy(() => import('./completion-command.js'), 'completionCommand');
 
 // One wording for the options several commands share, and one form for defaults in --help:
@@ -142,6 +145,33 @@ program.command('completion')
   .description('print a shell completion script: eval "$(fleetstat completion bash)" in ~/.bashrc, or for zsh into a file on $fpath named _fleetstat')
   .argument('<shell>', 'bash or zsh')
   .action(async (shell: string) => { process.exitCode = await completionCommand(program, shell); });
+
+const silence = program.command('silence').description('mute alert mail for hosts for a while (stored in the database, honoured by every collector)');
+silence.command('add')
+  .description('add a silence: no alert mail for matching hosts (and rule) until it ends; alerts are still evaluated and shown')
+  .requiredOption('--host <pattern>', 'host name or address; * and ? are wildcards (web*, 10.0.1.*)')
+  .option('--rule <rule>', 'a rule type (memory) or rule key (memory:critical, disk@/var); default every rule')
+  .option('--duration <duration>', 'how long, e.g. 2h, 30m, 1d')
+  .option('--until <instant>', 'end, an ISO 8601 instant (2026-11-28T08:00:00Z)')
+  .option('--start <instant>', 'start, an ISO 8601 instant (default now)')
+  .option('--author <name>', 'who adds it (default the current user)')
+  .requiredOption('--comment <text>', 'why')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL')
+  .action(async (options) => { process.exitCode = await silenceAddCommand(options); });
+silence.command('list')
+  .description('list silences that have not ended')
+  .option('--all', 'include ended silences')
+  .option('--json', 'print JSON')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL')
+  .action(async (options) => { process.exitCode = await silenceListCommand(options); });
+silence.command('expire')
+  .description('end a silence now')
+  .argument('<id>', 'silence id, as listed')
+  .option('-c, --config <file>', 'XML configuration file naming the database')
+  .option('--db <url>', 'database URL')
+  .action(async (id: string, options) => { process.exitCode = await silenceExpireCommand(id, options); });
 
 try {
   await program.parseAsync(process.argv);

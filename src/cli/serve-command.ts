@@ -14,6 +14,7 @@ import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
 import { CounterRegistry } from '../web/metrics/counter-registry.js';
 import { deliverQueuedMail } from './deliver-mail.js';
+import { deliverQueuedWebhooks } from './deliver-webhooks.js';
 import { EXIT } from './exit-codes.js';
 import { CommandFailure, loadConfigOrFail, openMigratedStore, runCommand } from './command-context.js';
 
@@ -119,8 +120,9 @@ export function serveCommand(options: ServeOptions): Promise<number> {
           log.warn({ host: event.client.name, stage: event.error.stage }, failureLine(event.client, event.error));
         }
       },
-      afterRound: async () => {
+      afterRound: async (summary) => {
         counters.inc('fleetstat_rounds_total');
+        for (const note of summary.alertNotes) mailLog.warn(`alerts: ${note}`);
         const pruned = await pruner.maybePrune(reloader.config.settings).catch((error: Error) => { prunerLog.error({ err: error }, `prune failed: ${error.message}`); return undefined; });
         if (pruned) prunerLog.info(`pruned ${Object.entries(pruned).map(([table, n]) => `${table} ${n}`).join(', ')}`);
         const mail = await deliverQueuedMail(store, reloader.config.smtp);
@@ -128,6 +130,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
         counters.inc('fleetstat_mails_total', { result: 'failed' }, mail.failed);
         counters.inc('fleetstat_mails_total', { result: 'deferred' }, mail.deferred);
         if (mail.lastError) mailLog.warn(mail.lastError);
+        const webhooks = await deliverQueuedWebhooks(store, reloader.config);
+        if (webhooks.lastError) mailLog.warn(webhooks.lastError);
       },
     });
     reloader.start();

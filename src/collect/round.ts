@@ -14,8 +14,15 @@ import { saveReport, type SaveControl, type SavedReport } from '../store/save-re
 import { describeLimited, limitReport } from '../store/storage-limits.js';
 import { lastEventRecordId } from '../store/events.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
-import { evaluateHostAlerts } from '../alerts/evaluate-host-alerts.js';
+import { alertHolds } from '../alerts/alert-holds.js';
+import { evaluateHostAlerts, type HostAlertInput } from '../alerts/evaluate-host-alerts.js';
+import { isFleetOutage, renderOutageNotice, type UnreachableHost } from '../alerts/fleet-outage.js';
+import type { SilenceRule } from '../alerts/silence-match.js';
+import { activeSilences } from '../alerts/silence-store.js';
 import { securityLogBecameUnreadable } from '../alerts/security-log-state.js';
+import { flushNotifications } from '../notify/flush-notifications.js';
+import { parseRecipients } from '../notify/mail-text.js';
+import { enqueueNotification } from '../notify/notifications.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
@@ -42,6 +49,7 @@ export interface HostOutcome {
   ms: number;
   uploadedBytes: number;
   newEvents: number;
+  /** Notices queued for this host (mails, changes waiting for the grouped mail, webhook notices); a failed host's come at the end of the round. */
   mailsQueued: number;
   report?: Report;
   /** Set when the database failed and the report waits in the spool. */
@@ -55,12 +63,17 @@ export interface RoundSummary {
   outcomes: HostOutcome[];
   hostsOk: number;
   hostsFailed: number;
+  /** Notices queued this round: mails, changes for grouped mails, webhook notices. */
   mailsQueued: number;
   /** Reports spooled this round because the database failed. */
   spooled: number;
   /** Reports of earlier rounds imported from the spool at the start of this one. */
   spoolImported: number;
   spoolRejected: string[];
+  /** Grouped alert mails queued at the end of the round (one per recipient with changes). */
+  groupedMails: number;
+  /** Problems of the alert step that did not fail any host (silences unreadable, grouped mail not queued). */
+  alertNotes: string[];
 }
 
 export interface RoundOptions {
@@ -83,7 +96,12 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   emit({ type: 'round-start', roundId, total: clients.length });
 
   const spool = await importSpool(store, config.settings.spoolDir).catch((error: Error) => ({ imported: 0, rejected: [], error: error.message }));
-  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal };
+  const alertNotes: string[] = [];
+  const silences = await activeSilences(store.db, startedAt).catch((error: Error) => {
+    alertNotes.push(`silences could not be read, none applied this round: ${error.message}`);
+    return [];
+  });
+  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal, silences, unreachable: [], notes: alertNotes };
   let mailsQueued = 0;
   const outcomes: HostOutcome[] = new Array(clients.length);
   await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
@@ -98,11 +116,21 @@ export async function collectRound(config: Config, store: Store, options: RoundO
     outcomes[index] ??= { client, ok: false, error: new StageError('connect', 'not started: the collector is shutting down'), ms: 0, uploadedBytes: 0, newEvents: 0, mailsQueued: 0 };
   });
 
+  mailsQueued += await notifyUnreachable(context, clients.length).catch((error: Error) => {
+    alertNotes.push(`alerts of unreachable hosts failed: ${error.message}`);
+    return 0;
+  });
+
+  // One grouped mail per recipient for every change of this round (and any left waiting by an
+  // earlier round that ended early). A failure here leaves the changes waiting for the next round.
+  const flushed = await flushNotifications(store.db, now()).catch((error: Error) => ({ mails: 0, changes: 0, error: error.message }));
+
   const finishedAt = now();
   const hostsOk = outcomes.filter((o) => o.ok).length;
   const summary: RoundSummary = {
     roundId, startedAt, finishedAt, outcomes, hostsOk, hostsFailed: outcomes.length - hostsOk, mailsQueued,
     spooled: outcomes.filter((o) => o.spooledTo).length, spoolImported: spool.imported, spoolRejected: spool.rejected,
+    groupedMails: flushed.mails, alertNotes: 'error' in flushed ? [...alertNotes, `grouped mail not queued, the changes wait for the next round: ${flushed.error}`] : alertNotes,
   };
   await finishRound(store, roundId, { finishedAt, hostsOk, hostsFailed: summary.hostsFailed }).catch(() => {});
   emit({ type: 'round-end', summary });
@@ -110,6 +138,12 @@ export async function collectRound(config: Config, store: Store, options: RoundO
 }
 
 interface HostRoundContext {
+  /** Silences active when the round began. */
+  silences: SilenceRule[];
+  /** Problems of the alert step, for the round summary. */
+  notes: string[];
+  /** Hosts that failed this round: their alerts are evaluated at the end, once inhibition is decided. */
+  unreachable: UnreachableHost[];
   store: Store;
   roundId: number;
   now: () => Date;
@@ -139,12 +173,12 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
     result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal });
   } catch (thrown) {
     const error = asStageError(thrown, 'run');
-    let mailsQueued = 0;
     if (hostId !== undefined) {
       await recordHostError(store, { roundId, hostId, stage: error.stage, message: error.describe(), occurredAt: now() }).catch(() => {});
-      mailsQueued = await notifyHost(store, client, hostId, null, [], now(), error).catch(() => 0);
+      // Its alerts are evaluated at the end of the round, once inhibition is decided.
+      ctx.unreachable.push({ client, hostId, error: { stage: error.stage, message: error.describe() } });
     }
-    return outcome({ error, mailsQueued });
+    return outcome({ error });
   }
 
   const collectedAt = now();
@@ -168,7 +202,7 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   let mailsQueued = 0;
   try {
-    mailsQueued = await notifyHost(store, client, hostId, result.report, saved!.newEvents, now());
+    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved!.newEvents, now(), alertHolds(client, ctx.silences, now()));
   } catch (error) {
     // The report is stored; a failing alert step is recorded but does not fail the host.
     await recordHostError(store, { roundId, hostId, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
@@ -212,28 +246,82 @@ async function saveWithinBound(store: Store, input: SaveInput, boundMs: number):
   }
 }
 
-/** Evaluates a host's alert rules and queues its security-event mail; returns mails queued. */
+/**
+ * Evaluates a host's alert rules and queues its security-event mail; returns the notices queued
+ * (mails in per-change mode, changes waiting for the grouped mail otherwise).
+ */
 async function notifyHost(
-  store: Store, client: ClientConfig, hostId: number, report: Report | null,
-  newEvents: Report['events']['items'], at: Date, error?: StageError,
+  store: Store, settings: Settings, client: ClientConfig, hostId: number, report: Report | null,
+  newEvents: Report['events']['items'], at: Date, mutedBy: HostAlertInput['mutedBy'], error?: UnreachableHost['error'],
 ): Promise<number> {
-  if (!client.mail) return 0;
+  const mailMode = client.alertMail ?? settings.alertMail;
+  // Rules are evaluated for every client, so the dashboard, the API and /metrics show firing
+  // alerts with or without `mail`; mail goes only where there is an address.
   let queued = 0;
   const alertMails = await evaluateHostAlerts(store.db, {
     hostId, hostName: client.name, ip: client.ip, mail: client.mail, rules: client.alerts, report,
-    error: error ? { stage: error.stage, message: error.describe() } : undefined, now: at,
+    error, now: at, mailMode, mutedBy, webhooks: client.webhooks,
   });
-  queued += alertMails.length;
-  // Security events are mailed every run that finds new ones, with no rule needed; a Windows
-  // Security log that became unreadable (no Administrator rights) is mailed once.
+  queued += alertMails.filter((mail) => mail.outboxIds.length + mail.notificationIds.length > 0).length;
+  queued += alertMails.reduce((sum, mail) => sum + mail.webhooks, 0);
+  // Security events are mailed every run that finds new ones, with no rule needed (or on every
+  // run with events-mail="every-run"); a Windows Security log that became unreadable (no
+  // Administrator rights) is mailed once.
   const unreadableNow = report?.probe === 'ps1' && await securityLogBecameUnreadable(store.db, hostId, report.events.readable, at);
-  if (report && (newEvents.length > 0 || unreadableNow)) {
+  const everyRun = (client.eventsMail ?? settings.eventsMail) === 'every-run';
+  if (client.mail && report && (newEvents.length > 0 || unreadableNow || everyRun)) {
     const mail = renderSecurityEventsMail({
       hostName: client.name, ip: client.ip, events: newEvents, truncated: report.events.truncated,
       readable: report.events.readable, note: report.events.note, at,
     });
-    await enqueueMail(store.db, { to: client.mail, subject: mail.subject, body: mail.body, now: at });
+    if (mailMode === 'grouped') {
+      await enqueueNotification(store.db, {
+        hostId, recipients: parseRecipients(client.mail), rule: 'security-events', severity: 'info', transition: 'events',
+        summary: mail.headline, details: mail.body, threadId: `events.${hostId}.${at.getTime()}`, now: at,
+      });
+    } else {
+      await enqueueMail(store.db, { to: client.mail, subject: mail.subject, body: mail.body, now: at });
+    }
     queued++;
   }
   return queued;
+}
+
+/**
+ * Evaluates the alerts of the hosts that failed this round. When so many failed that the
+ * collector's own network is the likelier cause (inhibit-share, inhibit-min-hosts), their
+ * notices are held and each recipient of an `unreachable` rule gets one outage notice instead.
+ * Returns the notices queued.
+ */
+async function notifyUnreachable(ctx: HostRoundContext, total: number): Promise<number> {
+  const failed = ctx.unreachable;
+  if (failed.length === 0) return 0;
+  const outage = isFleetOutage(failed.length, total, ctx.settings);
+  const inhibitedBy = outage ? `collector cannot reach ${failed.length} of ${total} hosts` : undefined;
+  let queued = 0;
+  for (const host of failed) {
+    const at = ctx.now();
+    const holds = alertHolds(host.client, ctx.silences, at, inhibitedBy);
+    queued += await notifyHost(ctx.store, ctx.settings, host.client, host.hostId, null, [], at, holds, host.error).catch((error: Error) => {
+      ctx.notes.push(`alerts of ${host.client.name} not evaluated: ${error.message}`);
+      return 0;
+    });
+  }
+  if (!outage) return queued;
+
+  const at = ctx.now();
+  const notice = renderOutageNotice(failed, total, at);
+  const recipients = new Set(failed.filter((h) => h.client.mail && h.client.alerts.some((r) => r.type === 'unreachable'))
+    .flatMap((h) => (h.client.mail ? parseRecipients(h.client.mail) : [])));
+  const [first] = failed;
+  if (recipients.size === 0 || first === undefined) return queued;
+  if (ctx.settings.alertMail === 'grouped') {
+    await enqueueNotification(ctx.store.db, {
+      hostId: first.hostId, recipients: [...recipients], rule: 'collector-outage', severity: 'critical', transition: 'firing',
+      summary: notice.headline, details: notice.body, threadId: `outage.${at.getTime()}`, now: at,
+    });
+  } else {
+    await enqueueMail(ctx.store.db, { to: [...recipients], subject: notice.subject, body: notice.body, now: at });
+  }
+  return queued + 1;
 }

@@ -4,17 +4,24 @@ import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
 import type { IssueLog } from './issues.js';
 import { defineSecret, errorCode, readSecret, warnIfShared } from './secrets.js';
-import { ALERT_TYPES, type AlertRule, type ClientConfig, type HostKeyPolicy } from './types.js';
+import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
+import { readRuleExtras, reportDuplicateRules } from './read-alert-extras.js';
+import { readMaintenance } from './read-maintenance.js';
+import { readWebhook } from './read-webhook.js';
+import { ALERT_MAIL_MODES, ALERT_TYPES, EVENTS_MAIL_MODES, type AlertRule, type WebhookConfig, type ClientConfig, type HostKeyPolicy } from './types.js';
 import {
   parseBoolean, parseChoice, parseDuration, parseHost, parseLoadLimit, parseMailList, parsePercent, parsePort,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
+/** Attributes `<client>` accepts (docs/config.md lists the same; a test compares). */
 export const CLIENT_ATTRIBUTES = [
   'ip', 'port', 'username', 'name', 'mail', 'timeout', 'host-key', 'sudo', 'agent', 'key',
   'password', 'password-env', 'password-file', 'passphrase', 'passphrase-env', 'passphrase-file',
+  'alert-mail', 'events-mail',
 ] as const;
-const ALERT_ATTRIBUTES = ['type', 'limit', 'for', 'repeat', 'notify'] as const;
+/** Attributes `<alert>` accepts (docs/config.md lists the same; a test compares). */
+export const ALERT_ATTRIBUTES = ['type', 'limit', 'for', 'repeat', 'notify', 'severity', 'mount', 'clear'] as const;
 const HOST_KEY_POLICIES: readonly HostKeyPolicy[] = ['strict', 'accept-new'];
 const NOTIFY_MODES = ['on-change', 'every-run'] as const;
 
@@ -42,6 +49,8 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
   const port = reader.parse('port', parsePort, CLIENT_DEFAULTS.port);
   const name = reader.text('name') ?? ip ?? '';
   const mail = reader.parse('mail', parseMailList);
+  const alertMail = reader.parse('alert-mail', (t) => parseChoice(t, ALERT_MAIL_MODES));
+  const eventsMail = reader.parse('events-mail', (t) => parseChoice(t, EVENTS_MAIL_MODES));
   const timeoutSeconds = reader.parse('timeout', positiveDuration, CLIENT_DEFAULTS.timeoutSeconds);
   const hostKey = reader.parse('host-key', (t) => parseChoice(t, HOST_KEY_POLICIES), CLIENT_DEFAULTS.hostKey);
   const sudo = reader.parse('sudo', parseBoolean, false);
@@ -59,7 +68,11 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
     issues.warn(reader.line('passphrase'), `${who}: a passphrase is only used with key`);
   }
 
-  const alerts = checkChildren(element, ['alert'], issues).map((child) => readAlert(child, ctx));
+  const children = checkChildren(element, ['alert', 'maintenance', 'webhook'], issues);
+  const alerts = children.filter((child) => child.name === 'alert').map((child) => readAlert(child, ctx));
+  const maintenance = children.filter((child) => child.name === 'maintenance').map((child) => readMaintenance(child, issues));
+  const webhooks = children.filter((child) => child.name === 'webhook').map((child) => readWebhook(child, ctx));
+  reportDuplicateRules(alerts.filter((rule): rule is AlertRule => rule !== undefined), issues);
   if (issues.errorCount() > errorsBefore) return undefined;
 
   const client: ClientConfig = {
@@ -76,6 +89,10 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
   };
   if (keyPath !== undefined) client.keyPath = keyPath;
   if (mail !== undefined) client.mail = mail;
+  if (alertMail !== undefined) client.alertMail = alertMail;
+  if (maintenance.length > 0) client.maintenance = maintenance as MaintenanceWindow[];
+  if (webhooks.length > 0) client.webhooks = webhooks as WebhookConfig[];
+  if (eventsMail !== undefined) client.eventsMail = eventsMail;
   defineSecret(client, 'password', password);
   defineSecret(client, 'passphrase', passphrase);
   return client;
@@ -117,10 +134,11 @@ function readAlert(element: XmlElement, ctx: ConfigContext): AlertRule | undefin
   const forSeconds = reader.parse('for', parseDuration, CLIENT_DEFAULTS.forSeconds);
   const repeatSeconds = reader.parse('repeat', positiveDuration, CLIENT_DEFAULTS.repeatSeconds);
   const notify = reader.parse('notify', (t) => parseChoice(t, NOTIFY_MODES), CLIENT_DEFAULTS.notify);
-  if (type === undefined || limit === undefined || forSeconds === undefined || repeatSeconds === undefined || notify === undefined) {
+  const extras = readRuleExtras(reader, type, limit, issues);
+  if (type === undefined || limit === undefined || forSeconds === undefined || repeatSeconds === undefined || notify === undefined || extras === undefined) {
     return undefined;
   }
-  return { type, limit, forSeconds, repeatSeconds, notify, line: element.line };
+  return { type, limit, forSeconds, repeatSeconds, notify, ...extras, line: element.line };
 }
 
 /** The numeric limit: a percent for memory/cpu/disk/swap, load per core for load, none for unreachable. */

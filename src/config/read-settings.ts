@@ -3,14 +3,14 @@ import * as fs from 'node:fs';
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
 import { defineSecret, errorCode, readSecret } from './secrets.js';
-import type { Settings, SmtpConfig } from './types.js';
+import { ALERT_MAIL_MODES, EVENTS_MAIL_MODES, type Settings, type SmtpConfig } from './types.js';
 import {
-  parseBoolean, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePort, type Parsed,
+  parseBoolean, parseChoice, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePercent, parsePort, type Parsed,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
 /** The attributes of `<settings>` and `<smtp>` (docs/config.md documents each; a test checks). */
-export const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'store-timeout', 'retention'];
+export const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'store-timeout', 'retention', 'alert-mail', 'events-mail', 'inhibit-share', 'inhibit-min-hosts'];
 const DATABASE_ATTRIBUTES = ['url', 'url-env'];
 export const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'ca-file', 'tls-verify', 'user', 'password', 'password-env', 'password-file', 'from'];
 
@@ -26,6 +26,10 @@ export const SETTINGS_DEFAULTS = {
   storeTimeoutSeconds: 30,
   /** 90 days: long enough for quarter-on-quarter history, short enough that the database stays bounded. */
   retentionSeconds: 90 * 86400,
+  alertMail: 'grouped' as const,
+  eventsMail: 'new-events' as const,
+  inhibitShare: 50,
+  inhibitMinHosts: 5,
 };
 
 /**
@@ -48,6 +52,10 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
     storeTimeoutSeconds: reader?.parse('store-timeout', (t) => inRange(parseDuration(t), 0.1, 3600, 's')) ?? d.storeTimeoutSeconds,
+    alertMail: reader?.parse('alert-mail', (t) => parseChoice(t, ALERT_MAIL_MODES)) ?? d.alertMail,
+    eventsMail: reader?.parse('events-mail', (t) => parseChoice(t, EVENTS_MAIL_MODES)) ?? d.eventsMail,
+    inhibitShare: reader?.parse('inhibit-share', parsePercent) ?? d.inhibitShare,
+    inhibitMinHosts: reader?.parse('inhibit-min-hosts', (t) => parseInteger(t, 1, 1_000_000)) ?? d.inhibitMinHosts,
   } as Settings;
   const retention = reader?.has('retention') ? reader.parse('retention', parseRetention) : d.retentionSeconds;
   if (typeof retention === 'number') settings.retentionSeconds = retention;

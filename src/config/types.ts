@@ -1,10 +1,29 @@
 /** Types of a loaded, validated configuration. The XML format is documented in docs/config.md. */
+import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
 
 export const ALERT_TYPES = ['memory', 'cpu', 'disk', 'swap', 'load', 'unreachable'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+/** How bad a firing rule is; shown in subjects, the dashboard, the API and metric labels. */
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/** `grouped`: one mail per recipient per round listing every change; `per-change`: one mail per host per change. */
+export const ALERT_MAIL_MODES = ['grouped', 'per-change'] as const;
+export type AlertMailMode = (typeof ALERT_MAIL_MODES)[number];
+
+/** `new-events`: a security-events mail on every run that finds new ones; `every-run`: on every run, "no new events" included. */
+export const EVENTS_MAIL_MODES = ['new-events', 'every-run'] as const;
+export type EventsMailMode = (typeof EVENTS_MAIL_MODES)[number];
+
 export interface AlertRule {
   type: AlertType;
+  /** Default `warning`. Two rules of one type (and mount) differ by severity. */
+  severity: AlertSeverity;
+  /** Disk rules only: the one mount point to watch; undefined watches the fullest mount. */
+  mount?: string;
+  /** Hysteresis: a firing rule resolves only once the value is at or below this (default: the limit). */
+  clearLimit?: number;
   /** Percent for memory/cpu/disk/swap (0–100), load average per core as a plain number for load; unused for unreachable. */
   limit: number;
   /** Seconds the condition must hold before firing (0 = fire at once). */
@@ -13,6 +32,22 @@ export interface AlertRule {
   repeatSeconds: number;
   notify: 'on-change' | 'every-run';
   /** Source line in the config file, for messages. */
+  line: number;
+}
+
+export const WEBHOOK_FORMATS = ['json', 'slack', 'mattermost', 'teams'] as const;
+/** `json`: an Alertmanager-style payload; `slack`, `mattermost`, `teams`: their incoming-webhook message formats. */
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** `<webhook>`: a JSON POST per alert notice, through the durable outbox. */
+export interface WebhookConfig {
+  /** http:// or https:// URL; also the outbox row's recipient. */
+  url: string;
+  format: WebhookFormat;
+  /** Shared secret (hidden): sent in the `secret-header` header and used for the HMAC signature. */
+  secret?: string;
+  /** Header carrying the shared secret (default X-Fleetstat-Token). */
+  secretHeader: string;
   line: number;
 }
 
@@ -32,6 +67,14 @@ export interface ClientConfig {
   /** Use the ssh-agent at $SSH_AUTH_SOCK. */
   agent: boolean;
   mail?: string;
+  /** Overrides `<settings alert-mail>` for this client. */
+  alertMail?: AlertMailMode;
+  /** Overrides `<settings events-mail>` for this client. */
+  eventsMail?: EventsMailMode;
+  /** Recurring windows without alert mail (`<maintenance>`). */
+  maintenance?: MaintenanceWindow[];
+  /** Webhook channels for this client's alert notices (`<webhook>`). */
+  webhooks?: WebhookConfig[];
   alerts: AlertRule[];
   /** Per-host timeout for the whole collection in seconds. */
   timeoutSeconds: number;
@@ -72,6 +115,17 @@ export interface Settings {
   storeTimeoutSeconds: number;
   /** `fleetstat serve` deletes samples, errors, rounds and sent mail older than this (seconds; default 90 days); undefined (`retention="off"`) keeps all. */
   retentionSeconds?: number;
+  /** How alert changes are mailed (default `grouped`). */
+  alertMail: AlertMailMode;
+  /** When security-event mails go out (default `new-events`). */
+  eventsMail: EventsMailMode;
+  /**
+   * Inhibition: when at least this percent of a round's hosts (and at least `inhibitMinHosts`)
+   * cannot be reached, one "collector cannot reach N hosts" notice replaces their unreachable
+   * mails. 0 turns it off. Default 50.
+   */
+  inhibitShare: number;
+  inhibitMinHosts: number;
 }
 
 /** `<web>`: the dashboard/API listener of `fleetstat serve`. */

@@ -11,7 +11,7 @@ export type MailTransition = 'firing' | 'reminder' | 'resolved';
 export interface AlertMailInput {
   hostName: string;
   ip: string;
-  rule: Pick<AlertRule, 'type'> & Partial<Pick<AlertRule, 'repeatSeconds' | 'notify' | 'line'>>;
+  rule: Pick<AlertRule, 'type'> & Partial<Pick<AlertRule, 'repeatSeconds' | 'notify' | 'line' | 'severity' | 'mount' | 'clearLimit'>>;
   /** The measured value (for unreachable: 1 = unreachable, 0 = reachable); null if unknown. */
   value: number | null;
   limit: number;
@@ -24,6 +24,8 @@ export interface AlertMailInput {
 export interface RenderedMail {
   subject: string;
   body: string;
+  /** The subject without the `[fleetstat]` tag: one line for the summary of a grouped mail. */
+  headline: string;
 }
 
 const ADVICE: Record<AlertType, string> = {
@@ -42,19 +44,26 @@ export function renderAlertMail(input: AlertMailInput): RenderedMail {
   const host = describeHost(input.hostName, input.ip);
   const type = input.rule.type;
   const summary = summarize(input);
-  const subject = sanitizeSubject(`[fleetstat] ${LABEL[input.transition]}: ${summary} on ${host}`);
+  const severity = input.rule.severity ?? 'warning';
+  const headline = `${LABEL[input.transition]} [${severity}]: ${summary} on ${host}`;
+  const subject = sanitizeSubject(`[fleetstat] ${headline}`);
+  const mount = input.rule.mount === undefined ? '' : ` on mount ${oneLine(input.rule.mount, MAX_FIELD_CHARS)}`;
 
   const lines = [
-    `${LABEL[input.transition]}: ${summary} on ${host}.`,
+    `${headline}.`,
     '',
-    `Host:    ${oneLine(input.hostName, MAX_FIELD_CHARS)}`,
-    `Address: ${oneLine(input.ip, MAX_FIELD_CHARS)}`,
-    `Rule:    ${type}${input.rule.line ? ` (config line ${input.rule.line})` : ''}`,
-    `Value:   ${formatValue(type, input.value, input.limit)}`,
+    `Host:     ${oneLine(input.hostName, MAX_FIELD_CHARS)}`,
+    `Address:  ${oneLine(input.ip, MAX_FIELD_CHARS)}`,
+    `Rule:     ${type}${mount}${input.rule.line ? ` (config line ${input.rule.line})` : ''}`,
+    `Severity: ${severity}`,
+    `Value:    ${formatValue(type, input.value, input.limit)}`,
   ];
-  if (type !== 'unreachable') lines.push(`Limit:   ${formatLimit(type, input.limit)} (alerts when the value is above it)`);
-  lines.push(`Time:    ${input.at.toISOString()} (UTC)`);
-  if (input.detail) lines.push(`Detail:  ${oneLine(input.detail, 400)}`);
+  if (type !== 'unreachable') lines.push(`Limit:    ${formatLimit(type, input.limit)} (alerts when the value is above it)`);
+  if (type !== 'unreachable' && input.rule.clearLimit !== undefined) {
+    lines.push(`Clears:   at or below ${formatLimit(type, input.rule.clearLimit)}`);
+  }
+  lines.push(`Time:     ${input.at.toISOString()} (UTC)`);
+  if (input.detail) lines.push(`Detail:   ${oneLine(input.detail, 400)}`);
   lines.push('');
   if (input.transition === 'resolved') {
     lines.push('This is the all-clear: the value is back within its limit. Nothing to do.');
@@ -64,7 +73,7 @@ export function renderAlertMail(input: AlertMailInput): RenderedMail {
     lines.push(followUp(input.rule));
   }
   lines.push('', '-- ', 'fleetstat');
-  return { subject, body: sanitizeBody(lines.join('\n')) };
+  return { subject, body: sanitizeBody(lines.join('\n')), headline: sanitizeSubject(headline) };
 }
 
 function describeHost(hostName: string, ip: string): string {
@@ -79,8 +88,11 @@ function summarize(input: AlertMailInput): string {
     return input.transition === 'resolved' ? 'host reachable again' : 'host unreachable';
   }
   const value = formatValue(type, input.value, input.limit);
+  const resolvedAt = input.rule.clearLimit ?? input.limit;
   const comparison = input.transition === 'resolved' ? '<=' : '>';
-  return `${type} ${value} ${comparison} ${formatLimit(type, input.limit)}`;
+  const against = input.transition === 'resolved' ? resolvedAt : input.limit;
+  const what = input.rule.mount === undefined ? type : `${type} ${oneLine(input.rule.mount, 60)}`;
+  return `${what} ${value} ${comparison} ${formatLimit(type, against)}`;
 }
 
 function followUp(rule: AlertMailInput['rule']): string {

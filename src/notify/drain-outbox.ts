@@ -17,12 +17,16 @@ export interface DrainOptions {
   batch?: number;
   /** How long a claim holds before another drain may take the mail over (a crashed sender). Default 5 min. */
   claimSeconds?: number;
+  /** A mail not delivered this long after it was queued is given up (`failed_at` set), whatever the failures were. Default 24 h. */
+  giveUpAfterSeconds?: number;
+  /** Which rows: `mail` (default) or `webhook`. */
+  channel?: 'mail' | 'webhook';
 }
 
 export interface DrainResult {
   /** Accepted by the SMTP server in this call. */
   sent: number;
-  /** Refused for the last allowed time in this call: left unsent, with its error, for good. */
+  /** Given up in this call (refused for the last allowed time, or undelivered past the time limit): `failed_at` set, left unsent for good. */
   failed: number;
   /** Not delivered in this call but will be retried: refused with attempts left, or skipped because the server was unreachable. */
   deferred: number;
@@ -31,6 +35,7 @@ export interface DrainResult {
 }
 
 const MINUTE_MS = 60_000;
+const DEFAULT_GIVE_UP_SECONDS = 24 * 3600;
 const MAX_BACKOFF_MS = 60 * MINUTE_MS;
 const MAX_ERROR_CHARS = 1000;
 
@@ -52,10 +57,16 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
   const claimMs = (options.claimSeconds ?? 300) * 1000;
   const result: DrainResult = { sent: 0, failed: 0, deferred: 0 };
 
+  const giveUpMs = (options.giveUpAfterSeconds ?? DEFAULT_GIVE_UP_SECONDS) * 1000;
+  const channel = options.channel ?? 'mail';
+  result.failed += await giveUpStale(db, channel, new Date(now.getTime() - giveUpMs), now, maxAttempts);
+
   const due = await db
     .selectFrom('outbox')
-    .select(['id', 'recipient', 'subject', 'body', 'attempts'])
+    .select(['id', 'recipient', 'subject', 'body', 'attempts', 'message_id', 'in_reply_to'])
+    .where('channel', '=', channel)
     .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null)
     .where('next_attempt_at', '<=', now)
     .where('attempts', '<', maxAttempts)
     .orderBy('next_attempt_at')
@@ -67,14 +78,18 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
     const attempts = Number(mail.attempts);
     if (!(await claim(db, mail.id, attempts, now, new Date(now.getTime() + claimMs)))) continue;
     try {
-      await transport.send({ to: mail.recipient, subject: mail.subject, body: mail.body });
+      await transport.send({
+        to: mail.recipient, subject: mail.subject, body: mail.body, messageId: mail.message_id,
+        inReplyTo: mail.in_reply_to ? mail.in_reply_to.split(' ').filter(Boolean) : [],
+      });
     } catch (error) {
       const failure = classifyDeliveryError(error);
-      const described = describeFailure(failure.message, failure.kind, attempts + 1, maxAttempts);
+      const described = describeFailure(channel, failure.message, failure.kind, attempts + 1, maxAttempts);
       result.lastError = described;
       if (isServerFailure(failure.kind)) {
         // The server is down or TLS fails, not this mail: give the attempt back and retry next drain.
-        await release(db, mail.id, { attempts, nextAttemptAt: new Date(now.getTime() + MINUTE_MS), lastError: described });
+        // The claim counted this attempt in `tries`; only refusals count against maxAttempts.
+        await release(db, mail.id, { attempts, nextAttemptAt: new Date(now.getTime() + MINUTE_MS), lastError: described, failedAt: null });
         result.deferred += due.length - index;
         break;
       }
@@ -83,6 +98,7 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
         attempts: refusals,
         nextAttemptAt: new Date(now.getTime() + retryDelayMs(refusals)),
         lastError: described,
+        failedAt: refusals >= maxAttempts ? now : null,
       });
       if (refusals >= maxAttempts) result.failed += 1;
       else result.deferred += 1;
@@ -102,7 +118,7 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
 async function claim(db: Kysely<Database>, id: number, attempts: number, now: Date, until: Date): Promise<boolean> {
   const update = await db
     .updateTable('outbox')
-    .set({ next_attempt_at: until })
+    .set((eb) => ({ next_attempt_at: until, tries: eb('tries', '+', 1) }))
     .where('id', '=', id)
     .where('attempts', '=', attempts)
     .where('sent_at', 'is', null)
@@ -114,20 +130,40 @@ async function claim(db: Kysely<Database>, id: number, attempts: number, now: Da
 async function release(
   db: Kysely<Database>,
   id: number,
-  next: { attempts: number; nextAttemptAt: Date; lastError: string },
+  next: { attempts: number; nextAttemptAt: Date; lastError: string; failedAt: Date | null },
 ): Promise<void> {
   await db
     .updateTable('outbox')
-    .set({ attempts: next.attempts, next_attempt_at: next.nextAttemptAt, last_error: next.lastError })
+    .set({ attempts: next.attempts, next_attempt_at: next.nextAttemptAt, last_error: next.lastError, failed_at: next.failedAt })
     .where('id', '=', id)
     .where('sent_at', 'is', null)
     .execute();
 }
 
-function describeFailure(message: string, kind: DeliveryFailureKind, attempt: number, maxAttempts: number): string {
+// No "mail:" prefix for mail: serve's logger names the component already (no "mail: mail: …").
+function describeFailure(channel: string, message: string, kind: DeliveryFailureKind, attempt: number, maxAttempts: number): string {
   const text = oneLine(message, MAX_ERROR_CHARS);
-  if (kind === 'connection') return `SMTP server unreachable: ${text}; will retry`;
-  if (kind === 'tls') return `SMTP TLS failure, nothing was sent: ${text}; will retry`;
-  const outcome = attempt >= maxAttempts ? 'giving up, the mail stays unsent' : 'will retry';
-  return `${kind} refusal (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
+  const prefix = channel === 'mail' ? '' : `${channel}: `;
+  if (kind === 'connection') return `${prefix}${channel === 'mail' ? 'SMTP server' : 'receiver'} unreachable: ${text}; will retry`;
+  if (kind === 'tls') return `${prefix}${channel === 'mail' ? 'SMTP' : 'receiver'} TLS failure, nothing was sent: ${text}; will retry`;
+  const outcome = attempt >= maxAttempts ? `giving up, the ${channel === 'mail' ? 'mail' : 'notice'} stays unsent` : 'will retry';
+  return `${prefix}${kind} ${channel === 'mail' ? 'refusal' : 'failure'} (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
+}
+
+/**
+ * Marks as failed every unsent mail queued before `cutoff` (it has waited too long, e.g. the SMTP
+ * server has been unreachable all along) or already refused `maxAttempts` times; returns how many.
+ */
+async function giveUpStale(db: Kysely<Database>, channel: string, cutoff: Date, now: Date, maxAttempts: number): Promise<number> {
+  const stale = await db.updateTable('outbox')
+    .set((eb) => ({
+      failed_at: now,
+      last_error: eb.fn.coalesce('last_error', eb.val('never delivered')),
+    }))
+    .where('channel', '=', channel)
+    .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null)
+    .where((eb) => eb.or([eb('created_at', '<', cutoff), eb('attempts', '>=', maxAttempts)]))
+    .executeTakeFirst();
+  return Number(stale.numUpdatedRows);
 }

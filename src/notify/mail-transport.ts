@@ -2,12 +2,17 @@
  * What the outbox drain needs from a mail transport, and how a delivery failure is classified.
  * Kept apart from nodemailer so the drain can be tested and reasoned about on its own.
  */
+import { describeTlsFailure, tlsVerificationFailure } from './tls-failure.js';
 
 /** One plain-text mail to one recipient. */
 export interface OutgoingMail {
   to: string;
   subject: string;
   body: string;
+  /** Local part of the Message-ID, stable across retries (see mail-threading.ts). */
+  messageId?: string | null;
+  /** Local parts of the Message-IDs this mail answers. */
+  inReplyTo?: string[];
 }
 
 /** Delivers mails. `send` resolves only once the server has accepted the mail. */
@@ -48,12 +53,15 @@ export class MailDeliveryError extends Error {
 }
 
 /**
- * Classifies any error thrown by a transport. An error with an SMTP reply code is temporary (4xx)
+ * Classifies any error thrown by a transport. A failed TLS certificate verification is a
+ * connection problem named as such. An error with an SMTP reply code is temporary (4xx)
  * or permanent (5xx), except 421 (the server is closing the connection), which is a connection
  * problem; an error without one is a connection problem.
  */
 export function classifyDeliveryError(error: unknown): MailDeliveryError {
   if (error instanceof MailDeliveryError) return error;
+  const tls = tlsVerificationFailure(error);
+  if (tls !== undefined) return new MailDeliveryError(describeTlsFailure(tls), 'connection');
   const details = (error ?? {}) as { message?: unknown; responseCode?: unknown; code?: unknown };
   const message = typeof details.message === 'string' && details.message ? details.message : String(error);
   const code = typeof details.responseCode === 'number' ? details.responseCode : undefined;

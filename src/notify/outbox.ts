@@ -6,6 +6,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, OutboxTable } from '../store/schema.js';
 import { parseRecipients, sanitizeBody, sanitizeSubject } from './mail-text.js';
+import { newMessageLocalPart } from './mail-threading.js';
 
 export interface QueuedMail {
   /** One address, or several separated by commas, semicolons or spaces, or a list. */
@@ -13,6 +14,10 @@ export interface QueuedMail {
   subject: string;
   body: string;
   now: Date;
+  /** Local part of the Message-ID (see mail-threading.ts); a fresh one by default. */
+  messageId?: string;
+  /** Local parts of the Message-IDs this mail answers (In-Reply-To is the first, References all). */
+  inReplyTo?: string | readonly string[];
 }
 
 /**
@@ -26,8 +31,12 @@ export async function enqueueMail(db: Kysely<Database>, mail: QueuedMail): Promi
   const subject = sanitizeSubject(mail.subject);
   const body = sanitizeBody(mail.body);
   const ids: number[] = [];
+  const messageId = mail.messageId ?? newMessageLocalPart();
+  const answers = typeof mail.inReplyTo === 'string' ? [mail.inReplyTo] : [...(mail.inReplyTo ?? [])];
   for (const recipient of recipients) {
     const row = {
+      message_id: messageId,
+      in_reply_to: answers.length > 0 ? answers.join(' ') : null,
       recipient,
       subject,
       body,

@@ -93,7 +93,8 @@ export function renderSecurityEventsMail(input: SecurityEventsMailInput): Render
   const ip = oneLine(input.ip, 64);
   const count = input.events.length;
   const what = count > 0 ? `${count}${input.truncated ? '+' : ''} new security event${count === 1 ? '' : 's'}` : 'no new security events';
-  const subject = sanitizeSubject(`[fleetstat] ${host} (${ip}): ${what}${input.readable ? '' : ', events could not be read'}`);
+  const headline = sanitizeSubject(`${host} (${ip}): ${what}${input.readable ? '' : ', events could not be read'}`);
+  const subject = sanitizeSubject(`[fleetstat] ${headline}`);
 
   const lines = [
     `Host: ${host} (${ip})`,
@@ -114,7 +115,7 @@ export function renderSecurityEventsMail(input: SecurityEventsMailInput): Render
     lines.push('More events were waiting than the per-run cap (event-cap, or the size limit of one report) allows; the rest follow in the next runs.', '');
   }
   lines.push('Sent by fleetstat on every run that finds new security events.');
-  return { subject, body: sanitizeBody(lines.join('\n')) };
+  return { subject, body: sanitizeBody(lines.join('\n')), headline };
 }
 
 function eventLines(event: EventReport): string[] {

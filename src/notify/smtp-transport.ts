@@ -7,6 +7,7 @@ import { rootCertificates } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { SmtpConfig } from '../config/types.js';
 import { sanitizeSubject } from './mail-text.js';
+import { threadingFields } from './mail-threading.js';
 import { MailDeliveryError, classifyDeliveryError, isServerFailure, type MailTransport, type OutgoingMail } from './mail-transport.js';
 
 export interface SmtpTransportOptions {
@@ -67,6 +68,7 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
         to: mail.to,
         subject: sanitizeSubject(mail.subject),
         text: mail.body,
+        ...threadingFields(mail, config.from),
         disableFileAccess: true,
         disableUrlAccess: true,
       });

@@ -2,6 +2,9 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import { initialMigration } from './migrations/0001-initial.js';
 import { hostLeasesMigration } from './migrations/0002-host-leases-sample-order.js';
+import { alertSeverityGroupingMigration } from './migrations/0003-alert-severity-grouping.js';
+import { silencesMigration } from './migrations/0004-silences.js';
+import { webhookOutboxMigration } from './migrations/0005-webhook-outbox.js';
 import type { Store } from './open-store.js';
 import { StoreError, describeCause } from './store-error.js';
 import type { StoreDialect } from './store-url.js';
@@ -15,6 +18,9 @@ function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-host-leases-sample-order': hostLeasesMigration(dialect),
+    '0003-alert-severity-grouping': alertSeverityGroupingMigration(dialect),
+    '0004-silences': silencesMigration(dialect),
+    '0005-webhook-outbox': webhookOutboxMigration(),
   };
 }
 

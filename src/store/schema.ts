@@ -127,6 +127,47 @@ export interface AlertsTable {
   limit_value: number;
   since: Timestamp;
   last_notified_at: NullableTimestamp;
+  /** info | warning | critical (migration 0003; default warning). */
+  severity: ColumnType<string, string | undefined, string>;
+  /** Disk rules watching one mount: that mount; NULL otherwise (migration 0003). */
+  mount: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 while the alert's firing went unmailed (silence, maintenance, inhibition); migration 0004. */
+  muted: ColumnType<number, number | undefined, number>;
+}
+
+/** A silence: no alert mail for matching hosts (and rule) between starts_at and ends_at (migration 0004). */
+export interface SilencesTable {
+  id: Generated<number>;
+  /** Host name or address, `*` and `?` as wildcards. */
+  host_pattern: string;
+  /** A rule type (`memory`) or rule key (`memory:critical`); NULL silences every rule. */
+  rule: string | null;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  author: string;
+  comment: string;
+  created_at: Timestamp;
+}
+
+/** One alert change for one recipient, waiting to be folded into a grouped mail (migration 0003). */
+export interface NotificationsTable {
+  id: Generated<number>;
+  host_id: number;
+  recipient: string;
+  /** The rule key, as in alerts.rule. */
+  rule: string;
+  severity: string;
+  /** firing | reminder | resolved | events */
+  transition: string;
+  /** One line for the summary at the top of the mail. */
+  summary: string;
+  /** The full text of this change, a section of the mail. */
+  details: string;
+  /** The alert episode (host, rule, start of firing) it belongs to, for threading; see mail-threading.ts. */
+  thread_id: string;
+  created_at: Timestamp;
+  /** The grouped mail it went into; NULL while waiting. */
+  outbox_id: number | null;
 }
 
 export interface OutboxTable {
@@ -140,6 +181,16 @@ export interface OutboxTable {
   next_attempt_at: Timestamp;
   sent_at: NullableTimestamp;
   last_error: string | null;
+  /** Message-ID header value without brackets, fixed when queued (migration 0003). */
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Message-IDs this mail answers, space-separated (a resolution threads under its firing mail). */
+  in_reply_to: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When delivery was given up for good; NULL while delivered or still being tried. */
+  failed_at: ColumnType<Date | string | null, Date | null | undefined, Date | null>;
+  /** Every delivery attempt, connection failures included (migration 0003; default 0). */
+  tries: ColumnType<number, number | undefined, number>;
+  /** `mail` (default) or `webhook` (recipient is the URL, body the JSON payload); migration 0005. */
+  channel: ColumnType<string, string | undefined, string>;
 }
 
 export interface Database {
@@ -153,4 +204,6 @@ export interface Database {
   host_errors: HostErrorsTable;
   alerts: AlertsTable;
   outbox: OutboxTable;
+  notifications: NotificationsTable;
+  silences: SilencesTable;
 }

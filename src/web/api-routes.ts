@@ -6,6 +6,9 @@ import { listFleetHosts } from './queries/fleet-hosts.js';
 import { hostSeries } from './queries/host-series.js';
 import { loadHostView } from './queries/host-view.js';
 import { listAlerts, listEvents } from './queries/host-details.js';
+import { listSilences } from '../alerts/silence-store.js';
+import { listUndeliveredMail } from './queries/mail-delivery.js';
+import { outboxCounts } from './queries/outbox-counts.js';
 import { listRounds } from './queries/rounds.js';
 import { NotFound, parseChoice, parseId, parseInstant, parseLimit, parseRange, readQuery } from './request-params.js';
 import { openApiDocument } from './openapi.js';
@@ -56,7 +59,16 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const query = readQuery(request.query, ['state', 'limit']);
     const state = parseChoice(query.state, 'state', ['all', 'firing', 'pending', 'ok'] as const, 'all');
     const limit = parseLimit(query.limit, 200, 1000);
-    return { alerts: await listAlerts(db, { state: state === 'all' ? undefined : state, limit }) };
+    const [alerts, delivery, undelivered] = await Promise.all([
+      listAlerts(db, { state: state === 'all' ? undefined : state, limit }), outboxCounts(db), listUndeliveredMail(db, 100),
+    ]);
+    return { alerts, delivery, undelivered };
+  });
+
+  app.get('/api/silences', async (request) => {
+    const query = readQuery(request.query, ['all']);
+    const all = parseChoice(query.all, 'all', ['true', 'false'] as const, 'false');
+    return { silences: await listSilences(db, now(), { all: all === 'true' }) };
   });
 
   app.get('/api/events', async (request) => {

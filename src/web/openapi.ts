@@ -72,7 +72,7 @@ export const openApiDocument = {
         operationId: 'listAlerts',
         summary: 'Alert states: firing first, then pending, then ok, newest change first',
         parameters: [queryParam('state', 'Only this state.', { type: 'string', enum: ['all', 'firing', 'pending', 'ok'] }), limitParam(200)],
-        responses: { 200: json(obj({ alerts: list(ref('Alert')) })), ...errors },
+        responses: { 200: json(obj({ alerts: list(ref('Alert')), delivery: ref('Delivery'), undelivered: list(ref('UndeliveredMail')) })), ...errors },
       },
     },
     '/api/events': {
@@ -85,6 +85,14 @@ export const openApiDocument = {
     },
     '/api/collection': {
       get: { operationId: 'getCollection', summary: 'Whether the collectors keep up with the interval (state unknown when this server runs no collection)', responses: { 200: json(obj({ collection: ref('Collection') })), ...errors } },
+    },
+    '/api/silences': {
+      get: {
+        operationId: 'listSilences',
+        summary: 'Silences that have not ended (every one with all=true), newest first',
+        parameters: [{ name: 'all', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } }],
+        responses: { 200: json(obj({ silences: list(ref('Silence')) })), ...errors },
+      },
     },
     '/api/rounds': {
       get: { operationId: 'listRounds', summary: 'Collection rounds, newest first', parameters: [limitParam(50)], responses: { 200: json(obj({ rounds: list(ref('Round')) })), ...errors } },
@@ -106,7 +114,10 @@ export const openApiDocument = {
       }),
       Disk: obj({ mount: str, fs: str, device: str, size_bytes: int, used_bytes: int, avail_bytes: int, used_percent: num }),
       User: obj({ name: str, tty: str, from_host: str, login_at: nullable(time) }),
-      Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time) }),
+      Alert: obj({ host_id: int, host_name: str, ip: str, rule: str, state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, value: nullable(num), limit_value: num, since: nullable(time), last_notified_at: nullable(time), severity: { type: 'string', enum: ['info', 'warning', 'critical'] }, mount: nullable(str), muted: { type: 'boolean', description: 'Its firing was not mailed: held by a silence, a maintenance window or inhibition.' } }),
+      Silence: obj({ id: int, host_pattern: str, rule: nullable(str), starts_at: time, ends_at: time, author: str, comment: str, created_at: time, active: { type: 'boolean' } }),
+      UndeliveredMail: obj({ id: int, channel: { type: 'string', enum: ['mail', 'webhook'] }, recipient: str, subject: str, status: { type: 'string', enum: ['retrying', 'failed'] }, created_at: nullable(time), tries: int, attempts: int, failed_at: nullable(time), last_error: nullable(str) }),
+      Delivery: obj({ queued: int, retrying: int, sent: int, failed: int }),
       Event: obj({ id: int, host_id: int, record_id: int, event_id: int, level: str, provider: str, logged_at: nullable(time), message: str }),
       HostError: obj({ round_id: int, host_id: int, occurred_at: nullable(time), stage: str, message: str }),
       Round: obj({ id: int, started_at: nullable(time), finished_at: nullable(time), duration_seconds: nullable(num), hosts_ok: int, hosts_failed: int, errors_by_stage: { type: 'object', additionalProperties: int } }),

@@ -9,6 +9,8 @@ import { latestFinishedRound, listRounds } from './queries/rounds.js';
 import { parseChoice, parseId, readQuery } from './request-params.js';
 import { collectionBanner, UNKNOWN_COLLECTION } from './collection-status.js';
 import { renderAlertsPage } from './pages/alerts-page.js';
+import { listSilences } from '../alerts/silence-store.js';
+import { listUndeliveredMail } from './queries/mail-delivery.js';
 import { CHART_RANGES, renderHostPage, type ChartRange } from './pages/host-page.js';
 import { renderOverviewPage } from './pages/overview-page.js';
 import { HOST_FILTERS, limitsByEndpoint } from './pages/triage.js';
@@ -41,7 +43,10 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/alerts', async (request, reply) => {
     readQuery(request.query, []);
-    return reply.type(HTML).send(renderAlertsPage(await listAlerts(db, { limit: 500 }), now()));
+    const [alerts, delivery, undelivered, silences] = await Promise.all([
+      listAlerts(db, { limit: 500 }), outboxCounts(db), listUndeliveredMail(db, 50), listSilences(db, now()),
+    ]);
+    return reply.type(HTML).send(renderAlertsPage(alerts, now(), { counts: delivery, undelivered, silences }));
   });
 
   app.get('/rounds', async (request, reply) => {

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config/types.js';
 import type { Database } from '../../store/schema.js';
 import { listHostSummaries, type HostSummary } from '../queries/host-summaries.js';
+import { listFiringAlerts } from '../queries/firing-alerts.js';
 import { outboxCounts } from '../queries/outbox-counts.js';
 import { latestFinishedRound } from '../queries/rounds.js';
 import type { MetricFamily, MetricSample } from './exposition.js';
@@ -37,7 +38,7 @@ export async function fleetMetricFamilies(db: Kysely<Database>, config: Config):
     .select(['sample_id', 'mount', 'used_percent', 'size_bytes', 'used_bytes']).where('sample_id', 'in', sampleIds)
     .orderBy('sample_id').orderBy('mount').execute();
   const hostBySample = new Map(hosts.flatMap((h) => (h.latest ? [[h.latest.sample_id, h] as const] : [])));
-  const [round, outbox] = await Promise.all([latestFinishedRound(db), outboxCounts(db)]);
+  const [round, outbox, firing] = await Promise.all([latestFinishedRound(db), outboxCounts(db), listFiringAlerts(db)]);
 
   // Configured hosts that were never stored are reported down, so an alert rule sees them.
   const stored = new Set(hosts.map((h) => `${h.ip}:${h.port}`));
@@ -91,10 +92,13 @@ export async function fleetMetricFamilies(db: Kysely<Database>, config: Config):
         Object.entries(round.errors_by_stage).map(([stage, n]) => ({ labels: { stage }, value: n }))),
     );
   }
-  families.push(gauge('fleetstat_outbox_mails', 'Mails in the outbox by state: queued (not tried yet), sent, failed (refused at least once, not sent).', [
+  families.push(gauge('fleetstat_outbox_mails', 'Mails in the outbox by state: queued (not tried yet), retrying (not delivered, met an error, still tried), sent (delivered), failed (given up).', [
     { labels: { state: 'queued' }, value: outbox.queued },
+    { labels: { state: 'retrying' }, value: outbox.retrying },
     { labels: { state: 'sent' }, value: outbox.sent },
     { labels: { state: 'failed' }, value: outbox.failed },
   ]));
+  families.push(gauge('fleetstat_alert_firing', '1 for each alert rule firing now, labelled with its rule key and severity.',
+    firing.map((a) => ({ labels: { ...labelsOf(a), rule: a.rule, severity: a.severity }, value: 1 }))));
   return families;
 }

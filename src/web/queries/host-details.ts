@@ -12,6 +12,12 @@ export interface EventView {
 export interface AlertView {
   host_id: number; host_name: string; ip: string; rule: string; state: string; value: number | null;
   limit_value: number; since: string | null; last_notified_at: string | null;
+  /** info | warning | critical */
+  severity: string;
+  /** The mount a disk rule watches; null otherwise. */
+  mount: string | null;
+  /** Its firing was not mailed: held by a silence, a maintenance window or inhibition. */
+  muted: boolean;
 }
 
 /** The file systems of one sample, by mount point. */
@@ -52,7 +58,7 @@ export async function listEvents(db: Kysely<Database>, filter: EventFilter): Pro
 export async function listAlerts(db: Kysely<Database>, options: { hostId?: number; state?: string; limit: number }): Promise<AlertView[]> {
   let query = db.selectFrom('alerts').innerJoin('hosts', 'hosts.id', 'alerts.host_id')
     .select(['alerts.host_id', 'hosts.name as host_name', 'hosts.ip', 'alerts.rule', 'alerts.state', 'alerts.value',
-      'alerts.limit_value', 'alerts.since', 'alerts.last_notified_at'])
+      'alerts.limit_value', 'alerts.since', 'alerts.last_notified_at', 'alerts.severity', 'alerts.mount', 'alerts.muted'])
     .orderBy((eb) => eb.case().when('alerts.state', '=', 'firing').then(0).when('alerts.state', '=', 'pending').then(1).else(2).end())
     .orderBy('alerts.since', 'desc').orderBy('alerts.id', 'desc').limit(options.limit);
   if (options.hostId !== undefined) query = query.where('alerts.host_id', '=', options.hostId);
@@ -61,6 +67,6 @@ export async function listAlerts(db: Kysely<Database>, options: { hostId?: numbe
   return rows.map((r) => ({
     host_id: Number(r.host_id), host_name: r.host_name, ip: r.ip, rule: r.rule, state: r.state,
     value: r.value === null ? null : Number(r.value), limit_value: Number(r.limit_value),
-    since: toIso(r.since), last_notified_at: toIso(r.last_notified_at),
+    since: toIso(r.since), last_notified_at: toIso(r.last_notified_at), severity: r.severity, mount: r.mount, muted: Number(r.muted) === 1,
   }));
 }
