@@ -1,7 +1,7 @@
 /** Steps shared by the commands: load the config, open and migrate the database, report errors. */
 import { ConfigError, formatIssue, formatIssueWithSeverity } from '../config/issues.js';
 import { loadConfig } from '../config/load-config.js';
-import type { Config } from '../config/types.js';
+import type { ClientConfig, Config } from '../config/types.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { migrate } from '../store/migrate.js';
 import { EXIT } from './exit-codes.js';
@@ -53,4 +53,15 @@ export async function runCommand(body: () => Promise<number>): Promise<number> {
     }
     throw error;
   }
+}
+
+/**
+ * The clients named on the command line (by name or address), or every client when none is
+ * named; an unknown name is a usage error naming the config file.
+ */
+export function chooseClients(config: Config, names: readonly string[], file: string): ClientConfig[] {
+  const wanted = new Set(names);
+  const unknown = [...wanted].filter((w) => !config.clients.some((c) => c.name === w || c.ip === w));
+  if (unknown.length > 0) throw new CommandFailure(`no client named ${unknown.join(', ')} in ${file}`, EXIT.usage);
+  return wanted.size === 0 ? config.clients : config.clients.filter((c) => wanted.has(c.name) || wanted.has(c.ip));
 }

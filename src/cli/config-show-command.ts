@@ -4,7 +4,7 @@
  */
 import { explainClient, formatExplainedClient } from '../config/explain-client.js';
 import { EXIT } from './exit-codes.js';
-import { CommandFailure, loadConfigOrFail, runCommand } from './command-context.js';
+import { loadConfigOrFail, runCommand, chooseClients } from './command-context.js';
 
 export interface ConfigShowOptions {
   config: string;
@@ -17,10 +17,7 @@ export interface ConfigShowOptions {
 export function configShowCommand(options: ConfigShowOptions): Promise<number> {
   return runCommand(async () => {
     const config = await loadConfigOrFail(options.config);
-    const wanted = new Set(options.hosts);
-    const clients = wanted.size === 0 ? config.clients : config.clients.filter((c) => wanted.has(c.name) || wanted.has(c.ip));
-    const unknown = [...wanted].filter((w) => !config.clients.some((c) => c.name === w || c.ip === w));
-    if (unknown.length > 0) throw new CommandFailure(`no client named ${unknown.join(', ')} in ${options.config}`, EXIT.usage);
+    const clients = chooseClients(config, options.hosts, options.config);
     const explained = clients.map(explainClient);
     if (options.json) process.stdout.write(`${JSON.stringify(explained, null, 2)}\n`);
     else process.stdout.write(`${explained.map(formatExplainedClient).join('\n\n')}\n`);

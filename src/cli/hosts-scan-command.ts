@@ -5,13 +5,13 @@
  */
 import { createInterface } from 'node:readline';
 import { forEachConcurrently } from '../collect/pool.js';
-import type { ClientConfig, Config } from '../config/types.js';
+import type { ClientConfig } from '../config/types.js';
 import { fetchHostKey } from '../ssh/fetch-host-key.js';
 import {
   entriesFor, fingerprint, judgeHostKey, keyTypeOf, knownHostsName, readKnownHosts, recordFirstSeenKey, type KnownHostEntry,
 } from '../ssh/known-hosts.js';
 import { EXIT } from './exit-codes.js';
-import { CommandFailure, loadConfigOrFail, runCommand } from './command-context.js';
+import { loadConfigOrFail, runCommand, chooseClients } from './command-context.js';
 
 export interface HostsScanOptions {
   config: string;
@@ -56,13 +56,6 @@ export function hostsScanCommand(options: HostsScanOptions): Promise<number> {
     if (bad === 0) return EXIT.ok;
     return bad === results.length ? EXIT.allHostsFailed : EXIT.hostsFailed;
   });
-}
-
-function chooseClients(config: Config, names: string[], file: string): ClientConfig[] {
-  const wanted = new Set(names);
-  const unknown = [...wanted].filter((w) => !config.clients.some((c) => c.name === w || c.ip === w));
-  if (unknown.length > 0) throw new CommandFailure(`no client named ${unknown.join(', ')} in ${file}`, EXIT.usage);
-  return wanted.size === 0 ? config.clients : config.clients.filter((c) => wanted.has(c.name) || wanted.has(c.ip));
 }
 
 /** Fetches and judges every client's key, in config order. */

@@ -10,7 +10,7 @@ import { loadProbeScripts } from '../probe/scripts.js';
 import { HostKeyStore } from '../ssh/host-key-policy.js';
 import { oneLine } from '../text/untrusted-text.js';
 import { EXIT } from './exit-codes.js';
-import { CommandFailure, loadConfigOrFail, runCommand } from './command-context.js';
+import { loadConfigOrFail, runCommand, chooseClients } from './command-context.js';
 
 export interface HostsTestOptions {
   config: string;
@@ -23,10 +23,7 @@ export interface HostsTestOptions {
 export function hostsTestCommand(options: HostsTestOptions): Promise<number> {
   return runCommand(async () => {
     const config = await loadConfigOrFail(options.config);
-    const wanted = new Set(options.hosts);
-    const clients = wanted.size === 0 ? config.clients : config.clients.filter((c) => wanted.has(c.name) || wanted.has(c.ip));
-    const unknown = [...wanted].filter((w) => !config.clients.some((c) => c.name === w || c.ip === w));
-    if (unknown.length > 0) throw new CommandFailure(`no client named ${unknown.join(', ')} in ${options.config}`, EXIT.usage);
+    const clients = chooseClients(config, options.hosts, options.config);
     const [hostKeys, scripts] = await Promise.all([HostKeyStore.load(config.settings.knownHostsPath), loadProbeScripts()]);
 
     const results: Array<{ client: ClientConfig; line: string; json: object; ok: boolean }> = [];
