@@ -60,7 +60,8 @@ describe('hostile probe replies', () => {
         ...(kind === 'stderr-exit' ? { mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] } : {}),
       })),
     ];
-    result = await runFaultRound(fleet, { dir, clients, smtp: { host: smtp.host, port: smtp.port } });
+    // One mail per host and change: hostile text then reaches subjects and headers host by host.
+    result = await runFaultRound(fleet, { dir, clients, smtp: { host: smtp.host, port: smtp.port }, settings: { 'alert-mail': 'per-change' } });
   });
   afterAll(async () => {
     await Promise.all([fleet?.stop(), smtp?.stop()]);

@@ -24,6 +24,9 @@ export const COPY_TABLES: readonly CopyTable[] = [
   { name: 'host_errors', key: 'id' },
   { name: 'alerts', key: 'id' },
   { name: 'outbox', key: 'id' },
+  // Grouped alert changes (migration 0003), pointing at hosts and, once mailed, at outbox rows.
+  { name: 'notifications', key: 'id' },
+  { name: 'silences', key: 'id' },
   // A handful of rows keyed by "ip:port"; copied in one transaction.
   { name: 'host_leases', key: 'whole' },
 ];
