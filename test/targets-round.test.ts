@@ -20,6 +20,7 @@ import { hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.js';
+import { STORAGE_LIMITS as L } from '../src/store/storage-limits.js';
 import { writeAwkwardData, type AwkwardData } from './support/awkward-data.js';
 import { fleetstat } from './support/cli.js';
 import { writeFleetConfig } from './support/fleet-config.js';
@@ -213,7 +214,7 @@ describe.skipIf(!ready)('a round over hosts with other shells, awks, openssl and
             users: users.map((u) => ({ name: u.name, tty: u.tty, from: u.from_host, login_at: u.login_at === null ? '' : new Date(String(u.login_at)).toISOString() })),
             events: { readable: true, note: '', items: events.map((e) => ({ record_id: Number(e.record_id), event_id: Number(e.event_id), level: e.level, provider: e.provider, logged_at: e.logged_at === null ? '' : new Date(String(e.logged_at)).toISOString(), message: e.message })) },
             disks: disks.map((d) => ({ mount: d.mount, fs: d.fs, device: d.device, size_bytes: Number(d.size_bytes) })),
-          }, data.get(cell.data)!));
+          }, data.get(cell.data)!, { userName: L.userName, userFrom: L.userFrom, eventMessage: L.eventMessage, diskMount: L.diskMount }));
         }
         if (problems.length) wrong[cell.name] = problems;
       }

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fieldText, textBlock } from '../../src/text/untrusted-text.js';
+import { clip } from '../../src/store/storage-limits.js';
 
 /**
  * How the report schema (src/probe/report.ts) keeps a field: `line` through fieldText (a tab
@@ -70,19 +71,21 @@ function expected(bytes: Buffer, cap: number, kind: FieldKind): Expected {
 }
 
 /** Why `actual` is not a correct report of `e`, or undefined when it is. */
-export function mismatch(actual: string | null | undefined, e: Expected): string | undefined {
+export function mismatch(actual: string | null | undefined, e: Expected, storageCap?: number): string | undefined {
   if (typeof actual !== 'string') return `expected a string for ${JSON.stringify(e.text.slice(0, 60))}, got ${String(actual)}`;
   if (Buffer.byteLength(actual) > e.cap) return `${Buffer.byteLength(actual)} bytes, over the ${e.cap}-byte cap`;
+  // Read back from the database, a value has also passed the store's limits (storage-limits.ts).
+  const kept = (text: string) => (storageCap === undefined ? text : clip(text, storageCap));
   if (e.exact) {
     if (Buffer.byteLength(e.text) <= e.cap) {
-      const want = stored(e.text, e.kind);
+      const want = kept(stored(e.text, e.kind));
       return actual === want ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (the source as stored)`;
     }
     // Cut to the cap: a prefix of the source, at most 3 bytes short of the cap (a split character), as stored.
-    const ok = cutsAtCap(e.text, e.cap).some((cut) => stored(cut, e.kind) === actual);
+    const ok = cutsAtCap(e.text, e.cap).some((cut) => kept(stored(cut, e.kind)) === actual);
     return ok ? undefined : `${JSON.stringify(actual)} is not the source cut to ${e.cap} bytes, as stored`;
   }
-  const want = stored(e.text, e.kind);
+  const want = kept(stored(e.text, e.kind));
   return loose(actual) === loose(want) ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (as stored) with its non-UTF-8 bytes replaced`;
 }
 

@@ -64,20 +64,28 @@ export type AwkwardView = {
   warnings?: string[];
 };
 
+/** Character caps the store applies (STORAGE_LIMITS) when values are read back from the database. */
+export interface StorageCaps {
+  userName?: number;
+  userFrom?: number;
+  eventMessage?: number;
+  diskMount?: number;
+}
+
 /**
  * Differences between a report and the awkward data placed on its host. A mount point holding
  * a newline may be left out only with a warning (df cannot print it on one line); where the
  * warnings are unknown (`warnings` undefined), its absence is not counted.
  */
-export function awkwardMismatches(r: AwkwardView, data: AwkwardData): string[] {
+export function awkwardMismatches(r: AwkwardView, data: AwkwardData, caps: StorageCaps = {}): string[] {
   const wrong: string[] = [];
   const note = (what: string, why: string | undefined) => { if (why) wrong.push(`${what}: ${why}`); };
   note('host.os_name', mismatch(r.host.os_name, data.osName));
   for (const u of data.users) {
     const got = r.users.find((x) => x.tty === u.tty);
     if (!got) { wrong.push(`user on ${u.tty} missing (users: ${JSON.stringify(r.users.map((x) => x.tty))})`); continue; }
-    note(`user ${u.tty} name`, mismatch(got.name, u.name));
-    note(`user ${u.tty} from`, mismatch(got.from, u.from));
+    note(`user ${u.tty} name`, mismatch(got.name, u.name, caps.userName));
+    note(`user ${u.tty} from`, mismatch(got.from, u.from, caps.userFrom));
     const at = Date.parse(got.login_at) / 1000;
     if (at !== u.loginEpoch) wrong.push(`user ${u.tty} login_at ${JSON.stringify(got.login_at)} is not ${new Date(u.loginEpoch * 1000).toISOString()}`);
   }
@@ -87,11 +95,11 @@ export function awkwardMismatches(r: AwkwardView, data: AwkwardData): string[] {
     if (!got) { wrong.push(`event ${e.recordId} missing (got ${JSON.stringify(r.events.items.map((x) => x.record_id))})`); continue; }
     if (got.event_id !== e.eventId) wrong.push(`event ${e.recordId} event_id ${got.event_id} is not ${e.eventId}`);
     if (Date.parse(got.logged_at ?? '') !== Date.parse(e.loggedAt)) wrong.push(`event ${e.recordId} logged_at ${got.logged_at} is not ${e.loggedAt}`);
-    note(`event ${e.recordId} message`, mismatch(got.message, e.message));
+    note(`event ${e.recordId} message`, mismatch(got.message, e.message, caps.eventMessage));
   }
   if (r.events.items.length !== data.events.length) wrong.push(`${r.events.items.length} events, not ${data.events.length}`);
   for (const m of data.mounts) {
-    const got = r.disks.find((d) => mismatch(d.mount, m.mount) === undefined);
+    const got = r.disks.find((d) => mismatch(d.mount, m.mount, caps.diskMount) === undefined);
     if (!got) {
       // A name df cannot print on one line may be left out, but never silently.
       const warned = m.containsNewline && (r.warnings === undefined || r.warnings.some((w) => /mount/i.test(w)));
