@@ -303,7 +303,10 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))('seve
     const { counts, store } = await runOverloaded(dialect, count, `overload-${dialect}-${count}`, { concurrency: 1, cpuSampleMs: 500, times: 3 });
     try {
       expect(Math.max(...counts) / Math.min(...counts), `collections per host: ${counts.join(' ')}`).toBeLessThanOrEqual(2);
-      expect(await store.db.selectFrom('host_errors').select('message').execute()).toEqual([]);
+      // Overload alone fails no host; stopping the collectors mid-round (above) may abandon the
+      // host then running, which says so: that one is the test's own doing.
+      const errors = await store.db.selectFrom('host_errors').select('message').execute();
+      expect(errors.filter((e) => !/the collector is shutting down/.test(e.message))).toEqual([]);
     } finally {
       await store.close();
     }
