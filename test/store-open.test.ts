@@ -9,15 +9,17 @@ import { openStore } from '../src/store/open-store.js';
 import { beginRound } from '../src/store/rounds.js';
 import { StoreError } from '../src/store/store-error.js';
 import { createTestDatabase, withTestDatabase } from './support/databases.js';
+import { startTarpit } from './support/fault-servers.js';
 
-/** Expects openStore(url) to fail with a StoreError that hides the password, within `withinMs`. */
-async function expectRefused(url: string, pattern: RegExp, withinMs = 8000): Promise<StoreError> {
-  const started = Date.now();
+/**
+ * Expects openStore(url) to fail with a StoreError that hides the password. A hang instead of a
+ * refusal ends in the test's timeout; no wall-clock bound is asserted (speed lives in bench/).
+ */
+async function expectRefused(url: string, pattern: RegExp): Promise<StoreError> {
   const error = await openStore(url).then(
     () => { throw new Error(`openStore(${url}) unexpectedly succeeded`); },
     (e: unknown) => e,
   );
-  expect(Date.now() - started).toBeLessThan(withinMs);
   expect(error).toBeInstanceOf(StoreError);
   const message = (error as StoreError).message;
   expect(message).toMatch(pattern);
@@ -44,12 +46,19 @@ describe('openStore', () => {
     await expectRefused('mariadb://root@127.0.0.1:3306/fleetstat_no_such_db', /Unknown database/i);
   });
 
-  it('gives up on an unreachable server within the connect timeout', async () => {
-    // 192.0.2.0/24 is reserved for documentation: packets go nowhere (or fail at once).
-    await Promise.all([
-      expectRefused('postgres://u:s3cret@192.0.2.1:5432/x', /cannot open database/, 9000),
-      expectRefused('mysql://u:s3cret@192.0.2.1:3306/x', /cannot open database/, 9000),
-    ]);
+  it('gives up on a server that accepts the connection and never answers (the connect timeout)', async () => {
+    // A tarpit on loopback (tests talk only to 127.0.0.0/8): the handshake never starts, so
+    // only the drivers' connect timeouts can end the wait.
+    const tarpit = await startTarpit('127.0.0.1');
+    try {
+      await Promise.all([
+        expectRefused(`postgres://u:s3cret@127.0.0.1:${tarpit.port}/x`, /cannot open database/),
+        expectRefused(`mysql://u:s3cret@127.0.0.1:${tarpit.port}/x`, /cannot open database/),
+      ]);
+      expect(tarpit.connections).toBeGreaterThanOrEqual(2);
+    } finally {
+      await tarpit.stop();
+    }
   });
 
   it('fails clearly on a SQLite path that cannot be opened or is not a database', async () => {
