@@ -87,13 +87,8 @@ describe.each(variants)('probe.sh on this machine under $name', (v) => {
     }
   });
 
-  it('costs well under 100 ms besides the cpu-ms sleep', async () => {
-    await probeHere(v, 0); // warm the page cache
-    const runs: number[] = [];
-    for (let i = 0; i < 3; i += 1) runs.push((await probeHere(v, 0)).ms);
-    // Generous bound: this 2-core machine is shared with other test runs.
-    expect(Math.min(...runs)).toBeLessThan(400);
-  });
+  // Its cost (wall and CPU time per run) is measured by bench/probe-cost.ts, not asserted here:
+  // a wall-clock bound fails on a busy machine. The process count below is what a test can hold.
 });
 
 describe('CPU percent on this machine', () => {
