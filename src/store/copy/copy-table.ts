@@ -4,6 +4,7 @@
  * interrupted copy resumes exactly where it stopped.
  */
 import { sql, type Kysely } from 'kysely';
+import { insertBatches } from '../batches.js';
 import type { CopyTable } from './copy-tables.js';
 
 /** Tuning of a table copy. */
@@ -20,37 +21,7 @@ export type TableCopyOutcome =
   | { status: 'skipped'; reason: string }
   | { status: 'refused'; reason: string };
 
-// A multi-row INSERT stays under MySQL's max_allowed_packet (16 MiB by default) and
-// PostgreSQL's 65535 bound parameters whatever the rows hold.
-const MAX_INSERT_BYTES = 4 << 20;
-const MAX_INSERT_PARAMETERS = 30_000;
-
 type Row = Record<string, unknown>;
-
-/** Splits rows into INSERT-sized chunks by approximate size and parameter count. */
-export function insertChunks(rows: readonly Row[]): Row[][] {
-  const chunks: Row[][] = [];
-  let chunk: Row[] = [];
-  let bytes = 0;
-  let parameters = 0;
-  for (const row of rows) {
-    const values = Object.values(row);
-    // Text dominates a row's size; other values count as 8 bytes.
-    const size = values.reduce<number>((sum, value) => sum + (typeof value === 'string' ? value.length : 8), 0);
-    const count = values.length;
-    if (chunk.length > 0 && (bytes + size > MAX_INSERT_BYTES || parameters + count > MAX_INSERT_PARAMETERS)) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-      parameters = 0;
-    }
-    chunk.push(row);
-    bytes += size;
-    parameters += count;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
-}
 
 /** Converts text timestamps (as SQLite returns them) into Dates for the target's timestamp columns. */
 export function toTargetRow(row: Row, timestampColumns: ReadonlySet<string>): Row {
@@ -93,7 +64,7 @@ async function rowById(db: Kysely<any>, table: string, id: number): Promise<Row 
 
 async function insertAll(target: Kysely<any>, table: string, rows: Row[]): Promise<void> {
   await target.transaction().execute(async (trx) => {
-    for (const chunk of insertChunks(rows)) await trx.insertInto(table).values(chunk).execute();
+    for (const chunk of insertBatches(rows)) await trx.insertInto(table).values(chunk).execute();
   });
 }
 
