@@ -22,8 +22,3 @@ export function ruleKey(rule: Pick<AlertRule, 'type' | 'severity' | 'mount'>): s
   const digest = createHash('sha256').update(rule.mount).digest('hex').slice(0, 12);
   return `${rule.type}@#${digest}${suffix}`;
 }
-
-/** A short human name of the rule for mails and logs: `memory`, `disk /var`. */
-export function ruleLabel(rule: Pick<AlertRule, 'type' | 'mount'>): string {
-  return rule.mount === undefined ? rule.type : `${rule.type} ${rule.mount}`;
-}
