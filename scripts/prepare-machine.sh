@@ -31,11 +31,12 @@ fi
 # images loop-mounted at awkward mount points in those tests; postfix + sasl2-bin: the real MTA
 # of the SMTP TLS tests and its SASL user (test/smtp-tls.test.ts runs its own instance from a
 # private config directory); prometheus: its promtool checks /metrics (test/web-openapi.test.ts;
-# the server itself is never started).
+# the server itself is never started); stress-ng: the CPU hogs of scripts/stress-suite.sh.
 packages=(openssh-server openssh-client openssl strace busybox-static dash shellcheck chromium
   fonts-liberation sudo procps iproute2 sqlite3 time ansible-core
   postgresql postgresql-client mariadb-server mariadb-client
-  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales e2fsprogs mount postfix sasl2-bin prometheus)
+  mksh posh yash zsh ksh gawk mawk original-awk debootstrap locales e2fsprogs mount postfix sasl2-bin prometheus
+  stress-ng)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
