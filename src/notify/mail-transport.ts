@@ -53,15 +53,15 @@ export class MailDeliveryError extends Error {
 }
 
 /**
- * Classifies any error thrown by a transport. A failed TLS certificate verification is a
- * connection problem named as such. An error with an SMTP reply code is temporary (4xx)
+ * Classifies any error thrown by a transport. A failed TLS certificate verification is its own
+ * kind, `tls` (the same one the SMTP transport gives), so it is never reported as unreachable. An error with an SMTP reply code is temporary (4xx)
  * or permanent (5xx), except 421 (the server is closing the connection), which is a connection
  * problem; an error without one is a connection problem.
  */
 export function classifyDeliveryError(error: unknown): MailDeliveryError {
   if (error instanceof MailDeliveryError) return error;
   const tls = tlsVerificationFailure(error);
-  if (tls !== undefined) return new MailDeliveryError(describeTlsFailure(tls), 'connection');
+  if (tls !== undefined) return new MailDeliveryError(describeTlsFailure(tls), 'tls');
   const details = (error ?? {}) as { message?: unknown; responseCode?: unknown; code?: unknown };
   const message = typeof details.message === 'string' && details.message ? details.message : String(error);
   const code = typeof details.responseCode === 'number' ? details.responseCode : undefined;

@@ -8,6 +8,7 @@ import nodemailer from 'nodemailer';
 import type { SmtpConfig } from '../config/types.js';
 import { sanitizeSubject } from './mail-text.js';
 import { threadingFields } from './mail-threading.js';
+import { tlsVerificationFailure } from './tls-failure.js';
 import { MailDeliveryError, classifyDeliveryError, isServerFailure, type MailTransport, type OutgoingMail } from './mail-transport.js';
 
 export interface SmtpTransportOptions {
@@ -106,9 +107,6 @@ function tlsOptions(config: SmtpConfig): { rejectUnauthorized: boolean; ca?: str
   return tls;
 }
 
-/** OpenSSL's names for a certificate that failed verification (Node's error codes). */
-const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID/;
-
 /**
  * Sorts nodemailer's errors into delivery-failure kinds. TLS failures are told apart from an
  * unreachable server: a certificate that fails verification (with what to do about it), and a
@@ -118,13 +116,10 @@ export function classifySmtpError(error: unknown, config: SmtpConfig, hasCredent
   if (error instanceof MailDeliveryError) return error;
   const details = (error ?? {}) as { message?: unknown; code?: unknown; originalCode?: unknown; command?: unknown; responseCode?: unknown };
   const message = typeof details.message === 'string' ? details.message : String(error);
-  const codes = [details.code, details.originalCode].filter((c): c is string => typeof c === 'string');
-  // The message is only a fallback for errors without a code, never for a server's reply text.
-  const fromTls = details.responseCode === undefined && (details.code === 'ETLS' || details.code === 'ESOCKET');
-  const certificate = codes.some((c) => CERTIFICATE_CODES.test(c)) || (fromTls && /certificate|self[- ]signed/i.test(message));
-  if (certificate) {
+  const certificate = tlsVerificationFailure(error);
+  if (certificate !== undefined) {
     const hint = config.ca === undefined ? '; trust the server\'s CA with ca-file="…"' : '';
-    return new MailDeliveryError(`TLS certificate verification failed: ${message}${hint}`, 'tls');
+    return new MailDeliveryError(`TLS certificate verification failed: ${certificate}${hint}`, 'tls');
   }
   if (details.code === 'ETLS' && details.command === 'STARTTLS' && typeof details.responseCode === 'number') {
     const why = hasCredentials ? 'the password is never sent without TLS' : 'require-tls is set';

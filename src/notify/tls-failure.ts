@@ -12,12 +12,22 @@ const TLS_VERIFY_CODES = new Set([
 ]);
 const TLS_VERIFY_MESSAGES = /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate has expired|certificate is not yet valid|does not match certificate's altnames|certificate (signature failure|revoked|chain too long)/i;
 
-/** The reason when `error` (or its cause) is a TLS certificate verification failure, else undefined. */
+/**
+ * The reason when `error` (or its cause) is a TLS certificate verification failure, else
+ * undefined. The one recogniser for SMTP (nodemailer keeps the TLS code in `originalCode`) and
+ * webhooks (undici puts it in `cause`). The message is read only on errors that carry no server
+ * reply code, so a server's reply text can never pass for a local verification failure.
+ */
 export function tlsVerificationFailure(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
-    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof code === 'string' && TLS_VERIFY_CODES.has(code)) return typeof message === 'string' && message ? message : code;
-    if (typeof message === 'string' && TLS_VERIFY_MESSAGES.test(message)) return message;
+    const { code, originalCode, message, responseCode, cause } = current as {
+      code?: unknown; originalCode?: unknown; message?: unknown; responseCode?: unknown; cause?: unknown;
+    };
+    const text = typeof message === 'string' && message ? message : undefined;
+    for (const candidate of [code, originalCode]) {
+      if (typeof candidate === 'string' && TLS_VERIFY_CODES.has(candidate)) return text ?? candidate;
+    }
+    if (responseCode === undefined && text !== undefined && TLS_VERIFY_MESSAGES.test(text)) return text;
     current = cause;
   }
   return undefined;
