@@ -1,14 +1,17 @@
 /**
  * Fuzzing the server's reading of probe replies (openEnvelope and the report schema) with
  * fast-check, seeded and bounded: whatever bytes arrive, it throws nothing but EnvelopeError;
- * it never accepts a tampered envelope or one sealed with other keys; and whatever JSON a probe
- * seals, it returns only reports the schema accepts.
+ * it never accepts a tampered envelope or one sealed with other keys; whatever JSON a probe
+ * seals, it returns only reports the schema accepts; and a report drawn within the documented
+ * bounds (test/support/report-arbitrary.ts) is accepted unless exactly one field, key, list or
+ * rule was broken on purpose, which the error then names: the verdict comes from the generator.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeError, newRunSecrets, openEnvelope, sealEnvelope, type RunSecrets } from '../src/probe/envelope.js';
 import { reportSchema } from '../src/probe/report.js';
 import { makeReport } from './support/report-factory.js';
+import { everyBreak, reportCase } from './support/report-arbitrary.js';
 
 const RUNS = { numRuns: 300, seed: 20261125 };
 
@@ -91,29 +94,34 @@ describe('openEnvelope under fuzzing', () => {
     }), RUNS);
   });
 
-  it('accepts a mutated report only when the schema does, and rejects absurd values', () => {
-    const base = makeReport() as unknown as Record<string, Record<string, unknown>>;
-    const sections = Object.keys(base);
-    const mutation = fc.record({
-      section: fc.constantFrom(...sections),
-      field: fc.string({ maxLength: 12 }),
-      value: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.double(), fc.integer({ min: -1e12, max: 1e12 }), fc.constant(500)),
-    });
-    fc.assert(fc.property(mutation, fc.boolean(), ({ section, field, value }, replaceSection) => {
-      const report = structuredClone(base) as Record<string, unknown>;
-      const target = report[section];
-      if (replaceSection || typeof target !== 'object' || target === null || Array.isArray(target)) report[section] = value;
-      else (target as Record<string, unknown>)[Object.keys(target)[field.length % Math.max(1, Object.keys(target).length)] ?? field] = value;
+  it('accepts a generated report exactly when no field of it was broken (verdict from the generator, not the schema)', () => {
+    let valid = 0;
+    fc.assert(fc.property(reportCase, ({ report, broken }) => {
+      const sent = JSON.parse(JSON.stringify(report)) as unknown;
       const result = open(sealEnvelope(report, secrets), secrets);
-      const verdict = reportSchema.safeParse(JSON.parse(JSON.stringify(report)));
-      if (result instanceof EnvelopeError) {
-        expect(verdict.success).toBe(false);
-        expect(['schema', 'json']).toContain(result.reason);
+      if (broken === undefined) {
+        valid += 1;
+        if (result instanceof EnvelopeError) throw new Error(`a valid report was refused: ${result.message}`);
+        expect(result).toEqual(sent); // printable ASCII texts pass through unchanged
       } else {
-        expect(verdict.success).toBe(true);
-        expect(result.memory.percent).toBeLessThanOrEqual(100);
-        expect(result.cpu.percent).toBeGreaterThanOrEqual(0);
+        expect(result, `${broken.name} was accepted`).toBeInstanceOf(EnvelopeError);
+        expect((result as EnvelopeError).reason).toBe('schema');
+        expect((result as EnvelopeError).message).toMatch(broken.expect);
       }
     }), RUNS);
+    // A third of the cases are meant valid: the property is not met by refusing everything.
+    expect(valid).toBeGreaterThanOrEqual(RUNS.numRuns / 5);
+  });
+
+  it('refuses each single broken field, key, list or rule of a valid report, naming it', () => {
+    const cases = everyBreak(RUNS.seed);
+    expect(cases.length).toBeGreaterThan(200);
+    const missed: string[] = [];
+    for (const { report, broken } of cases) {
+      const result = open(sealEnvelope(report, secrets), secrets);
+      if (!(result instanceof EnvelopeError)) missed.push(`${broken!.name}: accepted`);
+      else if (result.reason !== 'schema' || !broken!.expect.test(result.message)) missed.push(`${broken!.name}: ${result.message}`);
+    }
+    expect(missed).toEqual([]);
   });
 });

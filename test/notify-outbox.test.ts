@@ -116,13 +116,33 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
     }
   });
 
-  it('does not stall on a server that accepts the connection but never answers', async () => {
+  it('does not stall on a server that accepts the connection but never answers, and keeps the mail for a working one', async () => {
     smtp.setMode('silent');
     const slow = openTransport(smtp.port, { timeoutMs: 300, deliveryTimeoutMs: 2000 });
-    await enqueueMail(store.db, { to: 'a@example.org', subject: 's', body: 'b', now: T0 });
+    const [id] = await enqueueMail(store.db, { to: 'a@example.org', subject: 'kept through silence', body: 'b', now: T0 });
     // The drain returns (a stall would end in the test's timeout) and defers the mail.
     const result = await drainOutbox(store.db, slow, { now: T0 });
-    expect(result).toMatchObject({ sent: 0, deferred: 1 });
+    expect(result).toMatchObject({ sent: 0, failed: 0, deferred: 1 });
+    expect(smtp.connections).toBeGreaterThanOrEqual(1); // the silent server was really reached
+    expect(smtp.messages).toHaveLength(0);
+    // Still queued, unsent and not given up, waiting for its retry with the reason recorded.
+    const [queued, ...others] = await listUnsentMail(store.db);
+    expect(others).toEqual([]);
+    expect(queued).toMatchObject({ id, subject: 'kept through silence', attempts: 0 });
+    expect(queued!.lastError).toMatch(/unreachable/);
+    const row = await store.db.selectFrom('outbox').select(['sent_at', 'failed_at', 'next_attempt_at']).where('id', '=', id!).executeTakeFirstOrThrow();
+    expect(row.sent_at).toBeNull();
+    expect(row.failed_at).toBeNull();
+    expect(new Date(row.next_attempt_at).getTime()).toBeGreaterThan(T0.getTime());
+
+    // A working server appears: the same mail is delivered, once.
+    smtp.setMode('accept');
+    expect(await drainOutbox(store.db, slow, { now: later(MINUTE) })).toMatchObject({ sent: 1, failed: 0, deferred: 0 });
+    const [mail] = await smtp.waitForMessages(1);
+    expect(mail!.subject).toBe('kept through silence');
+    expect(await drainOutbox(store.db, slow, { now: later(10 * MINUTE) })).toMatchObject({ sent: 0 });
+    expect(smtp.messages).toHaveLength(1);
+    expect(await listUnsentMail(store.db)).toEqual([]);
   });
 
   it('treats a 421 greeting as a server problem: the mail keeps its attempts and waits', async () => {

@@ -84,7 +84,7 @@ describe('probe.ps1 syntax and encoding', () => {
   it('only defines functions when dot-sourced, so Protect-Report can be called on its own', () => {
     expect(script.trimEnd().split('\n').at(-1)).toBe("if ($MyInvocation.InvocationName -ne '.') { exit (Invoke-Probe) }");
   });
-  it('reads the input line from stdin and keeps secrets out of argv, environment and files', () => {
+  it('reads the input line from stdin and has no env, file-write or process-start calls in its text (the run itself: windows-probe-secrets.test.ts)', () => {
     expect(script).toContain('[Console]::In.ReadLine()');
     expect(script).not.toMatch(/\$env:\w+\s*=|SetEnvironmentVariable|Set-Content|Out-File|WriteAll|Start-Process/);
   });

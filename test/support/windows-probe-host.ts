@@ -45,10 +45,16 @@ export interface WindowsRunOptions {
   profile?: string;
   /** Replaces the input line (bytes) written to stdin; default: the collector's line. */
   stdin?: Buffer;
+  /** Runs it under strace with these options (e.g. ['-f', '-o', file, '-e', 'trace=execve']). */
+  strace?: { program: string; options: string[] };
 }
 
 export interface WindowsRun {
   code: number | null;
+  /** The line written to the probe's stdin. */
+  input: Buffer;
+  /** This run's own folder: the host's %TEMP% (Temp/) and the account's home (home/). */
+  workDir: string;
   stdout: Buffer;
   stderr: string;
   secrets: RunSecrets;
@@ -106,7 +112,8 @@ export class WindowsProbeHost {
     const exe = argv[0] === 'powershell.exe' ? join(this.root, 'SystemRoot', 'System32', 'WindowsPowerShell', 'v1.0', 'powershell.exe')
       : argv[0] === 'powershell' ? join(this.root, 'bin', 'powershell') : this.pwsh;
     return new Promise((done, fail) => {
-      const child = spawn(exe, argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const [program, args] = opts.strace ? [opts.strace.program, [...opts.strace.options, exe, ...argv.slice(1)]] : [exe, argv.slice(1)];
+      const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       let err = '';
       const timer = setTimeout(() => { if (child.pid) process.kill(child.pid, 'SIGKILL'); }, 300_000);
@@ -118,7 +125,7 @@ export class WindowsProbeHost {
         const calls = existsSync(callsFile)
           ? readFileSync(callsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as StandInCall)
           : [];
-        done({ code, stdout: Buffer.concat(out), stderr: err, secrets, calls, dirRemoved: !existsSync(join(temp, name)) });
+        done({ code, input, workDir: work, stdout: Buffer.concat(out), stderr: err, secrets, calls, dirRemoved: !existsSync(join(temp, name)) });
       });
       child.stdin.on('error', () => undefined); // the probe may exit before reading all of stdin
       child.stdin.end(input);
