@@ -4,7 +4,7 @@
  */
 import { collectHost } from '../collect/collect-host.js';
 import { forEachConcurrently } from '../collect/pool.js';
-import { asStageError } from '../collect/stage-error.js';
+import { asStageError } from '../errors/stage-error.js';
 import type { ClientConfig } from '../config/types.js';
 import { loadProbeScripts } from '../probe/scripts.js';
 import { HostKeyStore } from '../ssh/host-key-policy.js';

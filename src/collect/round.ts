@@ -28,7 +28,7 @@ import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
 import { forEachConcurrently } from './pool.js';
 import { importSpool, spoolReport } from './spool.js';
-import { MAX_STAGE_MESSAGE_CHARS, StageError, asStageError } from './stage-error.js';
+import { MAX_STAGE_MESSAGE_CHARS, StageError, asStageError } from '../errors/stage-error.js';
 import { oneLine } from '../text/untrusted-text.js';
 
 export type RoundEvent =
