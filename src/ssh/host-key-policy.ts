@@ -92,6 +92,7 @@ export class HostKeyStore {
   async recordFirstSeen(host: string, port: number, key: Buffer): Promise<void> {
     // Serialised within the process too, so one store's records never interleave.
     const write = this.recordQueue.then(() => recordFirstSeenKey(this.path, host, port, key));
+    // The queue only orders the writes: this write's failure is thrown to its caller below.
     this.recordQueue = write.catch(() => undefined);
     let verdict: HostKeyVerdict;
     try {

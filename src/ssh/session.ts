@@ -51,6 +51,7 @@ function readKeyFile(path: string): Promise<Buffer> {
   keyFiles.set(path, bytes);
   // Forget it soon (a replaced key is picked up) and at once on failure (the next host retries).
   setTimeout(() => keyFiles.delete(path), KEY_FILE_CACHE_MS).unref();
+  // The caller awaiting `bytes` gets the error itself; this only drops it from the cache.
   bytes.catch(() => keyFiles.delete(path));
   return bytes;
 }
