@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load-config.js';
 import { collectRound } from '../src/collect/round.js';
+import { outcomeFailure } from '../src/collect/host-outcome.js';
 import { deliverQueuedMail } from '../src/cli/deliver-mail.js';
 import { migrate } from '../src/store/migrate.js';
 import { openStore } from '../src/store/open-store.js';
@@ -116,7 +117,10 @@ async function main(): Promise<void> {
     await smtp.waitForMessages(queued, 10_000).catch(() => undefined);
 
     const healthyStored = clients.filter((c) => c.name!.startsWith('healthy-') && storedNames.has(c.name!)).length;
-    const summaryStages = new Map(summary.outcomes.filter((o) => o.error).map((o) => [o.client.name, o.error!.stage]));
+    const summaryStages = new Map(summary.outcomes.flatMap((o) => {
+      const failure = outcomeFailure(o);
+      return failure ? [[o.client.name, failure.stage] as const] : [];
+    }));
     const wrongStage = [...expectedStage].filter(([name, stage]) => summaryStages.get(name) !== stage || tableStages.get(name) !== stage);
     const received = smtp.messages.length;
     const lost = queued - received;
@@ -135,8 +139,10 @@ async function main(): Promise<void> {
       `  ${perKind}`,
       `mails: ${queued} queued, ${mail.sent} sent, ${received} received, ${unsent} unsent, lost ${lost}`,
     ];
-    const healthyFailures = summary.outcomes.filter((o) => o.error && o.client.name.startsWith('healthy-'));
-    for (const o of healthyFailures) lines.push(`  healthy host failed: ${o.client.name} [${o.error!.stage}] ${o.error!.describe()}`);
+    for (const o of summary.outcomes.filter((o) => o.client.name.startsWith('healthy-'))) {
+      const failure = outcomeFailure(o);
+      if (failure) lines.push(`  healthy host failed: ${o.client.name} [${failure.stage ?? 'not started'}] ${failure.message}`);
+    }
     if (wrongStage.length > 0) lines.push(`  wrong stage: ${wrongStage.map(([n, s]) => `${n} expected ${s}, got ${summaryStages.get(n)}/${tableStages.get(n)}`).join('; ')}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     process.exitCode = healthyStored === healthyCount && wrongStage.length === 0 && lost === 0 && unsent === 0 ? 0 : 1;

@@ -14,6 +14,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectRound, type RoundEvent } from '../src/collect/round.js';
+import { outcomeFailure } from '../src/collect/host-outcome.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { migrate } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open-store.js';
@@ -92,7 +93,8 @@ describe.each(['postgres', 'mysql'] as const)('a lock held on samples (%s)', (di
     }
     expect(first.hostsOk).toBe(0);
     expect(first.spooled).toBe(1);
-    const message = first.outcomes[0]!.error!.describe();
+    const message = outcomeFailure(first.outcomes[0]!)!.message;
+    expect(first.outcomes[0]!.status).toBe('spooled');
     expect(message).toMatch(/kept in the spool/);
     // The database's own lock timeout ended the wait (not the store-timeout bound).
     expect(message).toMatch(dialect === 'postgres' ? /lock timeout/ : /Lock wait timeout exceeded/);
@@ -121,7 +123,7 @@ describe.each(['postgres', 'mysql'] as const)('a lock held on samples (%s)', (di
       await released;
     });
     expect(round.spooled).toBe(1);
-    expect(round.outcomes[0]!.error!.describe()).toMatch(/store-timeout of 1 s.*kept in the spool/);
+    expect(outcomeFailure(round.outcomes[0]!)!.message).toMatch(/store-timeout of 1 s.*kept in the spool/);
 
     // Close the store: that waits for the abandoned transaction to finish, whichever way.
     await store.close();

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientConfig } from '../src/config/types.js';
-import { StageError } from '../src/collect/stage-error.js';
+import { StageError } from '../src/errors/stage-error.js';
 import { HostKeyStore } from '../src/ssh/host-key-policy.js';
 import { parseKnownHosts } from '../src/ssh/known-hosts.js';
 import { openSession } from '../src/ssh/session.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fingerprint, judgeHostKey, keyTypeOf, knownHostsName, parseKnownHosts } from '../src/ssh/known-hosts.js';
 import { HostKeyStore } from '../src/ssh/host-key-policy.js';
-import { StageError } from '../src/collect/stage-error.js';
+import { StageError } from '../src/errors/stage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetstat-kh-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { collectRound } from '../src/collect/round.js';
+import { outcomeFailure } from '../src/collect/host-outcome.js';
 import { importSpool, spoolReport } from '../src/collect/spool.js';
 import { openStore, type Store } from '../src/store/open-store.js';
 import { migrate } from '../src/store/migrate.js';
@@ -49,8 +50,9 @@ describe('database failing mid-round', () => {
     });
     expect(first.hostsOk).toBe(0);
     expect(first.spooled).toBe(2);
-    expect(first.outcomes.every((o) => o.error?.stage === 'store')).toBe(true);
-    expect(first.outcomes[0]!.error!.message).toMatch(/kept in the spool/);
+    expect(first.outcomes.map((o) => o.status)).toEqual(['spooled', 'spooled']);
+    expect(first.outcomes.every((o) => outcomeFailure(o)?.stage === 'store')).toBe(true);
+    expect(outcomeFailure(first.outcomes[0]!)!.message).toMatch(/kept in the spool/);
     expect(readdirSync(spoolDir).filter((n) => n.endsWith('.json'))).toHaveLength(2);
 
     await sql`ALTER TABLE samples_gone RENAME TO samples`.execute(store.db);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_REPORT_BYTES, openEnvelope } from '../src/probe/envelope.js';
 import type { Report } from '../src/probe/report.js';
 import { excerpt, expectSuccess, rejectKnownExit, withoutStartupNoise } from '../src/collect/collect-host.js';
-import { StageError } from '../src/collect/stage-error.js';
+import { StageError } from '../src/errors/stage-error.js';
 import { renderSecurityEventsMail } from '../src/notify/security-events-mail.js';
 import { requireTool } from './support/requirements.js';
 import { testDialects, useMigratedStore } from './support/databases.js';

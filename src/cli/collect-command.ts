@@ -1,6 +1,7 @@
 /** `fleetstat collect`: one round, a summary, mail delivery, and an exit code that means something. */
 import { collectRound, type RoundSummary } from '../collect/round.js';
 import { terminalProgress } from '../collect/progress.js';
+import { outcomeFailure } from '../collect/host-outcome.js';
 import { deliverQueuedMail, type MailTotals } from './deliver-mail.js';
 import { deliverQueuedWebhooks } from './deliver-webhooks.js';
 import { EXIT } from './exit-codes.js';
@@ -53,11 +54,15 @@ function summaryJson(summary: RoundSummary, mail: MailTotals) {
     seconds: (summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000,
     hosts_ok: summary.hostsOk,
     hosts_failed: summary.hostsFailed,
-    failures: summary.outcomes.filter((o) => !o.ok).map((o) => ({ host: o.client.name, ip: o.client.ip, port: o.client.port, stage: o.error!.stage, message: o.error!.describe() })),
+    failures: summary.outcomes.flatMap((o) => {
+      const failure = outcomeFailure(o);
+      return failure ? [{ host: o.client.name, ip: o.client.ip, port: o.client.port, ...failure }] : [];
+    }),
     spooled: summary.spooled,
     spool_imported: summary.spoolImported,
     grouped_mails: summary.groupedMails,
     alert_notes: summary.alertNotes,
+    problems: summary.problems.map((p) => p.message),
     mail,
   };
 }
@@ -66,12 +71,14 @@ function summaryText(summary: RoundSummary, mail: MailTotals): string {
   const seconds = ((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1);
   const lines = [`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${seconds}s`];
   for (const o of summary.outcomes) {
-    if (!o.ok) lines.push(`  FAILED ${o.client.name} (${o.client.ip}:${o.client.port}) [${o.error!.stage}] ${o.error!.describe()}`);
+    const failure = outcomeFailure(o);
+    if (failure) lines.push(`  FAILED ${o.client.name} (${o.client.ip}:${o.client.port}) [${failure.stage ?? 'not started'}] ${failure.message}`);
   }
   if (summary.spooled > 0) lines.push(`  ${summary.spooled} report(s) kept in the spool (database failed); the next round imports them`);
   if (summary.spoolImported > 0) lines.push(`  imported ${summary.spoolImported} spooled report(s) from earlier rounds`);
   for (const path of summary.spoolRejected) lines.push(`  spool file ${path} is unreadable or invalid; left in place`);
   for (const note of summary.alertNotes) lines.push(`  alerts: ${note}`);
+  for (const problem of summary.problems) lines.push(`  problem: ${problem.message}`);
   const grouped = summary.groupedMails > 0 ? ` (${summary.groupedMails} grouped mail${summary.groupedMails === 1 ? '' : 's'})` : '';
   lines.push(`mail: ${summary.mailsQueued} notices queued this round${grouped}, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
   return `${lines.join('\n')}\n`;

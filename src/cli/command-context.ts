@@ -36,8 +36,9 @@ export async function openMigratedStore(url: string): Promise<Store> {
   try {
     await migrate(store);
   } catch (error) {
-    await store.close().catch(() => {});
-    throw new CommandFailure(`database migration failed on ${store.url}: ${(error as Error).message}`, EXIT.databaseUnavailable);
+    // The migration's failure is the one to report; a failed close is added to it, not hidden.
+    const closing = await store.close().then(() => '', (closeError: Error) => `; closing the database failed too: ${closeError.message}`);
+    throw new CommandFailure(`database migration failed on ${store.url}: ${(error as Error).message}${closing}`, EXIT.databaseUnavailable);
   }
   return store;
 }

@@ -7,6 +7,7 @@ import { LeaseClaimer } from '../serve/lease-claimer.js';
 import { LoadMonitor } from '../serve/load-monitor.js';
 import { RoundScheduler } from '../serve/scheduler.js';
 import { failureLine } from '../collect/round.js';
+import { assertNever } from '../errors/assert-never.js';
 import { RetentionPruner } from '../serve/retention.js';
 import { checkExposure, credentialsChanged, restartOnlyChanges, webCredentials, type Pinned } from '../serve/web-exposure.js';
 import { createLogger, defaultLogFormat, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log/logger.js';
@@ -110,14 +111,27 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const pruner = new RetentionPruner(store);
     const prunerLog = logger.child({ component: 'retention' });
     const mailLog = logger.child({ component: 'mail' });
+    const roundLog = logger.child({ component: 'round' });
     const scheduler = new RoundScheduler({
       store, config: () => reloader.config, claimer: makeClaimer(store, log, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }),
       log: logger.child({ component: 'scheduler' }), load,
       onEvent: (event) => {
-        if (event.type === 'host-ok') counters.inc('fleetstat_host_collections_total', { result: 'ok', stage: '' });
-        if (event.type === 'host-failed') {
-          counters.inc('fleetstat_host_collections_total', { result: 'failed', stage: event.error.stage });
-          log.warn({ host: event.client.name, stage: event.error.stage }, failureLine(event.client, event.error));
+        switch (event.type) {
+          case 'host-ok':
+            counters.inc('fleetstat_host_collections_total', { result: 'ok', stage: '' });
+            break;
+          case 'host-failed':
+            counters.inc('fleetstat_host_collections_total', { result: 'failed', stage: event.error.stage });
+            log.warn({ host: event.client.name, stage: event.error.stage }, failureLine(event.client, event.error));
+            break;
+          case 'problem':
+            roundLog.warn({ err: event.problem.cause, host: event.problem.client?.name }, event.problem.message);
+            break;
+          case 'round-start':
+          case 'round-end': // the scheduler logs the round's totals
+            break;
+          default:
+            assertNever(event, 'round event');
         }
       },
       afterRound: async (summary) => {

@@ -17,7 +17,7 @@ import { readableStderr } from '../probe/clixml.js';
 import { openSession, type ExecResult, type SshSession } from '../ssh/session.js';
 import type { HostKeyStore } from '../ssh/host-key-policy.js';
 import type { ProbeScripts } from '../probe/scripts.js';
-import { StageError, asStageError, type Stage } from './stage-error.js';
+import { StageError, asStageError, type Stage } from '../errors/stage-error.js';
 import { oneLine } from '../text/untrusted-text.js';
 
 export interface HostContext {
@@ -95,7 +95,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     try {
       target = parseDetectReply({ stdout: detectReply.stdout.toString('utf8'), stderr: detectReply.stderr, exitCode: detectReply.code });
     } catch (error) {
-      throw new StageError('detect', (error as Error).message, 'is this a Unix shell or Windows OpenSSH?');
+      throw new StageError('detect', (error as Error).message, { hint: 'is this a Unix shell or Windows OpenSSH?', cause: error });
     }
     const windows = target.family === 'windows' ? target : undefined;
     const script = windows ? ctx.scripts.ps1 : ctx.scripts.sh;
@@ -162,7 +162,7 @@ function openReply(envelope: Buffer, secrets: RunSecrets, rest: Omit<HostResult,
   try {
     return { report: openEnvelope(withoutStartupNoise(envelope), secrets), ...rest };
   } catch (error) {
-    if (error instanceof EnvelopeError) throw new StageError(error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt', error.message);
+    if (error instanceof EnvelopeError) throw new StageError(error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt', error.message, { cause: error });
     throw error;
   }
 }
@@ -193,7 +193,7 @@ async function collectUnixInOneExec(session: SshSession, client: ClientConfig, c
   try {
     parseDetectReply({ stdout: parts.detect, stderr: reply.stderr, exitCode: reply.code });
   } catch (error) {
-    throw new StageError('detect', (error as Error).message, 'is this a Unix shell or Windows OpenSSH?');
+    throw new StageError('detect', (error as Error).message, { hint: 'is this a Unix shell or Windows OpenSSH?', cause: error });
   }
   rejectKnownExit(reply);
   expectSuccess(reply, 'run', 'the probe');

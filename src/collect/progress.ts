@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import { canShowProgressBar } from './terminal.js';
+import { assertNever } from '../errors/assert-never.js';
 import { failureLine, type RoundEvent } from './round.js';
 
 export interface ProgressReporter {
@@ -15,6 +16,7 @@ export interface ProgressReporter {
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): ProgressReporter {
   if (!canShowProgressBar(stream, env)) {
     return {
+      // Problems the round survived are printed with its summary, once.
       onEvent(event) {
         if (event.type === 'host-failed') stream.write(`${failureLine(event.client, event.error)}\n`);
       },
@@ -31,10 +33,22 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, en
   let failed = 0;
   return {
     onEvent(event) {
-      if (event.type === 'round-start') bar.start(event.total, 0, { ok, failed });
-      if (event.type === 'host-ok') ok++;
-      if (event.type === 'host-failed') failed++;
-      if (event.type === 'host-ok' || event.type === 'host-failed') bar.increment(1, { ok, failed });
+      switch (event.type) {
+        case 'round-start':
+          bar.start(event.total, 0, { ok, failed });
+          break;
+        case 'host-ok':
+          bar.increment(1, { ok: ++ok, failed });
+          break;
+        case 'host-failed':
+          bar.increment(1, { ok, failed: ++failed });
+          break;
+        case 'problem': // printed with the round's summary
+        case 'round-end':
+          break;
+        default:
+          assertNever(event, 'round event');
+      }
     },
     stop() { bar.stop(); },
   };

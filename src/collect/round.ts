@@ -26,34 +26,39 @@ import { enqueueNotification } from '../notify/notifications.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
+import type { FailedHost, HostOutcome, SpooledHost, StoredHost } from './host-outcome.js';
 import { forEachConcurrently } from './pool.js';
 import { importSpool, spoolReport } from './spool.js';
-import { MAX_STAGE_MESSAGE_CHARS, StageError, asStageError } from './stage-error.js';
+import { assertNever } from '../errors/assert-never.js';
+import { MAX_STAGE_MESSAGE_CHARS, StageError, asStageError, type Stage } from '../errors/stage-error.js';
 import { oneLine } from '../text/untrusted-text.js';
+
+export type { HostOutcome } from './host-outcome.js';
 
 export type RoundEvent =
   | { type: 'round-start'; roundId: number; total: number }
   | { type: 'host-ok'; client: ClientConfig; report: Report; ms: number }
   | { type: 'host-failed'; client: ClientConfig; error: StageError; ms: number }
+  | { type: 'problem'; problem: RoundProblem }
   | { type: 'round-end'; summary: RoundSummary };
+
+/**
+ * A failure the round survived that no host outcome shows: a host error or the round's end not
+ * recorded, the last event id unreadable, the spool not imported, a save that needed its retry.
+ * Each is reported once: as a `problem` event (serve logs it) and in the summary (collect prints it).
+ */
+export interface RoundProblem {
+  /** One line with its context and the cause's message. */
+  message: string;
+  /** The host it concerns, if one. */
+  client?: ClientConfig;
+  /** What was thrown, for the logger (its stack, its code). */
+  cause: unknown;
+}
 
 /** The one-line log form of a failed host, shared by the non-terminal progress and serve's log. */
 export function failureLine(client: ClientConfig, error: StageError): string {
   return oneLine(`FAIL ${client.name} [${error.stage}] ${error.describe()}`, 2 * MAX_STAGE_MESSAGE_CHARS + 300);
-}
-
-export interface HostOutcome {
-  client: ClientConfig;
-  ok: boolean;
-  error?: StageError;
-  ms: number;
-  uploadedBytes: number;
-  newEvents: number;
-  /** Notices queued for this host (mails, changes waiting for the grouped mail, webhook notices); a failed host's come at the end of the round. */
-  mailsQueued: number;
-  report?: Report;
-  /** Set when the database failed and the report waits in the spool. */
-  spooledTo?: string;
 }
 
 export interface RoundSummary {
@@ -61,7 +66,9 @@ export interface RoundSummary {
   startedAt: Date;
   finishedAt: Date;
   outcomes: HostOutcome[];
+  /** Hosts stored. */
   hostsOk: number;
+  /** Hosts not stored: failed, spooled or never started. */
   hostsFailed: number;
   /** Notices queued this round: mails, changes for grouped mails, webhook notices. */
   mailsQueued: number;
@@ -74,6 +81,8 @@ export interface RoundSummary {
   groupedMails: number;
   /** Problems of the alert step that did not fail any host (silences unreadable, grouped mail not queued). */
   alertNotes: string[];
+  /** Other failures the round survived, each also sent as a `problem` event. */
+  problems: RoundProblem[];
 }
 
 export interface RoundOptions {
@@ -90,30 +99,48 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   const now = options.now ?? (() => new Date());
   const clients = options.clients ?? config.clients;
   const emit = options.onEvent ?? (() => {});
+  const problems: RoundProblem[] = [];
+  const problem = (what: string, cause: unknown, client?: ClientConfig) => {
+    const reported: RoundProblem = { message: oneLine(`${what}: ${causeMessage(cause)}`, 2 * MAX_STAGE_MESSAGE_CHARS + 300), client, cause };
+    problems.push(reported);
+    emit({ type: 'problem', problem: reported });
+  };
   const startedAt = now();
   const [hostKeys, scripts] = await Promise.all([HostKeyStore.load(config.settings.knownHostsPath), loadProbeScripts()]);
   const roundId = await beginRound(store, startedAt);
   emit({ type: 'round-start', roundId, total: clients.length });
 
-  const spool = await importSpool(store, config.settings.spoolDir).catch((error: Error) => ({ imported: 0, rejected: [], error: error.message }));
+  const spool = await importSpool(store, config.settings.spoolDir).catch((error: unknown) => {
+    problem(`importing the spool ${config.settings.spoolDir} failed; the reports left there wait for the next round`, error);
+    return { imported: 0, rejected: [] };
+  });
   const alertNotes: string[] = [];
   const silences = await activeSilences(store.db, startedAt).catch((error: Error) => {
     alertNotes.push(`silences could not be read, none applied this round: ${error.message}`);
     return [];
   });
-  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal, silences, unreachable: [], notes: alertNotes };
+  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal, silences, unreachable: [], notes: alertNotes, problem };
   let mailsQueued = 0;
   const outcomes: HostOutcome[] = new Array(clients.length);
   await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
     const outcome = await collectAndStore(client, context);
     outcomes[index] = outcome;
-    mailsQueued += outcome.mailsQueued;
-    if (outcome.ok) emit({ type: 'host-ok', client, report: outcome.report!, ms: outcome.ms });
-    else emit({ type: 'host-failed', client, error: outcome.error!, ms: outcome.ms });
+    switch (outcome.status) {
+      case 'stored':
+        mailsQueued += outcome.mailsQueued;
+        emit({ type: 'host-ok', client, report: outcome.report, ms: outcome.ms });
+        break;
+      case 'spooled':
+      case 'failed':
+        emit({ type: 'host-failed', client, error: outcome.error, ms: outcome.ms });
+        break;
+      default:
+        assertNever(outcome, 'host outcome');
+    }
   }, options.signal);
   // Hosts never started because the round was abandoned.
   clients.forEach((client, index) => {
-    outcomes[index] ??= { client, ok: false, error: new StageError('connect', 'not started: the collector is shutting down'), ms: 0, uploadedBytes: 0, newEvents: 0, mailsQueued: 0 };
+    outcomes[index] ??= { status: 'not-started', client, reason: 'not started: the collector is shutting down' };
   });
 
   mailsQueued += await notifyUnreachable(context, clients.length).catch((error: Error) => {
@@ -126,15 +153,30 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   const flushed = await flushNotifications(store.db, now()).catch((error: Error) => ({ mails: 0, changes: 0, error: error.message }));
 
   const finishedAt = now();
-  const hostsOk = outcomes.filter((o) => o.ok).length;
+  const counts = countOutcomes(outcomes);
   const summary: RoundSummary = {
-    roundId, startedAt, finishedAt, outcomes, hostsOk, hostsFailed: outcomes.length - hostsOk, mailsQueued,
-    spooled: outcomes.filter((o) => o.spooledTo).length, spoolImported: spool.imported, spoolRejected: spool.rejected,
+    roundId, startedAt, finishedAt, outcomes, hostsOk: counts.stored, hostsFailed: outcomes.length - counts.stored, mailsQueued,
+    spooled: counts.spooled, spoolImported: spool.imported, spoolRejected: spool.rejected,
     groupedMails: flushed.mails, alertNotes: 'error' in flushed ? [...alertNotes, `grouped mail not queued, the changes wait for the next round: ${flushed.error}`] : alertNotes,
+    problems,
   };
-  await finishRound(store, roundId, { finishedAt, hostsOk, hostsFailed: summary.hostsFailed }).catch(() => {});
+  await finishRound(store, roundId, { finishedAt, hostsOk: summary.hostsOk, hostsFailed: summary.hostsFailed }).catch((error: unknown) => {
+    problem(`recording the end of round ${roundId} failed; it stays listed as unfinished`, error);
+  });
   emit({ type: 'round-end', summary });
   return summary;
+}
+
+/** How many outcomes are in each state. */
+function countOutcomes(outcomes: readonly HostOutcome[]): Record<HostOutcome['status'], number> {
+  const counts = { stored: 0, spooled: 0, failed: 0, 'not-started': 0 };
+  for (const outcome of outcomes) counts[outcome.status]++;
+  return counts;
+}
+
+/** The message of anything thrown. */
+function causeMessage(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 interface HostRoundContext {
@@ -142,6 +184,8 @@ interface HostRoundContext {
   silences: SilenceRule[];
   /** Problems of the alert step, for the round summary. */
   notes: string[];
+  /** Reports a failure the round survives (once: an event and the summary). */
+  problem: (what: string, cause: unknown, client?: ClientConfig) => void;
   /** Hosts that failed this round: their alerts are evaluated at the end, once inhibition is decided. */
   unreachable: UnreachableHost[];
   store: Store;
@@ -155,70 +199,100 @@ interface HostRoundContext {
 
 const STORE_RETRY_MS = 500;
 
+/** The host's row, or why it could not be written. */
+type HostRow = { written: true; id: number } | { written: false; error: unknown };
+
 /**
  * One host of the round: collect, store (retried once, then spooled so nothing collected is
- * lost), evaluate alerts. Never throws: every failure becomes the outcome's StageError.
+ * lost), evaluate alerts. Never throws: every failure becomes the outcome's StageError, and
+ * every failure around it that the host survives is reported through ctx.
  */
-async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Promise<HostOutcome> {
+async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Promise<StoredHost | SpooledHost | FailedHost> {
   const { store, roundId, now } = ctx;
   const began = Date.now();
-  const outcome = (fields: Partial<HostOutcome>): HostOutcome =>
-    ({ client, ok: false, ms: Date.now() - began, uploadedBytes: 0, newEvents: 0, mailsQueued: 0, ...fields });
   // A database hiccup here must not stop the collection: the report can still be spooled.
-  const hostId = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name }).catch(() => undefined);
-  const lastRecordId = hostId === undefined ? 0 : await lastEventRecordId(store, hostId).catch(() => 0);
+  const row: HostRow = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name })
+    .then((id): HostRow => ({ written: true, id }), (error: unknown): HostRow => ({ written: false, error }));
+  const lastRecordId = row.written ? await lastEventRecordId(store, row.id).catch((error: unknown) => {
+    ctx.problem(`reading the last stored security event of ${client.name} failed; its events are read from the start (those already stored are not stored twice)`, error, client);
+    return 0;
+  }) : 0;
 
   let result;
   try {
     result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal });
   } catch (thrown) {
     const error = asStageError(thrown, 'run');
-    if (hostId !== undefined) {
-      await recordHostError(store, { roundId, hostId, stage: error.stage, message: error.describe(), occurredAt: now() }).catch(() => {});
+    if (row.written) {
+      await recordFailure(ctx, client, row.id, error.stage, error.describe());
       // Its alerts are evaluated at the end of the round, once inhibition is decided.
-      ctx.unreachable.push({ client, hostId, error: { stage: error.stage, message: error.describe() } });
+      ctx.unreachable.push({ client, hostId: row.id, error: { stage: error.stage, message: error.describe() } });
+    } else {
+      ctx.problem(`the ${error.stage} failure of ${client.name} is not recorded in host_errors and its alerts are not evaluated: its host row could not be written`, row.error, client);
     }
-    return outcome({ error });
+    return { status: 'failed', client, ms: Date.now() - began, error };
   }
 
   const collectedAt = now();
-  const saved = hostId === undefined ? undefined
-    : await saveWithinBound(store, { hostId, roundId, collectedAt, report: result.report, eventCap: ctx.settings.eventCap }, ctx.settings.storeTimeoutSeconds * 1000);
-  if (hostId === undefined || saved instanceof Error) {
+  // The database failed: the report waits in the spool, so nothing collected is lost.
+  const spool = async (why: string, cause: unknown): Promise<SpooledHost | FailedHost> => {
     let path: string;
     try {
       // Spooled as it would be stored: the storage limits bound the spool's files too.
       const report = limitReport(result.report).report;
       path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report });
     } catch (error) {
-      return outcome({ error: new StageError('store', `database and spool both failed: ${(error as Error).message}`) });
+      const lost = new StageError('store', `storing the report failed (${why}) and so did the spool, the report is lost: ${causeMessage(error)}`, { cause: error });
+      return { status: 'failed', client, ms: Date.now() - began, error: lost };
     }
-    const cause = saved instanceof Error ? saved.message : 'the host row could not be written';
-    return outcome({ error: new StageError('store', `storing the report failed (${cause}); kept in the spool, imported next round`), spooledTo: path, report: result.report });
-  }
+    const error = new StageError('store', `storing the report failed (${why}); kept in the spool, imported next round`, { cause });
+    return { status: 'spooled', client, ms: Date.now() - began, report: result.report, uploadedBytes: result.uploadedBytes, path, error };
+  };
+  if (!row.written) return spool(`the host row could not be written: ${causeMessage(row.error)}`, row.error);
+  const saved = await saveWithinBound(store, { hostId: row.id, roundId, collectedAt, report: result.report, eventCap: ctx.settings.eventCap }, ctx.settings.storeTimeoutSeconds * 1000,
+    (first) => ctx.problem(`storing the report of ${client.name} failed once and was retried`, first, client));
+  if (saved instanceof Error) return spool(saved.message, saved);
 
-  const limitedNote = describeLimited(saved!.limited);
-  if (limitedNote) await recordHostError(store, { roundId, hostId, stage: 'store', message: limitedNote, occurredAt: now() }).catch(() => {});
+  const hostId = row.id;
+  const limitedNote = describeLimited(saved.limited);
+  if (limitedNote) await recordFailure(ctx, client, hostId, 'store', limitedNote);
 
   let mailsQueued = 0;
   try {
-    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved!.newEvents, now(), alertHolds(client, ctx.silences, now()));
+    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved.newEvents, now(), alertHolds(client, ctx.silences, now()));
   } catch (error) {
-    // The report is stored; a failing alert step is recorded but does not fail the host.
-    await recordHostError(store, { roundId, hostId, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
+    // The report is stored; a failing alert step fails no host: it is noted for the summary and recorded.
+    ctx.notes.push(`alerts of ${client.name} not evaluated: ${causeMessage(error)}`);
+    await recordFailure(ctx, client, hostId, 'alert', causeMessage(error));
   }
-  return outcome({ ok: true, uploadedBytes: result.uploadedBytes, newEvents: saved!.newEvents.length, mailsQueued, report: result.report });
+  return { status: 'stored', client, ms: Date.now() - began, report: result.report, uploadedBytes: result.uploadedBytes, newEvents: saved.newEvents.length, mailsQueued };
+}
+
+/** Stores a host's failure in host_errors; when that fails too, says so as a problem of the round. */
+async function recordFailure(ctx: HostRoundContext, client: ClientConfig, hostId: number, stage: Stage, message: string): Promise<void> {
+  try {
+    await recordHostError(ctx.store, { roundId: ctx.roundId, hostId, stage, message, occurredAt: ctx.now() });
+  } catch (cause) {
+    ctx.problem(`recording the ${stage} error of ${client.name} in host_errors failed (it was: ${oneLine(message, MAX_STAGE_MESSAGE_CHARS)})`, cause, client);
+  }
 }
 
 type SaveInput = Parameters<typeof saveReport>[1];
 
-async function saveWithRetry(store: Store, input: SaveInput & { control: SaveControl }): Promise<SavedReport | Error> {
+/** Saves, and once more after a pause if that failed; `onRetried` hears of a first failure that the retry overcame. */
+async function saveWithRetry(store: Store, input: SaveInput & { control: SaveControl }, onRetried: (first: unknown) => void): Promise<SavedReport | Error> {
   try {
     return await saveReport(store, input);
-  } catch (error) {
+  } catch (first) {
     await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_MS));
-    if (input.control.abandoned) return error as Error;
-    return await saveReport(store, input).catch((error: Error) => error);
+    if (input.control.abandoned) return first as Error;
+    try {
+      const saved = await saveReport(store, input);
+      onRetried(first);
+      return saved;
+    } catch (second) {
+      return second as Error;
+    }
   }
 }
 
@@ -229,9 +303,9 @@ async function saveWithRetry(store: Store, input: SaveInput & { control: SaveCon
  * bound also covers what they cannot see (a database that stopped answering). A save already
  * committing is waited for instead, so a report is never both stored and spooled.
  */
-async function saveWithinBound(store: Store, input: SaveInput, boundMs: number): Promise<SavedReport | Error> {
+async function saveWithinBound(store: Store, input: SaveInput, boundMs: number, onRetried: (first: unknown) => void): Promise<SavedReport | Error> {
   const control: SaveControl = { abandoned: false, committing: false };
-  const saving = saveWithRetry(store, { ...input, control });
+  const saving = saveWithRetry(store, { ...input, control }, onRetried);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), boundMs);

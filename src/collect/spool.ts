@@ -54,7 +54,8 @@ const STALE_CLAIM_MS = 10 * 60_000;
  * Stores every spooled report (oldest first) and removes each file once its transaction has
  * committed. Each file is first claimed by an atomic rename, so two collectors sharing a spool
  * directory never import the same report twice. Stops at the first database error, leaving
- * the rest (and the failed one, unclaimed again) for a later round.
+ * the rest (and the failed one, unclaimed again) for a later round, and at the first file error
+ * other than a file another collector took (the caller reports it).
  */
 export async function importSpool(store: Store, dir: string): Promise<SpoolImport> {
   let names: string[];
@@ -71,13 +72,15 @@ export async function importSpool(store: Store, dir: string): Promise<SpoolImpor
     const claimed = `${path}${CLAIM_SUFFIX}-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       await rename(path, claimed);
-    } catch {
-      continue; // another collector took it
+    } catch (error) {
+      if (isGone(error)) continue; // another collector took it
+      throw error;
     }
     let entry: z.infer<typeof spooledSchema>;
     try {
       entry = spooledSchema.parse(JSON.parse(await readFile(claimed, 'utf8')));
     } catch {
+      // Reported by the caller as a rejected file, left in place for a person to look at.
       await rename(claimed, path);
       result.rejected.push(path);
       continue;
@@ -95,12 +98,22 @@ export async function importSpool(store: Store, dir: string): Promise<SpoolImpor
   return result;
 }
 
+/** Gives back the claims of collectors that died mid-import; one that vanished meanwhile was another's to take. */
 async function reclaimStaleClaims(dir: string, names: string[]): Promise<void> {
   for (const name of names) {
     const at = name.indexOf(`.json${CLAIM_SUFFIX}-`);
     if (at < 0) continue;
     const path = join(dir, name);
-    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    if (age > STALE_CLAIM_MS) await rename(path, join(dir, name.slice(0, at + 5))).catch(() => {});
+    try {
+      if (Date.now() - (await stat(path)).mtimeMs > STALE_CLAIM_MS) await rename(path, join(dir, name.slice(0, at + 5)));
+    } catch (error) {
+      // Imported, or reclaimed by another collector, since readdir: nothing left to do.
+      if (!isGone(error)) throw error;
+    }
   }
+}
+
+/** Whether a file operation failed only because the file is no longer there. */
+function isGone(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }

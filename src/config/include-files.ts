@@ -157,7 +157,7 @@ export function globFiles(pattern: string): string[] {
       try {
         names = fs.readdirSync(base);
       } catch {
-        continue;
+        continue; // as in a shell, an unreadable directory matches nothing; the caller warns when nothing matched
       }
       for (const entry of names) if (re.test(entry) && !entry.startsWith('.')) next.push(path.join(base, entry));
     }

@@ -65,6 +65,8 @@ export function staleDirCleanupScript(): string {
 export function windowsUploadScript(name: string): string {
   return [
     "$ErrorActionPreference = 'Stop'",
+    // Best effort: a stale directory that cannot go now (in use, no rights) is tried again by the
+    // next run; it must not stop this upload.
     'try { ' + staleDirCleanupScript().replace(/\n\s*/g, ' ') + ' } catch { }',
     `$dir = ${dirExpression(name)}`,
     'try {',

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HostKeyPolicy } from '../config/types.js';
-import { StageError } from '../collect/stage-error.js';
+import { StageError } from '../errors/stage-error.js';
 import {
   entriesFor, fingerprint, judgeAmong, keyTypeOf, knownHostsName, parseKnownHosts,
   readKnownHostsText, recordFirstSeenKey, type HostKeyVerdict, type KnownHostEntry,
@@ -92,12 +92,13 @@ export class HostKeyStore {
   async recordFirstSeen(host: string, port: number, key: Buffer): Promise<void> {
     // Serialised within the process too, so one store's records never interleave.
     const write = this.recordQueue.then(() => recordFirstSeenKey(this.path, host, port, key));
+    // The queue only orders the writes: this write's failure is thrown to its caller below.
     this.recordQueue = write.catch(() => undefined);
     let verdict: HostKeyVerdict;
     try {
       verdict = await write;
     } catch (error) {
-      throw new StageError('hostkey', `cannot record the host key of ${knownHostsName(host, port)} in ${this.path}: ${(error as Error).message}`);
+      throw new StageError('hostkey', `cannot record the host key of ${knownHostsName(host, port)} in ${this.path}: ${(error as Error).message}`, { cause: error });
     }
     if (verdict.kind !== 'unknown' && verdict.kind !== 'match') throw this.refusal(verdict, host, port, key);
     this.recorded.push({ hostPatterns: [knownHostsName(host, port)], keyType: keyTypeOf(key), key, revoked: false, line: 0 });

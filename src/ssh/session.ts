@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client, type ConnectConfig } from 'ssh2';
 import type { ClientConfig } from '../config/types.js';
-import { StageError } from '../collect/stage-error.js';
+import { StageError } from '../errors/stage-error.js';
 import type { HostKeyStore } from './host-key-policy.js';
 
 export interface ExecResult {
@@ -51,6 +51,7 @@ function readKeyFile(path: string): Promise<Buffer> {
   keyFiles.set(path, bytes);
   // Forget it soon (a replaced key is picked up) and at once on failure (the next host retries).
   setTimeout(() => keyFiles.delete(path), KEY_FILE_CACHE_MS).unref();
+  // The caller awaiting `bytes` gets the error itself; this only drops it from the cache.
   bytes.catch(() => keyFiles.delete(path));
   return bytes;
 }
@@ -62,7 +63,7 @@ async function authOptions(client: ClientConfig): Promise<Partial<ConnectConfig>
     try {
       auth.privateKey = await readKeyFile(client.keyPath);
     } catch (error) {
-      throw new StageError('auth', `cannot read private key ${client.keyPath}: ${(error as Error).message}`);
+      throw new StageError('auth', `cannot read private key ${client.keyPath}: ${(error as Error).message}`, { cause: error });
     }
     if (client.passphrase !== undefined) auth.passphrase = client.passphrase;
   }
@@ -77,15 +78,15 @@ function classifyConnectError(error: Error & { level?: string; code?: string }, 
   const where = `${client.ip}:${client.port}`;
   if (error.level === 'client-authentication') {
     return new StageError('auth', `authentication as ${client.username} failed on ${where} (methods tried: ${error.message.replace(/^All configured authentication methods failed$/, 'all configured')})`,
-      'check the password, key or account');
+      { hint: 'check the password, key or account', cause: error });
   }
   if (error.level === 'client-timeout') {
-    return new StageError('connect', `no SSH handshake from ${where} within the connect timeout`, 'is sshd running and reachable?');
+    return new StageError('connect', `no SSH handshake from ${where} within the connect timeout`, { hint: 'is sshd running and reachable?', cause: error });
   }
-  if (error.code === 'ECONNREFUSED') return new StageError('connect', `connection refused by ${where}`, 'is sshd running on that port?');
-  if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return new StageError('connect', `${where} is unreachable (${error.code})`);
-  if (error.code === 'ECONNRESET') return new StageError('connect', `connection reset by ${where} during the handshake`);
-  return new StageError('connect', `SSH connection to ${where} failed: ${error.message}`);
+  if (error.code === 'ECONNREFUSED') return new StageError('connect', `connection refused by ${where}`, { hint: 'is sshd running on that port?', cause: error });
+  if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return new StageError('connect', `${where} is unreachable (${error.code})`, { cause: error });
+  if (error.code === 'ECONNRESET') return new StageError('connect', `connection reset by ${where} during the handshake`, { cause: error });
+  return new StageError('connect', `SSH connection to ${where} failed: ${error.message}`, { cause: error });
 }
 
 /** The methods ssh2 would try by default for these options, in its order. */
@@ -175,7 +176,7 @@ function execCommand(connection: Client, command: string, options: ExecOptions):
   return new Promise((resolve, reject) => {
     connection.exec(command, (error, channel) => {
       if (error) {
-        reject(new StageError('run', `cannot start a command: ${error.message}`));
+        reject(new StageError('run', `cannot start a command: ${error.message}`, { cause: error }));
         return;
       }
       const stdout: Buffer[] = [];

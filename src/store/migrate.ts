@@ -46,6 +46,7 @@ let migrationQueue: Promise<unknown> = Promise.resolve();
  */
 export async function migrate(store: Store): Promise<{ applied: string[] }> {
   const run = migrationQueue.then(() => migrateNow(store));
+  // The queue only orders the runs: this run's failure reaches its own caller through `run`.
   migrationQueue = run.catch(() => undefined);
   return run;
 }

@@ -106,6 +106,8 @@ export async function openStore(url: string): Promise<Store> {
   try {
     await sql`select 1`.execute(db);
   } catch (error) {
+    // The connect failure below is what the caller must hear; a pool that never connected has
+    // nothing of value to close, so a failure to destroy it is not worth a second error.
     await db.destroy().catch(() => undefined);
     throw new StoreError(
       `cannot open database ${shownUrl}: ${describeCause(error)} (is the server running and the URL right?)`,

@@ -2,6 +2,7 @@
 import { insertReturningId } from './inserted-id.js';
 import type { Store } from './open-store.js';
 import { oneLine } from '../text/untrusted-text.js';
+import type { Stage } from '../errors/stage-error.js';
 
 /** Longest host error message kept; the rest of a runaway stderr is not worth storing. */
 export const MAX_HOST_ERROR_LENGTH = 2000;
@@ -34,8 +35,7 @@ export async function finishRound(store: Store, roundId: number, outcome: RoundO
 export interface HostFailure {
   roundId: number;
   hostId: number;
-  /** connect | hostkey | auth | detect | upload | run | decrypt | validate | store | timeout */
-  stage: string;
+  stage: Stage;
   message: string;
   occurredAt: Date;
 }

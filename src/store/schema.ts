@@ -10,6 +10,7 @@
  * - ids are auto-increment integers.
  */
 import type { ColumnType, Generated } from 'kysely';
+import type { Stage } from '../errors/stage-error.js';
 
 /** A timestamp column: Date on write; Date or ISO string on read depending on the driver. */
 export type Timestamp = ColumnType<Date | string, Date, Date>;
@@ -110,8 +111,8 @@ export interface HostErrorsTable {
   round_id: number;
   host_id: number;
   occurred_at: Timestamp;
-  /** connect | hostkey | auth | detect | upload | run | decrypt | validate | store | timeout */
-  stage: string;
+  /** One of STAGES (src/errors/stage-error.ts). */
+  stage: Stage;
   message: string;
 }
 

@@ -106,7 +106,7 @@ export const openApiDocument = {
       Host: obj({
         id: nullable(int), name: str, ip: str, port: int, os: nullable(str), os_name: nullable(str), kernel: nullable(str), arch: nullable(str),
         hostname: nullable(str), first_seen: nullable(time), last_seen: nullable(time),
-        status: { type: 'string', enum: ['up', 'down', 'error', 'unknown'], description: 'up: collected in the latest finished round; down: unreachable (connect or timeout stage); error: failed at another stage; unknown: not in the latest round.' },
+        status: { type: 'string', enum: ['up', 'down', 'error', 'unknown'], description: 'up: collected in the latest finished round; down: unreachable (failed at the connect stage, a connect timeout included); error: failed at another stage; unknown: not in the latest round.' },
         error: nullable(obj({ stage: str, message: str, occurred_at: nullable(time) })),
         latest: nullable(latestSample),
         firing_alerts: int,

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import { collectRound, type RoundEvent, type RoundSummary } from '../../src/collect/round.js';
+import { outcomeFailure } from '../../src/collect/host-outcome.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open-store.js';
 import { writeFleetConfig, type FleetClient } from './fleet-config.js';
@@ -58,8 +59,10 @@ export async function runFaultRound(fleet: Pick<SshdFleet, 'user' | 'passwordFil
     await migrate(store);
     const summary = await collectRound(config, store, { onEvent: options.onEvent });
     await options.afterRound?.();
-    const summaryErrors = new Map(summary.outcomes.filter((o) => o.error)
-      .map((o) => [o.client.name, { stage: o.error!.stage, message: o.error!.describe() }]));
+    const summaryErrors = new Map(summary.outcomes.flatMap((o) => {
+      const failure = outcomeFailure(o);
+      return failure ? [[o.client.name, { stage: failure.stage ?? 'not started', message: failure.message }] as const] : [];
+    }));
     const rows = await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
       .select(['hosts.name', 'host_errors.stage', 'host_errors.message']).where('host_errors.round_id', '=', summary.roundId).execute();
     const tableErrors = new Map(rows.map((r) => [r.name, { stage: r.stage, message: r.message }]));

@@ -5,14 +5,15 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import type { Stage } from '../../errors/stage-error.js';
 import { toIso, toNumber } from './db-values.js';
 import { latestFinishedRound } from './rounds.js';
 
-/** up: sampled in the latest round; down: unreachable (connect/timeout); error: failed at another stage; unknown: not in the latest round. */
+/** up: sampled in the latest round; down: unreachable (connect stage, a connect timeout included); error: failed at another stage; unknown: not in the latest round. */
 export type HostStatus = 'up' | 'down' | 'error' | 'unknown';
 
-/** Stages that mean the host could not be reached at all. */
-const UNREACHABLE_STAGES = new Set(['connect', 'timeout']);
+/** Stages that mean the host could not be reached at all (a timeout is reported with the stage it interrupted). */
+const UNREACHABLE_STAGES: ReadonlySet<Stage> = new Set<Stage>(['connect']);
 
 export interface LatestSampleView {
   sample_id: number;
@@ -48,7 +49,7 @@ export interface HostSummary {
   last_seen: string | null;
   status: HostStatus;
   /** The failure in the latest round, if the host failed there. */
-  error: { stage: string; message: string; occurred_at: string | null } | null;
+  error: { stage: Stage; message: string; occurred_at: string | null } | null;
   latest: LatestSampleView | null;
   firing_alerts: number;
 }
