@@ -13,6 +13,7 @@ import { ensureHost } from '../store/hosts.js';
 import { saveReport, type SaveControl, type SavedReport } from '../store/save-report.js';
 import { describeLimited, limitReport } from '../store/storage-limits.js';
 import { lastEventRecordId } from '../store/events.js';
+import { lastCpuCounters } from '../store/cpu-counters.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
 import { alertHolds } from '../alerts/alert-holds.js';
 import { evaluateHostAlerts, type HostAlertInput } from '../alerts/evaluate-host-alerts.js';
@@ -26,6 +27,7 @@ import { enqueueNotification } from '../notify/notifications.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
+import { counterMaxAgeMs, cpuFigure, planCpu, withCpuFigure } from './cpu-rate.js';
 import { forEachConcurrently } from './pool.js';
 import { importSpool, spoolReport } from './spool.js';
 import { MAX_STAGE_MESSAGE_CHARS, StageError, asStageError } from './stage-error.js';
@@ -167,10 +169,15 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
   // A database hiccup here must not stop the collection: the report can still be spooled.
   const hostId = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name }).catch(() => undefined);
   const lastRecordId = hostId === undefined ? 0 : await lastEventRecordId(store, hostId).catch(() => 0);
+  // Previous counters unreadable: the probe samples, as on a first round.
+  const counters = hostId === undefined ? null : await lastCpuCounters(store, hostId).catch(() => null);
+  const cpuPlan = planCpu(counters, now(), { sampleMs: ctx.settings.cpuSampleMs, maxAgeMs: counterMaxAgeMs(ctx.settings.intervalSeconds) });
 
   let result;
   try {
-    result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal });
+    result = await collectHost(client, {
+      hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal, cpuMs: cpuPlan.cpuMs,
+    });
   } catch (thrown) {
     const error = asStageError(thrown, 'run');
     if (hostId !== undefined) {
@@ -182,19 +189,22 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
   }
 
   const collectedAt = now();
+  // From here on the report carries the stored figure: alerts compare it, the spool keeps it.
+  const cpu = cpuFigure(cpuPlan, result.report, collectedAt);
+  const report = withCpuFigure(result.report, cpu);
+  const cpuUsage = { method: cpu.method, intervalMs: cpu.intervalMs };
   const saved = hostId === undefined ? undefined
-    : await saveWithinBound(store, { hostId, roundId, collectedAt, report: result.report, eventCap: ctx.settings.eventCap }, ctx.settings.storeTimeoutSeconds * 1000);
+    : await saveWithinBound(store, { hostId, roundId, collectedAt, report, eventCap: ctx.settings.eventCap, cpu: cpuUsage }, ctx.settings.storeTimeoutSeconds * 1000);
   if (hostId === undefined || saved instanceof Error) {
     let path: string;
     try {
       // Spooled as it would be stored: the storage limits bound the spool's files too.
-      const report = limitReport(result.report).report;
-      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report });
+      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report: limitReport(report).report, cpu: cpuUsage });
     } catch (error) {
       return outcome({ error: new StageError('store', `database and spool both failed: ${(error as Error).message}`) });
     }
     const cause = saved instanceof Error ? saved.message : 'the host row could not be written';
-    return outcome({ error: new StageError('store', `storing the report failed (${cause}); kept in the spool, imported next round`), spooledTo: path, report: result.report });
+    return outcome({ error: new StageError('store', `storing the report failed (${cause}); kept in the spool, imported next round`), spooledTo: path, report });
   }
 
   const limitedNote = describeLimited(saved!.limited);
@@ -202,12 +212,12 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   let mailsQueued = 0;
   try {
-    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved!.newEvents, now(), alertHolds(client, ctx.silences, now()));
+    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, report, saved!.newEvents, now(), alertHolds(client, ctx.silences, now()));
   } catch (error) {
     // The report is stored; a failing alert step is recorded but does not fail the host.
     await recordHostError(store, { roundId, hostId, stage: 'alert', message: (error as Error).message, occurredAt: now() }).catch(() => {});
   }
-  return outcome({ ok: true, uploadedBytes: result.uploadedBytes, newEvents: saved!.newEvents.length, mailsQueued, report: result.report });
+  return outcome({ ok: true, uploadedBytes: result.uploadedBytes, newEvents: saved!.newEvents.length, mailsQueued, report });
 }
 
 type SaveInput = Parameters<typeof saveReport>[1];
