@@ -21,7 +21,6 @@
 import type { Report } from '../probe/report.js';
 import { reportCpuUsage, type CpuUsage, type StoredCpuCounters } from '../store/cpu-counters.js';
 
-
 /** A host's counters as stored with its previous sample. */
 export type CounterReading = StoredCpuCounters;
 
