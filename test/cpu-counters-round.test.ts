@@ -79,8 +79,10 @@ describe('CPU figures from counters between rounds', () => {
       expect(total).toBeGreaterThan(0);
       expect(r2!.cpu_percent).toBeCloseTo(Math.round(1000 * (total - idle) / total) / 10, 5);
       // The alert compared the stored, counter-derived figure.
-      const alert = await db.store.db.selectFrom('alerts').select(['rule', 'value']).where('rule', '=', 'cpu').executeTakeFirstOrThrow();
+      const alert = await db.store.db.selectFrom('alerts').select(['rule', 'state', 'value']).where('rule', '=', 'cpu').executeTakeFirstOrThrow();
       expect(alert.value).toBeCloseTo(r2!.cpu_percent, 5);
+      // Above the 0 % limit: the end of round 1's probe (openssl, sshd) alone is busy time in the interval.
+      expect(alert.state).toBe('firing');
       expect(second.outcomes[0]!.report!.cpu.percent).toBe(r2!.cpu_percent);
 
       // A boot time that moved (as after a reboot): the probe's since-boot figure over the uptime.
