@@ -95,7 +95,7 @@ describe('fleetstat on every database', () => {
         const store = await openStore(url);
         try {
           const migrations = await sql<{ name: string }>`select name from fleetstat_migration order by name`.execute(store.db);
-          expect(migrations.rows.map((r) => r.name)).toEqual(['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox']);
+          expect(migrations.rows.map((r) => r.name)).toEqual(['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox', '0006-cpu-counters']);
 
           for (const [table, column] of [['samples', 'mem_total'], ['net_io', 'rx_bytes'], ['disk_usage', 'size_bytes']] as const) {
             expect(await columnType(store, table, column)).toBe(EXPECTED_TYPES[dialect].bigint);

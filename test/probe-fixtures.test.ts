@@ -2,7 +2,7 @@
  * The real probe.sh against recorded /proc trees (test/fixtures/proc): exact parsed values, the
  * CPU delta, events with resume ids, a hung df, and the documented exit codes.
  */
-import { cpSync, readFileSync, renameSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newRunSecrets, openEnvelope, probeInputLine, type RunSecrets } from '../src/probe/envelope.js';
@@ -60,7 +60,8 @@ describe('old-kernel, hostile fixture', () => {
       // Quotes, backslashes and accents survive; the tab does not (one-line fields are printable).
       os_name: 'Evil "quoted" \\back\\slash Ünïcödé tab', arch: expect.any(String),
     });
-    expect(r.cpu).toEqual({ percent: 20, cores: 4, interval_ms: 0, load1: 3.5, load5: 2.25, load15: 1 });
+    // cpu-ms=0: the since-boot ratio, and the cumulative counters (total, idle+iowait) for the server.
+    expect(r.cpu).toEqual({ percent: 20, cores: 4, interval_ms: 0, counters: { total: 10000, idle: 8000 }, load1: 3.5, load5: 2.25, load15: 1 });
     expect(r.memory).toEqual({ total_bytes: 2048000 * 1024, available_bytes: 1012000 * 1024, used_bytes: 1036000 * 1024, percent: 50.6 });
     expect(r.swap).toEqual({ total_bytes: 1024000000, used_bytes: 256000000, percent: 25 });
     expect(r.uptime_seconds).toBe(86400);
@@ -79,10 +80,7 @@ describe('old-kernel, hostile fixture', () => {
       { name: 'alice', tty: 'pts/0', from: '192.0.2.10', login_at: '2024-03-05T08:15+00:00' },
       { name: 'bob', tty: 'tty1', from: '', login_at: '2024-03-05T07:00+00:00' },
     ]);
-    expect(r.warnings).toEqual([
-      'cpu.percent is the average since boot (cpu-ms=0)',
-      'no MemAvailable: estimated from MemFree+Buffers+Cached',
-    ]);
+    expect(r.warnings).toEqual(['no MemAvailable: estimated from MemFree+Buffers+Cached']);
   });
 
   it('measures CPU as the delta of two samples, not since boot', async () => {
@@ -97,7 +95,31 @@ describe('old-kernel, hostile fixture', () => {
     });
     expect(report.cpu.percent).toBe(40);
     expect(report.cpu.interval_ms).toBe(2500);
-    expect(report.warnings).not.toContain('cpu.percent is the average since boot (cpu-ms=0)');
+    // The counters are the second sample's: the latest the server can compare with.
+    expect(report.cpu.counters).toEqual({ total: 11000, idle: 8600 });
+  });
+
+  it.each(['mawk', 'gawk', 'original-awk'])('keeps counters past 2^31 exact under %s (mawk joins them to strings as 6.3e+09)', async (awk) => {
+    const path = which(awk);
+    expect(path, `${awk} is installed (scripts/prepare-machine.sh)`).toBeDefined();
+    const copy = emptyDir('fleetstat-proc-');
+    cleanup.push(copy);
+    cpSync(join(HOSTILE, 'proc'), copy.dir, { recursive: true });
+    // A 64-core host up for years: totals past 2^32, a 1-second step of 6,400 ticks.
+    const line = (user: number, idle: number) => `cpu  ${user} 0 1000000000 ${idle} 0 0 0 0 0 0\n`;
+    writeFileSync(join(copy.dir, 'stat'), line(5_000_000_000, 9_000_000_000));
+    writeFileSync(join(copy.dir, 'stat.later'), line(5_000_001_600, 9_000_004_800));
+    const shims = makeShims({
+      scripts: { df: `exec cat '${join(HOSTILE, 'df-P-k.txt')}'`, who: 'exit 0' },
+      links: { awk: path! },
+    });
+    cleanup.push(shims);
+    const { report } = await probeFixture(HOSTILE, {
+      cpuMs: 2500, proc: copy.dir, shims,
+      started: () => setTimeout(() => renameSync(join(copy.dir, 'stat.later'), join(copy.dir, 'stat')), 1200),
+    });
+    expect(report.cpu.counters).toEqual({ total: 15_000_006_400, idle: 9_000_004_800 });
+    expect(report.cpu.percent).toBe(25);
   });
 
   it('reads sshd failures from auth.log and auth.log.1 with stable, resumable record ids', async () => {
@@ -162,7 +184,7 @@ describe('recorded Debian 12 VM', () => {
     expect(r.process_count).toBe(3);
     expect(r.disks.map((d) => [d.mount, d.fs, d.device])).toEqual([['/', 'ext4', '/dev/vda']]);
     expect(r.nics.map((n) => n.name)).toEqual(['lo', 'ifb0', 'ifb1', 'eth0']);
-    expect(r.warnings).toEqual(['cpu.percent is the average since boot (cpu-ms=0)']);
+    expect(r.warnings).toEqual([]);
   });
 
   it('gives the recorded busy second a non-zero delta that differs from the since-boot ratio', async () => {

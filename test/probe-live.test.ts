@@ -104,13 +104,22 @@ describe('CPU percent on this machine', () => {
     }
   });
 
-  it('with cpu-ms=0 reports the since-boot ratio and says so', async () => {
+  it('with cpu-ms=0 reports the since-boot ratio and the cumulative counters, without a sleep', async () => {
+    const counters = () => {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+      return { total: f.reduce((a, b) => a + b, 0), idle: f[3]! + f[4]! };
+    };
+    const before = counters();
     const { report } = await probeHere(variants[0]!, 0);
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    expect(Math.abs(report.cpu.percent - (100 * (total - f[3]! - f[4]!)) / total)).toBeLessThan(2);
+    const after = counters();
+    expect(Math.abs(report.cpu.percent - (100 * (after.total - after.idle)) / after.total)).toBeLessThan(2);
     expect(report.cpu.interval_ms).toBe(0);
-    expect(report.warnings).toContain('cpu.percent is the average since boot (cpu-ms=0)');
+    // The probe read /proc/stat between our two reads.
+    expect(report.cpu.counters!.total).toBeGreaterThanOrEqual(before.total);
+    expect(report.cpu.counters!.total).toBeLessThanOrEqual(after.total);
+    expect(report.cpu.counters!.idle).toBeGreaterThanOrEqual(before.idle);
+    expect(report.cpu.counters!.idle).toBeLessThanOrEqual(after.idle);
+    expect(report.warnings).not.toContain('cpu.percent is the average since boot (cpu-ms=0)');
   });
 });
 

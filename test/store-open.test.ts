@@ -121,7 +121,7 @@ describe('openStore', () => {
   it('opens sqlite::memory:', async () => {
     const store = await openStore('sqlite::memory:');
     try {
-      expect(await migrate(store)).toEqual({ applied: ['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox'] });
+      expect(await migrate(store)).toEqual({ applied: ['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox', '0006-cpu-counters'] });
     } finally {
       await store.close();
     }

@@ -93,6 +93,17 @@ function eventQuery(calls: StandInCall[]): StandInCall {
 const log = (first: number, count: number, extra: { pad?: number; fixtures?: string[] } = {}) => ({ fixtures: FIXTURES, first, count, ...extra });
 
 describe.skipIf(!pwsh)('probe.ps1 run by pwsh as the collector runs it', () => {
+  it('cpu-ms=0: no sleep, one raw CPU read, the idle share since boot and the counters in ms', async () => {
+    const run = await host!.run({ scenario: { log: log(48213, 1) }, probe: { cpuMs: 0 } });
+    const report = reportOf(run);
+    const a = cim.Win32_PerfRawData_PerfOS_Processor[0].find((i: { Name: string }) => i.Name === '_Total') as { PercentProcessorTime: number; Timestamp_Sys100NS: number };
+    expect(run.calls.filter((c) => c.cmd === 'Get-CimInstance' && c.ClassName === 'Win32_PerfRawData_PerfOS_Processor')).toHaveLength(1);
+    expect(report.cpu).toMatchObject({ interval_ms: 0, counters: { total: Math.floor(a.Timestamp_Sys100NS / 1e4), idle: Math.floor(a.PercentProcessorTime / 1e4) } });
+    const uptime100ns = (Date.parse(report.collected_at) - Date.parse(report.boot_time)) * 1e4;
+    expect(report.cpu.percent).toBeCloseTo(100 * (1 - a.PercentProcessorTime / uptime100ns), 0);
+    expect(report.warnings).toEqual([]);
+  }, RUN_MS);
+
   it('first run: host values from CIM and every Security event, checked against the fixtures', async () => {
     const run = await host!.run({ scenario: { log: log(48213, 10) } });
     const report = reportOf(run);
@@ -110,6 +121,8 @@ describe.skipIf(!pwsh)('probe.ps1 run by pwsh as the collector runs it', () => {
     const [a, b] = cim.Win32_PerfRawData_PerfOS_Processor.map((s: { Name: string }[]) => s.find((i) => i.Name === '_Total')) as { PercentProcessorTime: number; Timestamp_Sys100NS: number }[];
     expect(report.cpu).toMatchObject({ cores: 4, interval_ms: 100, load1: null });
     expect(report.cpu.percent).toBeCloseTo(100 * (1 - (b!.PercentProcessorTime - a!.PercentProcessorTime) / (b!.Timestamp_Sys100NS - a!.Timestamp_Sys100NS)), 2);
+    // The later sample's raw values as cumulative counters, in ms (100 ns values pass 2^53).
+    expect(report.cpu.counters).toEqual({ total: Math.floor(b!.Timestamp_Sys100NS / 1e4), idle: Math.floor(b!.PercentProcessorTime / 1e4) });
     const page = cim.Win32_PageFileUsage[0];
     expect(report.swap).toMatchObject({ total_bytes: page.AllocatedBaseSize * 1048576, used_bytes: page.CurrentUsage * 1048576 });
     // Fixed disks with a size only (no CD-ROM, no RAW volume of size 0).

@@ -26,6 +26,11 @@ export interface HostContext {
   scripts: ProbeScripts;
   /** Highest security event record id already stored for this host. */
   lastRecordId: number;
+  /**
+   * The probe's CPU sampling interval (cpu-ms): 0 when the round computes the figure from the
+   * host's previous counters (src/collect/cpu-rate.ts); default the `cpu-sample` setting.
+   */
+  cpuMs?: number;
   /** Aborted when the collector shuts down: the host is abandoned at once. */
   signal?: AbortSignal;
 }
@@ -110,7 +115,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
 
     stage = 'run';
     const secrets = newRunSecrets();
-    const input = probeInputLine(secrets, { cpuMs: ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
+    const input = probeInputLine(secrets, { cpuMs: ctx.cpuMs ?? ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
     const sudo = windows || !client.sudo ? 'none' : client.password !== undefined ? 'password' : 'nopasswd';
     const stdin = sudo === 'password' ? `${client.password}\n${input}` : input;
     const run = await session.exec(windows ? windowsRunCommand(windows.shell, dir) : unixRunCommand(dir, sudo), {
@@ -178,7 +183,7 @@ async function collectUnixInOneExec(session: SshSession, client: ClientConfig, c
   const attempt = async (encoding: 'gzip' | 'plain') => {
     const secrets = newRunSecrets();
     const payload = unixProbePayload(ctx.scripts.sh, encoding);
-    const input = probeInputLine(secrets, { cpuMs: ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
+    const input = probeInputLine(secrets, { cpuMs: ctx.cpuMs ?? ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
     const stdin = Buffer.concat([Buffer.from(input, 'utf8'), payload]);
     const reply = await session.exec(unixOneShotCommand({ sudo, encoding }), { stdin, maxStdoutBytes: MAX_REPLY_BYTES });
     return { secrets, payload, reply };

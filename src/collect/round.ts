@@ -13,6 +13,7 @@ import { ensureHost } from '../store/hosts.js';
 import { saveReport, type SaveControl, type SavedReport } from '../store/save-report.js';
 import { describeLimited, limitReport } from '../store/storage-limits.js';
 import { lastEventRecordId } from '../store/events.js';
+import { lastCpuCounters } from '../store/cpu-counters.js';
 import { beginRound, finishRound, recordHostError } from '../store/rounds.js';
 import { alertHolds } from '../alerts/alert-holds.js';
 import { evaluateHostAlerts, type HostAlertInput } from '../alerts/evaluate-host-alerts.js';
@@ -26,6 +27,7 @@ import { enqueueNotification } from '../notify/notifications.js';
 import { enqueueMail } from '../notify/outbox.js';
 import { renderSecurityEventsMail } from '../notify/security-events-mail.js';
 import { collectHost } from './collect-host.js';
+import { counterMaxAgeMs, cpuFigure, planCpu, withCpuFigure } from './cpu-rate.js';
 import type { FailedHost, HostOutcome, SpooledHost, StoredHost } from './host-outcome.js';
 import { forEachConcurrently } from './pool.js';
 import { importSpool, spoolReport } from './spool.js';
@@ -217,10 +219,18 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
     ctx.problem(`reading the last stored security event of ${client.name} failed; its events are read from the start (those already stored are not stored twice)`, error, client);
     return 0;
   }) : 0;
+  // Previous counters unreadable: the probe samples, as on a first round.
+  const counters = row.written ? await lastCpuCounters(store, row.id).catch((error: unknown) => {
+    ctx.problem(`reading the last CPU counters of ${client.name} failed; the probe samples CPU this round`, error, client);
+    return null;
+  }) : null;
+  const cpuPlan = planCpu(counters, now(), { sampleMs: ctx.settings.cpuSampleMs, maxAgeMs: counterMaxAgeMs(ctx.settings.intervalSeconds) });
 
   let result;
   try {
-    result = await collectHost(client, { hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal });
+    result = await collectHost(client, {
+      hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal, cpuMs: cpuPlan.cpuMs,
+    });
   } catch (thrown) {
     const error = asStageError(thrown, 'run');
     if (row.written) {
@@ -234,22 +244,25 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
   }
 
   const collectedAt = now();
+  // From here on the report carries the stored figure: alerts compare it, the spool keeps it.
+  const cpu = cpuFigure(cpuPlan, result.report, collectedAt);
+  const report = withCpuFigure(result.report, cpu);
+  const cpuUsage = { method: cpu.method, intervalMs: cpu.intervalMs };
   // The database failed: the report waits in the spool, so nothing collected is lost.
   const spool = async (why: string, cause: unknown): Promise<SpooledHost | FailedHost> => {
     let path: string;
     try {
       // Spooled as it would be stored: the storage limits bound the spool's files too.
-      const report = limitReport(result.report).report;
-      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report });
+      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report: limitReport(report).report, cpu: cpuUsage });
     } catch (error) {
       const lost = new StageError('store', `storing the report failed (${why}) and so did the spool, the report is lost: ${causeMessage(error)}`, { cause: error });
       return { status: 'failed', client, ms: Date.now() - began, error: lost };
     }
     const error = new StageError('store', `storing the report failed (${why}); kept in the spool, imported next round`, { cause });
-    return { status: 'spooled', client, ms: Date.now() - began, report: result.report, uploadedBytes: result.uploadedBytes, path, error };
+    return { status: 'spooled', client, ms: Date.now() - began, report, uploadedBytes: result.uploadedBytes, path, error };
   };
   if (!row.written) return spool(`the host row could not be written: ${causeMessage(row.error)}`, row.error);
-  const saved = await saveWithinBound(store, { hostId: row.id, roundId, collectedAt, report: result.report, eventCap: ctx.settings.eventCap }, ctx.settings.storeTimeoutSeconds * 1000,
+  const saved = await saveWithinBound(store, { hostId: row.id, roundId, collectedAt, report, eventCap: ctx.settings.eventCap, cpu: cpuUsage }, ctx.settings.storeTimeoutSeconds * 1000,
     (first) => ctx.problem(`storing the report of ${client.name} failed once and was retried`, first, client));
   if (saved instanceof Error) return spool(saved.message, saved);
 
@@ -259,13 +272,13 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   let mailsQueued = 0;
   try {
-    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, result.report, saved.newEvents, now(), alertHolds(client, ctx.silences, now()));
+    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, report, saved.newEvents, now(), alertHolds(client, ctx.silences, now()));
   } catch (error) {
     // The report is stored; a failing alert step fails no host: it is noted for the summary and recorded.
     ctx.notes.push(`alerts of ${client.name} not evaluated: ${causeMessage(error)}`);
     await recordFailure(ctx, client, hostId, 'alert', causeMessage(error));
   }
-  return { status: 'stored', client, ms: Date.now() - began, report: result.report, uploadedBytes: result.uploadedBytes, newEvents: saved.newEvents.length, mailsQueued };
+  return { status: 'stored', client, ms: Date.now() - began, report, uploadedBytes: result.uploadedBytes, newEvents: saved.newEvents.length, mailsQueued };
 }
 
 /** Stores a host's failure in host_errors; when that fails too, says so as a problem of the round. */

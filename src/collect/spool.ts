@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { reportSchema, type Report } from '../probe/report.js';
 import type { Store } from '../store/open-store.js';
 import { ensureHost } from '../store/hosts.js';
+import type { CpuUsage } from '../store/cpu-counters.js';
 import { saveReport } from '../store/save-report.js';
 
 const spooledSchema = z.object({
@@ -18,6 +19,8 @@ const spooledSchema = z.object({
   name: z.string().max(255),
   collected_at: z.string().datetime(),
   report: reportSchema,
+  // How the round obtained report.cpu.percent (absent in files of older versions).
+  cpu: z.object({ method: z.enum(['counters', 'sample', 'since-boot']), interval_ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict().optional(),
 });
 
 export interface SpooledReport {
@@ -26,6 +29,7 @@ export interface SpooledReport {
   name: string;
   collectedAt: Date;
   report: Report;
+  cpu?: CpuUsage;
 }
 
 /** Writes one report to the spool directory; returns the file's path. */
@@ -34,7 +38,8 @@ export async function spoolReport(dir: string, entry: SpooledReport): Promise<st
   const base = `${entry.collectedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(6).toString('hex')}`;
   const path = join(dir, `${base}.json`);
   const temp = join(dir, `.${base}.tmp`);
-  const body = JSON.stringify({ ip: entry.ip, port: entry.port, name: entry.name, collected_at: entry.collectedAt.toISOString(), report: entry.report });
+  const body = JSON.stringify({ ip: entry.ip, port: entry.port, name: entry.name, collected_at: entry.collectedAt.toISOString(), report: entry.report,
+    ...(entry.cpu && { cpu: { method: entry.cpu.method, interval_ms: entry.cpu.intervalMs } }) });
   await writeFile(temp, body, { mode: 0o600 });
   await rename(temp, path);
   return path;
@@ -87,7 +92,8 @@ export async function importSpool(store: Store, dir: string): Promise<SpoolImpor
     }
     try {
       const hostId = await ensureHost(store, { ip: entry.ip, port: entry.port, name: entry.name });
-      await saveReport(store, { hostId, roundId: null, collectedAt: new Date(entry.collected_at), report: entry.report });
+      const cpu = entry.cpu && { method: entry.cpu.method, intervalMs: entry.cpu.interval_ms };
+      await saveReport(store, { hostId, roundId: null, collectedAt: new Date(entry.collected_at), report: entry.report, cpu });
     } catch (error) {
       await rename(claimed, path);
       throw error;

@@ -69,24 +69,41 @@ function Read-ProbeInput([string]$Line) {
     CpuMs = $cpuMs; EventCap = $cap; LastRecordId = [long]$last }
 }
 
-# CPU busy % from two raw samples of the _Total idle counter (a delta, never since boot).
-function Get-CpuSection([int]$IntervalMs, [int]$Cores) {
+# CPU busy % from two raw samples of the _Total idle counter, $IntervalMs apart; with
+# $IntervalMs 0 no sleep and the average since $Boot. Always the cumulative counters (ms: the
+# raw 100 ns values pass 2^53), from which the server computes the figure between two rounds.
+function Get-CpuSection([int]$IntervalMs, [int]$Cores, $Boot) {
   $percent = 0
-  $slept = [Math]::Max(100, $IntervalMs)
+  $slept = 0
+  $counters = $null
   try {
     $q = "Name='_Total'"
     $a = Get-CimInstance -ClassName Win32_PerfRawData_PerfOS_Processor -Filter $q -OperationTimeoutSec $CimTimeoutSec -ErrorAction Stop
-    Start-Sleep -Milliseconds $slept
-    $b = Get-CimInstance -ClassName Win32_PerfRawData_PerfOS_Processor -Filter $q -OperationTimeoutSec $CimTimeoutSec -ErrorAction Stop
-    $idle = [double]$b.PercentProcessorTime - [double]$a.PercentProcessorTime
-    $span = [double]$b.Timestamp_Sys100NS - [double]$a.Timestamp_Sys100NS
+    $b = $a
+    if ($IntervalMs -gt 0) {
+      $slept = [Math]::Max(100, $IntervalMs)
+      Start-Sleep -Milliseconds $slept
+      $b = Get-CimInstance -ClassName Win32_PerfRawData_PerfOS_Processor -Filter $q -OperationTimeoutSec $CimTimeoutSec -ErrorAction Stop
+      $idle = [double]$b.PercentProcessorTime - [double]$a.PercentProcessorTime
+      $span = [double]$b.Timestamp_Sys100NS - [double]$a.Timestamp_Sys100NS
+    } elseif ($Boot) {
+      $idle = [double]$b.PercentProcessorTime
+      $span = [double]((Get-Date) - $Boot).Ticks
+    } else {
+      $idle = 0; $span = 0
+      Add-ProbeWarning 'boot time unknown: no cpu percent since boot'
+    }
     if ($span -gt 0) { $percent = [Math]::Round([Math]::Min(100.0, [Math]::Max(0.0, 100 * (1 - $idle / $span))), 2) }
+    $total = [long][Math]::Floor([decimal]$b.Timestamp_Sys100NS / 10000)
+    $idleMs = [long][Math]::Floor([decimal]$b.PercentProcessorTime / 10000)
+    if ($idleMs -le $total) { $counters = [ordered]@{ total = $total; idle = $idleMs } }
   } catch {
     Add-ProbeWarning ('cpu counters unavailable, using LoadPercentage: ' + $_.Exception.Message)
     $load = @(Get-CimSafe 'Win32_Processor' '' | ForEach-Object { $_.LoadPercentage } | Where-Object { $null -ne $_ })
     if ($load.Count -gt 0) { $percent = [Math]::Round(($load | Measure-Object -Average).Average, 2) }
+    $slept = [Math]::Max(0, $IntervalMs)
   }
-  return [ordered]@{ percent = $percent; cores = $Cores; interval_ms = $slept; load1 = $null; load5 = $null; load15 = $null }
+  return [ordered]@{ percent = $percent; cores = $Cores; interval_ms = $slept; counters = $counters; load1 = $null; load5 = $null; load15 = $null }
 }
 
 function Get-DiskList {
@@ -245,7 +262,7 @@ function New-Report($ProbeInput) {
   $cs = Get-CimSafe 'Win32_ComputerSystem' '' | Select-Object -First 1
   $cores = [Environment]::ProcessorCount
   if ($cs -and $cs.NumberOfLogicalProcessors) { $cores = [int]$cs.NumberOfLogicalProcessors }
-  $cpu = Get-CpuSection $ProbeInput.CpuMs ([Math]::Max(1, $cores))
+  $cpu = Get-CpuSection $ProbeInput.CpuMs ([Math]::Max(1, $cores)) $(if ($os) { $os.LastBootUpTime })
 
   $memTotal = 0; $memFree = 0; $procs = 0; $boot = $null; $caption = ''; $version = ''
   if ($os) {

@@ -4,7 +4,7 @@
 # variables and reach openssl only through pipes the printf builtin writes (no builtin: exit 69).
 # Needs: docs/targets.md. Test hooks, never set by the server: FLEETSTAT_PROC_ROOT (/proc),
 # FLEETSTAT_ETC_ROOT (/etc), FLEETSTAT_LOG_ROOT (/var/log), FLEETSTAT_DF_TIMEOUT (5 s).
-# cpu-ms=0: no sampling sleep, cpu.percent since boot (warned). Events: sshd auth failures from
+# cpu-ms=0: no sleep, cpu.percent since boot. Events: sshd auth failures from
 # auth.log/secure/authlog/messages (+ .1) or, as root, the journal; record_id = unix_s*1000 + n-th
 # match that second. First run: the newest event-cap events; later: the oldest above last-record-id.
 # shellcheck disable=SC2016,SC2015 # awk programs are single-quoted on purpose; `a && b || die` is meant
@@ -55,11 +55,11 @@ C='function ok(s,n){return s~/^(0|[1-9][0-9]*)$/&&length(s)<=n}
 function w(s){WS=WS (WS==""?"":",") "\"" s "\""}
 function rf(f,  g,l){N=0;Q[1]="";while((g=(getline l<f))>0)Q[++N]=l;close(f);R=Q[1];return N||!g}
 # sp: "total idle" of a /proc/stat cpu line or of BSD kern.cp_time
-function sp(s,  a,n,i,t){n=split(s,a," ");if(a[1]=="cpu"){for(i=2;i<=9&&i<=n;i++)t+=a[i];return t+0" "a[5]+a[6]}return n<5?"":a[1]+a[2]+a[3]+a[4]+a[5]" "a[5]}
+function sp(s,  a,n,i,t){n=split(s,a," ");if(a[1]=="cpu")for(i=2;i<=9&&i<=n;i++)t+=a[i];else if(n<5)return"";else t=a[1]+a[2]+a[3]+a[4]+a[5];return sprintf("%.0f %.0f",t,a[5]+a[6])}
 BEGIN{P=ARGV[1];ms=ARGV[4]+0;split(ARGV[5],x," ");now=x[1];nc=ARGV[9];ld=ARGV[10];mm=ARGV[11];ARGC=1
 split(ARGV[6],un," ")
 if(rf(P"/stat")){nc=0;for(j=1;j<=N;j++){l=Q[j];if(l~/^cpu /){if(L=="")L=l}else if(l~/^cpu[0-9]/)nc++;else if(l~/^btime /){split(l,x," ");bt=x[2]}}}
-c1=sp(ARGV[2]);c2=sp(ARGV[3]);if(ms>0){if(c2=="")c2=sp(L)}else{c2=c1;c1="0 0";w("cpu.percent is the average since boot (cpu-ms=0)")}
+c1=sp(ARGV[2]);c2=sp(ARGV[3]);if(ms>0){if(c2=="")c2=sp(L)}else{c2=c1;c1="0 0"}
 if(c2=="")w("cpu counters unreadable")
 split(c1" "c2,cs," ");t=cs[3]-cs[1];i=cs[4]-cs[2];p=t>0?100*(t-i)/t:0;p=p<0?0:p>100?100:p
 if(!ok(nc,6)||nc<1){nc=1;w("cpu core count unknown")}
@@ -81,7 +81,7 @@ rf(P"/mounts");for(j=1;j<=N;j++){split(Q[j],x," ")
 if(x[3]~/^(proc|sysfs|devtmpfs|devpts|tmpfs|ramfs|cgroup2?|pstore|bpf|debugfs|tracefs|securityfs|rootfs|configfs|fusectl|mqueue|hugetlbfs|autofs|binfmt_misc|rpc_pipefs|nsfs|efivarfs|selinuxfs|squashfs|iso9660|nfs4?|cifs|smb3|smbfs|ncpfs|afs|ceph|glusterfs|9p|lustre|gpfs|fuse|fuse\..*|aufs|none)$/||x[3]=="overlay"&&x[2]!="/")continue
 m=u(x[2]);if(m~/[\200-\377]/&&ARGV[13]){if(!y++)w("mount points with non-ASCII bytes skipped (yash)")}else if(m~/\n/)w("a mount point with a newline skipped");else if(!D[x[1]]++&&!M[m]++)MS=MS"\n"m}
 printf "{\"schema\":1,\"probe\":\"sh\",\"collected_at\":\"%s\",\"host\":{\"hostname\":%s,\"os\":%s,\"os_name\":%s,\"kernel\":%s,\"arch\":%s}",(now~/^[0-9]+$/?iso(now):""),js(hn,255),js(tolower(un[1]),64),js(pn,256),js(kr,256),js(un[4],32)
-printf ",\"cpu\":{\"percent\":%.1f,\"cores\":%d,\"interval_ms\":%d,\"load1\":%s,\"load5\":%s,\"load15\":%s}",p,nc,ms,la[1],la[2],la[3]
+printf ",\"cpu\":{\"percent\":%.1f,\"cores\":%d,\"interval_ms\":%d,\"counters\":%s,\"load1\":%s,\"load5\":%s,\"load15\":%s}",p,nc,ms,(c2?"{\"total\":"cs[3]",\"idle\":"cs[4]"}":"null"),la[1],la[2],la[3]
 printf ",\"memory\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\":%.0f,\"percent\":%.1f}",t*1024,u1*1024,a*1024,(t>0?100*u1/t:0)
 printf ",\"swap\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f},\"uptime_seconds\":%s,\"boot_time\":\"%s\"\n:%s\n:%s\n:%s%s\n",st*1024,u2*1024,(st>0?100*u2/st:0),up,iso(bt),NI,WS,id,MS
 }'

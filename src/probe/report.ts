@@ -67,6 +67,17 @@ export const reportSchema = z.object({
     percent: percent,
     cores: z.number().int().min(1).max(65536),
     interval_ms: z.number().int().min(0).max(600_000),
+    /**
+     * Cumulative CPU time since boot in the probe's own unit (USER_HZ ticks from /proc/stat or
+     * kern.cp_time, milliseconds on Windows): only differences between two rounds count
+     * (src/collect/cpu-rate.ts). Plain JSON numbers up to 2^53: 2^53 ticks of 1/100 s is 2.8
+     * million core-years, and Windows sends milliseconds, so no real host comes near; a larger
+     * value is rejected like any other out-of-range field. null when unreadable; absent from
+     * probes older than the counters.
+     */
+    counters: z.object({ total: count, idle: count }).strict()
+      .refine((c) => c.idle <= c.total, { message: 'cpu.counters.idle exceeds cpu.counters.total' })
+      .nullable().optional(),
     load1: z.number().min(0).max(1e6).nullable(),
     load5: z.number().min(0).max(1e6).nullable(),
     load15: z.number().min(0).max(1e6).nullable(),

@@ -7,6 +7,7 @@ export { ensureHost, type HostIdentity } from './hosts.js';
 export { beginRound, finishRound, recordHostError, MAX_HOST_ERROR_LENGTH, type HostFailure, type RoundOutcome } from './rounds.js';
 export { saveReport, type ReportToSave, type SavedReport } from './save-report.js';
 export { lastEventRecordId } from './events.js';
+export { lastCpuCounters, type StoredCpuCounters } from './cpu-counters.js';
 export { latestSamples, hostSamples, sampleDetails, type HostWithLatestSample, type SampleDetails } from './history.js';
 export { pruneOlderThan, type PruneCounts } from './prune.js';
 export { insertReturningId } from './inserted-id.js';

@@ -5,6 +5,7 @@ import { hostLeasesMigration } from './migrations/0002-host-leases-sample-order.
 import { alertSeverityGroupingMigration } from './migrations/0003-alert-severity-grouping.js';
 import { silencesMigration } from './migrations/0004-silences.js';
 import { webhookOutboxMigration } from './migrations/0005-webhook-outbox.js';
+import { cpuCountersMigration } from './migrations/0006-cpu-counters.js';
 import type { Store } from './open-store.js';
 import { StoreError, describeCause } from './store-error.js';
 import type { StoreDialect } from './store-url.js';
@@ -21,6 +22,7 @@ function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
     '0003-alert-severity-grouping': alertSeverityGroupingMigration(dialect),
     '0004-silences': silencesMigration(dialect),
     '0005-webhook-outbox': webhookOutboxMigration(),
+    '0006-cpu-counters': cpuCountersMigration(dialect),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { EventReport, Report } from '../probe/report.js';
 import { insertBatches } from './batches.js';
+import { reportCpuUsage, type CpuUsage } from './cpu-counters.js';
 import { insertNewEvents } from './events.js';
 import { insertReturningId } from './inserted-id.js';
 import type { Store } from './open-store.js';
@@ -30,6 +31,8 @@ export interface ReportToSave {
   control?: SaveControl;
   /** Most new events stored from this report (the config's event-cap; default the schema's 5000). */
   eventCap?: number;
+  /** How report.cpu.percent was obtained, when the round computed it from counters (default: reportCpuUsage). */
+  cpu?: CpuUsage;
 }
 
 export interface SavedReport {
@@ -67,6 +70,7 @@ async function updateHostFacts(db: Kysely<Database>, hostId: number, report: Rep
 
 async function insertSample(db: Kysely<Database>, store: Store, input: ReportToSave): Promise<number> {
   const { report } = input;
+  const cpu = input.cpu ?? reportCpuUsage(report);
   return insertReturningId(db, store.dialect, 'samples', {
     host_id: input.hostId,
     round_id: input.roundId,
@@ -86,6 +90,11 @@ async function insertSample(db: Kysely<Database>, store: Store, input: ReportToS
     boot_time: parseReportTime(report.boot_time),
     process_count: report.process_count,
     users_count: report.users.length,
+    cpu_method: cpu.method,
+    cpu_interval_ms: cpu.intervalMs,
+    cpu_cores: report.cpu.cores,
+    cpu_counter_total: report.cpu.counters?.total ?? null,
+    cpu_counter_idle: report.cpu.counters?.idle ?? null,
   });
 }
 

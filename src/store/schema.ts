@@ -50,6 +50,14 @@ export interface SamplesTable {
   boot_time: NullableTimestamp;
   process_count: number;
   users_count: number;
+  /** How cpu_percent was obtained: counters | sample | since-boot (migration 0006; NULL before). */
+  cpu_method: string | null;
+  /** The span cpu_percent covers, in ms. */
+  cpu_interval_ms: number | null;
+  cpu_cores: number | null;
+  /** The host's cumulative CPU time (probe units); the next round's figure is the difference. */
+  cpu_counter_total: number | null;
+  cpu_counter_idle: number | null;
 }
 
 export interface DiskUsageTable {
