@@ -148,7 +148,10 @@ export async function openSession(client: ClientConfig, options: ConnectOptions)
     };
     // destroy (before fail's end(), which would leave the socket half-closed and destroy() a no-op):
     // a peer that never speaks SSH would keep an ended socket open until the ready timeout.
-    options.signal?.addEventListener('abort', () => { connection.destroy(); fail(new StageError('connect', 'aborted')); }, { once: true });
+    options.signal?.addEventListener('abort', () => {
+      connection.destroy();
+      if (!settled) fail(new StageError('connect', 'aborted'));
+    }, { once: true });
     connection.once('ready', () => { settled = true; resolve(); });
     connection.on('error', (error: Error & { level?: string; code?: string }) => fail(hostKeyError ?? classifyConnectError(error, client)));
     connection.once('close', () => fail(hostKeyError ?? new StageError('connect', `connection to ${client.ip}:${client.port} closed during the handshake`)));
