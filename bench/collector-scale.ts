@@ -80,8 +80,9 @@ interface Simulator {
 }
 
 async function startSimulator(dir: string, hosts: number, options: Options): Promise<Simulator> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SIM, '--hosts', String(hosts), '--dir', dir, '--port', String(options.port),
-    '--octet', String(options.octet), '--fault-share', String(options.faultShare), '--slow-ms', String(options.slowMs)], {
+  // One listening socket per host: the simulator's descriptor limit is raised to its hard limit.
+  const child: ChildProcess = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$@"', 'sh', process.execPath, '--import', 'tsx', SIM, '--hosts', String(hosts),
+    '--dir', dir, '--port', String(options.port), '--octet', String(options.octet), '--fault-share', String(options.faultShare), '--slow-ms', String(options.slowMs)], {
     cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'],
   });
   const waiting: ((line: string) => void)[] = [];
