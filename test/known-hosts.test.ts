@@ -4,11 +4,12 @@
  * policy recording a first-seen key and then refusing a changed one.
  */
 import { execFileSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fingerprint, judgeHostKey, keyTypeOf, knownHostsName, parseKnownHosts } from '../src/ssh/known-hosts.js';
+import { entriesFor, fingerprint, judgeHostKey, keyTypeOf, knownHostsLookup, knownHostsName, parseKnownHosts } from '../src/ssh/known-hosts.js';
 import { HostKeyStore } from '../src/ssh/host-key-policy.js';
 import { StageError } from '../src/errors/stage-error.js';
 
@@ -55,6 +56,34 @@ describe('known_hosts', () => {
     expect(judgeHostKey(entries, 'bad.corp', 22, b.blob).kind).toBe('unknown'); // negated
     expect(judgeHostKey(entries, '10.0.0.5', 22, b.blob)).toMatchObject({ kind: 'changed', line: 3 });
     expect(judgeHostKey(entries, '10.0.0.7', 22, a.blob).kind).toBe('unknown');
+  });
+
+  it('finds by its name index the same entries as a scan of every line, in file order', () => {
+    const hashed = (name: string) => {
+      const salt = randomBytes(20);
+      return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+    };
+    const entries = parseKnownHosts([
+      `10.0.0.5,Web1 ${a.line}`,
+      `[10.0.0.6]:2222 ${b.line}`,
+      `10.0.1.* ${a.line}`,
+      `${hashed('10.0.0.5')} ${b.line}`,
+      `*.corp,!bad.corp ${b.line}`,
+      `web1,10.0.0.5 ${rsa.line}`,
+      `@revoked [10.0.0.6]:2222 ${a.line}`,
+      `bad.corp ${a.line}`,
+      `${hashed('[10.0.0.6]:2222')} ${a.line}`,
+      ...Array.from({ length: 300 }, (_, i) => `[127.9.${i >> 8}.${i & 255}]:22 ${a.line}`),
+    ].join('\n'));
+    const lookup = knownHostsLookup(entries);
+    const queries: [string, number][] = [
+      ['10.0.0.5', 22], ['WEB1', 22], ['web1', 22], ['10.0.0.6', 2222], ['10.0.0.6', 22], ['10.0.1.9', 22],
+      ['x.corp', 22], ['bad.corp', 22], ['127.9.1.20', 22], ['127.9.0.7', 2200], ['nowhere', 22],
+    ];
+    for (const [host, port] of queries) {
+      expect(lookup(host, port).map((e) => e.line), `${host}:${port}`).toEqual(entriesFor(entries, host, port).map((e) => e.line));
+    }
+    expect(lookup('10.0.0.5', 22).map((e) => e.line)).toEqual([1, 4, 6]);
   });
 
   it('matches hashed names made by ssh-keygen -H', () => {

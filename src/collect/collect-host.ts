@@ -136,9 +136,12 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     timer = setTimeout(() => abort.abort('timeout'), timeoutMs);
     if (ctx.signal?.aborted) abort.abort('shutdown');
     ctx.signal?.addEventListener('abort', onShutdown, { once: true });
-    abort.signal.addEventListener('abort', () => reject(abort.signal.reason === 'shutdown'
-      ? new StageError(stage, `abandoned during ${stage}: the collector is shutting down`)
-      : new StageError(stage, `timed out after ${client.timeoutSeconds}s during ${stage}`, 'the host or a command on it hangs')), { once: true });
+    abort.signal.addEventListener('abort', () => {
+      if (abort.signal.reason === 'done') return; // the host finished: no error to build
+      reject(abort.signal.reason === 'shutdown'
+        ? new StageError(stage, `abandoned during ${stage}: the collector is shutting down`)
+        : new StageError(stage, `timed out after ${client.timeoutSeconds}s during ${stage}`, 'the host or a command on it hangs'));
+    }, { once: true });
   });
   try {
     return await Promise.race([work(), deadline]);
@@ -147,7 +150,7 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
   } finally {
     clearTimeout(timer);
     ctx.signal?.removeEventListener('abort', onShutdown);
-    abort.abort(); // ends the connection even if it is still being opened
+    abort.abort('done'); // ends the connection even if it is still being opened
     session?.close();
   }
 }

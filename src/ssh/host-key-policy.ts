@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { HostKeyPolicy } from '../config/types.js';
 import { StageError } from '../errors/stage-error.js';
 import {
-  entriesFor, fingerprint, judgeAmong, keyTypeOf, knownHostsName, parseKnownHosts,
+  entriesFor, fingerprint, judgeAmong, keyTypeOf, knownHostsLookup, knownHostsName, parseKnownHosts,
   readKnownHostsText, recordFirstSeenKey, type HostKeyVerdict, type KnownHostEntry,
 } from './known-hosts.js';
 
@@ -24,14 +24,17 @@ export type HostKeyDecision = { kind: 'trusted' } | { kind: 'first-seen' };
  */
 class KnownHostsIndex {
   private readonly byName = new Map<string, KnownHostEntry[]>();
+  private readonly find: (host: string, port: number) => KnownHostEntry[];
 
-  constructor(readonly digest: string, private readonly entries: readonly KnownHostEntry[]) {}
+  constructor(readonly digest: string, entries: readonly KnownHostEntry[]) {
+    this.find = knownHostsLookup(entries);
+  }
 
   lookup(host: string, port: number): KnownHostEntry[] {
     const name = knownHostsName(host, port);
     let found = this.byName.get(name);
     if (!found) {
-      found = entriesFor(this.entries, host, port);
+      found = this.find(host, port);
       this.byName.set(name, found);
     }
     return found;

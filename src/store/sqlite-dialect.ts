@@ -29,17 +29,34 @@ function bindAll(parameters: ReadonlyArray<unknown>): unknown[] {
   return parameters.map(bindable);
 }
 
+/**
+ * Prepared statements kept per SQL text. Kysely prepares every query anew, and a round runs the
+ * same few statements for every host: preparing was the largest single cost of SQLite storage.
+ */
+const STATEMENT_CACHE_SIZE = 256;
+
 /** Wraps a better-sqlite3 database so every statement converts its parameters first. */
 function withDateBinding(raw: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepared = (sqlText: string): BetterSqlite3.Statement => {
+    let statement = statements.get(sqlText);
+    if (!statement) {
+      statement = raw.prepare(sqlText);
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+      statements.set(sqlText, statement);
+    }
+    return statement;
+  };
   return {
     close: () => raw.close(),
     prepare(sqlText: string): SqliteStatement {
-      const statement = raw.prepare(sqlText);
+      const statement = prepared(sqlText);
       return {
         reader: statement.reader,
         all: (parameters) => statement.all(bindAll(parameters)),
         run: (parameters) => statement.run(bindAll(parameters)),
-        iterate: (parameters) => statement.iterate(bindAll(parameters)),
+        // A cached statement is busy while it is iterated: a stream gets a statement of its own.
+        iterate: (parameters) => raw.prepare(sqlText).iterate(bindAll(parameters)),
       };
     },
   };
