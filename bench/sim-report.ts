@@ -32,6 +32,8 @@ interface Machine {
   diskSize: number;
   bootMs: number;
   nics: string[];
+  /** The share of CPU time this machine is busy, which its counters grow at. */
+  busyShare: number;
 }
 
 function machineOf(hostIndex: number, startedMs: number): Machine {
@@ -44,7 +46,14 @@ function machineOf(hostIndex: number, startedMs: number): Machine {
     diskSize: (20 + Math.floor(pick() * 480)) * GIB,
     bootMs: startedMs - Math.floor(pick() * 90 * 86_400_000),
     nics: pick() < 0.3 ? ['lo', 'eth0', 'eth1'] : ['lo', 'eth0'],
+    busyShare: 0.05 + 0.5 * pick(),
   };
+}
+
+/** Counters since boot: total ticks of all cores, and the idle part of them. */
+function cpuCounters(uptimeSeconds: number, cores: number, busyShare: number): { total: number; idle: number } {
+  const total = uptimeSeconds * 100 * cores;
+  return { total, idle: Math.floor(total * (1 - busyShare)) };
 }
 
 /**
@@ -65,7 +74,11 @@ export function simReport(hostIndex: number, run: number, nowMs: number, cpuMs: 
     probe: 'sh',
     collected_at: isoSeconds(nowMs),
     host: { hostname: `sim-${hostIndex + 1}`, os: 'linux', os_name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0-28-amd64', arch: 'x86_64' },
-    cpu: { percent: round1(100 * pick() ** 2), cores: m.cores, interval_ms: cpuMs, load1: round2(load), load5: round2(load * 0.9), load15: round2(load * 0.8) },
+    cpu: {
+      percent: round1(100 * pick() ** 2), cores: m.cores, interval_ms: cpuMs, load1: round2(load), load5: round2(load * 0.9), load15: round2(load * 0.8),
+      // Cumulative ticks (USER_HZ 100) that grow with uptime at the host's own busy share, as /proc/stat's do.
+      counters: cpuCounters(uptime, m.cores, m.busyShare),
+    },
     memory: { total_bytes: m.memTotal, used_bytes: memUsed, available_bytes: m.memTotal - memUsed, percent: round1((100 * memUsed) / m.memTotal) },
     swap: { total_bytes: m.swapTotal, used_bytes: swapUsed, percent: m.swapTotal === 0 ? 0 : round1((100 * swapUsed) / m.swapTotal) },
     uptime_seconds: uptime,

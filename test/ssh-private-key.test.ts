@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClientConfig } from '../src/config/types.js';
-import { StageError } from '../src/collect/stage-error.js';
+import { StageError } from '../src/errors/stage-error.js';
 import { HostKeyStore } from '../src/ssh/host-key-policy.js';
 import { openSession } from '../src/ssh/session.js';
 import { closedPort } from './support/fault-servers.js';
