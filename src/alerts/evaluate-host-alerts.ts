@@ -76,7 +76,7 @@ export async function evaluateHostAlerts(db: Kysely<Database>, input: HostAlertI
   try {
     recipients = input.mail ? parseRecipients(input.mail) : [];
   } catch (error) {
-    throw new Error(`alerts for ${input.hostName} (${input.ip}): ${(error as Error).message}`);
+    throw new Error(`alerts for ${input.hostName} (${input.ip}): ${(error as Error).message}`, { cause: error });
   }
   const rules = firstRulePerKey(input.rules);
   const evaluate = (trx: Kysely<Database>) => evaluateInTransaction(trx, input, rules, recipients);
