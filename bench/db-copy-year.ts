@@ -73,7 +73,7 @@ try {
   const rows = await fill(sourceStore);
   console.log(`db-copy-year: source SQLite with ${HOSTS} hosts × ${DAYS} day(s) of 1-minute rounds: ${rows.toLocaleString('en')} rows (written in ${((performance.now() - began) / 1000).toFixed(0)} s)`);
   const yearFactor = MINUTES_PER_YEAR / (DAYS * 1440);
-  for (const dialect of values.targets!.split(',') as TestDialect[]) {
+  for (const dialect of values.targets.split(',') as TestDialect[]) {
     const target = await createTestDatabase(dialect);
     const targetStore = await openStore(target.url);
     try {

@@ -44,7 +44,7 @@ export function readManifest(dir: string): FleetManifest {
   try {
     return JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as FleetManifest;
   } catch (error) {
-    throw new Error(`no fleet in ${dir} (${(error as Error).message}); start one with: npx tsx scripts/fleet.ts start N --dir ${dir}`);
+    throw new Error(`no fleet in ${dir} (${(error as Error).message}); start one with: npx tsx scripts/fleet.ts start N --dir ${dir}`, { cause: error });
   }
 }
 

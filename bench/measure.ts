@@ -42,24 +42,6 @@ export interface MeasureOptions {
   afterExit?: () => void;
 }
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** Sum of cutime + cstime (fields 16, 17 of /proc/PID/stat) of the given processes, seconds. */
-export function waitedChildrenCpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the command name, which is in parentheses and may hold spaces.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[13]) + Number(fields[14]);
-    } catch {
-      // A listener that is gone contributes nothing.
-    }
-  }
-  return ticks / CLOCK_TICKS;
-}
-
 /** Resolves once no process is a child of the given listeners (or after `timeoutMs`). */
 export async function waitForSessionsToEnd(listeners: readonly number[], timeoutMs: number): Promise<void> {
   const parents = new Set(listeners);

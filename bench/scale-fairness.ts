@@ -44,13 +44,13 @@ async function main(): Promise<void> {
     await migrate(store);
     const configPath = writeFleetConfig(fleet, {
       dir, databaseUrl: database.url,
-      settings: { interval: `${values.interval}s`, 'cpu-sample': values['cpu-sample']!, 'spool-dir': join(dir, 'spool'), ...(values.concurrency ? { concurrency: values.concurrency } : {}) },
+      settings: { interval: `${values.interval}s`, 'cpu-sample': values['cpu-sample'], 'spool-dir': join(dir, 'spool'), ...(values.concurrency ? { concurrency: values.concurrency } : {}) },
       clients: fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}` })),
     });
     for (let i = 0; i < Number(values.collectors); i++) {
       const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--listen', '127.0.0.1:0', '--grace', '10'], { stdio: ['ignore', 'ignore', 'pipe'] });
       logs.push('');
-      child.stderr!.on('data', (chunk: Buffer) => { logs[i] += chunk.toString(); });
+      child.stderr.on('data', (chunk: Buffer) => { logs[i] += chunk.toString(); });
       children.push(child);
     }
     await new Promise((resolve) => setTimeout(resolve, Number(values.seconds) * 1000));

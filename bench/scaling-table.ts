@@ -28,7 +28,7 @@ export function scalingTable(files: BenchFile[]): string {
     }
   }
   lines.push('', '| hosts | fleetstat / ansible (wall) | fleetstat / floor (wall) | fleetstat / floor+sleep 1 (wall) | fleetstat-cpu10 / floor (wall) | fleetstat / floor (ctl CPU) |', '|---:|---:|---:|---:|---:|---:|');
-  const r = (f: BenchFile, key: string) => (f.ratios[key] === undefined ? '–' : f.ratios[key]!.toFixed(2));
+  const r = (f: BenchFile, key: string) => (f.ratios[key] === undefined ? '–' : f.ratios[key].toFixed(2));
   for (const f of sorted) {
     lines.push(`| ${f.hosts} | ${r(f, 'fleetstat_over_ansible_wall')} | ${r(f, 'fleetstat_over_floor_wall')} | ${r(f, 'fleetstat_over_floor_sleep1_wall')} | ${r(f, 'fleetstat_cpu10_over_floor_wall')} | ${r(f, 'fleetstat_over_floor_cpu')} |`);
   }

@@ -156,4 +156,4 @@ async function benchDialect(dialect: TestDialect): Promise<void> {
 }
 
 console.log(`store-year: ${HOSTS} hosts × ${DAYS} days of 1-minute samples per dialect (a slice of 500 hosts × 1 year, extrapolated)`);
-for (const dialect of values.dialects!.split(',') as TestDialect[]) await benchDialect(dialect);
+for (const dialect of values.dialects.split(',') as TestDialect[]) await benchDialect(dialect);

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitedChildrenCpuSeconds } from './measure.js';
+import { waitedChildrenCpuSeconds } from './child-cpu.js';
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
 

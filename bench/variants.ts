@@ -27,7 +27,7 @@ export interface Variant {
   /** Hosts that answered, from the command's stdout and exit code. */
   countOk(stdout: string, exitCode: number): number;
   /** Runs after each measured run, outside the timing, before the target CPU is read (cleanup). */
-  after?(): void;
+  after?: () => void;
 }
 
 export interface VariantFiles {

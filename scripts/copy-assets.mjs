@@ -7,7 +7,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const assets = [/\.sh$/, /\.ps1$/, /\.css$/, /\.js$/, /\.html$/];
 for (const dir of ['probe', 'web/assets']) {
   const from = join(root, 'src', dir);
-  let names = [];
+  let names;
   try { names = readdirSync(from); } catch { continue; }
   mkdirSync(join(root, 'dist', dir), { recursive: true });
   for (const name of names) {

@@ -20,7 +20,7 @@ const dbPath = join(dir, 'fleetstat.sqlite');
 
 console.log('starting 3 sshd hosts on loopback and an SMTP catcher …');
 const [fleet, smtp] = await Promise.all([startFleet(3), startSmtpCatcher()]);
-let exitCode = 0;
+let exitCode: number;
 try {
   const [a, b, c] = fleet.hosts;
   const config = writeFleetConfig(fleet, {

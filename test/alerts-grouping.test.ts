@@ -131,8 +131,8 @@ describe.each(testDialects())('fleet alert mail on %s', (dialect) => {
     const second = await openStore(database.url);
     try {
       const results = await Promise.all([flushNotifications(database.store.db, at(1)), flushNotifications(second.db, at(1))]);
-      expect(results[0]!.mails + results[1]!.mails).toBe(3);
-      expect(results[0]!.changes + results[1]!.changes).toBe(30);
+      expect(results[0].mails + results[1].mails).toBe(3);
+      expect(results[0].changes + results[1].changes).toBe(30);
     } finally {
       await second.close();
     }

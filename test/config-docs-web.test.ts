@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WEB_ATTRIBUTES, WEB_DEFAULTS } from '../src/config/read-web.js';
+import { WEB_DEFAULTS } from '../src/config/defaults.js';
+import { WEB_ATTRIBUTES } from '../src/config/elements.js';
 
 function webTable(): Map<string, string> {
   const doc = readFileSync(new URL('../docs/config.md', import.meta.url), 'utf8');

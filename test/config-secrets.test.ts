@@ -49,6 +49,7 @@ describe('secrets', () => {
       JSON.stringify(config),
       inspect(config, { depth: null }),
       inspect(config, { depth: null, showHidden: true }),
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the default stringification is one of the renderings checked
       String(config),
       `${JSON.stringify(config.clients[0])}${inspect(config.clients[0])}${inspect(config.smtp)}`,
     ];

@@ -222,7 +222,7 @@ describe('fleetstat on every database', () => {
     return async () => { await sql`rename table samples_gone to samples`.execute(store.db); };
   }
 
-  describe.each(testDialects().filter((d) => d !== 'sqlite') as ('postgres' | 'mysql')[])('%s failing mid-round', (dialect) => {
+  describe.each(testDialects().filter((d): d is 'postgres' | 'mysql' => d !== 'sqlite'))('%s failing mid-round', (dialect) => {
     it('writes no half host rows, spools the reports and imports them next round', async () => {
       const database = await createTestDatabase(dialect);
       const configDir = join(dir, `midround-${dialect}`);

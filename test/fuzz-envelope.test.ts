@@ -21,7 +21,7 @@ function open(reply: Buffer | string, secrets: RunSecrets): ReturnType<typeof op
     return openEnvelope(reply, secrets);
   } catch (error) {
     if (error instanceof EnvelopeError) return error;
-    throw new Error(`openEnvelope threw a ${(error as Error)?.name ?? typeof error}, not an EnvelopeError: ${String(error)}`);
+    throw new Error(`openEnvelope threw a ${(error as Error)?.name ?? typeof error}, not an EnvelopeError: ${String(error)}`, { cause: error });
   }
 }
 

@@ -223,7 +223,7 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
         drainOutbox(store.db, transport, { now: T0 }),
         drainOutbox(other.db, openTransport(smtp.port), { now: T0 }),
       ]);
-      expect(results[0]!.sent + results[1]!.sent).toBe(count);
+      expect(results[0].sent + results[1].sent).toBe(count);
       await smtp.waitForMessages(count);
       await new Promise((resolve) => setTimeout(resolve, 200)); // a duplicate would arrive about now
       const subjects = smtp.messages.map((m) => m.subject);

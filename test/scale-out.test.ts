@@ -54,7 +54,7 @@ interface Collector {
 function startCollector(configPath: string): Collector {
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--listen', '127.0.0.1:0', '--grace', '10', '--lease-margin', String(LEASE_MARGIN_S)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
-  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, log: () => text, exited };
 }

@@ -85,7 +85,7 @@ describe('fleetstat serve: web boundary', () => {
     const path = writeConfig('rotate.xml', web(port));
     const server = serve(path, ['--log-format', 'text']);
     // Text format asked for: readable lines even though stderr is a pipe.
-    await server.waitFor(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  serve: dashboard on http:\/\/127\.0\.0\.1:\d+\//m);
+    await server.waitFor(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}serve: dashboard on http:\/\/127\.0\.0\.1:\d+\//m);
     expect((await get(port, '/api/hosts', bearer(SECRETS.oldToken))).status).toBe(200);
     expect((await get(port, '/api/hosts', basic('admin', SECRETS.oldPassword))).status).toBe(200);
     expect((await get(port, '/api/hosts', bearer(SECRETS.newToken))).status).toBe(401);
@@ -138,7 +138,7 @@ describe('fleetstat serve: web boundary', () => {
       expect({ host, status: answer.status }).toEqual({ host, status: 421 });
       expect(answer.body).not.toContain('dead');
     }
-    await server.waitFor(/WARN  web: refused a request for an unknown host name .*host=rebind\.attacker\.test/);
+    await server.waitFor(/WARN {2}web: refused a request for an unknown host name .*host=rebind\.attacker\.test/);
     expect((await get(port, '/metrics')).status).toBe(401);
     expect((await get(port, '/metrics', auth)).status).toBe(200);
   });

@@ -20,7 +20,7 @@ describe('web API over a real round', () => {
   let base: string;
   const getJson = async (path: string, headers: Record<string, string> = {}) => {
     const response = await fetch(base + path, { headers });
-    return { status: response.status, headers: response.headers, body: await response.json() as any };
+    return { status: response.status, headers: response.headers, body: await response.json() };
   };
   const hostsByName = async () => Object.fromEntries(((await getJson('/api/hosts')).body.hosts as ApiHost[]).map((h) => [h.name, h]));
 
@@ -88,7 +88,7 @@ describe('web API over a real round', () => {
     expect(body.downsampled).toBe(false);
     expect(body.time).toHaveLength(web.rounds);
     expect([...body.time].sort()).toEqual(body.time);
-    for (const series of Object.values(body.series) as (number | null)[][]) expect(series).toHaveLength(web.rounds);
+    for (const series of Object.values<(number | null)[]>(body.series)) expect(series).toHaveLength(web.rounds);
     for (const cpu of body.series.cpu_percent) expect(cpu).toBeGreaterThanOrEqual(0);
     for (const mem of body.series.mem_percent) expect(mem).toBeGreaterThan(0);
     // A rate needs a previous sample: the first point has none.

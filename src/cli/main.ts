@@ -9,9 +9,18 @@ import { packageJson } from './package-info.js';
  * A command's function, loaded when it first runs: `config check` and `--help` then never load
  * Fastify, Kysely, the database drivers or ssh2 (about a second of start-up on a busy machine).
  */
-function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
-  return (async (...args: unknown[]) => ((await load())[name] as (...a: unknown[]) => unknown)(...args)) as M[K];
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): Lazy<M[K]> {
+  return (async (...args: unknown[]) => ((await load())[name] as (...a: unknown[]) => unknown)(...args)) as Lazy<M[K]>;
 }
+
+/** A loaded-on-first-call function: same parameters, and its result always arrives as a Promise. */
+type Lazy<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+
+/**
+ * The options object a command takes (its last parameter). Commander hands actions its parsed
+ * options untyped; the option declarations below are what make them this shape.
+ */
+type OptionsOf<F> = F extends (...args: [...infer _, infer O]) => unknown ? O : never;
 
 const collectCommand = lazy(() => import('./collect-command.js'), 'collectCommand');
 const configCheckCommand = lazy(() => import('./config-check-command.js'), 'configCheckCommand');
@@ -59,7 +68,7 @@ program.command('collect')
   .option('--db <url>', DB_HELP)
   .option('--json', 'print the round summary as JSON on stdout')
   .option('-q, --quiet', 'no progress output')
-  .action(async (options) => { process.exitCode = await collectCommand(options); });
+  .action(async (options: OptionsOf<typeof collectCommand>) => { process.exitCode = await collectCommand(options); });
 
 program.command('serve')
   .description('run rounds every interval and serve the dashboard, JSON API and /metrics')
@@ -70,7 +79,7 @@ program.command('serve')
   .addOption(withDefault('--lease-margin <seconds>', 'PostgreSQL/MySQL: how long a host lease outlasts the worst-case round', '30'))
   .addOption(withDefault('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), text or json', 'auto'))
   .addOption(withDefault('--log-level <level>', 'trace, debug, info, warn, error or fatal', 'info'))
-  .action(async (options) => { process.exitCode = await serveCommand(options); });
+  .action(async (options: OptionsOf<typeof serveCommand>) => { process.exitCode = await serveCommand(options); });
 
 const hosts = program.command('hosts').description('check clients of the config');
 hosts.command('test')
@@ -78,14 +87,14 @@ hosts.command('test')
   .requiredOption('-c, --config <file>', CONFIG_HELP)
   .argument('[hosts...]', 'client names or IPs (default: every client)')
   .option('--json', 'print the full reports as JSON')
-  .action(async (names: string[], options) => { process.exitCode = await hostsTestCommand({ ...options, hosts: names }); });
+  .action(async (names: string[], options: Omit<OptionsOf<typeof hostsTestCommand>, 'hosts'>) => { process.exitCode = await hostsTestCommand({ ...options, hosts: names }); });
 
 hosts.command('scan')
   .description('show each client\'s host key fingerprint and record new ones in known_hosts after confirmation; a changed key is never replaced')
   .requiredOption('-c, --config <file>', CONFIG_HELP)
   .argument('[hosts...]', 'client names or IPs (default: every client)')
   .option('-y, --yes', 'record new keys without asking (only when the fingerprints were checked another way)')
-  .action(async (names: string[], options) => { process.exitCode = await hostsScanCommand({ ...options, hosts: names }); });
+  .action(async (names: string[], options: Omit<OptionsOf<typeof hostsScanCommand>, 'hosts'>) => { process.exitCode = await hostsScanCommand({ ...options, hosts: names }); });
 
 hosts.command('add')
   .description('append machines to a host-list file the config reads, check the config, then scan their host keys (as hosts scan)')
@@ -93,7 +102,7 @@ hosts.command('add')
   .requiredOption('--to <file>', 'host-list file named by a <client hosts-file="…"/> of the config')
   .argument('<addresses...>', 'addresses or host names to add')
   .option('-y, --yes', 'record the new host keys without asking')
-  .action(async (addresses: string[], options) => { process.exitCode = await hostsAddCommand({ ...options, addresses }); });
+  .action(async (addresses: string[], options: Omit<OptionsOf<typeof hostsAddCommand>, 'addresses'>) => { process.exitCode = await hostsAddCommand({ ...options, addresses }); });
 
 const config = program.command('config').description('configuration file tools');
 config.command('check')
@@ -106,40 +115,40 @@ config.command('show')
   .requiredOption('-c, --config <file>', CONFIG_HELP)
   .argument('[hosts...]', 'client names or IPs (default: every client)')
   .option('--json', 'print JSON')
-  .action(async (names: string[], options) => { process.exitCode = await configShowCommand({ ...options, hosts: names }); });
+  .action(async (names: string[], options: Omit<OptionsOf<typeof configShowCommand>, 'hosts'>) => { process.exitCode = await configShowCommand({ ...options, hosts: names }); });
 
 config.command('init')
   .description('write a commented starter configuration (never over an existing file)')
   .argument('<file>', 'where to write it, e.g. /etc/fleetstat/config.xml')
   .addOption(withDefault('--state-dir <dir>', 'directory for the SQLite database, known_hosts and spool (relative: to the config file), e.g. /var/lib/fleetstat', '.'))
   .option('--force', 'replace an existing file')
-  .action(async (file: string, options) => { process.exitCode = await configInitCommand(file, options); });
+  .action(async (file: string, options: OptionsOf<typeof configInitCommand>) => { process.exitCode = await configInitCommand(file, options); });
 
 const db = program.command('db').description('database tools');
 db.command('migrate')
   .description('create or update the database schema (idempotent)')
   .option('-c, --config <file>', CONFIG_DB_HELP)
   .option('--db <url>', DB_HELP)
-  .action(async (options) => { process.exitCode = await dbMigrateCommand(options); });
+  .action(async (options: OptionsOf<typeof dbMigrateCommand>) => { process.exitCode = await dbMigrateCommand(options); });
 db.command('prune')
   .description('delete samples, errors, rounds and sent mails older than a duration (default: the config\'s retention)')
   .option('--older-than <duration>', 'e.g. 90d, 12h; without it, the retention setting of --config')
   .option('-c, --config <file>', CONFIG_DB_HELP)
   .option('--db <url>', DB_HELP)
-  .action(async (options) => { process.exitCode = await dbPruneCommand(options); });
+  .action(async (options: OptionsOf<typeof dbPruneCommand>) => { process.exitCode = await dbPruneCommand(options); });
 db.command('backup')
   .description('an online, consistent copy of the SQLite database into FILE, safe while serve runs')
   .argument('<file>', 'the backup file (replaced atomically if it exists)')
   .option('-c, --config <file>', CONFIG_DB_HELP)
   .option('--db <url>', DB_HELP)
-  .action(async (file: string, options) => { process.exitCode = await dbBackupCommand(file, options); });
+  .action(async (file: string, options: OptionsOf<typeof dbBackupCommand>) => { process.exitCode = await dbBackupCommand(file, options); });
 db.command('copy')
   .description('copy every table into an empty PostgreSQL or MySQL database (batched, resumable; exits 1 when the final row counts differ)')
   .requiredOption('--to <url>', 'target database URL: postgres://…, mysql://…')
   .option('-c, --config <file>', CONFIG_DB_HELP)
   .option('--db <url>', DB_HELP)
   .addOption(withDefault('--batch-size <rows>', 'rows per batch', '1000'))
-  .action(async (options) => { process.exitCode = await dbCopyCommand(options); });
+  .action(async (options: OptionsOf<typeof dbCopyCommand>) => { process.exitCode = await dbCopyCommand(options); });
 
 program.command('completion')
   .description('print a shell completion script: eval "$(fleetstat completion bash)" in ~/.bashrc, or for zsh into a file on $fpath named _fleetstat')
@@ -158,20 +167,20 @@ silence.command('add')
   .requiredOption('--comment <text>', 'why')
   .option('-c, --config <file>', 'XML configuration file naming the database')
   .option('--db <url>', 'database URL')
-  .action(async (options) => { process.exitCode = await silenceAddCommand(options); });
+  .action(async (options: OptionsOf<typeof silenceAddCommand>) => { process.exitCode = await silenceAddCommand(options); });
 silence.command('list')
   .description('list silences that have not ended')
   .option('--all', 'include ended silences')
   .option('--json', 'print JSON')
   .option('-c, --config <file>', 'XML configuration file naming the database')
   .option('--db <url>', 'database URL')
-  .action(async (options) => { process.exitCode = await silenceListCommand(options); });
+  .action(async (options: OptionsOf<typeof silenceListCommand>) => { process.exitCode = await silenceListCommand(options); });
 silence.command('expire')
   .description('end a silence now')
   .argument('<id>', 'silence id, as listed')
   .option('-c, --config <file>', 'XML configuration file naming the database')
   .option('--db <url>', 'database URL')
-  .action(async (id: string, options) => { process.exitCode = await silenceExpireCommand(id, options); });
+  .action(async (id: string, options: OptionsOf<typeof silenceExpireCommand>) => { process.exitCode = await silenceExpireCommand(id, options); });
 
 try {
   await program.parseAsync(process.argv);

@@ -123,7 +123,7 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   });
   const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal, silences, unreachable: [], notes: alertNotes, problem };
   let mailsQueued = 0;
-  const outcomes: HostOutcome[] = new Array(clients.length);
+  const outcomes = new Array<HostOutcome>(clients.length);
   await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
     const outcome = await collectAndStore(client, context);
     outcomes[index] = outcome;

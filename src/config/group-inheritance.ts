@@ -11,12 +11,10 @@
  */
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
-import { CLIENT_ATTRIBUTES } from './read-client.js';
+import { INHERITED_ATTRIBUTES } from './elements.js';
 import type { SourceMap } from './source-map.js';
 import type { XmlAttribute, XmlElement } from './xml-tree.js';
 
-/** Client attributes a group or `<defaults>` may set: all but the ones naming one machine. */
-export const INHERITED_ATTRIBUTES: readonly string[] = CLIENT_ATTRIBUTES.filter((name) => name !== 'ip' && name !== 'name');
 /** Attributes holding a path: made absolute where written, so a rule set in one file works in another. */
 const PATH_ATTRIBUTES = new Set(['key', 'password-file', 'passphrase-file']);
 const SECRET_SLOTS = [['password', 'password-env', 'password-file'], ['passphrase', 'passphrase-env', 'passphrase-file']];

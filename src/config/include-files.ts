@@ -8,13 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import type { ConfigContext } from './context.js';
+import { INCLUDE_ATTRIBUTES, INCLUDED_TOP_LEVEL_ELEMENTS } from './elements.js';
 import { IssueLog, type ConfigIssue } from './issues.js';
 import { errorCode } from './secrets.js';
 import { countLines, type SourceMap } from './source-map.js';
 import { readXmlTree, type XmlElement } from './xml-tree.js';
 
-/** Elements an included file may hold at its top level; server-wide settings stay in the main file. */
-export const INCLUDED_TOP_LEVEL = ['client', 'group', 'include'];
 
 /** How included text is read and prepared; load-config passes its typographic-quote pre-pass here. */
 export interface IncludeReader {
@@ -66,7 +65,7 @@ function splice(children: XmlElement[], dir: string, chain: string[], state: Inc
 function includeOne(element: XmlElement, dir: string, chain: string[], state: IncludeState): XmlElement[] {
   const { issues } = state.ctx;
   checkChildren(element, [], issues);
-  const attrs = new AttributeReader(element, issues, ['path']);
+  const attrs = new AttributeReader(element, issues, INCLUDE_ATTRIBUTES);
   const pattern = attrs.required('path');
   if (pattern === undefined) return [];
   const absolutePattern = path.resolve(dir, pattern);
@@ -118,10 +117,10 @@ function readIncluded(file: string, include: XmlElement, chain: string[], state:
   }
   for (const [attr, value] of root.attributes) issues.error(value.line, `unknown attribute "${attr}" on <clients>; <clients> takes no attributes`);
   const children = root.children.filter((child) => {
-    if (INCLUDED_TOP_LEVEL.includes(child.name)) return true;
+    if ((INCLUDED_TOP_LEVEL_ELEMENTS as readonly string[]).includes(child.name)) return true;
     const hint = ['settings', 'database', 'smtp', 'web', 'defaults'].includes(child.name)
       ? `<${child.name}> belongs in the main config file only`
-      : `an included file holds only ${INCLUDED_TOP_LEVEL.map((n) => `<${n}>`).join(', ')}`;
+      : `an included file holds only ${INCLUDED_TOP_LEVEL_ELEMENTS.map((n) => `<${n}>`).join(', ')}`;
     issues.error(child.line, `unexpected element <${child.name}> in included file; ${hint}`);
     return false;
   });

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { checkChildren } from './attribute-reader.js';
 import { makeContext, type ConfigContext, type ContextOptions } from './context.js';
+import { TOP_LEVEL_ELEMENTS } from './elements.js';
 import { ConfigError, IssueLog, type ConfigIssue } from './issues.js';
 import { readSettings, readSmtp } from './read-settings.js';
 import { errorCode, warnIfShared } from './secrets.js';
@@ -28,8 +29,6 @@ export interface ConfigCheck {
   /** Errors and warnings, in line order. */
   issues: ConfigIssue[];
 }
-
-const TOP_LEVEL = ['settings', 'database', 'smtp', 'web', 'defaults', 'group', 'client', 'include'];
 
 /**
  * Validates config XML text without throwing. `fileName` is used in messages and to resolve
@@ -91,7 +90,7 @@ function readRoot(given: XmlElement, fileName: string, ctx: ConfigContext, sourc
     const [name, attr] = [...root.attributes][0] ?? [];
     issues.error(attr?.line ?? root.line, `unknown attribute "${name}" on <clients>; <clients> takes no attributes`);
   }
-  const topLevel = checkChildren(root, TOP_LEVEL, issues);
+  const topLevel = checkChildren(root, TOP_LEVEL_ELEMENTS, issues);
   const mainFile = path.resolve(fileName);
   const children = spliceIncludes(topLevel, mainFile, ctx.baseDir, ctx, sources, { prepare: acceptTypographicDelimiters }, fileIssues, fileName);
   const settingsEl = single(children, 'settings', ctx);

@@ -4,6 +4,7 @@
  * rule (same type, mount and severity).
  */
 import type { AttributeReader } from './attribute-reader.js';
+import { ALERT_DEFAULTS } from './defaults.js';
 import type { IssueLog } from './issues.js';
 import { ALERT_SEVERITIES, type AlertRule, type AlertSeverity, type AlertType } from './types.js';
 import { parseChoice, parseLoadLimit, parsePercent, type Parsed } from './value-parsers.js';
@@ -15,7 +16,6 @@ export interface RuleExtras {
   clearLimit?: number;
 }
 
-export const DEFAULT_SEVERITY: AlertSeverity = 'warning';
 const MAX_MOUNT_CHARS = 512;
 
 /**
@@ -28,9 +28,9 @@ export function readRuleExtras(
   limit: number | undefined,
   issues: IssueLog,
 ): RuleExtras | undefined {
-  const severity = reader.parse('severity', (t) => parseChoice(t, ALERT_SEVERITIES), DEFAULT_SEVERITY);
+  const severity = reader.parse('severity', (t) => parseChoice(t, ALERT_SEVERITIES), ALERT_DEFAULTS.severity);
   let valid = severity !== undefined;
-  const extras: RuleExtras = { severity: severity ?? DEFAULT_SEVERITY };
+  const extras: RuleExtras = { severity: severity ?? ALERT_DEFAULTS.severity };
 
   if (reader.has('mount')) {
     if (type !== undefined && type !== 'disk') {

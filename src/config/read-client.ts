@@ -8,31 +8,16 @@ import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
 import { readRuleExtras, reportDuplicateRules } from './read-alert-extras.js';
 import { readMaintenance } from './read-maintenance.js';
 import { readWebhook } from './read-webhook.js';
+import { ALERT_DEFAULTS, CLIENT_DEFAULTS } from './defaults.js';
+import { ALERT_ATTRIBUTES, CLIENT_ATTRIBUTES, CLIENT_CHILDREN } from './elements.js';
 import { ALERT_MAIL_MODES, ALERT_TYPES, EVENTS_MAIL_MODES, type AlertRule, type WebhookConfig, type ClientConfig, type HostKeyPolicy } from './types.js';
 import {
   parseBoolean, parseChoice, parseDuration, parseHost, parseLoadLimit, parseMailList, parsePercent, parsePort,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-/** Attributes `<client>` accepts (docs/config.md lists the same; a test compares). */
-export const CLIENT_ATTRIBUTES = [
-  'ip', 'port', 'username', 'name', 'mail', 'timeout', 'host-key', 'sudo', 'agent', 'key',
-  'password', 'password-env', 'password-file', 'passphrase', 'passphrase-env', 'passphrase-file',
-  'alert-mail', 'events-mail',
-] as const;
-/** Attributes `<alert>` accepts (docs/config.md lists the same; a test compares). */
-export const ALERT_ATTRIBUTES = ['type', 'limit', 'for', 'repeat', 'notify', 'severity', 'mount', 'clear'] as const;
 const HOST_KEY_POLICIES: readonly HostKeyPolicy[] = ['strict', 'accept-new'];
 const NOTIFY_MODES = ['on-change', 'every-run'] as const;
-
-export const CLIENT_DEFAULTS = {
-  port: 22,
-  timeoutSeconds: 60,
-  hostKey: 'strict' as HostKeyPolicy,
-  repeatSeconds: 4 * 3600,
-  forSeconds: 0,
-  notify: 'on-change' as const,
-};
 
 /**
  * Reads a `<client>` element. Returns undefined when it has errors (already recorded in
@@ -53,8 +38,8 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
   const eventsMail = reader.parse('events-mail', (t) => parseChoice(t, EVENTS_MAIL_MODES));
   const timeoutSeconds = reader.parse('timeout', positiveDuration, CLIENT_DEFAULTS.timeoutSeconds);
   const hostKey = reader.parse('host-key', (t) => parseChoice(t, HOST_KEY_POLICIES), CLIENT_DEFAULTS.hostKey);
-  const sudo = reader.parse('sudo', parseBoolean, false);
-  const agent = reader.parse('agent', parseBoolean, false);
+  const sudo = reader.parse('sudo', parseBoolean, CLIENT_DEFAULTS.sudo);
+  const agent = reader.parse('agent', parseBoolean, CLIENT_DEFAULTS.agent);
   const keyPath = readKeyPath(reader, who, ctx);
   const password = readSecret(reader, 'password', who, ctx);
   const passphrase = readSecret(reader, 'passphrase', who, ctx);
@@ -68,7 +53,7 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
     issues.warn(reader.line('passphrase'), `${who}: a passphrase is only used with key`);
   }
 
-  const children = checkChildren(element, ['alert', 'maintenance', 'webhook'], issues);
+  const children = checkChildren(element, CLIENT_CHILDREN, issues);
   const alerts = children.filter((child) => child.name === 'alert').map((child) => readAlert(child, ctx));
   const maintenance = children.filter((child) => child.name === 'maintenance').map((child) => readMaintenance(child, issues));
   const webhooks = children.filter((child) => child.name === 'webhook').map((child) => readWebhook(child, ctx));
@@ -131,9 +116,9 @@ function readAlert(element: XmlElement, ctx: ConfigContext): AlertRule | undefin
   const reader = new AttributeReader(element, issues, ALERT_ATTRIBUTES);
   const type = reader.has('type') ? reader.parse('type', (t) => parseChoice(t, ALERT_TYPES)) : missing(reader, 'type');
   const limit = readLimit(reader, type, issues);
-  const forSeconds = reader.parse('for', parseDuration, CLIENT_DEFAULTS.forSeconds);
-  const repeatSeconds = reader.parse('repeat', positiveDuration, CLIENT_DEFAULTS.repeatSeconds);
-  const notify = reader.parse('notify', (t) => parseChoice(t, NOTIFY_MODES), CLIENT_DEFAULTS.notify);
+  const forSeconds = reader.parse('for', parseDuration, ALERT_DEFAULTS.forSeconds);
+  const repeatSeconds = reader.parse('repeat', positiveDuration, ALERT_DEFAULTS.repeatSeconds);
+  const notify = reader.parse('notify', (t) => parseChoice(t, NOTIFY_MODES), ALERT_DEFAULTS.notify);
   const extras = readRuleExtras(reader, type, limit, issues);
   if (type === undefined || limit === undefined || forSeconds === undefined || repeatSeconds === undefined || notify === undefined || extras === undefined) {
     return undefined;

@@ -11,7 +11,8 @@ import {
 } from './group-inheritance.js';
 import { expandAddresses, isMultiAddress, parseHostList } from './host-expansion.js';
 import { closestName } from './closest-name.js';
-import { CLIENT_ATTRIBUTES, readClient } from './read-client.js';
+import { CLIENT_ATTRIBUTES, DEFAULTS_CHILDREN, GROUP_CHILDREN, GROUP_OWN_ATTRIBUTES, HOSTS_FILE_ATTRIBUTE } from './elements.js';
+import { readClient } from './read-client.js';
 import { defineSecret, errorCode } from './secrets.js';
 import { countLines, type SourceMap, type SourcePlace } from './source-map.js';
 import type { ClientConfig } from './types.js';
@@ -84,8 +85,8 @@ function computeProvenance({ element, template, merged, groups, sources, address
   };
 }
 
-const CLIENT_OWN = ['ip', 'name', 'hosts-file'];
-const GROUP_OWN = ['name'];
+/** A client's attributes that name one machine (or many): never inherited. */
+const CLIENT_OWN = ['ip', 'name', HOSTS_FILE_ATTRIBUTE];
 /** Placeholder in `name` replaced by each machine's address. */
 const IP_PLACEHOLDER = '{ip}';
 
@@ -112,7 +113,7 @@ export function readFleet(elements: XmlElement[], defaults: XmlElement | undefin
   const state: FleetState = { ctx, sources, clients: [], seen: new Map(), hostFiles: [] };
   let base = EMPTY_INHERITANCE;
   if (defaults) {
-    checkLevel(defaults, [], ['alert'], ctx);
+    checkLevel(defaults, [], DEFAULTS_CHILDREN, ctx);
     base = applyLevel(base, defaults, 'defaults', [], ctx, sources);
   }
   walk(elements, base, [], state);
@@ -132,9 +133,9 @@ function walk(elements: XmlElement[], inherited: Inheritance, groups: string[], 
 }
 
 function readGroup(element: XmlElement, inherited: Inheritance, groups: string[], state: FleetState): void {
-  const children = checkLevel(element, GROUP_OWN, ['alert', 'client', 'group'], state.ctx);
+  const children = checkLevel(element, GROUP_OWN_ATTRIBUTES, GROUP_CHILDREN, state.ctx);
   const name = element.attributes.get('name')?.value.trim() || `at ${state.sources.describe(element.line)}`;
-  const merged = applyLevel(inherited, element, `group ${name}`, GROUP_OWN, state.ctx, state.sources);
+  const merged = applyLevel(inherited, element, `group ${name}`, GROUP_OWN_ATTRIBUTES, state.ctx, state.sources);
   walk(children.filter((child) => child.name !== 'alert'), merged, [...groups, name], state);
 }
 
@@ -167,8 +168,8 @@ function readTemplate(element: XmlElement, inherited: Inheritance, groups: strin
 function readAddresses(element: XmlElement, template: XmlElement, state: FleetState): Address[] | undefined {
   const { ctx } = state;
   const ip = element.attributes.get('ip');
-  const file = element.attributes.get('hosts-file');
-  template.attributes.delete('hosts-file');
+  const file = element.attributes.get(HOSTS_FILE_ATTRIBUTE);
+  template.attributes.delete(HOSTS_FILE_ATTRIBUTE);
   if (ip && file) {
     ctx.issues.error(file.line, 'client: use only one of ip, hosts-file');
     return undefined;
@@ -223,8 +224,8 @@ function readHostsFile(attr: XmlAttribute, state: FleetState): Address[] | undef
  */
 function reportHostsFileTypos(template: XmlElement, ctx: ConfigContext): void {
   for (const [name, attr] of template.attributes) {
-    if (CLIENT_ATTRIBUTES.includes(name as never) || name === 'hosts-file') continue;
-    if (closestName(name, ['hosts-file']) === undefined || closestName(name, CLIENT_ATTRIBUTES) !== undefined) continue;
+    if (CLIENT_ATTRIBUTES.includes(name as never) || name === HOSTS_FILE_ATTRIBUTE) continue;
+    if (closestName(name, [HOSTS_FILE_ATTRIBUTE]) === undefined || closestName(name, CLIENT_ATTRIBUTES) !== undefined) continue;
     ctx.issues.error(attr.line, `unknown attribute "${name}" on <client>; did you mean "hosts-file"?`);
     template.attributes.delete(name);
   }

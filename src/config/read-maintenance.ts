@@ -5,12 +5,11 @@
  */
 import { parseTimeOfDay, type MaintenanceWindow } from '../alerts/maintenance-window.js';
 import { AttributeReader, checkChildren } from './attribute-reader.js';
+import { MAINTENANCE_ATTRIBUTES } from './elements.js';
 import type { IssueLog } from './issues.js';
 import type { Parsed } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
-/** Attributes `<maintenance>` accepts (docs/config.md lists the same; a test compares). */
-export const MAINTENANCE_ATTRIBUTES = ['every', 'from', 'to', 'rule'] as const;
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 /** Reads one `<maintenance>`; undefined when invalid (errors recorded at their lines). */

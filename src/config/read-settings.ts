@@ -3,34 +3,13 @@ import * as fs from 'node:fs';
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
 import { defineSecret, errorCode, readSecret } from './secrets.js';
+import { SETTINGS_DEFAULTS, SMTP_DEFAULTS } from './defaults.js';
+import { DATABASE_ATTRIBUTES, SETTINGS_ATTRIBUTES, SMTP_ATTRIBUTES } from './elements.js';
 import { ALERT_MAIL_MODES, EVENTS_MAIL_MODES, type Settings, type SmtpConfig } from './types.js';
 import {
   parseBoolean, parseChoice, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePercent, parsePort, type Parsed,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
-
-/** The attributes of `<settings>` and `<smtp>` (docs/config.md documents each; a test checks). */
-export const SETTINGS_ATTRIBUTES = ['database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir', 'store-timeout', 'retention', 'alert-mail', 'events-mail', 'inhibit-share', 'inhibit-min-hosts'];
-const DATABASE_ATTRIBUTES = ['url', 'url-env'];
-export const SMTP_ATTRIBUTES = ['host', 'port', 'secure', 'require-tls', 'ca-file', 'tls-verify', 'user', 'password', 'password-env', 'password-file', 'from'];
-
-export const SETTINGS_DEFAULTS = {
-  database: 'sqlite:fleetstat.sqlite',
-  knownHosts: '~/.ssh/known_hosts',
-  concurrency: 50,
-  connectTimeoutSeconds: 10,
-  cpuSampleMs: 1000,
-  intervalSeconds: 60,
-  eventCap: 500,
-  spoolDir: 'fleetstat-spool',
-  storeTimeoutSeconds: 30,
-  /** 90 days: long enough for quarter-on-quarter history, short enough that the database stays bounded. */
-  retentionSeconds: 90 * 86400,
-  alertMail: 'grouped' as const,
-  eventsMail: 'new-events' as const,
-  inhibitShare: 50,
-  inhibitMinHosts: 5,
-};
 
 /**
  * Reads the optional `<settings>` and `<database>` elements (at most one of each, and the
@@ -133,10 +112,10 @@ export function readSmtp(element: XmlElement | undefined, ctx: ConfigContext): S
   checkChildren(element, [], issues);
   const reader = new AttributeReader(element, issues, SMTP_ATTRIBUTES);
   const host = reader.has('host') ? reader.parse('host', parseHost) : reader.required('host');
-  const secure = reader.parse('secure', parseBoolean, false);
-  const port = reader.parse('port', parsePort, secure ? 465 : 25);
-  const requireTls = reader.parse('require-tls', parseBoolean, false);
-  const tlsVerify = reader.parse('tls-verify', parseBoolean, true);
+  const secure = reader.parse('secure', parseBoolean, SMTP_DEFAULTS.secure);
+  const port = reader.parse('port', parsePort, secure ? SMTP_DEFAULTS.securePort : SMTP_DEFAULTS.port);
+  const requireTls = reader.parse('require-tls', parseBoolean, SMTP_DEFAULTS.requireTls);
+  const tlsVerify = reader.parse('tls-verify', parseBoolean, SMTP_DEFAULTS.tlsVerify);
   const ca = readCaFile(reader, ctx);
   const user = reader.text('user');
   const password = readSecret(reader, 'password', 'smtp', ctx);

@@ -2,17 +2,11 @@
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import type { ConfigContext } from './context.js';
 import { defineSecret, readSecret } from './secrets.js';
+import { WEB_DEFAULTS } from './defaults.js';
+import { WEB_ATTRIBUTES } from './elements.js';
 import type { WebConfig } from './types.js';
 import { parseBoolean, parseHost, parseHostList, parsePort } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
-
-/** Every attribute of `<web>`; docs/config.md documents exactly these (test/config-docs-web.test.ts). */
-export const WEB_ATTRIBUTES = [
-  'listen', 'port', 'hosts', 'user', 'password', 'password-env', 'password-file', 'token', 'token-env', 'token-file',
-  'metrics-open', 'allow-anonymous',
-];
-
-export const WEB_DEFAULTS = { listen: '127.0.0.1', port: 8080, metricsOpen: false, allowAnonymous: false, hosts: [] as string[] };
 
 /** Reads the optional `<web>` element; without it serve binds to 127.0.0.1:8080 with no auth. */
 export function readWeb(element: XmlElement | undefined, ctx: ConfigContext): WebConfig {

@@ -5,14 +5,11 @@
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import type { ConfigContext } from './context.js';
 import { defineSecret, readSecret } from './secrets.js';
+import { WEBHOOK_DEFAULTS } from './defaults.js';
+import { WEBHOOK_ATTRIBUTES } from './elements.js';
 import { WEBHOOK_FORMATS, type WebhookConfig } from './types.js';
 import { parseChoice, type Parsed } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
-
-/** Attributes `<webhook>` accepts (docs/config.md lists the same; a test compares). */
-export const WEBHOOK_ATTRIBUTES = ['url', 'format', 'secret', 'secret-env', 'secret-file', 'secret-header'] as const;
-/** Defaults of `<webhook>`. */
-export const WEBHOOK_DEFAULTS = { format: 'json' as const, secretHeader: 'X-Fleetstat-Token' };
 
 /** Reads one `<webhook>`; undefined when invalid (errors recorded at their lines). */
 export function readWebhook(element: XmlElement, ctx: ConfigContext): WebhookConfig | undefined {

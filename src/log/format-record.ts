@@ -10,12 +10,12 @@ const SHOWN_FIRST = new Set(['time', 'level', 'component', 'msg', 'reqId', 'err'
 
 /** One readable line (plus indented continuation lines) for `record`, ending in a newline. */
 export function formatRecord(record: Record<string, unknown>): string {
-  const level = String(record.level ?? 'info').toUpperCase().padEnd(5);
-  const msg = String(record.msg ?? '');
+  const level = scalar(record.level ?? 'info').toUpperCase().padEnd(5);
+  const msg = scalar(record.msg ?? '');
   // A message that already names its component ("mail: …") is not prefixed a second time.
   const component = typeof record.component === 'string' && !msg.startsWith(`${record.component}: `) ? `${record.component}: ` : '';
-  let line = `${String(record.time ?? '')} ${level} ${component}${printable(msg)}`;
-  if (record.reqId !== undefined) line += ` [req ${printable(String(record.reqId))}]`;
+  let line = `${scalar(record.time ?? '')} ${level} ${component}${printable(msg)}`;
+  if (record.reqId !== undefined) line += ` [req ${printable(scalar(record.reqId))}]`;
   for (const [key, value] of Object.entries(record)) {
     if (SHOWN_FIRST.has(key) || value === undefined) continue;
     line += ` ${key}=${printable(typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value))}`;
@@ -30,4 +30,11 @@ const LOG_TEXT_LIMITS = { maxLineChars: 4000, maxChars: 16_000 };
 /** The one sanitiser's multi-line form; newlines stay for indenting. */
 function printable(text: string): string {
   return textBlock(text, LOG_TEXT_LIMITS);
+}
+
+/** A field's text: strings, numbers and booleans as themselves, anything else as JSON (never "[object Object]"). */
+function scalar(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? '';
 }

@@ -18,7 +18,7 @@ export async function insertReturningId<T extends TableWithId>(
   values: Insertable<Database[T]>,
 ): Promise<number> {
   // Kysely cannot type values for a table chosen by a type parameter; the signature above does.
-  const query = db.insertInto(table).values(values as never);
+  const query = db.insertInto(table).values(values);
   if (dialect === 'postgres') {
     const row = await query.returning(sql.ref<number>('id').as('id')).executeTakeFirstOrThrow();
     return Number(row.id);

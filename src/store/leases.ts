@@ -26,7 +26,7 @@ export interface HostLeasesTable {
 export type LeaseTables = { host_leases: HostLeasesTable };
 
 function leaseDb(store: Store): Kysely<LeaseTables> {
-  return store.db.withTables<LeaseTables>() as unknown as Kysely<LeaseTables>;
+  return store.db.withTables<LeaseTables>();
 }
 
 /** Stay well under every driver's bound-parameter limit. */

@@ -23,9 +23,10 @@ const POOL_SIZE = 10;
 /** pg parses int8 (counts, bigint ids and counters) as strings by default; we want numbers. */
 const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary'
+    oid === (pg.types.builtins.INT8 as number) && format !== 'binary'
       ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+      // pg types its own parsers' results as any; they are whatever pg parses, handed on unchanged.
+      : pg.types.getTypeParser(oid, format) as (value: string) => unknown) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 function createPostgresDialect(connectionString: string): Dialect {

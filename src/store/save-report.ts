@@ -50,7 +50,7 @@ async function insertRows<T extends 'disk_usage' | 'net_io' | 'logged_in_users'>
 ): Promise<void> {
   for (const batch of insertBatches(rows)) {
     // Kysely cannot type values for a table chosen by a type parameter; the signature does.
-    await db.insertInto(table).values(batch as never).execute();
+    await db.insertInto(table).values(batch).execute();
   }
 }
 

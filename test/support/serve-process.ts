@@ -36,7 +36,7 @@ function parse(line: string): LogRecord | undefined {
 export function startServe(configPath: string, args: string[] = ['--listen', '127.0.0.1:0']): ServeProcess {
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
-  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines = () => text.split('\n').filter((line) => line !== '');
   const log = () => lines().map((line) => { const record = parse(line); return record ? formatRecord(record) : `${line}\n`; }).join('');

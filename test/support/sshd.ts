@@ -61,7 +61,7 @@ function keygen(path: string, type = 'ed25519'): void {
 // Asynchronous, so the keys of a large fleet are made on every core at once.
 function keygenAsync(path: string, type = 'ed25519'): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'fleetstat-test', '-f', path], (error) => (error ? reject(error) : resolve()));
+    execFile('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'fleetstat-test', '-f', path], (error) => (error ? reject(new Error(`ssh-keygen -t ${type} -f ${path}: ${error.message}`, { cause: error })) : resolve()));
   });
 }
 

@@ -29,7 +29,7 @@ export type CopyOutcome =
 /** Options of copyDatabase. */
 export interface CopyOptions {
   batchSize: number;
-  onEvent?(event: CopyEvent): void;
+  onEvent?: (event: CopyEvent) => void;
   /** Tables to copy (default: all, in dependency order). */
   tables?: readonly CopyTable[];
 }

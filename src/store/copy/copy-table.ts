@@ -59,7 +59,7 @@ export function sameRow(a: Row, b: Row): boolean {
 }
 
 async function rowById(db: Kysely<any>, table: string, id: number): Promise<Row | undefined> {
-  return await db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst() as Row | undefined;
+  return await db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 async function insertAll(target: Kysely<any>, table: string, rows: Row[]): Promise<void> {

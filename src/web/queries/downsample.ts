@@ -27,7 +27,7 @@ export class BucketAverager {
     const index = Math.min(Math.max(Math.floor((point.time - this.fromSeconds) / this.#width), 0), this.#maxIndex);
     let bucket = this.#buckets.get(index);
     if (!bucket) {
-      bucket = { n: 0, time: 0, sums: new Array(this.seriesCount).fill(0), counts: new Array(this.seriesCount).fill(0) };
+      bucket = { n: 0, time: 0, sums: new Array<number>(this.seriesCount).fill(0), counts: new Array<number>(this.seriesCount).fill(0) };
       this.#buckets.set(index, bucket);
     }
     bucket.n++;
