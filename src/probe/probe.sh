@@ -147,19 +147,27 @@ octal() {
   done
 }
 
-# HMAC-SHA256 of $1, key $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf, the inner
-# hash by pipe (ksh93 buffers $(...) in files).
+# HMAC-SHA256 of $1, key $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf. sha256sum
+# (coreutils, busybox) starts in a quarter of openssl's time; the inner hash comes back in hex and
+# goes on as bytes. Without it, openssl passes the inner hash by pipe (ksh93 buffers $(...) in files).
 # shellcheck disable=SC2059 # the formats are octal escapes built above: no % in them
 hmac() {
   octal "$mkey$Z" 54; ki=$fmt
-  octal "$mkey$Z" 92
-  mac=$( { printf "$fmt"; { printf "$ki"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | openssl dgst -sha256) \
-    && mac=${mac##* } && hexok "$mac" 64
+  octal "$mkey$Z" 92; ko=$fmt
+  if have sha256sum; then
+    mac=$( { printf "$ki"; printf '%s' "$1"; } | sha256sum) && mac=${mac%% *} && hexok "$mac" 64 && octal "$mac" 0 \
+      && mac=$(printf "$ko$fmt" | sha256sum) && mac=${mac%% *}
+  else
+    mac=$( { printf "$ko"; { printf "$ki"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | openssl dgst -sha256) \
+      && mac=${mac##* }
+  fi && hexok "$mac" 64
 }
 
-# No printf builtin (mksh, posh: secrets in argv) or yash (cuts non-ASCII): rerun in dash/bash.
+# No printf builtin (mksh, posh: secrets in argv) or yash (cuts non-ASCII): rerun in dash/bash,
+# from the file, or from memory as the one-shot command started us (sh -c TEXT fleetstat-probe TEXT).
 case $(command -V printf 2>&1) in *builtin*|*built-in*) pb=y;; esac
-if [ -z "$pb" ] || [ -n "$YASH_VERSION" ]; then for s in dash bash; do have $s && exec $s "$0"; done; fi
+if [ -z "$pb" ] || [ -n "$YASH_VERSION" ]; then for s in dash bash; do
+  have $s && { [ "$0" != fleetstat-probe ] || exec $s -c "$1" "$0" "$@"; exec $s "$0"; }; done; fi
 IFS=' ' read -r v rid pass mkey cms cap last extra || [ -n "$v" ] || die 64 "no input line on stdin"
 [ "$v" = FLEETSTAT1 ] && hexok "$rid" 32 && hexok "$pass" 64 && hexok "$mkey" 64 && numok "$cms" 5 \
   && numok "$cap" 4 && numok "$last" 16 && [ -z "$extra" ] && [ "$cms" -le 60000 ] && [ "$cap" -le 5000 ] \
@@ -186,7 +194,10 @@ if [ ! -r "$P/meminfo" ] && have sysctl; then
   if have vm_stat; then mm="$mm $(vm_stat | awk '/page size of/{s=$8}/Pages (free|inactive|speculative)/{gsub(/\./,"",$NF);n+=$NF}END{print n*s}')"
   else mm="$mm $(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}')"; fi
 fi
-un=$(uname -snrm 2>/dev/null)
+# The one-shot command's `uname -srm` ($2) and the node name from /proc spare a uname run.
+un=
+case $0$2 in fleetstat-probe?*' '?*' '?*) [ ! -r "$P/sys/kernel/hostname" ] || un="${2%% *} - ${2#* }";; esac
+[ -n "$un" ] || un=$(uname -snrm 2>/dev/null)
 # OS name: os-release, else older files (Amazon Linux 2, CentOS 6, SLES 11, Ubuntu 12.04).
 for f in "$E/os-release" "${FLEETSTAT_ETC_ROOT:+$E}/usr/lib/os-release" "$E/system-release" "$E/redhat-release" \
   "$E/SuSE-release" "$E/lsb-release"; do [ -r "$f" ] && break; done
