@@ -36,6 +36,8 @@ interface FaultKind {
   mode?: HostMode | ((faultDir: string) => HostMode);
   endpoint?: (address: string) => Promise<FaultEndpoint>;
   wrongPassword?: boolean;
+  /** Extra client attributes (sudo: the probe goes through a temp file, where a temp area can fail). */
+  attributes?: Record<string, string>;
 }
 
 const FAULT_KINDS: FaultKind[] = [
@@ -46,7 +48,7 @@ const FAULT_KINDS: FaultKind[] = [
   { name: 'kill-mid-reply', stage: 'run', mode: 'kill-mid-reply' },
   { name: 'wrong-password', stage: 'auth', wrongPassword: true },
   { name: 'no-openssl', stage: 'run', mode: (dir) => `path ${pathWithout(join(dir, 'bin-no-openssl'), 'openssl')}` },
-  { name: 'read-only-tmp', stage: 'upload', mode: (dir) => `tmpdir ${readOnlyDir(join(dir, 'read-only-tmp'))}` },
+  { name: 'read-only-tmp', stage: 'upload', mode: (dir) => `tmpdir ${readOnlyDir(join(dir, 'read-only-tmp'))}`, attributes: { sudo: 'true' } },
   { name: 'garbage', stage: 'decrypt', mode: 'reply garbage' },
   { name: 'foreign-run-id', stage: 'decrypt', mode: 'reply foreign-run-id' },
   { name: 'absurd', stage: 'validate', mode: 'reply absurd' },
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
       if (fault.mode) fleet.setMode(host, typeof fault.mode === 'function' ? fault.mode(fleet.faultDir) : fault.mode);
       clients.push(fault.wrongPassword
         ? { host, auth: 'none', attributes: { 'password-env': 'FLEETSTAT_BENCH_WRONG_PASSWORD' }, ...common }
-        : { host, auth: 'key', ...common });
+        : { host, auth: 'key', ...common, ...(fault.attributes ? { attributes: fault.attributes } : {}) });
     }
 
     const databaseUrl = `sqlite:${join(dir, 'bench.sqlite')}`;

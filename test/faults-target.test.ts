@@ -1,7 +1,9 @@
 /**
  * Faults on the target side: no openssl in PATH, a read-only temp area, a full temp area (a
  * tiny tmpfs mounted and filled for the test). Each gives a clear per-host error at the right
- * stage; the healthy host of the same round is stored.
+ * stage; the healthy host of the same round is stored. The temp area matters only where the
+ * probe goes through a file (sudo, the generic path): without sudo it runs from memory, and a
+ * read-only temp area stops nothing.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ describe('target faults in a round', () => {
   let unmount: (() => void) | undefined;
 
   beforeAll(async () => {
-    fleet = await startFaultFleet(4, { firstIndex: 50 });
+    fleet = await startFaultFleet(5, { firstIndex: 50 });
     dir = mkdtempSync(join(tmpdir(), 'fleetstat-faults-target-'));
   });
   afterAll(async () => {
@@ -26,10 +28,11 @@ describe('target faults in a round', () => {
   });
 
   it('names openssl when it is missing, and the temp area when it is read-only or full', async () => {
-    const [healthy, noOpenssl, readOnly, full] = fleet.hosts;
+    const [healthy, noOpenssl, readOnly, full, readOnlyNoSudo] = fleet.hosts;
     fleet.setMode(noOpenssl!, `path ${pathWithout(join(fleet.faultDir, 'bin-no-openssl'), 'openssl')}`);
     const readOnlyTmp = readOnlyDir(join(fleet.faultDir, 'read-only-tmp'));
     fleet.setMode(readOnly!, `tmpdir ${readOnlyTmp}`);
+    fleet.setMode(readOnlyNoSudo!, `tmpdir ${readOnlyTmp}`);
     const fullTmp = join(fleet.faultDir, 'full-tmp');
     unmount = fullTmpfs(fullTmp);
     fleet.setMode(full!, `tmpdir ${fullTmp}`);
@@ -38,12 +41,14 @@ describe('target faults in a round', () => {
       dir, clients: [
         { host: healthy!, auth: 'key', name: 'healthy' },
         { host: noOpenssl!, auth: 'key', name: 'no-openssl' },
-        { host: readOnly!, auth: 'key', name: 'read-only-tmp' },
-        { host: full!, auth: 'key', name: 'full-tmp' },
+        // sudo: the probe goes through a private directory (sudo -n fails later, never reached here).
+        { host: readOnly!, auth: 'key', name: 'read-only-tmp', attributes: { sudo: 'true' } },
+        { host: full!, auth: 'key', name: 'full-tmp', attributes: { sudo: 'true' } },
+        { host: readOnlyNoSudo!, auth: 'key', name: 'read-only-tmp-no-sudo' },
       ],
     });
-    expect(stored).toEqual(['healthy']);
-    expect(summary).toMatchObject({ hostsOk: 1, hostsFailed: 3 });
+    expect(stored).toEqual(['healthy', 'read-only-tmp-no-sudo']);
+    expect(summary).toMatchObject({ hostsOk: 2, hostsFailed: 3 });
 
     expect(summaryErrors.get('no-openssl')).toMatchObject({ stage: 'run' });
     expect(summaryErrors.get('no-openssl')!.message).toMatch(/required tool openssl not found in PATH/);

@@ -59,13 +59,13 @@ function Read-ProbeInput([string]$Line) {
   if ($null -eq $Line) { return $null }
   # A profile that sets $OutputEncoding to UTF-8 with BOM makes PowerShell put a byte-order mark
   # before the line it pipes to us: decoded as U+FEFF, or as 2-3 ANSI/OEM characters.
-  $m = [regex]::Match($Line, '^(?:\uFEFF|[^\x00-\x7F]{2,3})?FLEETSTAT1 ([0-9a-f]{32}) ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9]{1,5}) ([0-9]{1,4}) ([0-9]{1,19})$')
-  if (-not $m.Success) { return $null }
-  $cpuMs = [int]$m.Groups[4].Value
-  $cap = [int]$m.Groups[5].Value
-  $last = [decimal]$m.Groups[6].Value
+  $fields = [regex]::Match($Line, '^(?:\uFEFF|[^\x00-\x7F]{2,3})?FLEETSTAT1 ([0-9a-f]{32}) ([0-9a-f]{64}) ([0-9a-f]{64}) ([0-9]{1,5}) ([0-9]{1,4}) ([0-9]{1,19})$')
+  if (-not $fields.Success) { return $null }
+  $cpuMs = [int]$fields.Groups[4].Value
+  $cap = [int]$fields.Groups[5].Value
+  $last = [decimal]$fields.Groups[6].Value
   if ($cpuMs -gt 60000 -or $cap -gt 5000 -or $last -gt [long]::MaxValue) { return $null }
-  return @{ RunId = $m.Groups[1].Value; EncPass = $m.Groups[2].Value; MacKeyHex = $m.Groups[3].Value
+  return @{ RunId = $fields.Groups[1].Value; EncPass = $fields.Groups[2].Value; MacKeyHex = $fields.Groups[3].Value
     CpuMs = $cpuMs; EventCap = $cap; LastRecordId = [long]$last }
 }
 
@@ -108,11 +108,11 @@ function Get-CpuSection([int]$IntervalMs, [int]$Cores, $Boot) {
 
 function Get-DiskList {
   $disks = New-Object System.Collections.Generic.List[object]
-  foreach ($d in (Get-CimSafe 'Win32_LogicalDisk' 'DriveType=3')) {
-    $size = [long]$d.Size; $free = [long]$d.FreeSpace
+  foreach ($disk in (Get-CimSafe 'Win32_LogicalDisk' 'DriveType=3')) {
+    $size = [long]$disk.Size; $free = [long]$disk.FreeSpace
     if ($size -le 0) { continue }
-    $disks.Add([ordered]@{ mount = (Limit-Text ([string]$d.DeviceID + '\') 512); fs = (Limit-Text ([string]$d.FileSystem) 64)
-      device = (Limit-Text ([string]$d.DeviceID) 512); size_bytes = $size; used_bytes = ($size - $free); avail_bytes = $free
+    $disks.Add([ordered]@{ mount = (Limit-Text ([string]$disk.DeviceID + '\') 512); fs = (Limit-Text ([string]$disk.FileSystem) 64)
+      device = (Limit-Text ([string]$disk.DeviceID) 512); size_bytes = $size; used_bytes = ($size - $free); avail_bytes = $free
       used_percent = (Get-Percent ($size - $free) $size) })
   }
   return ,$disks.ToArray()
@@ -120,11 +120,11 @@ function Get-DiskList {
 
 function Get-NicList {
   $nics = New-Object System.Collections.Generic.List[object]
-  foreach ($n in (Get-CimSafe 'Win32_PerfRawData_Tcpip_NetworkInterface' '')) {
-    $nics.Add([ordered]@{ name = (Limit-Text ([string]$n.Name) 64)
-      rx_bytes = [long]$n.BytesReceivedPersec; tx_bytes = [long]$n.BytesSentPersec
-      rx_packets = [long]$n.PacketsReceivedPersec; tx_packets = [long]$n.PacketsSentPersec
-      rx_errors = [long]$n.PacketsReceivedErrors; tx_errors = [long]$n.PacketsOutboundErrors })
+  foreach ($nic in (Get-CimSafe 'Win32_PerfRawData_Tcpip_NetworkInterface' '')) {
+    $nics.Add([ordered]@{ name = (Limit-Text ([string]$nic.Name) 64)
+      rx_bytes = [long]$nic.BytesReceivedPersec; tx_bytes = [long]$nic.BytesSentPersec
+      rx_packets = [long]$nic.PacketsReceivedPersec; tx_packets = [long]$nic.PacketsSentPersec
+      rx_errors = [long]$nic.PacketsReceivedErrors; tx_errors = [long]$nic.PacketsOutboundErrors })
   }
   return ,$nics.ToArray()
 }
@@ -134,15 +134,15 @@ function Get-UserList {
   $users = New-Object System.Collections.Generic.List[object]
   $seen = @{}
   $kinds = @{ 2 = 'console'; 10 = 'rdp'; 11 = 'cached' }
-  foreach ($s in (Get-CimSafe 'Win32_LogonSession' 'LogonType=2 OR LogonType=10 OR LogonType=11')) {
+  foreach ($session in (Get-CimSafe 'Win32_LogonSession' 'LogonType=2 OR LogonType=10 OR LogonType=11')) {
     try {
-      foreach ($a in @(Get-CimAssociatedInstance -InputObject $s -Association Win32_LoggedOnUser -OperationTimeoutSec $CimTimeoutSec -ErrorAction Stop)) {
-        $name = if ($a.Domain) { [string]$a.Domain + '\' + [string]$a.Name } else { [string]$a.Name }
-        $key = $name + '|' + [string]$s.LogonId
+      foreach ($account in @(Get-CimAssociatedInstance -InputObject $session -Association Win32_LoggedOnUser -OperationTimeoutSec $CimTimeoutSec -ErrorAction Stop)) {
+        $name = if ($account.Domain) { [string]$account.Domain + '\' + [string]$account.Name } else { [string]$account.Name }
+        $key = $name + '|' + [string]$session.LogonId
         if ($seen.ContainsKey($key) -or $users.Count -ge 1024) { continue }
         $seen[$key] = $true
-        $login = if ($s.StartTime) { ConvertTo-IsoUtc $s.StartTime } else { '' }
-        $users.Add([ordered]@{ name = (Limit-Text $name 64); tty = $kinds[[int]$s.LogonType]; from = ''; login_at = $login })
+        $login = if ($session.StartTime) { ConvertTo-IsoUtc $session.StartTime } else { '' }
+        $users.Add([ordered]@{ name = (Limit-Text $name 64); tty = $kinds[[int]$session.LogonType]; from = ''; login_at = $login })
       }
     } catch { Add-ProbeWarning ('logon session owner unavailable: ' + $_.Exception.Message) }
   }
@@ -153,8 +153,8 @@ function Get-UserList {
 # UnauthorizedAccessException in its own error (id LogInfoUnavailable), so the exception chain is
 # searched; matched by type and error id, not by message text, which Windows localises.
 function Test-AccessDenied($ErrorRecord) {
-  for ($e = $ErrorRecord.Exception; $null -ne $e; $e = $e.InnerException) {
-    if ($e -is [UnauthorizedAccessException]) { return $true }
+  for ($exception = $ErrorRecord.Exception; $null -ne $exception; $exception = $exception.InnerException) {
+    if ($exception -is [UnauthorizedAccessException]) { return $true }
   }
   return $ErrorRecord.FullyQualifiedErrorId -like 'LogInfoNoAccess*'
 }
@@ -219,10 +219,10 @@ function Get-SecurityEvents([long]$LastRecordId, [int]$Cap) {
   $items = New-Object System.Collections.Generic.List[object]
   $bytes = 0
   $left = 0
-  foreach ($e in $found) {
-    if ([long]$e.RecordId -le $low) { continue }
+  foreach ($record in $found) {
+    if ([long]$record.RecordId -le $low) { continue }
     if ($left -gt 0) { $left++; continue }
-    $item = ConvertTo-EventItem $e
+    $item = ConvertTo-EventItem $record
     $size = (Get-JsonBytes $item) + 1
     if ($items.Count -gt 0 -and $bytes + $size -gt $MaxEventBytes) { $left = 1; continue }
     $items.Add($item); $bytes += $size
@@ -274,8 +274,8 @@ function New-Report($ProbeInput) {
   }
   $memFree = [Math]::Min($memFree, $memTotal)
   $swapTotal = 0; $swapUsed = 0
-  foreach ($p in (Get-CimSafe 'Win32_PageFileUsage' '')) {
-    $swapTotal += [long]$p.AllocatedBaseSize * 1048576; $swapUsed += [long]$p.CurrentUsage * 1048576
+  foreach ($pageFile in (Get-CimSafe 'Win32_PageFileUsage' '')) {
+    $swapTotal += [long]$pageFile.AllocatedBaseSize * 1048576; $swapUsed += [long]$pageFile.CurrentUsage * 1048576
   }
   $swapUsed = [Math]::Min($swapUsed, $swapTotal)
   $now = Get-Date

@@ -28,29 +28,39 @@ have() { command -v "$1" >/dev/null 2>&1; }
 # "$2..." limited to $1 s where timeout exists.
 bounded() { if have timeout; then timeout "$@"; else shift; "$@"; fi; }
 
-# awk functions: JSON strings (byte-capped; ASCII only: UTF-8 as \u escapes, other bytes "?"),
-# epoch <-> ISO 8601.
-A='function js(s,m,  i,c,o,n,v,k,b){if(!(0 in O))for(i=0;i<256;i++)O[sprintf("%c",i)]=i
-if(m&&length(s)>m){s=substr(s,1,m);sub(/[\300-\377][\200-\277]*$/,"",s)}
-s=rj(rj(s,"\\\\","\\\\"),"\"","\\\"")
-if(s~/[\001-\037\177-\377]/){o="";for(i=1;i<=length(s);i++){c=O[v=substr(s,i,1)];if(c<32||c>126){n=c<128?0:c<194?-1:c<224?1:c<240?2:c<245?3:-1
-v=c%(n<1?128:n<2?64:n<3?16:8);for(k=1;k<=n;k++){b=O[substr(s,i+k,1)];v=b<128||b>191?-1e9:v*64+b%64}
-if(n<0||v<(n<2?0:n<3?2048:65536)||v>55295&&v<57344||v>1114111)v="?";else{i+=n;v=v>65535?sprintf("\\u%04x\\u%04x",55232+int(v/1024),56320+v%1024):sprintf("\\u%04x",v)}};o=o v};s=o}
+# awk functions shared by both programs below (names kept short where the statistics program
+# calls them: js, iso, u).
+A='# js: s as a JSON string, cut to max bytes (never inside a UTF-8 sequence). ASCII only: valid
+# UTF-8 and control characters become \u escapes (pairs above U+FFFF), any other byte "?".
+function js(s,max,  i,code,out,extra,v,k,byte){if(!(0 in ORD))for(i=0;i<256;i++)ORD[sprintf("%c",i)]=i
+if(max&&length(s)>max){s=substr(s,1,max);sub(/[\300-\377][\200-\277]*$/,"",s)}
+s=replace_all(replace_all(s,"\\\\","\\\\"),"\"","\\\"")
+if(s~/[\001-\037\177-\377]/){out="";for(i=1;i<=length(s);i++){code=ORD[v=substr(s,i,1)];if(code<32||code>126){
+# extra: the continuation bytes this lead byte announces (-1: no lead byte); v: the code point
+extra=code<128?0:code<194?-1:code<224?1:code<240?2:code<245?3:-1
+v=code%(extra<1?128:extra<2?64:extra<3?16:8);for(k=1;k<=extra;k++){byte=ORD[substr(s,i+k,1)];v=byte<128||byte>191?-1e9:v*64+byte%64}
+# a bad sequence, an overlong form, a surrogate or past U+10FFFF: "?"
+if(extra<0||v<(extra<2?0:extra<3?2048:65536)||v>55295&&v<57344||v>1114111)v="?"
+else{i+=extra;v=v>65535?sprintf("\\u%04x\\u%04x",55232+int(v/1024),56320+v%1024):sprintf("\\u%04x",v)}};out=out v};s=out}
 return "\"" s "\""}
-# rj: s with r replaced by t literally (awks differ on backslashes in gsub)
-function rj(s,r,t,  p,n,i,o){n=split(s,p,r);o=p[1];for(i=2;i<=n;i++)o=o t p[i];return o}
-function iso(t,  d,s,z,e,a,y,p,m){t=int(t);d=int(t/86400);s=t-d*86400;z=d+719468;e=int(z/146097);a=z-e*146097
-y=int((a-int(a/1460)+int(a/36524)-int(a/146096))/365);d=a-(365*y+int(y/4)-int(y/100));p=int((5*d+2)/153)
-m=p<10?p+3:p-9;y+=e*400+(m<=2)
-return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ",y,m,d-int((153*p+2)/5)+1,int(s/3600),int(s%3600/60),s%60)}
-# u: mount-table octal escapes (\040) decoded
-function u(s,  o,i){o="";while(i=index(s,"\\")){o=o substr(s,1,i-1) sprintf("%c",substr(s,i+1,1)*64+substr(s,i+2,1)*8+substr(s,i+3,1));s=substr(s,i+4)}return o s}
-function ep(y,m,d,H,M,S,  e,a){m+=0;y-=(m<=2);e=int(y/400);a=y-e*400
-return (e*146097+a*365+int(a/4)-int(a/100)+int((153*(m>2?m-3:m+9)+2)/5)+d-1-719468)*86400+H*3600+M*60+S}
+# replace_all: s with every r replaced by t, literally (awks differ on backslashes in gsub)
+function replace_all(s,r,t,  parts,n,i,out){n=split(s,parts,r);out=parts[1];for(i=2;i<=n;i++)out=out t parts[i];return out}
+# iso: epoch seconds as ISO 8601 UTC (days to civil date, after H. Hinnant)
+function iso(t,  days,secs,z,era,doe,year,mp,month){t=int(t);days=int(t/86400);secs=t-days*86400;z=days+719468;era=int(z/146097);doe=z-era*146097
+year=int((doe-int(doe/1460)+int(doe/36524)-int(doe/146096))/365);days=doe-(365*year+int(year/4)-int(year/100));mp=int((5*days+2)/153)
+month=mp<10?mp+3:mp-9;year+=era*400+(month<=2)
+return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ",year,month,days-int((153*mp+2)/5)+1,int(secs/3600),int(secs%3600/60),secs%60)}
+# u: a mount table name with its octal escapes (\040 for a space) decoded
+function u(s,  out,i){out="";while(i=index(s,"\\")){out=out substr(s,1,i-1) sprintf("%c",substr(s,i+1,1)*64+substr(s,i+2,1)*8+substr(s,i+3,1));s=substr(s,i+4)}return out s}
+# epoch: seconds since 1970 of a UTC date and time (civil date to days, after H. Hinnant)
+function epoch(year,month,day,hour,min,sec,  era,yoe){month+=0;year-=(month<=2);era=int(year/400);yoe=year-era*400
+return (era*146097+yoe*365+int(yoe/4)-int(yoe/100)+int((153*(month>2?month-3:month+9)+2)/5)+day-1-719468)*86400+hour*3600+min*60+sec}
 '
 
-# ARGV: values (no escape processing, none starts with "-"). Prints the report to boot_time,
-# ":"nics, ":"warnings, ":"uid, then the mounts df may stat.
+# The statistics program. ARGV: values (no escape processing, none starts with "-"). Prints the
+# report to boot_time, ":"nics, ":"warnings, ":"uid, then the mounts df may stat. Its helpers:
+# ok(s,n): s is a decimal count of at most n digits; w(s): adds the warning s; rf(f): reads the
+# file f into Q[1..N] (R: its first line), true when it was read; sp(s): "total idle" CPU ticks.
 C='function ok(s,n){return s~/^(0|[1-9][0-9]*)$/&&length(s)<=n}
 function w(s){WS=WS (WS==""?"":",") "\"" s "\""}
 function rf(f,  g,l){N=0;Q[1]="";while((g=(getline l<f))>0)Q[++N]=l;close(f);R=Q[1];return N||!g}
@@ -86,34 +96,46 @@ printf ",\"memory\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"available_bytes\
 printf ",\"swap\":{\"total_bytes\":%.0f,\"used_bytes\":%.0f,\"percent\":%.1f},\"uptime_seconds\":%s,\"boot_time\":\"%s\"\n:%s\n:%s\n:%s%s\n",st*1024,u2*1024,(st>0?100*u2/st:0),up,iso(bt),NI,WS,id,MS
 }'
 
-# stdin: df output, run id, who[, run id, journal]; ARGV ends with the log files. Prints ":"disks,
-# ":"users, ":"items, ":"truncated.
-R='# rg: a ring of the last 100000 log lines (tail -n)
-function rg(l){B[++q%100000]=l}
-BEGIN{mf=ARGV[1];split(ARGV[2],x," ");now=x[1]+0;tz=x[2];cap=ARGV[3]+0;last=ARGV[4]+0;sep=ARGV[5];for(i=6;i<ARGC;i++)F[++nf]=ARGV[i];ARGC=1
-while((getline l<mf)>0){split(l,x," ");T[k=u(x[2])]=x[3];if(gsub(/[\001-\037\177]/,"?",k))G[k]=u(x[2])};close(mf)
-Z=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60);split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",x," ");for(i=1;i<=12;i++)mo[x[i]]=i
-lt=iso(now+Z);Y=substr(lt,1,4)+0;M=substr(lt,6,2)+0}
-$0==sep{S++;next}
-S==0{if(++hd==1||nd>=512)next;m=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",m)||$2==0)next;if(!(m in T)&&(m in G))m=G[m];if(!(m in T)&&$1!~/^\//)next
-D=D (nd++?",":"") sprintf("{\"mount\":%s,\"fs\":%s,\"device\":%s,\"size_bytes\":%.0f,\"used_bytes\":%.0f,\"avail_bytes\":%.0f,\"used_percent\":%.1f}",js(m,512),js(T[m],64),js($1,512),$2*1024,$3*1024,$4*1024,($3+$4>0?100*$3/($3+$4):0));next}
-S==1{if($1=="USER"&&$2=="TTY"||NF<3||nu>=1024)next
-f="";if($4 in mo){w=$4" "$5" "$6;f=$7}else{if($NF~/^\(.*\)$/){f=substr($NF,2,length($NF)-2);NF--};w=$3;for(i=4;i<=NF;i++)w=w" "$i}
-split(w,h," ");if(h[1] in mo&&h[2]~/^[0-9]+$/)w=sprintf("%04d-%02d-%02d %s",Y-(mo[h[1]]>M),mo[h[1]],h[2],h[3])
-if(w~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9](:[0-9][0-9])?$/&&tz~/^[-+][0-9][0-9][0-9][0-9]$/){sub(/ /,"T",w);w=w substr(tz,1,3)":"substr(tz,4)}
-U=U (nu++?",":"") sprintf("{\"name\":%s,\"tty\":%s,\"from\":%s,\"login_at\":%s}",js($1,64),js($2,64),js(f,256),js(w,40));next}
-S==2{rg($0)}
-END{for(j=1;j<=nf;j++){while((getline l<F[j])>0)rg(l);close(F[j])}
-for(j=q>100000?q-99999:1;j<=q;j++)if(match(l=B[j%100000],/sshd(-session)?\[[0-9]+\]: /)&&l~/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/){m=substr(l,RSTART+RLENGTH);$0=l
+# The lists program. stdin: df output, run id, who[, run id, journal]; ARGV: the mount table,
+# "now tz", event-cap, last-record-id, the run id (separates the sections), the log files.
+# Prints ":"disks, ":"users, ":"events, ":"truncated.
+R='# keep_line: a ring of the last 100000 log lines, as tail -n keeps them
+function keep_line(line){ring[++lines%100000]=line}
+BEGIN{mount_file=ARGV[1];split(ARGV[2],x," ");now=x[1]+0;tz=x[2];event_cap=ARGV[3]+0;last_id=ARGV[4]+0;separator=ARGV[5]
+for(i=6;i<ARGC;i++)log_file[++log_files]=ARGV[i];ARGC=1
+# fstype by mount point; df prints control characters as "?": map such names back
+while((getline line<mount_file)>0){split(line,x," ");fstype[name=u(x[2])]=x[3];if(gsub(/[\001-\037\177]/,"?",name))unescaped[name]=u(x[2])};close(mount_file)
+tz_seconds=(substr(tz,1,1)=="-"?-1:1)*(substr(tz,2,2)*3600+substr(tz,4,2)*60)
+split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",x," ");for(i=1;i<=12;i++)month_of[x[i]]=i
+# a date without a year (who, syslog) lies in the last 12 months of local time
+local_now=iso(now+tz_seconds);this_year=substr(local_now,1,4)+0;this_month=substr(local_now,6,2)+0}
+$0==separator{section++;next}
+# df -P -k: a header, then device, size, used, available, capacity and mount point
+section==0{if(++df_line==1||disk_count>=512)next;mount=$0;if(!sub(/^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% +/,"",mount)||$2==0)next
+if(!(mount in fstype)&&(mount in unescaped))mount=unescaped[mount];if(!(mount in fstype)&&$1!~/^\//)next
+disks=disks (disk_count++?",":"") sprintf("{\"mount\":%s,\"fs\":%s,\"device\":%s,\"size_bytes\":%.0f,\"used_bytes\":%.0f,\"avail_bytes\":%.0f,\"used_percent\":%.1f}",js(mount,512),js(fstype[mount],64),js($1,512),$2*1024,$3*1024,$4*1024,($3+$4>0?100*$3/($3+$4):0));next}
+# who: GNU "name tty Mon dd hh:mm (from)" in the C locale, or "name tty yyyy-mm-dd hh:mm (from)"
+section==1{if($1=="USER"&&$2=="TTY"||NF<3||user_count>=1024)next
+from="";if($4 in month_of){login=$4" "$5" "$6;from=$7}else{if($NF~/^\(.*\)$/){from=substr($NF,2,length($NF)-2);NF--};login=$3;for(i=4;i<=NF;i++)login=login" "$i}
+split(login,part," ");if(part[1] in month_of&&part[2]~/^[0-9]+$/)login=sprintf("%04d-%02d-%02d %s",this_year-(month_of[part[1]]>this_month),month_of[part[1]],part[2],part[3])
+if(login~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9](:[0-9][0-9])?$/&&tz~/^[-+][0-9][0-9][0-9][0-9]$/){sub(/ /,"T",login);login=login substr(tz,1,3)":"substr(tz,4)}
+users=users (user_count++?",":"") sprintf("{\"name\":%s,\"tty\":%s,\"from\":%s,\"login_at\":%s}",js($1,64),js($2,64),js(from,256),js(login,40));next}
+section==2{keep_line($0)}
+END{for(j=1;j<=log_files;j++){while((getline line<log_file[j])>0)keep_line(line);close(log_file[j])}
+# sshd failures among the kept lines, oldest first
+for(j=lines>100000?lines-99999:1;j<=lines;j++)if(match(line=ring[j%100000],/sshd(-session)?\[[0-9]+\]: /)&&line~/Failed [a-z\/-]+ for |Invalid user |authentication failure;|maximum authentication attempts/){msg=substr(line,RSTART+RLENGTH);$0=line
+# the time: journal seconds, ISO 8601 with an offset (rsyslog), or syslog "Mon dd hh:mm:ss" local
 if($1~/^[0-9]+(\.[0-9]+)?$/)t=int($1)
-else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=ep(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
+else if($1~/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+([-+][0-9][0-9]:?[0-9][0-9]|Z)$/){s=$1;t=epoch(substr(s,1,4),substr(s,6,2),substr(s,9,2),substr(s,12,2),substr(s,15,2),substr(s,18,2))
 if(match(s,/[-+][0-9][0-9]:?[0-9][0-9]$/)){z=substr(s,RSTART);gsub(/:/,"",z);o=(substr(z,2,2)*3600+substr(z,4,2)*60);t-=(substr(z,1,1)=="-"?-o:o)}}
-else if($1 in mo){y=Y-(mo[$1]>M);split($3,h,":");t=ep(y,mo[$1],$2,h[1],h[2],h[3])-Z}else continue
-id=t*1000+(c[t]<999?c[t]:999);c[t]++;if(id<=last)continue
-e=m~/^Failed/?1:m~/^Invalid user/?2:m~/authentication failure/?3:4
-n++;it[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,e,iso(t),js(m,500))}
-a=1;if(n>cap)a=last?1:n-cap+1;for(i=a;i<=n&&i<a+cap;i++)E=E (i>a?",":"") it[i];tr=n>cap?"true":"false"
-printf ":%s\n:%s\n:%s\n:%s\n",D,U,E,tr}'
+else if($1 in month_of){y=this_year-(month_of[$1]>this_month);split($3,part,":");t=epoch(y,month_of[$1],$2,part[1],part[2],part[3])-tz_seconds}else continue
+# record_id: unix seconds * 1000 + the n-th match in that second
+id=t*1000+(same_second[t]<999?same_second[t]:999);same_second[t]++;if(id<=last_id)continue
+kind=msg~/^Failed/?1:msg~/^Invalid user/?2:msg~/authentication failure/?3:4
+n++;item[n]=sprintf("{\"record_id\":%.0f,\"event_id\":%d,\"level\":\"warning\",\"provider\":\"sshd\",\"logged_at\":\"%s\",\"message\":%s}",id,kind,iso(t),js(msg,500))}
+# first run (last-record-id 0): the newest event-cap events; later: the oldest above last-record-id
+first=1;if(n>event_cap)first=last_id?1:n-event_cap+1;for(i=first;i<=n&&i<first+event_cap;i++)events=events (i>first?",":"") item[i];truncated=n>event_cap?"true":"false"
+printf ":%s\n:%s\n:%s\n:%s\n",disks,users,events,truncated}'
 
 # df sees only local filesystems from the mount table ("$@"): a hung network mount is never stat'ed.
 stat_disks() {
@@ -147,19 +169,27 @@ octal() {
   done
 }
 
-# HMAC-SHA256 of $1, key $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf, the inner
-# hash by pipe (ksh93 buffers $(...) in files).
+# HMAC-SHA256 of $1, key $mkey: H((K^opad) || H((K^ipad) || m)), key bytes via printf. sha256sum
+# (coreutils, busybox) starts in a quarter of openssl's time; the inner hash comes back in hex and
+# goes on as bytes. Without it, openssl passes the inner hash by pipe (ksh93 buffers $(...) in files).
 # shellcheck disable=SC2059 # the formats are octal escapes built above: no % in them
 hmac() {
   octal "$mkey$Z" 54; ki=$fmt
-  octal "$mkey$Z" 92
-  mac=$( { printf "$fmt"; { printf "$ki"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | openssl dgst -sha256) \
-    && mac=${mac##* } && hexok "$mac" 64
+  octal "$mkey$Z" 92; ko=$fmt
+  if have sha256sum; then
+    mac=$( { printf "$ki"; printf '%s' "$1"; } | sha256sum) && mac=${mac%% *} && hexok "$mac" 64 && octal "$mac" 0 \
+      && mac=$(printf "$ko$fmt" | sha256sum) && mac=${mac%% *}
+  else
+    mac=$( { printf "$ko"; { printf "$ki"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | openssl dgst -sha256) \
+      && mac=${mac##* }
+  fi && hexok "$mac" 64
 }
 
-# No printf builtin (mksh, posh: secrets in argv) or yash (cuts non-ASCII): rerun in dash/bash.
+# No printf builtin (mksh, posh: secrets in argv) or yash (cuts non-ASCII): rerun in dash/bash,
+# from the file, or from memory as the one-shot command started us (sh -c TEXT fleetstat-probe TEXT).
 case $(command -V printf 2>&1) in *builtin*|*built-in*) pb=y;; esac
-if [ -z "$pb" ] || [ -n "$YASH_VERSION" ]; then for s in dash bash; do have $s && exec $s "$0"; done; fi
+if [ -z "$pb" ] || [ -n "$YASH_VERSION" ]; then for s in dash bash; do
+  have $s && { [ "$0" != fleetstat-probe ] || exec $s -c "$1" "$0" "$@"; exec $s "$0"; }; done; fi
 IFS=' ' read -r v rid pass mkey cms cap last extra || [ -n "$v" ] || die 64 "no input line on stdin"
 [ "$v" = FLEETSTAT1 ] && hexok "$rid" 32 && hexok "$pass" 64 && hexok "$mkey" 64 && numok "$cms" 5 \
   && numok "$cap" 4 && numok "$last" 16 && [ -z "$extra" ] && [ "$cms" -le 60000 ] && [ "$cap" -le 5000 ] \
@@ -186,7 +216,10 @@ if [ ! -r "$P/meminfo" ] && have sysctl; then
   if have vm_stat; then mm="$mm $(vm_stat | awk '/page size of/{s=$8}/Pages (free|inactive|speculative)/{gsub(/\./,"",$NF);n+=$NF}END{print n*s}')"
   else mm="$mm $(sysctl -n vm.stats.vm.v_free_count vm.stats.vm.v_inactive_count hw.pagesize 2>/dev/null | awk '{v[NR]=$1}END{print (v[1]+v[2])*v[3]}')"; fi
 fi
-un=$(uname -snrm 2>/dev/null)
+# The one-shot command's `uname -srm` ($2) and the node name from /proc spare a uname run.
+un=
+case $0$2 in fleetstat-probe?*' '?*' '?*) [ ! -r "$P/sys/kernel/hostname" ] || un="${2%% *} - ${2#* }";; esac
+[ -n "$un" ] || un=$(uname -snrm 2>/dev/null)
 # OS name: os-release, else older files (Amazon Linux 2, CentOS 6, SLES 11, Ubuntu 12.04).
 for f in "$E/os-release" "${FLEETSTAT_ETC_ROOT:+$E}/usr/lib/os-release" "$E/system-release" "$E/redhat-release" \
   "$E/SuSE-release" "$E/lsb-release"; do [ -r "$f" ] && break; done

@@ -10,6 +10,9 @@ import { gzipSync } from 'node:zlib';
 
 export const TEMP_PREFIX = 'fleetstat.';
 
+/** The probe's $0 when the one-shot command runs it from memory (probe.sh knows this name). */
+export const PROBE_NAME = 'fleetstat-probe';
+
 /** Age in minutes past which a leftover probe directory is an orphan (a run is bounded by its timeout). */
 const ORPHAN_AGE_MINUTES = 10;
 
@@ -72,10 +75,15 @@ export function unixProbePayload(script: string, encoding: ProbeEncoding): Buffe
  * One-shot command for Unix targets: detect, upload and run in a single exec request, where the
  * generic path needs three (DETECT_COMMAND, UNIX_UPLOAD_COMMAND, unixRunCommand). Its stdin is
  * the probe's input line followed by the probe (gzip or plain); it prints the line
- * `FSD1 sh <uname -srm>` that DETECT_COMMAND would print, then the probe's envelope. It makes the
- * same private directory, removes it whatever happens, and never puts the input line in argv
- * (echo is a shell builtin). On a POSIX layer of Windows (Cygwin, MSYS) it stops after the
- * FSD1 line, so parseDetectReply rejects the host as before.
+ * `FSD1 sh <uname -srm>` that DETECT_COMMAND would print, then the probe's envelope. It never
+ * puts the input line in argv (echo is a shell builtin). On a POSIX layer of Windows (Cygwin,
+ * MSYS) it stops after the FSD1 line, so parseDetectReply rejects the host as before.
+ *
+ * Without sudo the probe runs from memory: `sh -c PROBE fleetstat-probe PROBE UNAME` (the text is
+ * public; $1 lets it rerun itself under dash or bash, UNAME spares it a `uname`), so no temp
+ * directory is made, searched for orphans or removed: four processes less per host than the
+ * file (`id`, `find`, `mktemp`, `rm`). With `sudo -n` it goes through a private mktemp directory
+ * as before, since sudo would log a command line holding the whole probe.
  *
  * Windows shells do nothing with it and never read its stdin: PowerShell stops at `exit`, and
  * cmd.exe reads the whole line as one `echo` (the sh part sits inside one pair of double quotes,
@@ -83,18 +91,26 @@ export function unixProbePayload(script: string, encoding: ProbeEncoding): Buffe
  * falls back to DETECT_COMMAND and the generic path.
  */
 export function unixOneShotCommand(options: { sudo: 'none' | 'nopasswd'; encoding: ProbeEncoding }): string {
-  const elevate = options.sudo === 'nopasswd' ? 'sudo -n ' : '';
   const decode = options.encoding === 'gzip' ? 'gzip -dc' : 'cat';
+  const run = options.sudo === 'none'
+    ? [
+      // The probe's text in a variable; a truncated upload fails here, before anything runs.
+      `p=$(${decode}); case $p in '#!/bin/sh'*) ;; *) echo cannot read the probe '(a broken upload?)' >&2; exit ${UPLOAD_EXIT.writeFailed};; esac`,
+      `echo $l | sh -c $p ${PROBE_NAME} $p $u`,
+    ]
+    : [
+      't=${TMPDIR:-/tmp}',
+      `find $t -maxdepth 1 -name '${TEMP_PREFIX}*' -user $(id -u) -mmin +${ORPHAN_AGE_MINUTES} -exec rm -rf {} + 2>/dev/null`,
+      `d=$(mktemp -d $t/${TEMP_PREFIX}XXXXXXXX 2>/dev/null) || { echo cannot create a private directory in $t '(read-only or full?)' >&2; exit ${UPLOAD_EXIT.noTempDir}; }`,
+      `${decode} >$d/probe.sh || { rm -rf $d; echo cannot write the probe into $d '(disk full or a broken upload?)' >&2; exit ${UPLOAD_EXIT.writeFailed}; }`,
+      `echo $l | sudo -n sh $d/probe.sh`, 'rc=$?', 'rm -rf $d', 'exit $rc',
+    ];
   // IFS empty and globbing off: the unquoted expansions below are single words, never patterns.
   const sh = [
     'u=$(uname -srm)', 'echo FSD1 sh $u', 'case $u in CYGWIN*|MSYS*|MINGW*) exit 0;; esac',
     'IFS=', 'set -f', 'umask 077', 'read -r l || exit 64',
     ...(options.encoding === 'gzip' ? [`command -v gzip >/dev/null 2>&1 || exit ${ONE_SHOT_EXIT.noGzip}`] : []),
-    't=${TMPDIR:-/tmp}',
-    `find $t -maxdepth 1 -name '${TEMP_PREFIX}*' -user $(id -u) -mmin +${ORPHAN_AGE_MINUTES} -exec rm -rf {} + 2>/dev/null`,
-    `d=$(mktemp -d $t/${TEMP_PREFIX}XXXXXXXX 2>/dev/null) || { echo cannot create a private directory in $t '(read-only or full?)' >&2; exit ${UPLOAD_EXIT.noTempDir}; }`,
-    `${decode} >$d/probe.sh || { rm -rf $d; echo cannot write the probe into $d '(disk full or a broken upload?)' >&2; exit ${UPLOAD_EXIT.writeFailed}; }`,
-    `echo $l | ${elevate}sh $d/probe.sh`, 'rc=$?', 'rm -rf $d', 'exit $rc',
+    ...run,
   ].join('; ');
   // Inside cmd's one pair of quotes: no quote, percent sign, backtick or newline may appear.
   if (/["%`\\\n\r]/.test(sh)) throw new Error('one-shot command text holds a character cmd.exe or eval would misread');
