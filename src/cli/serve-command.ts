@@ -13,6 +13,7 @@ import { createLogger, defaultLogFormat, LOG_LEVELS, type LogFormat, type Logger
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
 import { CounterRegistry } from '../web/metrics/counter-registry.js';
+import { ProcessMetrics } from '../web/metrics/process-metrics.js';
 import { deliverQueuedMail } from './deliver-mail.js';
 import { deliverQueuedWebhooks } from './deliver-webhooks.js';
 import { EXIT } from './exit-codes.js';
@@ -97,12 +98,14 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     // A named listen address is a name the dashboard answers to; an address is checked as such.
     const listenName = isIP(address.host) === 0 ? [address.host.toLowerCase()] : [];
     const load = new LoadMonitor();
+    const processMetrics = new ProcessMetrics();
     const app = await buildWebServer({
       store, config: () => reloader.config, counters, logger: logger.child({ component: 'web' }),
       auth: () => webCredentials(reloader.config.web),
       metricsOpen: () => reloader.config.web.metricsOpen,
       hostNames: () => [...reloader.config.web.hosts, ...listenName],
       collection: () => load.status(),
+      processMetrics,
     });
     await app.listen(address);
     log.info(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
@@ -145,6 +148,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     reloader.stop();
     await scheduler.stop(grace);
     await app.close();
+    processMetrics.stop();
     await store.close();
     log.info('stopped');
     return EXIT.ok;
