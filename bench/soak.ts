@@ -10,7 +10,8 @@
  *                         [--sample-every 2] [--json FILE] [--cli dist/cli/main.js]   (root: real sshd hosts)
  *
  * Prints a table and one `SOAK-JSON {…}` line. Exits 1 when the serve process dies, or when
- * (at 100 rounds or more) a figure grows faster than its limit.
+ * (at 100 rounds or more) a figure grows faster than its limit. SIGINT once stops early and
+ * reports the rounds so far.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -133,9 +134,14 @@ async function main(): Promise<void> {
     await Promise.all([fleet.stop(), ...endpoints.map((e) => e.stop())]);
     rmSync(dir, { recursive: true, force: true });
   };
-  const interrupted = () => { void cleanUp().finally(() => process.exit(130)); };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  // SIGINT or SIGTERM once: stop sampling and report the rounds so far; twice: just clean up.
+  let stopEarly = false;
+  const interrupted = () => {
+    if (!stopEarly && serve) { stopEarly = true; process.stderr.write('stopping early: reporting the rounds so far\n'); return; }
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
   try {
     const sshd = [...fleet.hosts];
     const clients: FleetClient[] = [];
@@ -175,7 +181,7 @@ async function main(): Promise<void> {
     process.stderr.write(`serve PID ${pid} on 127.0.0.1:${serve.state.port}: ${opts.rounds} rounds of ${clients.length} hosts (${opts.failing} failing), interval ${opts.intervalSeconds} s\n`);
     const samples: Sample[] = [];
     let lastProgress = 0;
-    while (serve.state.rounds < opts.rounds) {
+    while (serve.state.rounds < opts.rounds && !stopEarly) {
       if (serve.child.exitCode !== null) throw new Error(`serve exited after ${serve.state.rounds} rounds:\n${serve.state.tail.join('\n')}`);
       if (Date.now() - began > opts.maxMs) throw new Error(`only ${serve.state.rounds} rounds in --max-hours`);
       const text = await (await fetch(`http://127.0.0.1:${serve.state.port}/metrics`)).text();
@@ -215,7 +221,7 @@ async function main(): Promise<void> {
     }
     const grew = Object.values(figures).filter((f) => f.verdict === 'grows');
     const lines = [
-      `soak: ${rounds} rounds in ${seconds.toFixed(0)} s (${(seconds / rounds).toFixed(2)} s per round), ${clients.length} hosts (${opts.failing} failing), interval ${opts.intervalSeconds} s`,
+      `soak: ${rounds} rounds${stopEarly ? ` (stopped early; ${opts.rounds} asked)` : ''} in ${seconds.toFixed(0)} s (${(seconds / rounds).toFixed(2)} s per round), ${clients.length} hosts (${opts.failing} failing), interval ${opts.intervalSeconds} s`,
       `host collections: ${hostsOk} ok, ${hostsFailed} failed; serve exit code ${exitCode}; ${samples.length} samples (${used.length} after a warm-up of ${warmUp} rounds); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       '',
       `${'figure'.padEnd(26)}${'start'.padStart(10)}${'end'.padStart(10)}${'min'.padStart(10)}${'max'.padStart(10)}${'slope/1000 rounds'.padStart(19)}${'limit'.padStart(8)}  verdict`,
@@ -225,8 +231,8 @@ async function main(): Promise<void> {
         : grew.length === 0 ? 'no growth beyond the data itself' : `GROWS: ${grew.map((f) => f.label).join(', ')}`,
     ];
     const report = {
-      date: new Date().toISOString(), rounds, seconds, hosts: clients.length, failing: opts.failing, intervalSeconds: opts.intervalSeconds,
-      hostsOk, hostsFailed, serveExitCode: exitCode, loadAverage: loadavg(), warmUpRounds: warmUp, figures, judged, grows: grew.map((f) => f.label),
+      date: new Date().toISOString(), rounds, roundsAsked: opts.rounds, stoppedEarly: stopEarly, seconds, hosts: clients.length, failing: opts.failing, intervalSeconds: opts.intervalSeconds,
+      hostsOk, hostsFailed, serveExitCode: exitCode, loadAverage: loadavg(), samples: samples.length, warmUpRounds: warmUp, figures, judged, grows: grew.map((f) => f.label),
     };
     process.stdout.write(`${lines.join('\n')}\nSOAK-JSON ${JSON.stringify(report)}\n`);
     if (opts.json) writeFileSync(opts.json, JSON.stringify({ ...report, samples }, null, 2) + '\n');
