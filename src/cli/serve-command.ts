@@ -10,6 +10,7 @@ import { failureLine } from '../collect/round.js';
 import { RetentionPruner } from '../serve/retention.js';
 import { checkExposure, credentialsChanged, restartOnlyChanges, webCredentials, type Pinned } from '../serve/web-exposure.js';
 import { createLogger, defaultLogFormat, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log/logger.js';
+import { adapterFor } from '../store/dialect-adapter.js';
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
 import { CounterRegistry } from '../web/metrics/counter-registry.js';
@@ -51,7 +52,7 @@ function parseListen(value: string): { host: string; port: number } {
  * MySQL/MariaDB, where several collectors may share it; in-memory claims on SQLite (one process).
  */
 function makeClaimer(store: Store, log: Logger, options: { concurrency: () => number; leaseMarginSeconds?: number }): HostClaimer {
-  if (store.dialect === 'sqlite') return new LocalClaimer();
+  if (!adapterFor(store.dialect).supportsRowLocks) return new LocalClaimer();
   const claimer = new LeaseClaimer(store, { concurrency: options.concurrency, marginSeconds: options.leaseMarginSeconds });
   log.info(`sharing hosts with other collectors through row leases as ${claimer.owner}`);
   return claimer;

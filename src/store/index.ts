@@ -9,7 +9,7 @@ export { saveReport, type ReportToSave, type SavedReport } from './save-report.j
 export { lastEventRecordId } from './events.js';
 export { latestSamples, hostSamples, sampleDetails, type HostWithLatestSample, type SampleDetails } from './history.js';
 export { pruneOlderThan, type PruneCounts } from './prune.js';
-export { insertReturningId } from './inserted-id.js';
+export { adapterFor, adapterOf, insertReturningId, type StoreAdapter } from './dialect-adapter.js';
 export { toDate, toDateOrNull, parseReportTime } from './timestamps.js';
 export type { HostRow, SampleRow, DiskRow, NicRow, UserRow } from './rows.js';
 export type { Database } from './schema.js';

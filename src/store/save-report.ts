@@ -2,8 +2,8 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { EventReport, Report } from '../probe/report.js';
 import { insertBatches } from './batches.js';
+import { insertReturningId } from './dialect-adapter.js';
 import { insertNewEvents } from './events.js';
-import { insertReturningId } from './inserted-id.js';
 import type { Store } from './open-store.js';
 import type { Database } from './schema.js';
 import { limitReport, type Trimmed } from './storage-limits.js';
@@ -65,9 +65,9 @@ async function updateHostFacts(db: Kysely<Database>, hostId: number, report: Rep
   }
 }
 
-async function insertSample(db: Kysely<Database>, store: Store, input: ReportToSave): Promise<number> {
+async function insertSample(db: Kysely<Database>, input: ReportToSave): Promise<number> {
   const { report } = input;
-  return insertReturningId(db, store.dialect, 'samples', {
+  return insertReturningId(db, 'samples', {
     host_id: input.hostId,
     round_id: input.roundId,
     collected_at: input.collectedAt,
@@ -139,11 +139,11 @@ export async function saveReport(store: Store, given: ReportToSave): Promise<Sav
       stillWanted();
       await updateHostFacts(trx, input.hostId, input.report, input.collectedAt);
       stillWanted();
-      const sampleId = await insertSample(trx, store, input);
+      const sampleId = await insertSample(trx, input);
       stillWanted();
       await insertSampleChildren(trx, sampleId, input.report);
       stillWanted();
-      const events = await insertNewEvents(trx, store.dialect, input.hostId, input.roundId, input.report.events.items, {
+      const events = await insertNewEvents(trx, input.hostId, input.roundId, input.report.events.items, {
         cap: input.eventCap ?? 5000, now: input.collectedAt,
       });
       stillWanted();
