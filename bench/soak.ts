@@ -39,7 +39,11 @@ interface Sample {
   atSeconds: number;
   rounds: number;
   rssMiB: number;
+  /** Anonymous resident memory (RssAnon): RSS without the file pages (node's own code) it maps. */
+  anonMiB: number;
   heapMiB: number;
+  /** Memory of C++ objects bound to JavaScript, buffers included. */
+  externalMiB: number;
   openFds: number;
   loopP99Ms: number;
   dbMiB: number;
@@ -48,7 +52,9 @@ interface Sample {
 /** Figures sampled, their unit and their growth limit per 1,000 rounds. */
 const FIGURES: { key: Exclude<keyof Sample, 'atSeconds' | 'rounds'>; label: string; limit: number }[] = [
   { key: 'rssMiB', label: 'resident memory MiB', limit: 16 },
+  { key: 'anonMiB', label: 'anonymous memory MiB', limit: 16 },
   { key: 'heapMiB', label: 'V8 heap used MiB', limit: 4 },
+  { key: 'externalMiB', label: 'external memory MiB', limit: 8 },
   { key: 'openFds', label: 'open file descriptors', limit: 1 },
   { key: 'loopP99Ms', label: 'event-loop delay p99 ms', limit: 20 },
   { key: 'dbMiB', label: 'database MiB (the data)', limit: Infinity },
@@ -76,10 +82,11 @@ function options() {
   };
 }
 
-/** Resident set of `pid` in MiB (VmRSS). */
-function rssMiB(pid: number): number {
-  const kb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return kb / 1024;
+/** Resident set of `pid` in MiB: all of it (VmRSS) and its anonymous part (RssAnon). */
+function residentMiB(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
+  return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024 };
 }
 
 /** The value of an unlabelled metric in a Prometheus text exposition. */
@@ -185,9 +192,10 @@ async function main(): Promise<void> {
       if (serve.child.exitCode !== null) throw new Error(`serve exited after ${serve.state.rounds} rounds:\n${serve.state.tail.join('\n')}`);
       if (Date.now() - began > opts.maxMs) throw new Error(`only ${serve.state.rounds} rounds in --max-hours`);
       const text = await (await fetch(`http://127.0.0.1:${serve.state.port}/metrics`)).text();
+      const resident = residentMiB(pid);
       samples.push({
-        atSeconds: (Date.now() - began) / 1000, rounds: serve.state.rounds, rssMiB: rssMiB(pid),
-        heapMiB: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+        atSeconds: (Date.now() - began) / 1000, rounds: serve.state.rounds, rssMiB: resident.rss, anonMiB: resident.anon,
+        heapMiB: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20, externalMiB: metric(text, 'nodejs_external_memory_bytes') / 2 ** 20,
         // Read after the scrape, so the socket of that request is closed and not counted.
         openFds: readdirSync(`/proc/${pid}/fd`).length,
         loopP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000, dbMiB: dbMiB(databasePath),

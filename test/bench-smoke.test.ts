@@ -81,7 +81,7 @@ describe('bench/soak.ts smoke run', () => {
     expect(report.hostsOk).toBeGreaterThanOrEqual(3 * 4);
     expect(report.hostsFailed).toBeGreaterThanOrEqual(2 * 4);
     expect(report.samples).toBeGreaterThan(0);
-    expect(Object.keys(report.figures).sort()).toEqual(['dbMiB', 'heapMiB', 'loopP99Ms', 'openFds', 'rssMiB']);
+    expect(Object.keys(report.figures).sort()).toEqual(['anonMiB', 'dbMiB', 'externalMiB', 'heapMiB', 'loopP99Ms', 'openFds', 'rssMiB']);
     for (const [name, figure] of Object.entries(report.figures)) {
       for (const value of [figure.start, figure.end, figure.min, figure.max, figure.slopePer1000Rounds]) expect(Number.isFinite(value), name).toBe(true);
     }
