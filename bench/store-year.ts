@@ -6,18 +6,22 @@
  * this machine can write in a test run. So a representative slice is written for real (by
  * default 50 hosts × 7 days = 504,000 samples, in time order as collectors write them, one
  * multi-row INSERT per batch) and the full year is extrapolated linearly from its rate and
- * bytes per row, which is stated in the output. Then, on the filled table, it times the two
- * reads the dashboard makes, latestSamples (every host's newest sample) and hostSamples (one
- * host's day), and prints the query plans to show they walk samples_host_collected_id_idx.
+ * bytes per row, which is stated in the output. Then, on the filled table, it times the reads
+ * the dashboard, the API and /metrics really run (src/web/queries): listHostSummaries (the
+ * overview: every host with its newest sample) and hostSeries (the chart of one host's day, as
+ * GET /api/hosts/:id/samples asks for it), and prints the plan of every statement they issued
+ * (captured as they ran) to show the sample reads walk samples_host_collected_id_idx.
  * Each dialect gets a fresh database (test/support/databases.ts), dropped at the end.
  */
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CompiledQuery, sql, type Insertable } from 'kysely';
-import { hostSamples, latestSamples } from '../src/store/history.js';
+import { CompiledQuery, sql, type Insertable, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { migrate } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open-store.js';
 import type { Database } from '../src/store/schema.js';
+import { MAX_SERIES_POINTS } from '../src/web/api-routes.js';
+import { hostSeries } from '../src/web/queries/host-series.js';
+import { listHostSummaries } from '../src/web/queries/host-summaries.js';
 import { createTestDatabase, type TestDialect } from '../test/support/databases.js';
 
 const { values } = parseArgs({
@@ -93,11 +97,38 @@ async function median(runs: number, body: () => Promise<unknown>): Promise<numbe
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
+/** Records every statement run through it, to EXPLAIN exactly what a read issued. */
+class StatementRecorder implements KyselyPlugin {
+  readonly nodes: RootOperationNode[] = [];
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.nodes.push(args.node);
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+/** The statements `read` runs against `db`, compiled as the database receives them. */
+async function statementsOf(db: Kysely<Database>, read: (db: Kysely<Database>) => Promise<unknown>): Promise<CompiledQuery[]> {
+  const recorder = new StatementRecorder();
+  const recording = db.withPlugin(recorder);
+  await read(recording);
+  return recorder.nodes.map((node) => recording.getExecutor().compileQuery(node, { queryId: 'explain' } as QueryId));
+}
+
 /** The plan of a query, as text lines. */
 async function plan(store: Store, query: CompiledQuery): Promise<string[]> {
   const prefix = store.dialect === 'sqlite' ? 'explain query plan ' : store.dialect === 'mysql' ? 'explain ' : 'explain ';
   const { rows } = await store.db.executeQuery(CompiledQuery.raw(prefix + query.sql, [...query.parameters]));
   return rows.map((row) => Object.values(row as Record<string, unknown>).filter((v) => typeof v === 'string').join(' '));
+}
+
+/** The plans of several statements, each with its SQL. */
+async function explainAll(store: Store, queries: CompiledQuery[]): Promise<{ sql: string; lines: string[] }[]> {
+  const out: { sql: string; lines: string[] }[] = [];
+  for (const query of queries) out.push({ sql: query.sql, lines: await plan(store, query) });
+  return out;
 }
 
 async function benchDialect(dialect: TestDialect): Promise<void> {
@@ -117,27 +148,26 @@ async function benchDialect(dialect: TestDialect): Promise<void> {
     const rate = rows / seconds;
     const bytesPerRow = bytes / rows;
 
-    const latestMs = await median(5, () => latestSamples(store));
+    // The reads as the overview (and /metrics) and a host's one-day chart run them.
+    const overview = (db: Kysely<Database>) => listHostSummaries(db);
     const hostId = hostIds[Math.floor(hostIds.length / 2)]!;
     const dayFrom = new Date(START + Math.floor(DAYS / 2) * 86400_000);
-    const dayTo = new Date(dayFrom.getTime() + 86400_000);
-    const day = await hostSamples(store, hostId, dayFrom, dayTo);
-    if (day.length !== 1440) throw new Error(`expected 1440 samples in one host's day, got ${day.length}`);
-    const latest = await latestSamples(store);
-    if (latest.some((l) => l.sample === null || l.sample.collected_at.getTime() !== START + (DAYS * 1440 - 1) * 60_000)) {
-      throw new Error('latestSamples did not return every host\'s last minute');
+    const dayTo = new Date(dayFrom.getTime() + 86400_000 - 60_000); // the API's range is inclusive
+    const dayChart = (db: Kysely<Database>) => hostSeries(db, hostId, dayFrom, dayTo, MAX_SERIES_POINTS);
+    const day = await dayChart(store.db);
+    if (day.samples !== 1440 || day.time.length !== 1440) throw new Error(`expected 1440 samples in one host's day, got ${day.samples}`);
+    const latest = await overview(store.db);
+    if (latest.length !== HOSTS || latest.some((h) => h.latest?.collected_at !== new Date(START + (DAYS * 1440 - 1) * 60_000).toISOString())) {
+      throw new Error('listHostSummaries did not return every host\'s last minute');
     }
-    const dayMs = await median(9, () => hostSamples(store, hostId, dayFrom, dayTo));
+    const latestMs = await median(5, () => overview(store.db));
+    const dayMs = await median(9, () => dayChart(store.db));
 
-    // The same query shapes as src/store/history.ts, compiled for EXPLAIN.
-    const latestQuery = store.db.selectFrom('hosts').selectAll('hosts')
-      .select((eb) => eb.selectFrom('samples').select('samples.id').whereRef('samples.host_id', '=', 'hosts.id')
-        .orderBy('samples.collected_at', 'desc').orderBy('samples.id', 'desc').limit(1).as('latest_sample_id'))
-      .orderBy('hosts.name').orderBy('hosts.id').compile();
-    const dayQuery = store.db.selectFrom('samples').selectAll().where('host_id', '=', hostId)
-      .where('collected_at', '>=', dayFrom).where('collected_at', '<', dayTo).orderBy('collected_at').orderBy('id').compile();
-    const plans = { latest: await plan(store, latestQuery), day: await plan(store, dayQuery) };
-    const usesIndex = (lines: string[]) => lines.some((l) => l.includes('samples_host_collected_id_idx'));
+    const plans = {
+      latest: await explainAll(store, await statementsOf(store.db, overview)),
+      day: await explainAll(store, await statementsOf(store.db, dayChart)),
+    };
+    const usesIndex = (planned: { lines: string[] }[]) => planned.some((p) => p.lines.some((l) => l.includes('samples_host_collected_id_idx')));
 
     const yearHours = TARGET_ROWS / rate / 3600;
     const yearGiB = (TARGET_ROWS * bytesPerRow) / 2 ** 30;
@@ -145,10 +175,12 @@ async function benchDialect(dialect: TestDialect): Promise<void> {
     console.log(`wrote ${rows.toLocaleString('en')} samples (${HOSTS} hosts × ${DAYS} days × 1440) in ${seconds.toFixed(1)} s: ${Math.round(rate).toLocaleString('en')} rows/s`);
     console.log(`samples table (with indexes): ${(bytes / 2 ** 20).toFixed(1)} MiB, ${Math.round(bytesPerRow)} bytes/row`);
     console.log(`extrapolated to 500 hosts × 1 year (${TARGET_ROWS.toLocaleString('en')} rows): ~${yearGiB.toFixed(0)} GiB; writing it in one go ~${yearHours.toFixed(1)} h (live: 500 rows/min)`);
-    console.log(`latestSamples (${HOSTS} hosts): ${latestMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.latest)}`);
-    console.log(`hostSamples (one host, one day, 1440 rows): ${dayMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.day)}`);
-    console.log(`plan, latest:\n    ${plans.latest.join('\n    ')}`);
-    console.log(`plan, one host's day:\n    ${plans.day.join('\n    ')}`);
+    console.log(`listHostSummaries, the overview and /metrics (${HOSTS} hosts): ${latestMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.latest)}`);
+    console.log(`hostSeries, one host's day chart (1440 points): ${dayMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.day)}`);
+    for (const [name, planned] of [['overview', plans.latest], ['one host\'s day', plans.day]] as const) {
+      console.log(`plans, ${name} (${planned.length} statements):`);
+      for (const p of planned) console.log(`  ${p.sql.slice(0, 160)}\n    ${p.lines.join('\n    ')}`);
+    }
   } finally {
     await store.close();
     await database.drop();

@@ -41,7 +41,7 @@ async function withStores<T>(dialect: Parameters<typeof withTestDatabase>[0], co
 
 /** Sets last_started_at of `key` directly (the test's arrangement of who waited longest). */
 async function startedAt(store: Store, key: string, when: Date | null): Promise<void> {
-  await store.db.withTables<{ host_leases: { host_key: string; last_started_at: Date | null } }>()
+  await store.db
     .updateTable('host_leases').set({ last_started_at: when }).where('host_key', '=', key).execute();
 }
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrate } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open-store.js';
+import { TABLE_NAMES } from '../src/store/schema.js';
 
 /** Table name → documented column names, from the `## name` sections' `| column | …` tables. */
 function documentedTables(): Map<string, string[]> {
@@ -41,5 +42,11 @@ describe('docs/schema.md', () => {
       expect({ table: table.name, columns: [...(documented.get(table.name) ?? [])].sort() })
         .toEqual({ table: table.name, columns: table.columns.map((c) => c.name).sort() });
     }
+  });
+
+  it('types every table the migrations create in src/store/schema.ts', async () => {
+    const actual = (await store.db.introspection.getTables())
+      .filter((t) => ![MIGRATION_TABLE, MIGRATION_LOCK_TABLE].includes(t.name) && !t.name.startsWith('sqlite_'));
+    expect([...TABLE_NAMES].sort()).toEqual(actual.map((t) => t.name).sort());
   });
 });

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { lastEventRecordId } from '../src/store/events.js';
-import { latestSamples, hostSamples, sampleDetails } from '../src/store/history.js';
+import { adapterFor, adapterOf } from '../src/store/dialect-adapter.js';
 import { ensureHost } from '../src/store/hosts.js';
 import { openStore } from '../src/store/open-store.js';
 import { pruneOlderThan } from '../src/store/prune.js';
 import { beginRound, finishRound, recordHostError } from '../src/store/rounds.js';
 import { saveReport } from '../src/store/save-report.js';
 import { toDate, toDateOrNull } from '../src/store/timestamps.js';
+import { sampleDisks, sampleUsers } from '../src/web/queries/host-details.js';
+import { hostSeries } from '../src/web/queries/host-series.js';
+import { listHostSummaries } from '../src/web/queries/host-summaries.js';
 import { testDialects, useMigratedStore } from './support/databases.js';
 import { makeEvent, makeReport } from './support/report-factory.js';
 
@@ -71,7 +74,18 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     expect(await lastEventRecordId(store, hostId)).toBe(6_000_000_001);
   });
 
-  it('latestSamples returns every host with its newest sample, hostSamples one host in a range', async () => {
+  it('finds the dialect adapter from the database handle, inside a transaction too', async () => {
+    const { store } = fixture;
+    expect(adapterOf(store.db)).toBe(adapterFor(store.dialect));
+    await store.db.transaction().execute(async (trx) => expect(adapterOf(trx).dialect).toBe(store.dialect));
+    // Each adapter's text length counts characters, not bytes.
+    const host = await ensureHost(store, { ip: '203.0.113.9', port: 22, name: 'ünïcödé' });
+    const row = await store.db.selectFrom('hosts').select(adapterFor(store.dialect).charLength('name').as('n')).where('id', '=', host).executeTakeFirstOrThrow();
+    expect(Number(row.n)).toBe(7);
+  });
+
+  // The queries the dashboard, the API and /metrics run (src/web/queries), on every database.
+  it('listHostSummaries gives every host its newest sample by time, hostSeries one host in a range', async () => {
     const { store } = fixture;
     const a = await ensureHost(store, { ip: '203.0.113.1', port: 22, name: 'aa-latest' });
     const b = await ensureHost(store, { ip: '203.0.113.2', port: 22, name: 'ab-latest' });
@@ -84,26 +98,25 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     await save(a, minute(20), 20);
     const onlyB = await save(b, minute(15), 15);
 
-    const latest = await latestSamples(store);
-    const byName = new Map(latest.map((l) => [l.host.name, l]));
-    expect(byName.get('aa-latest')?.sample?.id).toBe(newestA.sampleId);
-    expect(byName.get('aa-latest')?.sample?.cpu_percent).toBe(30);
-    expect(byName.get('aa-latest')?.sample?.collected_at).toEqual(minute(30));
-    expect(byName.get('aa-latest')?.host.last_seen).toEqual(minute(20)); // last saved, not newest
-    expect(byName.get('ab-latest')?.sample?.id).toBe(onlyB.sampleId);
-    expect(byName.get('ac-never')).toMatchObject({ host: { id: never }, sample: null });
-    const mine = latest.map((l) => l.host.name).filter((n) => /^a[abc]-/.test(n));
+    const latest = await listHostSummaries(store.db);
+    const byName = new Map(latest.map((l) => [l.name, l]));
+    // The newest by collected_at, not the highest id (a spooled report is imported late).
+    expect(byName.get('aa-latest')?.latest?.sample_id).toBe(newestA.sampleId);
+    expect(byName.get('aa-latest')?.latest?.cpu_percent).toBe(30);
+    expect(byName.get('aa-latest')?.latest?.collected_at).toBe(minute(30).toISOString());
+    expect(byName.get('aa-latest')?.last_seen).toBe(minute(20).toISOString()); // last saved, not newest
+    expect(byName.get('ab-latest')?.latest?.sample_id).toBe(onlyB.sampleId);
+    expect(byName.get('ac-never')).toMatchObject({ id: never, latest: null });
+    const mine = latest.map((l) => l.name).filter((n) => /^a[abc]-/.test(n));
     expect(mine).toEqual(['aa-latest', 'ab-latest', 'ac-never']);
+    expect((await listHostSummaries(store.db, a)).map((h) => h.latest?.sample_id)).toEqual([newestA.sampleId]);
 
-    const range = await hostSamples(store, a, minute(10), minute(30));
-    expect(range.map((s) => s.cpu_percent)).toEqual([10, 20]); // from inclusive, to exclusive
-    expect(range[0]?.collected_at).toEqual(minute(10));
-    expect(range[0]?.boot_time).toEqual(new Date('2024-04-01T00:00:00Z'));
+    const range = await hostSeries(store.db, a, minute(10), minute(25), 100);
+    expect(range.series.cpu_percent).toEqual([10, 20]); // from and to inclusive, oldest first
+    expect(range.time[0]).toBe(minute(10).getTime() / 1000);
 
-    const details = await sampleDetails(store, newestA.sampleId);
-    expect(details.disks.map((d) => d.size_bytes)).toEqual([500_000_000_000, 8_000_000_000_000]);
-    expect(details.nics.map((n) => n.name)).toEqual(['eth0', 'lo']);
-    expect(details.users.map((u) => u.login_at)).toEqual([new Date('2024-05-01T07:30:00Z'), null]);
+    expect((await sampleDisks(store.db, newestA.sampleId)).map((d) => d.size_bytes)).toEqual([500_000_000_000, 8_000_000_000_000]);
+    expect((await sampleUsers(store.db, newestA.sampleId)).map((u) => u.login_at)).toEqual(['2024-05-01T07:30:00.000Z', null]);
   });
 
   it('prunes samples with their rows, host errors, rounds and sent mail older than the cutoff', async () => {

@@ -1,5 +1,6 @@
 /** Reading and writing silences (table `silences`); see silence-match.ts for what they cover. */
 import type { Kysely } from 'kysely';
+import { insertReturningId } from '../store/dialect-adapter.js';
 import type { Database } from '../store/schema.js';
 import type { SilenceRule } from './silence-match.js';
 
@@ -33,14 +34,7 @@ export async function addSilence(db: Kysely<Database>, silence: NewSilence): Pro
     host_pattern: silence.hostPattern, rule: silence.rule ?? null, starts_at: silence.startsAt, ends_at: silence.endsAt,
     author: silence.author, comment: silence.comment, created_at: silence.now,
   };
-  // getExecutor() is marked internal in Kysely but is the documented way to ask the dialect's abilities.
-  if (db.getExecutor().adapter.supportsReturning) {
-    const { id } = await db.insertInto('silences').values(row).returning('id').executeTakeFirstOrThrow();
-    return Number(id);
-  }
-  const result = await db.insertInto('silences').values(row).executeTakeFirst();
-  if (result.insertId === undefined) throw new Error('silence: the database did not report the id of the new silence');
-  return Number(result.insertId);
+  return await insertReturningId(db, 'silences', row);
 }
 
 /** Silences that have not ended at `now` (active or future), or every one with `all`; newest first. */

@@ -11,9 +11,11 @@ import { assertNever } from '../errors/assert-never.js';
 import { RetentionPruner } from '../serve/retention.js';
 import { checkExposure, credentialsChanged, restartOnlyChanges, webCredentials, type Pinned } from '../serve/web-exposure.js';
 import { createLogger, defaultLogFormat, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log/logger.js';
+import { adapterFor } from '../store/dialect-adapter.js';
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
 import { CounterRegistry } from '../web/metrics/counter-registry.js';
+import { ProcessMetrics } from '../web/metrics/process-metrics.js';
 import { deliverQueuedMail } from './deliver-mail.js';
 import { deliverQueuedWebhooks } from './deliver-webhooks.js';
 import { EXIT } from './exit-codes.js';
@@ -51,7 +53,7 @@ function parseListen(value: string): { host: string; port: number } {
  * MySQL/MariaDB, where several collectors may share it; in-memory claims on SQLite (one process).
  */
 function makeClaimer(store: Store, log: Logger, options: { concurrency: () => number; leaseMarginSeconds?: number }): HostClaimer {
-  if (store.dialect === 'sqlite') return new LocalClaimer();
+  if (!adapterFor(store.dialect).supportsRowLocks) return new LocalClaimer();
   const claimer = new LeaseClaimer(store, { concurrency: options.concurrency, marginSeconds: options.leaseMarginSeconds });
   log.info(`sharing hosts with other collectors through row leases as ${claimer.owner}`);
   return claimer;
@@ -98,12 +100,14 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     // A named listen address is a name the dashboard answers to; an address is checked as such.
     const listenName = isIP(address.host) === 0 ? [address.host.toLowerCase()] : [];
     const load = new LoadMonitor();
+    const processMetrics = new ProcessMetrics();
     const app = await buildWebServer({
       store, config: () => reloader.config, counters, logger: logger.child({ component: 'web' }),
       auth: () => webCredentials(reloader.config.web),
       metricsOpen: () => reloader.config.web.metricsOpen,
       hostNames: () => [...reloader.config.web.hosts, ...listenName],
       collection: () => load.status(),
+      processMetrics,
     });
     await app.listen(address);
     log.info(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
@@ -159,6 +163,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     reloader.stop();
     await scheduler.stop(grace);
     await app.close();
+    processMetrics.stop();
     await store.close();
     log.info('stopped');
     return EXIT.ok;

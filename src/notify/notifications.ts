@@ -3,9 +3,10 @@
  * stored in the same transaction as the state change that caused it; the end of the round
  * (flush-notifications.ts) folds every waiting change of one recipient into one mail.
  */
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { oneLine } from '../text/untrusted-text.js';
-import type { Database, NotificationsTable } from '../store/schema.js';
+import { insertReturningId } from '../store/dialect-adapter.js';
+import type { Database } from '../store/schema.js';
 import { sanitizeBody } from './mail-text.js';
 
 /** What kind of change a notification reports. `events`: new security events. */
@@ -31,7 +32,7 @@ export interface NewNotification {
 export async function enqueueNotification(db: Kysely<Database>, change: NewNotification): Promise<number[]> {
   const ids: number[] = [];
   for (const recipient of change.recipients) {
-    ids.push(await insertNotification(db, {
+    ids.push(await insertReturningId(db, 'notifications', {
       host_id: change.hostId,
       recipient,
       rule: change.rule,
@@ -47,14 +48,3 @@ export async function enqueueNotification(db: Kysely<Database>, change: NewNotif
   return ids;
 }
 
-/** Inserts one row and returns its id: RETURNING where the dialect has it, the driver's insert id otherwise (MySQL). */
-async function insertNotification(db: Kysely<Database>, row: Insertable<NotificationsTable>): Promise<number> {
-  // getExecutor() is marked internal in Kysely but is the documented way to ask the dialect's abilities.
-  if (db.getExecutor().adapter.supportsReturning) {
-    const { id } = await db.insertInto('notifications').values(row).returning('id').executeTakeFirstOrThrow();
-    return Number(id);
-  }
-  const result = await db.insertInto('notifications').values(row).executeTakeFirst();
-  if (result.insertId === undefined) throw new Error('alerts: the database did not report the id of the queued notification');
-  return Number(result.insertId);
-}

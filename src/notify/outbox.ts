@@ -3,8 +3,9 @@
  * state change that caused it, and a separate drain delivers it. One row per recipient, so one
  * refused address never holds back the others.
  */
-import type { Insertable, Kysely } from 'kysely';
-import type { Database, OutboxTable } from '../store/schema.js';
+import type { Kysely } from 'kysely';
+import { insertReturningId } from '../store/dialect-adapter.js';
+import type { Database } from '../store/schema.js';
 import { parseRecipients, sanitizeBody, sanitizeSubject } from './mail-text.js';
 import { newMessageLocalPart } from './mail-threading.js';
 
@@ -46,7 +47,7 @@ export async function enqueueMail(db: Kysely<Database>, mail: QueuedMail): Promi
       sent_at: null,
       last_error: null,
     };
-    ids.push(await insertReturningId(db, row));
+    ids.push(await insertReturningId(db, 'outbox', row));
   }
   return ids;
 }
@@ -79,14 +80,3 @@ export async function listUnsentMail(db: Kysely<Database>, limit = 100): Promise
   }));
 }
 
-/** Inserts one outbox row and returns its id: RETURNING where the dialect has it (PostgreSQL, SQLite), the driver's insert id otherwise (MySQL). */
-async function insertReturningId(db: Kysely<Database>, row: Insertable<OutboxTable>): Promise<number> {
-  // getExecutor() is marked internal in Kysely but is the documented way to ask the dialect's abilities.
-  if (db.getExecutor().adapter.supportsReturning) {
-    const { id } = await db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow();
-    return Number(id);
-  }
-  const result = await db.insertInto('outbox').values(row).executeTakeFirst();
-  if (result.insertId === undefined) throw new Error('mail: the database did not report the id of the queued mail');
-  return Number(result.insertId);
-}

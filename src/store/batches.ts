@@ -1,4 +1,8 @@
-/** Splitting multi-row inserts into statements every database accepts. */
+/**
+ * Splitting statements into sizes every database accepts: multi-row inserts, and the key lists
+ * of `IN (…)`. One rule for all three dialects, under the lowest of their limits, so a statement
+ * that works on SQLite works on PostgreSQL and MariaDB alike.
+ */
 
 // Well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per statement.
 const MAX_PARAMETERS = 10_000;
@@ -37,4 +41,14 @@ export function insertBatches<T extends Record<string, unknown>>(rows: readonly 
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/** Keys per `IN (…)` list: a few hundred parameters, cheap to plan everywhere. */
+export const KEYS_PER_STATEMENT = 500;
+
+/** Splits the keys of an `IN (…)` list into lists of at most KEYS_PER_STATEMENT. */
+export function keyChunks<T>(keys: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) out.push(keys.slice(i, i + KEYS_PER_STATEMENT));
+  return out;
 }

@@ -1,11 +1,11 @@
 /** Security events: stored once per (host, record id), however often a probe reports them. */
 import { sql, type Kysely } from 'kysely';
 import type { EventReport } from '../probe/report.js';
-import { insertBatches } from './batches.js';
+import { insertBatches, keyChunks } from './batches.js';
+import { adapterOf } from './dialect-adapter.js';
 import type { Store } from './open-store.js';
 import type { Database } from './schema.js';
 import { STORAGE_LIMITS, selectEventsWithinBudget, type EventUsage } from './storage-limits.js';
-import type { StoreDialect } from './store-url.js';
 import { parseReportTime } from './timestamps.js';
 
 /**
@@ -23,12 +23,12 @@ export async function lastEventRecordId(store: Store, hostId: number): Promise<n
 
 async function storedRecordIds(db: Kysely<Database>, hostId: number, recordIds: number[]): Promise<Set<number>> {
   const stored = new Set<number>();
-  for (let i = 0; i < recordIds.length; i += 1000) {
+  for (const part of keyChunks(recordIds)) {
     const rows = await db
       .selectFrom('security_events')
       .select('record_id')
       .where('host_id', '=', hostId)
-      .where('record_id', 'in', recordIds.slice(i, i + 1000))
+      .where('record_id', 'in', part)
       .execute();
     for (const row of rows) stored.add(Number(row.record_id));
   }
@@ -39,8 +39,8 @@ async function storedRecordIds(db: Kysely<Database>, hostId: number, recordIds: 
  * How many events, and how many characters of event text (with the row charge), the host stored
  * in rounds that started at or after `since`. (Events imported from the spool carry no round and are not counted.)
  */
-export async function eventUsageSince(db: Kysely<Database>, dialect: StoreDialect, hostId: number, since: Date): Promise<EventUsage> {
-  const chars = (column: string) => (dialect === 'mysql' ? sql`char_length(${sql.ref(column)})` : sql`length(${sql.ref(column)})`);
+export async function eventUsageSince(db: Kysely<Database>, hostId: number, since: Date): Promise<EventUsage> {
+  const chars = adapterOf(db).charLength;
   const row = await db
     .selectFrom('security_events')
     .innerJoin('rounds', 'rounds.id', 'security_events.round_id')
@@ -71,7 +71,6 @@ const DAY_MS = 86_400_000;
  */
 export async function insertNewEvents(
   db: Kysely<Database>,
-  dialect: StoreDialect,
   hostId: number,
   roundId: number | null,
   events: readonly EventReport[],
@@ -84,7 +83,7 @@ export async function insertNewEvents(
     if (!stored.has(event.record_id) && !fresh.has(event.record_id)) fresh.set(event.record_id, event);
   }
   if (fresh.size === 0) return { inserted: [], deferred: 0 };
-  const usedToday = await eventUsageSince(db, dialect, hostId, new Date(options.now.getTime() - DAY_MS));
+  const usedToday = await eventUsageSince(db, hostId, new Date(options.now.getTime() - DAY_MS));
   const { keep, deferred } = selectEventsWithinBudget([...fresh.values()], options.cap, usedToday);
   const rows = keep.map((e) => ({
     host_id: hostId,
@@ -97,20 +96,18 @@ export async function insertNewEvents(
     raw: e.raw ?? null,
     round_id: roundId,
   }));
+  const adapter = adapterOf(db);
   const inserted = new Set<number>();
   for (const batch of insertBatches(rows)) {
-    const insert = db.insertInto('security_events').values(batch);
-    if (dialect === 'mysql') {
-      // No RETURNING on MySQL: a row another collector stored meanwhile is skipped by the
-      // unique key (a no-op update, unlike INSERT IGNORE which would also hide bad data).
-      await insert.onDuplicateKeyUpdate((eb) => ({ record_id: eb.ref('security_events.record_id') })).execute();
-      for (const row of batch) inserted.add(row.record_id);
+    // A row another collector stored meanwhile is skipped by the unique (host_id, record_id).
+    const insert = adapter.ignoreDuplicates(db.insertInto('security_events').values(batch), ['host_id', 'record_id']);
+    if (adapter.supportsReturning) {
+      for (const row of await insert.returning('record_id').execute()) inserted.add(Number(row.record_id));
     } else {
-      const returned = await insert
-        .onConflict((oc) => oc.columns(['host_id', 'record_id']).doNothing())
-        .returning('record_id')
-        .execute();
-      for (const row of returned) inserted.add(Number(row.record_id));
+      // Without RETURNING every row of the batch counts as inserted (the report's transaction
+      // read the stored ids first; only a concurrent collector of the same host could differ).
+      await insert.execute();
+      for (const row of batch) inserted.add(row.record_id);
     }
   }
   return { inserted: keep.filter((e) => inserted.has(e.record_id)), deferred };

@@ -1,4 +1,5 @@
 /** The hosts table: one row per configured (ip, port), kept across renames. */
+import { adapterFor } from './dialect-adapter.js';
 import type { Store } from './open-store.js';
 import { StoreError, describeCause } from './store-error.js';
 
@@ -24,10 +25,7 @@ export async function ensureHost(store: Store, host: HostIdentity, now: Date = n
     if (!found) {
       const insert = store.db.insertInto('hosts').values({ ip: host.ip, port: host.port, name: host.name, first_seen: now });
       // Conflict handling only for the unique (ip, port); any other error still fails.
-      await (store.dialect === 'mysql'
-        ? insert.onDuplicateKeyUpdate((eb) => ({ ip: eb.ref('hosts.ip') }))
-        : insert.onConflict((oc) => oc.columns(['ip', 'port']).doNothing())
-      ).execute();
+      await adapterFor(store.dialect).ignoreDuplicates(insert, ['ip', 'port']).execute();
       found = await findHost(store, host.ip, host.port);
       if (!found) throw new Error('the host row vanished right after it was inserted');
     }

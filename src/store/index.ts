@@ -1,4 +1,7 @@
-/** The storage layer: open a database, migrate it, and the queries the collector needs. */
+/**
+ * The storage layer: open a database, migrate it, and the writes the collector needs. Reads for
+ * people (dashboard, API, /metrics, benchmarks) are in src/web/queries, one set for all.
+ */
 export { openStore, type Store } from './open-store.js';
 export { StoreError, redactUrl } from './store-error.js';
 export { parseStoreUrl, type StoreDialect } from './store-url.js';
@@ -8,9 +11,7 @@ export { beginRound, finishRound, recordHostError, MAX_HOST_ERROR_LENGTH, type H
 export { saveReport, type ReportToSave, type SavedReport } from './save-report.js';
 export { lastEventRecordId } from './events.js';
 export { lastCpuCounters, type StoredCpuCounters } from './cpu-counters.js';
-export { latestSamples, hostSamples, sampleDetails, type HostWithLatestSample, type SampleDetails } from './history.js';
 export { pruneOlderThan, type PruneCounts } from './prune.js';
-export { insertReturningId } from './inserted-id.js';
+export { adapterFor, adapterOf, insertReturningId, type StoreAdapter } from './dialect-adapter.js';
 export { toDate, toDateOrNull, parseReportTime } from './timestamps.js';
-export type { HostRow, SampleRow, DiskRow, NicRow, UserRow } from './rows.js';
 export type { Database } from './schema.js';

@@ -7,51 +7,24 @@
  * serialises claims instead.
  */
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { KEYS_PER_STATEMENT, keyChunks } from './batches.js';
+import { adapterFor } from './dialect-adapter.js';
 import type { Store } from './open-store.js';
-import type { NullableTimestamp } from './schema.js';
+import type { Database } from './schema.js';
 import { toDateOrNull } from './timestamps.js';
 
-/** One row of `host_leases` (docs/schema.md). */
-export interface HostLeasesTable {
-  /** "ip:port" of the host. */
-  host_key: string;
-  /** Collector holding the lease (hostname:pid:random), NULL when free. */
-  owner: string | null;
-  lease_until: NullableTimestamp;
-  last_started_at: NullableTimestamp;
-  last_finished_at: NullableTimestamp;
-}
 
-// A type alias, not an interface: withTables() wants a Record.
-export type LeaseTables = { host_leases: HostLeasesTable };
-
-function leaseDb(store: Store): Kysely<LeaseTables> {
-  return store.db.withTables<LeaseTables>();
-}
-
-/** Stay well under every driver's bound-parameter limit. */
-const KEYS_PER_STATEMENT = 500;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += KEYS_PER_STATEMENT) out.push(items.slice(i, i + KEYS_PER_STATEMENT));
-  return out;
-}
 
 /** Adds a free, never-started lease row for each key that has none yet. */
 export async function ensureLeaseRows(store: Store, keys: readonly string[]): Promise<void> {
-  const db = leaseDb(store);
-  for (const part of chunks(keys)) {
+  const db = store.db;
+  for (const part of keyChunks(keys)) {
     const existing = new Set((await db.selectFrom('host_leases').select('host_key').where('host_key', 'in', part).execute()).map((r) => r.host_key));
     const missing = part.filter((key) => !existing.has(key));
     if (missing.length === 0) continue;
     const rows = missing.map((host_key) => ({ host_key, owner: null, lease_until: null, last_started_at: null, last_finished_at: null }));
     // Another collector may insert the same keys at the same moment: a duplicate is not an error.
-    const insert = db.insertInto('host_leases').values(rows);
-    await (store.dialect === 'mysql'
-      ? insert.onDuplicateKeyUpdate((eb) => ({ host_key: eb.ref('host_leases.host_key') }))
-      : insert.onConflict((oc) => oc.column('host_key').doNothing())
-    ).execute();
+    await adapterFor(store.dialect).ignoreDuplicates(db.insertInto('host_leases').values(rows), ['host_key']).execute();
   }
 }
 
@@ -67,7 +40,7 @@ export interface LeaseRequest {
   leaseUntil: (takenKeys: readonly string[]) => Date;
 }
 
-type LeaseSelect<O> = SelectQueryBuilder<LeaseTables, 'host_leases', O>;
+type LeaseSelect<O> = SelectQueryBuilder<Database, 'host_leases', O>;
 
 /** Due: never started, or last started at or before `dueBefore`. */
 function whereDue<O>(select: LeaseSelect<O>, dueBefore: Date): LeaseSelect<O> {
@@ -113,9 +86,9 @@ const CLAIM_PASSES = 3;
  * The `room` most overdue hosts among `keys` that are due and free, read without locks.
  * Exported for the ordering tests; takeDueLeases is the way to claim.
  */
-export async function dueCandidates(db: Kysely<LeaseTables>, keys: readonly string[], room: number, request: Pick<LeaseRequest, 'owner' | 'now' | 'dueBefore'>): Promise<LeaseCandidate[]> {
+export async function dueCandidates(db: Kysely<Database>, keys: readonly string[], room: number, request: Pick<LeaseRequest, 'owner' | 'now' | 'dueBefore'>): Promise<LeaseCandidate[]> {
   const found: LeaseCandidate[] = [];
-  for (const part of chunks(keys)) {
+  for (const part of keyChunks(keys)) {
     const select = db.selectFrom('host_leases').select(['host_key', 'last_started_at']).where('host_key', 'in', part);
     const rows = await overdueFirst(whereFree(whereDue(select, request.dueBefore), request.owner, request.now)).limit(room).execute();
     found.push(...rows.map((r) => ({ hostKey: r.host_key, lastStartedAt: toDateOrNull(r.last_started_at) })));
@@ -137,10 +110,11 @@ export async function dueCandidates(db: Kysely<LeaseTables>, keys: readonly stri
  */
 export async function takeDueLeases(store: Store, request: LeaseRequest): Promise<string[]> {
   const { owner, now, dueBefore } = request;
-  const transaction = leaseDb(store).transaction();
+  const transaction = store.db.transaction();
   // READ COMMITTED (PostgreSQL's default): InnoDB then keeps no locks on rows it read but did
   // not take, and no gap locks, so concurrent claims only ever skip rows actually taken.
-  return await (store.dialect === 'sqlite' ? transaction : transaction.setIsolationLevel('read committed')).execute(async (trx) => {
+  const { supportsRowLocks } = adapterFor(store.dialect);
+  return await (supportsRowLocks ? transaction.setIsolationLevel('read committed') : transaction).execute(async (trx) => {
     const taken: string[] = [];
     const tried = new Set<string>();
     for (let pass = 0; pass < CLAIM_PASSES && taken.length < request.limit; pass++) {
@@ -149,17 +123,17 @@ export async function takeDueLeases(store: Store, request: LeaseRequest): Promis
       if (candidates.length === 0) break;
       for (const candidate of candidates) tried.add(candidate.hostKey);
       const locked = new Set<string>();
-      for (const part of chunks(candidates.map((c) => c.hostKey))) {
+      for (const part of keyChunks(candidates.map((c) => c.hostKey))) {
         // Checked again under the lock: a concurrent claim may have taken a candidate meanwhile.
         let lock = whereFree(whereDue(trx.selectFrom('host_leases').select('host_key').where('host_key', 'in', part), dueBefore), owner, now);
-        if (store.dialect !== 'sqlite') lock = lock.forUpdate().skipLocked();
+        if (supportsRowLocks) lock = lock.forUpdate().skipLocked();
         for (const row of await lock.execute()) locked.add(row.host_key);
       }
       taken.push(...candidates.filter((c) => locked.has(c.hostKey)).map((c) => c.hostKey));
     }
     if (taken.length === 0) return taken;
     const leaseUntil = request.leaseUntil(taken);
-    for (const part of chunks(taken)) {
+    for (const part of keyChunks(taken)) {
       await trx.updateTable('host_leases')
         .set({ owner, lease_until: leaseUntil, last_started_at: now })
         .where('host_key', 'in', part)
@@ -185,8 +159,8 @@ export interface LeaseBacklog {
  */
 export async function leaseBacklog(store: Store, keys: readonly string[], now: Date, dueBefore: Date): Promise<LeaseBacklog> {
   const backlog: LeaseBacklog = { waiting: 0, neverStarted: 0, oldestStartedAt: null };
-  for (const part of chunks(keys)) {
-    const row = await whereDue(leaseDb(store).selectFrom('host_leases').where('host_key', 'in', part), dueBefore)
+  for (const part of keyChunks(keys)) {
+    const row = await whereDue(store.db.selectFrom('host_leases').where('host_key', 'in', part), dueBefore)
       .where((eb) => eb.or([eb('owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .select((eb) => [
         eb.fn.countAll().as('waiting'),
@@ -207,8 +181,8 @@ export async function leaseBacklog(store: Store, keys: readonly string[], now: D
  * A lease that expired and was taken by another collector meanwhile is left alone.
  */
 export async function releaseLeases(store: Store, keys: readonly string[], owner: string, now: Date): Promise<void> {
-  const db = leaseDb(store);
-  for (const part of chunks(keys)) {
+  const db = store.db;
+  for (const part of keyChunks(keys)) {
     await db.updateTable('host_leases')
       .set({ owner: null, lease_until: null, last_finished_at: now })
       .where('host_key', 'in', part)
@@ -228,7 +202,7 @@ export interface LeaseRow {
 
 /** Every lease row, by host key (tests, diagnostics). */
 export async function readLeases(store: Store): Promise<LeaseRow[]> {
-  const rows = await leaseDb(store).selectFrom('host_leases').selectAll().orderBy('host_key').execute();
+  const rows = await store.db.selectFrom('host_leases').selectAll().orderBy('host_key').execute();
   return rows.map((r) => ({
     hostKey: r.host_key,
     owner: r.owner,

@@ -1,5 +1,5 @@
 /** Collection rounds and the per-host failures within them. */
-import { insertReturningId } from './inserted-id.js';
+import { insertReturningId } from './dialect-adapter.js';
 import type { Store } from './open-store.js';
 import { oneLine } from '../text/untrusted-text.js';
 import type { Stage } from '../errors/stage-error.js';
@@ -9,7 +9,7 @@ export const MAX_HOST_ERROR_LENGTH = 2000;
 
 /** Records the start of a round and returns its id. */
 export async function beginRound(store: Store, startedAt: Date): Promise<number> {
-  return insertReturningId(store.db, store.dialect, 'rounds', {
+  return insertReturningId(store.db, 'rounds', {
     started_at: startedAt,
     finished_at: null,
     hosts_ok: 0,

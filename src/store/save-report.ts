@@ -3,8 +3,8 @@ import type { Insertable, Kysely } from 'kysely';
 import type { EventReport, Report } from '../probe/report.js';
 import { insertBatches } from './batches.js';
 import { reportCpuUsage, type CpuUsage } from './cpu-counters.js';
+import { insertReturningId } from './dialect-adapter.js';
 import { insertNewEvents } from './events.js';
-import { insertReturningId } from './inserted-id.js';
 import type { Store } from './open-store.js';
 import type { Database } from './schema.js';
 import { limitReport, type Trimmed } from './storage-limits.js';
@@ -68,10 +68,10 @@ async function updateHostFacts(db: Kysely<Database>, hostId: number, report: Rep
   }
 }
 
-async function insertSample(db: Kysely<Database>, store: Store, input: ReportToSave): Promise<number> {
+async function insertSample(db: Kysely<Database>, input: ReportToSave): Promise<number> {
   const { report } = input;
   const cpu = input.cpu ?? reportCpuUsage(report);
-  return insertReturningId(db, store.dialect, 'samples', {
+  return insertReturningId(db, 'samples', {
     host_id: input.hostId,
     round_id: input.roundId,
     collected_at: input.collectedAt,
@@ -148,11 +148,11 @@ export async function saveReport(store: Store, given: ReportToSave): Promise<Sav
       stillWanted();
       await updateHostFacts(trx, input.hostId, input.report, input.collectedAt);
       stillWanted();
-      const sampleId = await insertSample(trx, store, input);
+      const sampleId = await insertSample(trx, input);
       stillWanted();
       await insertSampleChildren(trx, sampleId, input.report);
       stillWanted();
-      const events = await insertNewEvents(trx, store.dialect, input.hostId, input.roundId, input.report.events.items, {
+      const events = await insertNewEvents(trx, input.hostId, input.roundId, input.report.events.items, {
         cap: input.eventCap ?? 5000, now: input.collectedAt,
       });
       stillWanted();

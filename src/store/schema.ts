@@ -202,6 +202,17 @@ export interface OutboxTable {
   channel: ColumnType<string, string | undefined, string>;
 }
 
+/** One row lease per configured host, shared by the collectors of one database (migration 0002; src/store/leases.ts). */
+export interface HostLeasesTable {
+  /** "ip:port" of the host. */
+  host_key: string;
+  /** Collector holding the lease (hostname:pid:random), NULL when free. */
+  owner: string | null;
+  lease_until: NullableTimestamp;
+  last_started_at: NullableTimestamp;
+  last_finished_at: NullableTimestamp;
+}
+
 export interface Database {
   hosts: HostsTable;
   samples: SamplesTable;
@@ -215,4 +226,19 @@ export interface Database {
   outbox: OutboxTable;
   notifications: NotificationsTable;
   silences: SilencesTable;
+  host_leases: HostLeasesTable;
 }
+
+/**
+ * Every table of Database by name, at run time: test/schema-docs.test.ts checks it against the
+ * tables the migrations create, so a table cannot exist untyped.
+ */
+export const TABLE_NAMES = [
+  'hosts', 'samples', 'disk_usage', 'net_io', 'logged_in_users', 'security_events', 'rounds', 'host_errors',
+  'alerts', 'outbox', 'notifications', 'silences', 'host_leases',
+] as const satisfies readonly (keyof Database)[];
+
+// Fails to compile when Database gains a table TABLE_NAMES lacks.
+type Unlisted = Exclude<keyof Database, (typeof TABLE_NAMES)[number]>;
+const everyTableListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyTableListed;

@@ -13,6 +13,7 @@ import { registerApiRoutes } from './api-routes.js';
 import { isAssetPath, registerAssetRoutes } from './asset-routes.js';
 import type { CounterRegistry } from './metrics/counter-registry.js';
 import { registerMetricsRoute } from './metrics/metrics-route.js';
+import type { ProcessMetrics } from './metrics/process-metrics.js';
 import { registerPageRoutes } from './page-routes.js';
 import { renderErrorPage } from './pages/error-page.js';
 import { BadRequest, NotFound } from './request-params.js';
@@ -32,6 +33,8 @@ export interface WebServerOptions {
   collection?: () => CollectionStatus;
   /** Counters the serve loop bumps, exposed on /metrics. */
   counters?: CounterRegistry;
+  /** The serving process's memory, descriptors and event-loop delay, exposed on /metrics. */
+  processMetrics?: ProcessMetrics;
   /** Where requests and errors are logged (default: nowhere). */
   logger?: Logger;
   /** Clock, for tests. */
@@ -77,9 +80,10 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   await registerAssetRoutes(app);
   registerApiRoutes(app, deps);
   registerPageRoutes(app, deps);
-  registerMetricsRoute(app, { ...deps, counters: options.counters });
+  registerMetricsRoute(app, { ...deps, counters: options.counters, processMetrics: options.processMetrics });
   return app;
 }
 
 export { CounterRegistry } from './metrics/counter-registry.js';
+export { ProcessMetrics } from './metrics/process-metrics.js';
 export type { AccessOptions } from './access.js';

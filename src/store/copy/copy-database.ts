@@ -5,7 +5,8 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../open-store.js';
 import { COPY_TABLES, type CopyTable } from './copy-tables.js';
-import { copyTable, countRows, resetIdSequence, type TableCopyOutcome } from './copy-table.js';
+import { adapterFor } from '../dialect-adapter.js';
+import { copyTable, countRows, type TableCopyOutcome } from './copy-table.js';
 
 /** Events a progress display follows. */
 export type CopyEvent =
@@ -70,7 +71,7 @@ export async function copyDatabase(source: Store, target: Store, options: CopyOp
       onRows: (count) => emit({ type: 'rows', table: table.name, count }),
     });
     if (outcome.status === 'refused') return { status: 'refused', reason: outcome.reason };
-    if (target.dialect === 'postgres' && table.key === 'id') await resetIdSequence(to, table.name);
+    if (table.key === 'id') await adapterFor(target.dialect).advanceIdCounter(to, table.name);
     emit({ type: 'table-done', table: table.name, outcome });
   }
   const counts = await verify(from, to, tables);

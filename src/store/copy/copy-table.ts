@@ -3,7 +3,7 @@
  * highest id the target already has, and each batch is inserted in one transaction, so an
  * interrupted copy resumes exactly where it stopped.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { insertBatches } from '../batches.js';
 import type { CopyTable } from './copy-tables.js';
 
@@ -123,7 +123,3 @@ export function countRows(db: Kysely<any>, table: string): Promise<number> {
   return count(db, table);
 }
 
-/** PostgreSQL: moves the id sequence past the copied ids, so the next insert does not collide. */
-export async function resetIdSequence(db: Kysely<any>, table: string): Promise<void> {
-  await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce(max(id), 1), max(id) is not null) from ${sql.table(table)}`.execute(db);
-}

@@ -2,13 +2,14 @@
  * The tables `fleetstat db copy` moves, in an order where every row's foreign keys point at
  * rows already copied. A test compares this list with the tables the migrations create.
  */
+import type { Database } from '../schema.js';
 
 /** How a table's rows are ordered and resumed: by the auto-increment `id`, or copied whole. */
 export type CopyKey = 'id' | 'whole';
 
 /** One table to copy. */
 export interface CopyTable {
-  name: string;
+  name: keyof Database;
   key: CopyKey;
 }
 

@@ -3,8 +3,9 @@
  * its firing alerts and its outcome in the latest finished round. A few set-based queries, not
  * one per host, so the overview stays cheap with hundreds of hosts.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../../store/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import { keyChunks } from '../../store/batches.js';
+import type { Database, SamplesTable } from '../../store/schema.js';
 import type { Stage } from '../../errors/stage-error.js';
 import { toIso, toNumber } from './db-values.js';
 import { latestFinishedRound } from './rounds.js';
@@ -56,14 +57,21 @@ export interface HostSummary {
 
 /** Every stored host (or the one with `hostId`), ordered by name. */
 export async function listHostSummaries(db: Kysely<Database>, hostId?: number): Promise<HostSummary[]> {
-  let hostQuery = db.selectFrom('hosts').selectAll().orderBy('name').orderBy('id');
-  if (hostId !== undefined) hostQuery = hostQuery.where('id', '=', hostId);
+  // Each host's latest sample is the newest by collected_at (a spooled report imported late has
+  // a higher id but an older time), found by a descending walk of samples_host_collected_id_idx
+  // (ORDER BY … LIMIT 1 per host): the cost grows with hosts, not with stored samples.
+  let hostQuery = db.selectFrom('hosts').selectAll('hosts')
+    .select((eb) => eb.selectFrom('samples').select('samples.id').whereRef('samples.host_id', '=', 'hosts.id')
+      .orderBy('samples.collected_at', 'desc').orderBy('samples.id', 'desc').limit(1).as('latest_sample_id'))
+    .orderBy('hosts.name').orderBy('hosts.id');
+  if (hostId !== undefined) hostQuery = hostQuery.where('hosts.id', '=', hostId);
   const hosts = await hostQuery.execute();
   if (hosts.length === 0) return [];
   const ids = hosts.map((h) => h.id);
 
-  const latestIds = db.selectFrom('samples').select((eb) => eb.fn.max('id').as('id')).where('host_id', 'in', ids).groupBy('host_id');
-  const samples = await db.selectFrom('samples').selectAll().where('id', 'in', latestIds).execute();
+  const latestIds = hosts.flatMap((h) => (h.latest_sample_id == null ? [] : [Number(h.latest_sample_id)]));
+  const samples: Selectable<SamplesTable>[] = [];
+  for (const part of keyChunks(latestIds)) samples.push(...await db.selectFrom('samples').selectAll().where('id', 'in', part).execute());
   const sampleIds = samples.map((s) => s.id);
   const disks = sampleIds.length === 0 ? [] : await db.selectFrom('disk_usage')
     .select(['sample_id', (eb) => eb.fn.max('used_percent').as('max_percent')])
