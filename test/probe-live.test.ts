@@ -4,7 +4,7 @@
  * reads from the same /proc.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { cpus, hostname, release, uptime } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +13,7 @@ import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelo
 import type { Report } from '../src/probe/report.js';
 import { busyboxOnlyPath, makeShims, runProbe, which, type ShimDir } from './probe-runner.js';
 import { requireTool } from './support/requirements.js';
+import { countWithin, processCount } from './support/report-checks.js';
 import { matrixShells } from './targets-matrix.js';
 
 const cleanup: ShimDir[] = [];
@@ -51,6 +52,7 @@ const meminfo = () => Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').t
 
 describe.each(variants)('probe.sh on this machine under $name', (v) => {
   it('matches this machine\'s own /proc', async () => {
+    const pidsBefore = processCount();
     const { report: r } = await probeHere(v, 200);
     const mem = meminfo();
     expect(r.probe).toBe('sh');
@@ -70,8 +72,8 @@ describe.each(variants)('probe.sh on this machine under $name', (v) => {
     expect(r.host.os).toBe('linux');
     const pretty = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1];
     expect(r.host.os_name).toBe(pretty);
-    const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
-    expect(Math.abs(r.process_count - pids)).toBeLessThan(30);
+    // Between the counts before and after the run, with a margin: other tests start processes meanwhile.
+    expect(countWithin(r.process_count, pidsBefore), `process_count ${r.process_count}, /proc had ${pidsBefore} before`).toBe(true);
     const nicNames = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':'))
       .map((l) => l.split(':')[0]!.trim());
     expect(r.nics.map((n) => n.name)).toEqual(nicNames);
