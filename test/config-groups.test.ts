@@ -140,8 +140,9 @@ describe('many hosts in one attribute', () => {
     expect(config.clients.map((c) => [c.ip, c.name, c.alerts.length])).toEqual([
       ['10.0.1.10', 'web-10.0.1.10', 1], ['10.0.1.11', 'web-10.0.1.11', 1], ['10.0.1.12', 'web-10.0.1.12', 1],
     ]);
-    config.clients[0]!.alerts[0]!.limit = 5;
-    expect(config.clients[1]!.alerts[0]!.limit).toBe(80); // each client owns its rules
+    // Each client owns its rules (the config is frozen, so sharing would not show as a change).
+    expect(config.clients[0]!.alerts[0]).not.toBe(config.clients[1]!.alerts[0]);
+    expect(config.clients[1]!.alerts[0]!.limit).toBe(80);
     expect(problems('<clients>\n<client ip="10.0.0.0/8" username="ops" agent="true"/>\n<client ip="10.1.0.1,10.1.0.2" name="same" username="ops" agent="true"/>\n</clients>')).toEqual([
       'config.xml:2: client ip "10.0.0.0/8" covers 16,777,216 addresses; one attribute may give at most 1024 (a /22): split it, or list the hosts in a hosts-file',
       'config.xml:3: client name "same" would be the same for 2 machines; write it with {ip} (name="same-{ip}") or leave name out',

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { checkChildren } from './attribute-reader.js';
 import { makeContext, type ConfigContext, type ContextOptions } from './context.js';
+import { deepFreeze } from './deep-freeze.js';
 import { TOP_LEVEL_ELEMENTS } from './elements.js';
 import { ConfigError, IssueLog, type ConfigIssue } from './issues.js';
 import { readSettings, readSmtp } from './read-settings.js';
@@ -24,7 +25,7 @@ export interface ConfigOptions extends ContextOptions {
 }
 
 export interface ConfigCheck {
-  /** Present when there are no errors (warnings allowed). */
+  /** Present when there are no errors (warnings allowed); deep-frozen. */
   config?: Config;
   /** Errors and warnings, in line order. */
   issues: ConfigIssue[];
@@ -43,7 +44,8 @@ export function analyzeConfig(xmlText: string, fileName: string, opts: ConfigOpt
   const config = root ? readRoot(root, fileName, ctx, sources, fileIssues) : undefined;
   const all = [...sources.relocate(issues.sorted()), ...fileIssues];
   const clean = issues.errorCount() === 0 && !fileIssues.some((issue) => issue.severity === 'error');
-  return clean && config ? { config, issues: all } : { issues: all };
+  // Frozen: serve hands one config to the scheduler, the web server and the reloader at once.
+  return clean && config ? { config: deepFreeze(config), issues: all } : { issues: all };
 }
 
 /** Parses and validates config XML text; throws ConfigError listing all errors. */
