@@ -43,23 +43,30 @@ export const UNIT_TESTS = [
 
 /**
  * The coverage floor `npm test` enforces (V8, whole suite, in-process code only: code run in a
- * child process such as dist/cli/main.js is not counted). Set a little below a measured run so
- * that a change losing tests fails; CONTRIBUTING.md states the figures.
+ * child process such as dist/cli/main.js is not counted), in percent. Set a little below a
+ * measured run so that a change losing tests fails; CONTRIBUTING.md states the figures. Measured
+ * 2026-11-28 on the unit tier plus nine integration files (statements 58.3, branches 50.3,
+ * functions 56.5, lines 61.0); the whole suite runs a superset of those files, so it covers at
+ * least as much. Raise the floor to a little below a whole-suite run's figures.
  */
-export const COVERAGE_FLOOR = { statements: 0, branches: 0, functions: 0, lines: 0 };
+export const COVERAGE_FLOOR = { statements: 55, branches: 47, functions: 53, lines: 58 };
 
 // Integration tests start real sshd, SMTP and database servers; on a 2-core machine
 // running files one at a time keeps timings honest and ports free.
 export default defineConfig({
   test: {
     fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // FLEETSTAT_TEST_TIMEOUT_MS: longer for mutation runs (stryker.config.mjs), where
+    // instrumented code on a busy machine is several times slower.
+    testTimeout: Number(process.env.FLEETSTAT_TEST_TIMEOUT_MS ?? 60_000),
+    hookTimeout: Number(process.env.FLEETSTAT_TEST_TIMEOUT_MS ?? 60_000),
     reporters: ['default', './test/support/summary-reporter.ts'],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'html'],
+      // A red run still shows what it covered.
+      reportOnFailure: true,
       thresholds: COVERAGE_FLOOR,
     },
     projects: [
