@@ -34,6 +34,7 @@ describe('parsePercent', () => {
     expect(value(parsePercent(' 12.5 % '))).toBe(12.5);
     expect(value(parsePercent('0'))).toBe(0);
     expect(value(parsePercent('100%'))).toBe(100);
+    expect(value(parsePercent('12.25%'))).toBe(12.25);
   });
   it('refuses over 100, signs, units and text around the number', () => {
     expect(reason(parsePercent('100.5%'))).toBe('is over 100%');
@@ -78,6 +79,7 @@ describe('parseDuration', () => {
 describe('parseMilliseconds', () => {
   it('reads a bare number as milliseconds, rounded, and units as durations', () => {
     expect(value(parseMilliseconds('1000'))).toBe(1000);
+    expect(value(parseMilliseconds(' 1000 '))).toBe(1000);
     expect(value(parseMilliseconds('2.6'))).toBe(3);
     expect(value(parseMilliseconds('500ms'))).toBe(500);
     expect(value(parseMilliseconds(' 2s '))).toBe(2000);
@@ -132,6 +134,7 @@ describe('parseHost', () => {
     expect(reason(parseHost('[::1]'))).toBe('is an IPv6 address in brackets; write it without [ ]');
     expect(reason(parseHost('[10.0.0.1]'))).toBe('is not an IPv4 or IPv6 address or a host name');
     expect(reason(parseHost('[::1'))).toBe('is not an IPv4 or IPv6 address or a host name');
+    expect(reason(parseHost('a::1]'))).toBe('is not an IPv4 or IPv6 address or a host name');
   });
   it('refuses a mistyped address, bad labels and over-long names', () => {
     const bad = 'is not an IPv4 or IPv6 address or a host name';
