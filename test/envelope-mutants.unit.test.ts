@@ -74,6 +74,8 @@ describe('the reply as a line', () => {
     expect(verdict(`\t${line}`).message).toBe(`${FORMAT_LINE} a byte 0x09 that is not printable ASCII (at offset 0); expected one envelope line`);
     expect(verdict(`${line}\x7f`).message).toBe(`${FORMAT_LINE} a byte 0x7f that is not printable ASCII (at offset ${line.length}); expected one envelope line`);
     expect(verdict(Buffer.concat([Buffer.from(line), Buffer.from([0x1f])])).message).toContain('a byte 0x1f that');
+    // "~" (0x7e) is the last printable byte: it passes the line check and fails on its field.
+    expect(verdict(line.replace('FLEETSTAT1', 'FLEETSTAT~')).reason).toBe('version');
   });
 
   it('names an empty reply as such, with or without its newline', () => {
