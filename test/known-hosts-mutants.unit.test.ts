@@ -18,6 +18,7 @@ import {
   knownHostsName,
   parseKnownHosts,
   readKnownHosts,
+  readKnownHostsText,
   recordFirstSeenKey,
 } from '../src/ssh/known-hosts.js';
 
@@ -78,6 +79,13 @@ describe('parseKnownHosts', () => {
     expect(entries[0]!.key.equals(ed)).toBe(true);
     expect(entries[0]!.hashed).toBeUndefined();
   });
+  it('skips a commented-out entry, reads fields split by runs of blanks, and a 4-byte blob as an empty type', () => {
+    const key = b64(blob('ssh-ed25519'));
+    expect(parseKnownHosts(`#web1 ssh-ed25519 ${key}`)).toEqual([]);
+    expect(parseKnownHosts(`web1  ssh-ed25519 \t ${key}`).map((e) => e.hostPatterns)).toEqual([['web1']]);
+    expect(keyTypeOf(Buffer.from([0, 0, 0, 0]))).toBe('');
+  });
+
   it('keeps a hashed name as salt and hash, with no plain patterns', () => {
     const salt = randomBytes(20);
     const [entry] = parseKnownHosts(`${hashedName('web1', salt)} ssh-ed25519 ${b64(blob('ssh-ed25519'))}`);
@@ -113,6 +121,8 @@ describe('entriesFor: which lines name a host', () => {
     expect(names(['*.example,!db.example'], 'web.example')).toEqual([1]);
     expect(names(['!db.example'], 'web.example')).toEqual([]);
     expect(names(['!db.example'], 'db.example')).toEqual([]);
+    // Only a leading "!" negates: "xweb1" is a plain pattern that does not name web1.
+    expect(names(['web1,xweb1'], 'web1')).toEqual([1]);
   });
   it('matches a hashed line by HMAC of the name OpenSSH would record', () => {
     expect(names([hashedName('[web1]:2222')], 'web1', 2222)).toEqual([1]);
@@ -163,6 +173,7 @@ describe('recordFirstSeenKey', () => {
   });
   it('reads a missing file as empty and refuses a path that is a directory', async () => {
     expect(await readKnownHosts(join(dir, 'absent'))).toEqual([]);
+    expect(await readKnownHostsText(join(dir, 'absent'))).toBe('');
     await expect(readKnownHosts(dir)).rejects.toThrow(/EISDIR/);
   });
 });
