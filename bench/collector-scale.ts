@@ -141,7 +141,7 @@ function runCollector(argv: string[], dir: string): Promise<{ exitCode: number; 
       stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OUT: outPath },
     });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-4000); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-4000); });
     child.once('error', fail);
     child.once('exit', (code) => {
       try {

@@ -111,7 +111,7 @@ function startServe(cli: string, configPath: string) {
   const child = spawn(process.execPath, [cli, 'serve', '--config', configPath, '--listen', '127.0.0.1:0', '--log-format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const state = { rounds: 0, hostsOk: 0, hostsFailed: 0, port: 0, tail: [] as string[] };
   let partial = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {

@@ -15,7 +15,7 @@
  */
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CompiledQuery, sql, type Insertable, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { CompiledQuery, sql, type Insertable, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { migrate } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open-store.js';
 import type { Database } from '../src/store/schema.js';
@@ -114,7 +114,7 @@ async function statementsOf(db: Kysely<Database>, read: (db: Kysely<Database>) =
   const recorder = new StatementRecorder();
   const recording = db.withPlugin(recorder);
   await read(recording);
-  return recorder.nodes.map((node) => recording.getExecutor().compileQuery(node, { queryId: 'explain' } as QueryId));
+  return recorder.nodes.map((node) => recording.getExecutor().compileQuery(node, { queryId: 'explain' }));
 }
 
 /** The plan of a query, as text lines. */

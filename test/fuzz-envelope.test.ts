@@ -119,8 +119,8 @@ describe('openEnvelope under fuzzing', () => {
     const missed: string[] = [];
     for (const { report, broken } of cases) {
       const result = open(sealEnvelope(report, secrets), secrets);
-      if (!(result instanceof EnvelopeError)) missed.push(`${broken!.name}: accepted`);
-      else if (result.reason !== 'schema' || !broken!.expect.test(result.message)) missed.push(`${broken!.name}: ${result.message}`);
+      if (!(result instanceof EnvelopeError)) missed.push(`${broken.name}: accepted`);
+      else if (result.reason !== 'schema' || !broken.expect.test(result.message)) missed.push(`${broken.name}: ${result.message}`);
     }
     expect(missed).toEqual([]);
   });

@@ -26,7 +26,7 @@ export function hostsTestCommand(options: HostsTestOptions): Promise<number> {
     const [hostKeys, scripts] = await Promise.all([HostKeyStore.load(config.settings.knownHostsPath), loadProbeScripts()]);
 
     // One line and one JSON object per chosen client, in the order given.
-    const results: Array<{ line: string; json: object; ok: boolean }> = new Array(clients.length);
+    const results = new Array<{ line: string; json: object; ok: boolean }>(clients.length);
     await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
       const began = Date.now();
       try {

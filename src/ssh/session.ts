@@ -64,13 +64,15 @@ function parsedKey(bytes: Buffer, client: ClientConfig): ParsedKey {
   let byPassphrase = parsedKeys.get(bytes);
   const cached = byPassphrase?.get(client.passphrase);
   if (cached) return cached;
-  const parsed = ssh2.utils.parseKey(bytes, client.passphrase);
+  // @types/ssh2 leaves parseKey's result untyped; this is what ssh2 returns.
+  const parseKey = ssh2.utils.parseKey as (data: Buffer, passphrase?: string) => ParsedKey | ParsedKey[] | Error;
+  const parsed = parseKey(bytes, client.passphrase);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
     const reason = key instanceof Error ? key.message : 'it holds no private key';
     throw new StageError('auth', `cannot use private key ${client.keyPath}: ${reason}`, client.passphrase === undefined ? 'is it encrypted? give its passphrase' : 'check the passphrase');
   }
-  if (!byPassphrase) parsedKeys.set(bytes, (byPassphrase = new Map()));
+  if (!byPassphrase) parsedKeys.set(bytes, (byPassphrase = new Map<string | undefined, ParsedKey>()));
   byPassphrase.set(client.passphrase, key);
   return key;
 }

@@ -40,7 +40,8 @@ async function storedRecordIds(db: Kysely<Database>, hostId: number, recordIds: 
  * in rounds that started at or after `since`. (Events imported from the spool carry no round and are not counted.)
  */
 export async function eventUsageSince(db: Kysely<Database>, hostId: number, since: Date): Promise<EventUsage> {
-  const chars = adapterOf(db).charLength;
+  const adapter = adapterOf(db);
+  const chars = (column: string) => adapter.charLength(column);
   const row = await db
     .selectFrom('security_events')
     .innerJoin('rounds', 'rounds.id', 'security_events.round_id')

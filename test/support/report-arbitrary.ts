@@ -101,7 +101,7 @@ function section(prefix: Path, skipOptional = false): fc.Arbitrary<Obj> {
   const model: Record<string, fc.Arbitrary<Json>> = {};
   for (const f of own) model[String(f.path.at(-1))] = valid(f.kind);
   const optional = own.filter((f) => f.optional).map((f) => String(f.path.at(-1)));
-  return fc.record(model, { requiredKeys: Object.keys(model).filter((k) => skipOptional || !optional.includes(k)) }) as fc.Arbitrary<Obj>;
+  return fc.record(model, { requiredKeys: Object.keys(model).filter((k) => skipOptional || !optional.includes(k)) });
 }
 
 /** `used` no more than `total` (the schema's two cross-field rules). */
@@ -156,7 +156,7 @@ function parentOf(report: Obj, path: Path, spare: Spares): Obj {
     if (Array.isArray(node) && node.length === 0) node.push(structuredClone(listAt(report, path.slice(0, i), spare).item));
     node = (node as Record<string | number, Json>)[step]!;
   });
-  return node as Obj;
+  return node;
 }
 
 /** Every single break that applies to a report: one field, one key, one list or one cross-field rule. */
