@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { alertHolds } from '../src/alerts/alert-holds.js';
 import { decideNotice, evaluateHostAlerts } from '../src/alerts/evaluate-host-alerts.js';
-import { inMaintenance, type MaintenanceWindow } from '../src/alerts/maintenance-window.js';
+import { inMaintenance, type MaintenanceWindow } from '../src/config/maintenance-window.js';
 import { globMatches, silenceCovers } from '../src/alerts/silence-match.js';
 import { activeSilences, addSilence, expireSilence, listSilences } from '../src/alerts/silence-store.js';
 import { analyzeConfig, formatIssue, parseConfig } from '../src/config/index.js';

@@ -3,7 +3,7 @@
  * database, the client's maintenance windows from the config, and fleet-wide inhibition.
  */
 import type { AlertType, ClientConfig } from '../config/types.js';
-import { inMaintenance } from './maintenance-window.js';
+import { inMaintenance } from '../config/maintenance-window.js';
 import { silenceCovers, type SilenceRule } from './silence-match.js';
 
 /** Returns why a rule of `client` is held at `now`, or undefined; the first reason found wins. */

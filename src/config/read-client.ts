@@ -4,7 +4,7 @@ import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { resolveConfigPath, type ConfigContext } from './context.js';
 import type { IssueLog } from './issues.js';
 import { defineSecret, errorCode, readSecret, warnIfShared } from './secrets.js';
-import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
+import type { MaintenanceWindow } from './maintenance-window.js';
 import { readRuleExtras, reportDuplicateRules } from './read-alert-extras.js';
 import { readMaintenance } from './read-maintenance.js';
 import { readWebhook } from './read-webhook.js';

@@ -3,7 +3,7 @@
  * a weekly (or daily) window in UTC during which the client's alerts are still evaluated and
  * shown, but no alert mail goes out.
  */
-import { parseTimeOfDay, type MaintenanceWindow } from '../alerts/maintenance-window.js';
+import { parseTimeOfDay, type MaintenanceWindow } from './maintenance-window.js';
 import { AttributeReader, checkChildren } from './attribute-reader.js';
 import { MAINTENANCE_ATTRIBUTES } from './elements.js';
 import type { IssueLog } from './issues.js';

@@ -1,5 +1,5 @@
 /** Types of a loaded, validated configuration. The XML format is documented in docs/config.md. */
-import type { MaintenanceWindow } from '../alerts/maintenance-window.js';
+import type { MaintenanceWindow } from './maintenance-window.js';
 
 export const ALERT_TYPES = ['memory', 'cpu', 'disk', 'swap', 'load', 'unreachable'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
