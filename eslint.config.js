@@ -22,7 +22,10 @@ export default defineConfig(
       // Outcomes are unions: a switch over one must name every member (or say `default`).
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       // `_`-prefixed names are deliberately unused (a parameter kept for a signature).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // `async` without `await` is deliberate here: Fastify handlers return their reply from an
       // async function, and interface methods that return a Promise must reject, not throw.
       '@typescript-eslint/require-await': 'off',

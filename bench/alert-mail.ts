@@ -22,21 +22,36 @@ import { writeFleetConfig } from '../test/support/fleet-config.js';
 import { startFleet, type SshdFleet } from '../test/support/sshd.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../test/support/smtp-catcher.js';
 
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '100' }, recipients: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { hosts: { type: 'string', default: '100' }, recipients: { type: 'string', default: '3' } },
+});
 const hostCount = Number(values.hosts);
 const recipientCount = Number(values.recipients);
 const recipients = Array.from({ length: recipientCount }, (_, i) => `ops${i + 1}@example.test`).join(', ');
 
-async function twoRounds(fleet: SshdFleet, smtp: SmtpCatcher, dir: string, mode: 'grouped' | 'per-change'): Promise<{ firing: number; resolved: number; hostsOk: number[] }> {
+async function twoRounds(
+  fleet: SshdFleet,
+  smtp: SmtpCatcher,
+  dir: string,
+  mode: 'grouped' | 'per-change',
+): Promise<{ firing: number; resolved: number; hostsOk: number[] }> {
   const runDir = join(dir, mode);
   mkdirSync(runDir);
   const counts: number[] = [];
   const hostsOk: number[] = [];
   for (const limit of ['0%', '100%']) {
     const path = writeFleetConfig(fleet, {
-      dir: runDir, databaseUrl: `sqlite:${join(runDir, 'db.sqlite')}`, smtp: { host: smtp.host, port: smtp.port },
+      dir: runDir,
+      databaseUrl: `sqlite:${join(runDir, 'db.sqlite')}`,
+      smtp: { host: smtp.host, port: smtp.port },
       settings: { 'alert-mail': mode, concurrency: '50' },
-      clients: fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}`, mail: recipients, alerts: [`<alert type="memory" limit="${limit}"/>`] })),
+      clients: fleet.hosts.map((host, i) => ({
+        host,
+        auth: 'key' as const,
+        name: `h${i}`,
+        mail: recipients,
+        alerts: [`<alert type="memory" limit="${limit}"/>`],
+      })),
     });
     const config = await loadConfig(path);
     const store = await openStore(config.settings.databaseUrl);
@@ -64,7 +79,9 @@ try {
   console.log(`${hostCount} hosts, ${recipientCount} recipients each; SMTP messages received`);
   console.log('mode         firing round  resolving round  total  hosts collected');
   for (const [mode, r] of Object.entries(results)) {
-    console.log(`${mode.padEnd(12)} ${String(r.firing).padStart(12)}  ${String(r.resolved).padStart(15)}  ${String(r.firing + r.resolved).padStart(5)}  ${r.hostsOk.join(', ')}`);
+    console.log(
+      `${mode.padEnd(12)} ${String(r.firing).padStart(12)}  ${String(r.resolved).padStart(15)}  ${String(r.firing + r.resolved).padStart(5)}  ${r.hostsOk.join(', ')}`,
+    );
   }
   console.log(`BENCH-JSON ${JSON.stringify({ hosts: hostCount, recipients: recipientCount, results })}`);
 } finally {

@@ -56,12 +56,20 @@ function writeConfig(dir: string): { lines: number } {
   for (let f = 0; f < files; f++) {
     const out = ['<clients>'];
     for (let g = f * groupsPerFile; g < (f + 1) * groupsPerFile; g++) {
-      out.push(`  <group name="g${g}" port="${2200 + (g % 10)}" mail="team${g}@example.test">`, `    <alert type="cpu" limit="${70 + (g % 20)}%" for="5m"/>`);
+      out.push(
+        `  <group name="g${g}" port="${2200 + (g % 10)}" mail="team${g}@example.test">`,
+        `    <alert type="cpu" limit="${70 + (g % 20)}%" for="5m"/>`,
+      );
       const first = g * perGroup;
-      if (values.ranges) out.push(`    <client ip="${address(first)}-${address(first + perGroup - 1)}" name="g${g}-{ip}"/>`);
+      if (values.ranges)
+        out.push(`    <client ip="${address(first)}-${address(first + perGroup - 1)}" name="g${g}-{ip}"/>`);
       else {
         for (let c = first; c < first + perGroup; c++) {
-          out.push(c % 10 === 0 ? `    <client ip="${address(c)}" name="h${c}"><alert type="disk" limit="95%"/></client>` : `    <client ip="${address(c)}" name="h${c}"/>`);
+          out.push(
+            c % 10 === 0
+              ? `    <client ip="${address(c)}" name="h${c}"><alert type="disk" limit="95%"/></client>`
+              : `    <client ip="${address(c)}" name="h${c}"/>`,
+          );
         }
       }
       out.push('  </group>');
@@ -85,8 +93,15 @@ try {
   const path = join(dir, 'config.xml');
   const warm = await checkConfig(path);
   const errors = warm.issues.filter((i) => i.severity === 'error');
-  if (!warm.config || errors.length > 0) throw new Error(`benchmark config is invalid: ${errors.slice(0, 3).map((e) => e.message).join('; ')}`);
-  if (warm.config.clients.length !== clients) throw new Error(`expected ${clients} clients, got ${warm.config.clients.length}`);
+  if (!warm.config || errors.length > 0)
+    throw new Error(
+      `benchmark config is invalid: ${errors
+        .slice(0, 3)
+        .map((e) => e.message)
+        .join('; ')}`,
+    );
+  if (warm.config.clients.length !== clients)
+    throw new Error(`expected ${clients} clients, got ${warm.config.clients.length}`);
 
   const inProcess: number[] = [];
   const cpu: number[] = [];
@@ -101,7 +116,9 @@ try {
   const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
   const command: number[] = [];
   const empty: number[] = [];
-  writeFileSync(join(dir, 'one.xml'), '<clients><client ip="10.9.9.9" username="u" agent="true"/></clients>\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'one.xml'), '<clients><client ip="10.9.9.9" username="u" agent="true"/></clients>\n', {
+    mode: 0o600,
+  });
   for (let i = 0; i < runs; i++) {
     let started = performance.now();
     execFileSync(process.execPath, [cli, 'config', 'check', path], { stdio: 'ignore' });
@@ -110,10 +127,17 @@ try {
     execFileSync(process.execPath, [cli, 'config', 'check', join(dir, 'one.xml')], { stdio: 'ignore' });
     empty.push(performance.now() - started);
   }
-  console.log(`config: ${clients} clients in ${groups} groups over ${files} included files${values.ranges ? ' (one range per group)' : ' (one <client> each)'}, ${lines} lines`);
+  console.log(
+    `config: ${clients} clients in ${groups} groups over ${files} included files${values.ranges ? ' (one range per group)' : ' (one <client> each)'}, ${lines} lines`,
+  );
   console.log(`checkConfig (load + validate + check), in process: ${summary(inProcess)}`);
   console.log(`  its CPU time (user + system; less skewed by a busy machine): ${summary(cpu)}`);
-  console.log(`load average during the run: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+  console.log(
+    `load average during the run: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+  );
   console.log(`fleetstat config check, whole command:              ${summary(command)}`);
   console.log(`fleetstat config check of a 1-client file (startup): ${summary(empty)}`);
 } finally {

@@ -36,26 +36,98 @@ const MINUTES_PER_YEAR = 365 * 24 * 60;
 async function fill(store: Store): Promise<number> {
   const db = store.db as unknown as Kysely<any>;
   for (let h = 1; h <= HOSTS; h++) {
-    await db.insertInto('hosts').values({ id: h, ip: `10.2.${Math.floor(h / 250)}.${h % 250}`, port: 22, name: `host-${String(h).padStart(3, '0')}`, os: 'linux', first_seen: new Date(START), last_seen: new Date(START) }).execute();
+    await db
+      .insertInto('hosts')
+      .values({
+        id: h,
+        ip: `10.2.${Math.floor(h / 250)}.${h % 250}`,
+        port: 22,
+        name: `host-${String(h).padStart(3, '0')}`,
+        os: 'linux',
+        first_seen: new Date(START),
+        last_seen: new Date(START),
+      })
+      .execute();
   }
   let rows = HOSTS;
   let sampleId = 0;
   for (let m = 0; m < DAYS * 1440; m++) {
     const at = new Date(START + m * 60_000);
     await db.transaction().execute(async (trx) => {
-      await trx.insertInto('rounds').values({ id: m + 1, started_at: at, finished_at: new Date(at.getTime() + 2000), hosts_ok: HOSTS, hosts_failed: 0 }).execute();
-      const samples = [], disks = [], nics = [], users = [];
+      await trx
+        .insertInto('rounds')
+        .values({
+          id: m + 1,
+          started_at: at,
+          finished_at: new Date(at.getTime() + 2000),
+          hosts_ok: HOSTS,
+          hosts_failed: 0,
+        })
+        .execute();
+      const samples = [],
+        disks = [],
+        nics = [],
+        users = [];
       for (let h = 1; h <= HOSTS; h++) {
         const id = ++sampleId;
         const wave = Math.sin(m / 97 + h);
-        samples.push({ id, host_id: h, round_id: m + 1, collected_at: at, cpu_percent: 30 + 25 * wave, load1: 1 + wave, load5: 1, load15: 0.9, mem_total: 16 * 2 ** 30, mem_used: Math.round(8 * 2 ** 30 * (1 + wave / 4)), mem_available: 7 * 2 ** 30, mem_percent: 50 + 12 * wave, swap_total: 2 ** 31, swap_used: 2 ** 20, swap_percent: 0.05, uptime_seconds: 86400 + m * 60, boot_time: new Date(START - 86400_000), process_count: 180 + (m % 17), users_count: 1 });
-        for (const mount of ['/', '/var']) disks.push({ sample_id: id, mount, fs: 'ext4', device: `/dev/sda${mount.length}`, size_bytes: 2 ** 36, used_bytes: 2 ** 35, avail_bytes: 2 ** 35, used_percent: 50 });
-        for (const name of ['lo', 'eth0']) nics.push({ sample_id: id, name, rx_bytes: m * 1e6 + h, tx_bytes: m * 5e5, rx_packets: m * 900, tx_packets: m * 700, rx_errors: 0, tx_errors: 0 });
+        samples.push({
+          id,
+          host_id: h,
+          round_id: m + 1,
+          collected_at: at,
+          cpu_percent: 30 + 25 * wave,
+          load1: 1 + wave,
+          load5: 1,
+          load15: 0.9,
+          mem_total: 16 * 2 ** 30,
+          mem_used: Math.round(8 * 2 ** 30 * (1 + wave / 4)),
+          mem_available: 7 * 2 ** 30,
+          mem_percent: 50 + 12 * wave,
+          swap_total: 2 ** 31,
+          swap_used: 2 ** 20,
+          swap_percent: 0.05,
+          uptime_seconds: 86400 + m * 60,
+          boot_time: new Date(START - 86400_000),
+          process_count: 180 + (m % 17),
+          users_count: 1,
+        });
+        for (const mount of ['/', '/var'])
+          disks.push({
+            sample_id: id,
+            mount,
+            fs: 'ext4',
+            device: `/dev/sda${mount.length}`,
+            size_bytes: 2 ** 36,
+            used_bytes: 2 ** 35,
+            avail_bytes: 2 ** 35,
+            used_percent: 50,
+          });
+        for (const name of ['lo', 'eth0'])
+          nics.push({
+            sample_id: id,
+            name,
+            rx_bytes: m * 1e6 + h,
+            tx_bytes: m * 5e5,
+            rx_packets: m * 900,
+            tx_packets: m * 700,
+            rx_errors: 0,
+            tx_errors: 0,
+          });
         users.push({ sample_id: id, name: 'ops', tty: 'pts/0', from_host: '10.0.0.9', login_at: new Date(START) });
       }
       // Chunks keep every INSERT under the dialects' parameter limits.
-      for (const [table, list] of [['samples', samples], ['disk_usage', disks], ['net_io', nics], ['logged_in_users', users]] as const) {
-        for (let i = 0; i < list.length; i += 400) await trx.insertInto(table).values(list.slice(i, i + 400)).execute();
+      for (const [table, list] of [
+        ['samples', samples],
+        ['disk_usage', disks],
+        ['net_io', nics],
+        ['logged_in_users', users],
+      ] as const) {
+        for (let i = 0; i < list.length; i += 400)
+          await trx
+            .insertInto(table)
+            .values(list.slice(i, i + 400))
+            .execute();
       }
       rows += 1 + samples.length + disks.length + nics.length + users.length;
     });
@@ -71,7 +143,9 @@ try {
   await migrate(sourceStore);
   const began = performance.now();
   const rows = await fill(sourceStore);
-  console.log(`db-copy-year: source SQLite with ${HOSTS} hosts × ${DAYS} day(s) of 1-minute rounds: ${rows.toLocaleString('en')} rows (written in ${((performance.now() - began) / 1000).toFixed(0)} s)`);
+  console.log(
+    `db-copy-year: source SQLite with ${HOSTS} hosts × ${DAYS} day(s) of 1-minute rounds: ${rows.toLocaleString('en')} rows (written in ${((performance.now() - began) / 1000).toFixed(0)} s)`,
+  );
   const yearFactor = MINUTES_PER_YEAR / (DAYS * 1440);
   for (const dialect of values.targets.split(',') as TestDialect[]) {
     const target = await createTestDatabase(dialect);
@@ -84,8 +158,12 @@ try {
       if (outcome.status !== 'verified') throw new Error(`copy to ${dialect}: ${JSON.stringify(outcome)}`);
       const rate = rows / seconds;
       const yearHours = (rows * yearFactor) / rate / 3600;
-      console.log(`${dialect}: copied and verified ${rows.toLocaleString('en')} rows in ${seconds.toFixed(1)} s (${Math.round(rate).toLocaleString('en')} rows/s, batch ${BATCH})`);
-      console.log(`${dialect}: a year of ${HOSTS} hosts (${Math.round(rows * yearFactor).toLocaleString('en')} rows) at that rate: ~${yearHours.toFixed(1)} h (extrapolated linearly from the slice)`);
+      console.log(
+        `${dialect}: copied and verified ${rows.toLocaleString('en')} rows in ${seconds.toFixed(1)} s (${Math.round(rate).toLocaleString('en')} rows/s, batch ${BATCH})`,
+      );
+      console.log(
+        `${dialect}: a year of ${HOSTS} hosts (${Math.round(rows * yearFactor).toLocaleString('en')} rows) at that rate: ~${yearHours.toFixed(1)} h (extrapolated linearly from the slice)`,
+      );
     } finally {
       await targetStore.close();
       await target.drop();

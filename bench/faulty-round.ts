@@ -48,7 +48,12 @@ const FAULT_KINDS: FaultKind[] = [
   { name: 'kill-mid-reply', stage: 'run', mode: 'kill-mid-reply' },
   { name: 'wrong-password', stage: 'auth', wrongPassword: true },
   { name: 'no-openssl', stage: 'run', mode: (dir) => `path ${pathWithout(join(dir, 'bin-no-openssl'), 'openssl')}` },
-  { name: 'read-only-tmp', stage: 'upload', mode: (dir) => `tmpdir ${readOnlyDir(join(dir, 'read-only-tmp'))}`, attributes: { sudo: 'true' } },
+  {
+    name: 'read-only-tmp',
+    stage: 'upload',
+    mode: (dir) => `tmpdir ${readOnlyDir(join(dir, 'read-only-tmp'))}`,
+    attributes: { sudo: 'true' },
+  },
   { name: 'garbage', stage: 'decrypt', mode: 'reply garbage' },
   { name: 'foreign-run-id', stage: 'decrypt', mode: 'reply foreign-run-id' },
   { name: 'absurd', stage: 'validate', mode: 'reply absurd' },
@@ -57,7 +62,9 @@ const FAULT_KINDS: FaultKind[] = [
 ];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { hosts: { type: 'string', default: '100' }, 'faulty-share': { type: 'string', default: '0.22' } } });
+  const { values } = parseArgs({
+    options: { hosts: { type: 'string', default: '100' }, 'faulty-share': { type: 'string', default: '0.22' } },
+  });
   const total = Number(values.hosts);
   const faultyCount = Math.ceil(total * Number(values['faulty-share']));
   const faults = Array.from({ length: faultyCount }, (_, i) => FAULT_KINDS[i % FAULT_KINDS.length]!);
@@ -75,7 +82,13 @@ async function main(): Promise<void> {
     const clients: FleetClient[] = [];
     const sshdHosts = [...fleet.hosts];
     for (let i = 0; i < healthyCount; i += 1) {
-      clients.push({ host: sshdHosts.shift()!, auth: 'key', name: `healthy-${i}`, mail: 'ops@example.test', alerts: ['<alert type="memory" limit="0%"/>'] });
+      clients.push({
+        host: sshdHosts.shift()!,
+        auth: 'key',
+        name: `healthy-${i}`,
+        mail: 'ops@example.test',
+        alerts: ['<alert type="memory" limit="0%"/>'],
+      });
     }
     let endpointIndex = 0;
     for (const [i, fault] of faults.entries()) {
@@ -90,40 +103,66 @@ async function main(): Promise<void> {
       }
       const host = sshdHosts.shift()!;
       if (fault.mode) fleet.setMode(host, typeof fault.mode === 'function' ? fault.mode(fleet.faultDir) : fault.mode);
-      clients.push(fault.wrongPassword
-        ? { host, auth: 'none', attributes: { 'password-env': 'FLEETSTAT_BENCH_WRONG_PASSWORD' }, ...common }
-        : { host, auth: 'key', ...common, ...(fault.attributes ? { attributes: fault.attributes } : {}) });
+      clients.push(
+        fault.wrongPassword
+          ? { host, auth: 'none', attributes: { 'password-env': 'FLEETSTAT_BENCH_WRONG_PASSWORD' }, ...common }
+          : { host, auth: 'key', ...common, ...(fault.attributes ? { attributes: fault.attributes } : {}) },
+      );
     }
 
     const databaseUrl = `sqlite:${join(dir, 'bench.sqlite')}`;
     const configPath = writeFleetConfig(fleet, {
-      dir, databaseUrl, clients: clients.map((c) => ({ ...c, attributes: { timeout: String(HOST_TIMEOUT_S), ...c.attributes } })),
+      dir,
+      databaseUrl,
+      clients: clients.map((c) => ({ ...c, attributes: { timeout: String(HOST_TIMEOUT_S), ...c.attributes } })),
       smtp: { host: smtp.host, port: smtp.port },
       settings: { 'connect-timeout': String(CONNECT_TIMEOUT_S), 'spool-dir': join(dir, 'spool') },
     });
     const config = await loadConfig(configPath);
     const store = await openStore(databaseUrl);
     await migrate(store);
-    process.stderr.write(`round over ${clients.length} hosts (${faultyCount} faulty), concurrency ${config.settings.concurrency}…\n`);
+    process.stderr.write(
+      `round over ${clients.length} hosts (${faultyCount} faulty), concurrency ${config.settings.concurrency}…\n`,
+    );
     const summary = await collectRound(config, store);
     const seconds = (summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000;
     const mail = await deliverQueuedMail(store, config.smtp);
 
-    const storedNames = new Set((await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
-      .select('hosts.name').where('samples.round_id', '=', summary.roundId).execute()).map((r) => r.name));
-    const tableStages = new Map((await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
-      .select(['hosts.name', 'host_errors.stage']).where('host_errors.round_id', '=', summary.roundId).execute()).map((r) => [r.name, r.stage]));
+    const storedNames = new Set(
+      (
+        await store.db
+          .selectFrom('samples')
+          .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+          .select('hosts.name')
+          .where('samples.round_id', '=', summary.roundId)
+          .execute()
+      ).map((r) => r.name),
+    );
+    const tableStages = new Map(
+      (
+        await store.db
+          .selectFrom('host_errors')
+          .innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
+          .select(['hosts.name', 'host_errors.stage'])
+          .where('host_errors.round_id', '=', summary.roundId)
+          .execute()
+      ).map((r) => [r.name, r.stage]),
+    );
     const unsent = (await store.db.selectFrom('outbox').select('id').where('sent_at', 'is', null).execute()).length;
     const queued = (await store.db.selectFrom('outbox').select('id').execute()).length;
     await store.close();
     await smtp.waitForMessages(queued, 10_000).catch(() => undefined);
 
     const healthyStored = clients.filter((c) => c.name!.startsWith('healthy-') && storedNames.has(c.name!)).length;
-    const summaryStages = new Map(summary.outcomes.flatMap((o) => {
-      const failure = outcomeFailure(o);
-      return failure ? [[o.client.name, failure.stage] as const] : [];
-    }));
-    const wrongStage = [...expectedStage].filter(([name, stage]) => summaryStages.get(name) !== stage || tableStages.get(name) !== stage);
+    const summaryStages = new Map(
+      summary.outcomes.flatMap((o) => {
+        const failure = outcomeFailure(o);
+        return failure ? [[o.client.name, failure.stage] as const] : [];
+      }),
+    );
+    const wrongStage = [...expectedStage].filter(
+      ([name, stage]) => summaryStages.get(name) !== stage || tableStages.get(name) !== stage,
+    );
     const received = smtp.messages.length;
     const lost = queued - received;
     const batches = Math.ceil(clients.length / config.settings.concurrency);
@@ -143,9 +182,13 @@ async function main(): Promise<void> {
     ];
     for (const o of summary.outcomes.filter((o) => o.client.name.startsWith('healthy-'))) {
       const failure = outcomeFailure(o);
-      if (failure) lines.push(`  healthy host failed: ${o.client.name} [${failure.stage ?? 'not started'}] ${failure.message}`);
+      if (failure)
+        lines.push(`  healthy host failed: ${o.client.name} [${failure.stage ?? 'not started'}] ${failure.message}`);
     }
-    if (wrongStage.length > 0) lines.push(`  wrong stage: ${wrongStage.map(([n, s]) => `${n} expected ${s}, got ${summaryStages.get(n)}/${tableStages.get(n)}`).join('; ')}`);
+    if (wrongStage.length > 0)
+      lines.push(
+        `  wrong stage: ${wrongStage.map(([n, s]) => `${n} expected ${s}, got ${summaryStages.get(n)}/${tableStages.get(n)}`).join('; ')}`,
+      );
     process.stdout.write(`${lines.join('\n')}\n`);
     process.exitCode = healthyStored === healthyCount && wrongStage.length === 0 && lost === 0 && unsent === 0 ? 0 : 1;
   } finally {

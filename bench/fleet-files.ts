@@ -34,8 +34,12 @@ export const MANIFEST_FILE = 'fleet.json';
 /** The manifest of a fleet started by startFleet. */
 export function manifestOf(fleet: SshdFleet): FleetManifest {
   return {
-    dir: fleet.dir, user: fleet.user, passwordFile: fleet.passwordFile, clientKeyPath: fleet.clientKeyPath,
-    knownHostsPath: fleet.knownHostsPath, hosts: fleet.hosts.map((h) => ({ address: h.address, port: h.port, pid: h.pid })),
+    dir: fleet.dir,
+    user: fleet.user,
+    passwordFile: fleet.passwordFile,
+    clientKeyPath: fleet.clientKeyPath,
+    knownHostsPath: fleet.knownHostsPath,
+    hosts: fleet.hosts.map((h) => ({ address: h.address, port: h.port, pid: h.pid })),
   };
 }
 
@@ -44,7 +48,10 @@ export function readManifest(dir: string): FleetManifest {
   try {
     return JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as FleetManifest;
   } catch (error) {
-    throw new Error(`no fleet in ${dir} (${(error as Error).message}); start one with: npx tsx scripts/fleet.ts start N --dir ${dir}`, { cause: error });
+    throw new Error(
+      `no fleet in ${dir} (${(error as Error).message}); start one with: npx tsx scripts/fleet.ts start N --dir ${dir}`,
+      { cause: error },
+    );
   }
 }
 
@@ -79,12 +86,16 @@ export function writeFleetstatConfig(fleet: FleetManifest, options: FleetstatCon
 export function writeAnsibleInventory(fleet: FleetManifest, dir = fleet.dir): string {
   const lines = ['[fleet]'];
   fleet.hosts.forEach((h, i) => lines.push(`host-${i + 1} ansible_host=${h.address} ansible_port=${h.port}`));
-  lines.push('', '[fleet:vars]',
+  lines.push(
+    '',
+    '[fleet:vars]',
     `ansible_user=${fleet.user}`,
     `ansible_ssh_private_key_file=${fleet.clientKeyPath}`,
     `ansible_ssh_common_args='-o UserKnownHostsFile=${fleet.knownHostsPath} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'`,
     // Named, so interpreter discovery (one more ssh command per host) is not counted against Ansible.
-    'ansible_python_interpreter=/usr/bin/python3', '');
+    'ansible_python_interpreter=/usr/bin/python3',
+    '',
+  );
   const path = join(dir, 'inventory.ini');
   writeFileSync(path, lines.join('\n'));
   return path;
@@ -94,14 +105,17 @@ export function writeAnsibleInventory(fleet: FleetManifest, dir = fleet.dir): st
 export function writeSshClientConfig(fleet: FleetManifest, dir = fleet.dir): { configPath: string; hostsPath: string } {
   const lines: string[] = [];
   for (const h of fleet.hosts) lines.push(`Host ${h.address}`, `  Port ${h.port}`);
-  lines.push('Host *',
+  lines.push(
+    'Host *',
     `  User ${fleet.user}`,
     `  IdentityFile ${fleet.clientKeyPath}`,
     '  IdentitiesOnly yes',
     `  UserKnownHostsFile ${fleet.knownHostsPath}`,
     '  StrictHostKeyChecking yes',
     '  BatchMode yes',
-    '  LogLevel ERROR', '');
+    '  LogLevel ERROR',
+    '',
+  );
   const configPath = join(dir, 'ssh_config');
   writeFileSync(configPath, lines.join('\n'));
   const hostsPath = join(dir, 'hosts.txt');
@@ -115,7 +129,12 @@ export function writeFleetFiles(fleet: FleetManifest): string {
   writeFileSync(path, JSON.stringify(fleet, null, 2) + '\n');
   writeFileSync(join(fleet.dir, 'pids'), fleet.hosts.map((h) => h.pid).join('\n') + '\n');
   writeFleetstatConfig(fleet, { auth: 'key', cpuSampleMs: 1000, concurrency: 50, fileName: 'config.xml' });
-  writeFleetstatConfig(fleet, { auth: 'password', cpuSampleMs: 1000, concurrency: 50, fileName: 'config-password.xml' });
+  writeFleetstatConfig(fleet, {
+    auth: 'password',
+    cpuSampleMs: 1000,
+    concurrency: 50,
+    fileName: 'config-password.xml',
+  });
   writeAnsibleInventory(fleet);
   writeSshClientConfig(fleet);
   return path;

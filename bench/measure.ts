@@ -87,11 +87,15 @@ export async function measure(argv: readonly string[], options: MeasureOptions):
   const stderr = openSync(options.stderrPath, 'w');
   const exitCode = await new Promise<number>((resolve, reject) => {
     const child = spawn(GNU_TIME, ['-f', '%e %U %S %M', '-o', options.timePath, ...argv], {
-      stdio: ['ignore', stdout, stderr], env: { ...process.env, ...options.env },
+      stdio: ['ignore', stdout, stderr],
+      env: { ...process.env, ...options.env },
     });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  }).finally(() => { closeSync(stdout); closeSync(stderr); });
+  }).finally(() => {
+    closeSync(stdout);
+    closeSync(stderr);
+  });
   const machineAfter = machineJiffies();
   const machineBusy = (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
   options.afterExit?.();
@@ -102,7 +106,14 @@ export async function measure(argv: readonly string[], options: MeasureOptions):
   const figures = readFileSync(options.timePath, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
   const [wall, user, system, rss] = figures as [number, number, number, number];
   return {
-    wallSeconds: wall, userSeconds: user, systemSeconds: system, cpuSeconds: user + system, maxRssKiB: rss,
-    targetCpuSeconds, exitCode, loadBefore, machineBusy,
+    wallSeconds: wall,
+    userSeconds: user,
+    systemSeconds: system,
+    cpuSeconds: user + system,
+    maxRssKiB: rss,
+    targetCpuSeconds,
+    exitCode,
+    loadBefore,
+    machineBusy,
   };
 }

@@ -19,7 +19,11 @@ import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelo
 import { busyboxOnlyPath, which } from '../test/probe-runner.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' }, baseline: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '3' },
+    baseline: { type: 'string' },
+  },
 });
 const runs = Number(values.runs);
 const rounds = Number(values.rounds);
@@ -27,7 +31,9 @@ const current = resolve(import.meta.dirname, '../src/probe/probe.sh');
 
 const work = mkdtempSync(join(tmpdir(), 'fleetstat-probe-cost-'));
 const bb = busyboxOnlyPath();
-const shells: { name: string; argv: string[]; path: string }[] = [{ name: 'dash', argv: [which('dash')!], path: process.env.PATH! }];
+const shells: { name: string; argv: string[]; path: string }[] = [
+  { name: 'dash', argv: [which('dash')!], path: process.env.PATH! },
+];
 if (bb) shells.push({ name: 'busybox ash + applets', argv: [which('busybox')!, 'ash'], path: bb.dir });
 
 /** Median of numbers. */
@@ -40,10 +46,17 @@ function series(shell: string[], path: string, probe: string): { wallMs: number;
   // Benchmark-only secrets on this machine; a target never sees its input line in a file.
   writeFileSync(input, probeInputLine(secrets, { cpuMs: 0, eventCap: 50, lastRecordId: 0 }), { mode: 0o600 });
   const env = { ...process.env, PATH: path, TZ: 'UTC' };
-  const first = spawnSync(shell[0]!, [...shell.slice(1), probe], { input: probeInputLine(secrets, { cpuMs: 0, eventCap: 50, lastRecordId: 0 }), env });
+  const first = spawnSync(shell[0]!, [...shell.slice(1), probe], {
+    input: probeInputLine(secrets, { cpuMs: 0, eventCap: 50, lastRecordId: 0 }),
+    env,
+  });
   openEnvelope(first.stdout, secrets); // throws on a broken probe
   const loop = `i=0; while [ $i -lt ${runs} ]; do "$@" '${probe}' < '${input}' > /dev/null || exit 1; i=$((i + 1)); done`;
-  const timed = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '/bin/sh', '-c', loop, 'sh', ...shell], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const timed = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '/bin/sh', '-c', loop, 'sh', ...shell], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   if (timed.status !== 0) throw new Error(`the probe loop failed: ${timed.stderr}`);
   return parse(timed.stderr);
 }

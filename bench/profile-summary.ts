@@ -38,7 +38,11 @@ export function areaOf(url: string, functionName: string): string {
 }
 
 /** Self milliseconds per area and per function. */
-export function summarize(profile: CpuProfile): { total: number; areas: [string, number][]; functions: [string, number][] } {
+export function summarize(profile: CpuProfile): {
+  total: number;
+  areas: [string, number][];
+  functions: [string, number][];
+} {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
@@ -57,14 +61,21 @@ export function summarize(profile: CpuProfile): { total: number; areas: [string,
 }
 
 function main(): void {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' } },
+  });
   const [path] = positionals;
   if (!path) throw new Error('usage: profile-summary.ts FILE.cpuprofile [--top N]');
   const { total, areas, functions } = summarize(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile);
   const busy = total - (areas.find(([a]) => a.startsWith('(idle'))?.[1] ?? 0);
   console.log(`profile: ${(total / 1000).toFixed(2)} s sampled, ${(busy / 1000).toFixed(2)} s busy`);
   console.log('\nself time by area (share of busy time):');
-  for (const [area, ms] of areas) if (!area.startsWith('(idle')) console.log(`  ${(ms / 1000).toFixed(3).padStart(7)} s  ${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${area}`);
+  for (const [area, ms] of areas)
+    if (!area.startsWith('(idle'))
+      console.log(
+        `  ${(ms / 1000).toFixed(3).padStart(7)} s  ${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${area}`,
+      );
   console.log(`\ntop ${values.top} functions by self time:`);
   for (const [fn, ms] of functions.filter(([f]) => !f.startsWith('(idle)')).slice(0, Number(values.top))) {
     console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${fn}`);

@@ -15,7 +15,14 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFleet, type SshdFleet } from '../test/support/sshd.js';
-import { manifestOf, readManifest, writeAnsibleInventory, writeFleetstatConfig, writeSshClientConfig, type FleetManifest } from './fleet-files.js';
+import {
+  manifestOf,
+  readManifest,
+  writeAnsibleInventory,
+  writeFleetstatConfig,
+  writeSshClientConfig,
+  type FleetManifest,
+} from './fleet-files.js';
 import { GNU_TIME, loadAverage, measure } from './measure.js';
 import { targetCpuMeter, type TargetCpuMeter } from './target-cpu.js';
 import { CLI, ansibleInstalled, buildVariants, readText, type Variant } from './variants.js';
@@ -58,13 +65,20 @@ function parseOptions(argv: string[]): BenchOptions {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, not ${text}`);
     return n;
   };
-  let variants = values.variants.split(',').map((v) => v.trim()).filter(Boolean);
+  let variants = values.variants
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (values['no-ansible']) variants = variants.filter((v) => v !== 'ansible');
   if (values['baseline-cli'] && !variants.includes('fleetstat-baseline')) variants.push('fleetstat-baseline');
   return {
-    hosts: values.hosts === undefined ? undefined : int('hosts', values.hosts, 1), runs: int('runs', values.runs, 1), concurrency: int('concurrency', values.concurrency, 1),
-    cpuSampleMs: int('cpu-sample', values['cpu-sample'], 10), variants,
-    fleetDir: values.dir ? resolve(values.dir) : undefined, jsonPath: values.json,
+    hosts: values.hosts === undefined ? undefined : int('hosts', values.hosts, 1),
+    runs: int('runs', values.runs, 1),
+    concurrency: int('concurrency', values.concurrency, 1),
+    cpuSampleMs: int('cpu-sample', values['cpu-sample'], 10),
+    variants,
+    fleetDir: values.dir ? resolve(values.dir) : undefined,
+    jsonPath: values.json,
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
     baselineCli: values['baseline-cli'] ? resolve(values['baseline-cli']) : undefined,
   };
@@ -79,7 +93,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Runs every variant once per run, in an order rotated each run; returns the runs per variant. */
 async function runAlternating(
-  variants: Variant[], ctx: { runs: number; hosts: number; workDir: string; sshdPids: number[]; targetCpu: TargetCpuMeter },
+  variants: Variant[],
+  ctx: { runs: number; hosts: number; workDir: string; sshdPids: number[]; targetCpu: TargetCpuMeter },
 ): Promise<VariantRuns[]> {
   const results: VariantRuns[] = variants.map((v) => ({ name: v.name, describe: v.describe, runs: [] }));
   for (let run = 0; run < ctx.runs; run++) {
@@ -89,13 +104,23 @@ async function runAlternating(
       const variant = variants[i]!;
       const base = join(ctx.workDir, `${variant.name}-${run + 1}`);
       const m = await measure(variant.argv, {
-        env: variant.env, stdoutPath: `${base}.out`, stderrPath: `${base}.err`, timePath: `${base}.time`,
-        sshdPids: ctx.sshdPids, targetCpu: ctx.targetCpu, afterExit: variant.after,
+        env: variant.env,
+        stdoutPath: `${base}.out`,
+        stderrPath: `${base}.err`,
+        timePath: `${base}.time`,
+        sshdPids: ctx.sshdPids,
+        targetCpu: ctx.targetCpu,
+        afterExit: variant.after,
       });
       const hostsOk = variant.countOk(readText(`${base}.out`), m.exitCode);
       results[i]!.runs.push({ ...m, hostsOk });
-      const problem = hostsOk === ctx.hosts ? '' : `  (exit ${m.exitCode}; stderr: ${readText(`${base}.err`).trim().split('\n').slice(-2).join(' | ').slice(0, 300)})`;
-      log(`run ${run + 1}/${ctx.runs} ${variant.name.padEnd(16)} ${m.wallSeconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} s CPU, ${hostsOk}/${ctx.hosts} ok, load ${m.loadBefore}${problem}`);
+      const problem =
+        hostsOk === ctx.hosts
+          ? ''
+          : `  (exit ${m.exitCode}; stderr: ${readText(`${base}.err`).trim().split('\n').slice(-2).join(' | ').slice(0, 300)})`;
+      log(
+        `run ${run + 1}/${ctx.runs} ${variant.name.padEnd(16)} ${m.wallSeconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} s CPU, ${hostsOk}/${ctx.hosts} ok, load ${m.loadBefore}${problem}`,
+      );
     }
   }
   return results;
@@ -105,7 +130,16 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   const hosts = fleet.hosts.length;
   const configs = new Map<number, string>();
   for (const cpuMs of new Set([options.cpuSampleMs, 10])) {
-    configs.set(cpuMs, writeFleetstatConfig(fleet, { dir: workDir, fileName: `fleetstat-cpu${cpuMs}.xml`, auth: 'key', cpuSampleMs: cpuMs, concurrency: options.concurrency }));
+    configs.set(
+      cpuMs,
+      writeFleetstatConfig(fleet, {
+        dir: workDir,
+        fileName: `fleetstat-cpu${cpuMs}.xml`,
+        auth: 'key',
+        cpuSampleMs: cpuMs,
+        concurrency: options.concurrency,
+      }),
+    );
   }
   // In the scratch dir: a fleet from --dir keeps its own files (the run may use only part of it).
   const { configPath: sshConfigPath, hostsPath } = writeSshClientConfig(fleet, workDir);
@@ -121,7 +155,15 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   const variants: Variant[] = buildVariants(
-    { fleet, concurrency: options.concurrency, fleetstatConfigs: configs, inventoryPath, sshConfigPath, hostsPath, workDir },
+    {
+      fleet,
+      concurrency: options.concurrency,
+      fleetstatConfigs: configs,
+      inventoryPath,
+      sshConfigPath,
+      hostsPath,
+      workDir,
+    },
     { names, cpuSampleMs: options.cpuSampleMs, nodeArgs, baselineCli: options.baselineCli },
   );
 
@@ -142,22 +184,46 @@ async function runBench(options: BenchOptions, fleet: FleetManifest, workDir: st
   const ratioValues = ratios(byName);
   const fleetstatRow = byName.get('fleetstat');
   const report = {
-    machine: machine(), hosts, runs: options.runs, concurrency: options.concurrency, cpuSampleMs: options.cpuSampleMs,
-    load1: { start: loadStart, end: loadEnd }, targetCpuMethod: targetCpu.method, uploadBytesPerHost: upload.uploadedBytes, probeScriptBytes: upload.probeScriptBytes,
-    collectorPeakRssMiB: fleetstatRow?.maxRssMiB ?? null, variants: rows, ratios: ratioValues, skipped,
+    machine: machine(),
+    hosts,
+    runs: options.runs,
+    concurrency: options.concurrency,
+    cpuSampleMs: options.cpuSampleMs,
+    load1: { start: loadStart, end: loadEnd },
+    targetCpuMethod: targetCpu.method,
+    uploadBytesPerHost: upload.uploadedBytes,
+    probeScriptBytes: upload.probeScriptBytes,
+    collectorPeakRssMiB: fleetstatRow?.maxRssMiB ?? null,
+    variants: rows,
+    ratios: ratioValues,
+    skipped,
     raw: Object.fromEntries(results.map((r) => [r.name, r.runs])),
   };
 
   const m = report.machine;
-  console.log(`\nfleetstat round benchmark: ${hosts} hosts, ${options.runs} run(s), concurrency ${options.concurrency}, medians`);
-  console.log(`machine: ${m.nproc} cores (${m.cpuModel}), ${m.memTotalMiB} MiB, node ${m.node}; load1 ${loadStart} → ${loadEnd}`);
+  console.log(
+    `\nfleetstat round benchmark: ${hosts} hosts, ${options.runs} run(s), concurrency ${options.concurrency}, medians`,
+  );
+  console.log(
+    `machine: ${m.nproc} cores (${m.cpuModel}), ${m.memTotalMiB} MiB, node ${m.node}; load1 ${loadStart} → ${loadEnd}`,
+  );
   console.log(formatTable(rows, hosts));
   for (const r of rows) console.log(`  ${r.name}: ${r.describe}`);
   for (const [name, reason] of Object.entries(skipped)) console.log(`  ${name}: SKIPPED, ${reason}`);
-  console.log(`ratios: ${Object.entries(ratioValues).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-  console.log(`uploaded per host per round: ${upload.uploadedBytes} bytes (probe.sh is ${upload.probeScriptBytes} bytes)`);
+  console.log(
+    `ratios: ${
+      Object.entries(ratioValues)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
+  );
+  console.log(
+    `uploaded per host per round: ${upload.uploadedBytes} bytes (probe.sh is ${upload.probeScriptBytes} bytes)`,
+  );
   console.log(`collector peak RSS: ${fleetstatRow ? `${fleetstatRow.maxRssMiB} MiB` : 'n/a'}`);
-  console.log(`ctl = the controller process tree (GNU time); target = the fleet sshd and all they ran, same machine (${targetCpu.method})`);
+  console.log(
+    `ctl = the controller process tree (GNU time); target = the fleet sshd and all they ran, same machine (${targetCpu.method})`,
+  );
   const { raw: _raw, ...compact } = report;
   console.log(`BENCH-JSON ${JSON.stringify(compact)}`);
   if (options.jsonPath) writeFileSync(options.jsonPath, JSON.stringify(report, null, 2) + '\n');
@@ -174,7 +240,9 @@ async function main(): Promise<void> {
     started = undefined;
     rmSync(workDir, { recursive: true, force: true });
   };
-  const onSignal = () => { void cleanup().finally(() => process.exit(130)); };
+  const onSignal = () => {
+    void cleanup().finally(() => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -182,7 +250,8 @@ async function main(): Promise<void> {
     if (options.fleetDir) {
       fleet = readManifest(options.fleetDir);
       const count = options.hosts ?? fleet.hosts.length;
-      if (count > fleet.hosts.length) throw new Error(`--hosts ${count}: the fleet in ${options.fleetDir} has only ${fleet.hosts.length}`);
+      if (count > fleet.hosts.length)
+        throw new Error(`--hosts ${count}: the fleet in ${options.fleetDir} has only ${fleet.hosts.length}`);
       fleet = { ...fleet, hosts: fleet.hosts.slice(0, count) };
     } else {
       const began = Date.now();

@@ -24,13 +24,21 @@ export function scalingTable(files: BenchFile[]): string {
   ];
   for (const f of sorted) {
     for (const v of f.variants) {
-      lines.push(`| ${f.hosts} | ${f.runs} | ${v.name} | ${v.wallSeconds.toFixed(2)} | ${v.cpuSeconds.toFixed(2)} | ${v.cpuMsPerHost.toFixed(1)} | ${v.targetCpuMsPerHost.toFixed(1)} | ${v.maxRssMiB.toFixed(0)} | ${v.machineBusyPercent ?? '–'} | ${v.hostsOk} | ${f.load1.start}→${f.load1.end} |`);
+      lines.push(
+        `| ${f.hosts} | ${f.runs} | ${v.name} | ${v.wallSeconds.toFixed(2)} | ${v.cpuSeconds.toFixed(2)} | ${v.cpuMsPerHost.toFixed(1)} | ${v.targetCpuMsPerHost.toFixed(1)} | ${v.maxRssMiB.toFixed(0)} | ${v.machineBusyPercent ?? '–'} | ${v.hostsOk} | ${f.load1.start}→${f.load1.end} |`,
+      );
     }
   }
-  lines.push('', '| hosts | fleetstat / ansible (wall) | fleetstat / floor (wall) | fleetstat / floor+sleep 1 (wall) | fleetstat-cpu10 / floor (wall) | fleetstat / floor (ctl CPU) |', '|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    '',
+    '| hosts | fleetstat / ansible (wall) | fleetstat / floor (wall) | fleetstat / floor+sleep 1 (wall) | fleetstat-cpu10 / floor (wall) | fleetstat / floor (ctl CPU) |',
+    '|---:|---:|---:|---:|---:|---:|',
+  );
   const r = (f: BenchFile, key: string) => (f.ratios[key] === undefined ? '–' : f.ratios[key].toFixed(2));
   for (const f of sorted) {
-    lines.push(`| ${f.hosts} | ${r(f, 'fleetstat_over_ansible_wall')} | ${r(f, 'fleetstat_over_floor_wall')} | ${r(f, 'fleetstat_over_floor_sleep1_wall')} | ${r(f, 'fleetstat_cpu10_over_floor_wall')} | ${r(f, 'fleetstat_over_floor_cpu')} |`);
+    lines.push(
+      `| ${f.hosts} | ${r(f, 'fleetstat_over_ansible_wall')} | ${r(f, 'fleetstat_over_floor_wall')} | ${r(f, 'fleetstat_over_floor_sleep1_wall')} | ${r(f, 'fleetstat_cpu10_over_floor_wall')} | ${r(f, 'fleetstat_over_floor_cpu')} |`,
+    );
   }
   return lines.join('\n');
 }

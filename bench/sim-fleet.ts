@@ -112,7 +112,14 @@ interface SimState {
 }
 
 /** The probe's part: open the input line, wait the sample interval, print the sealed report. */
-function runProbe(channel: ServerChannel, index: number, mode: SimMode, input: Buffer, state: SimState, prefix: string): void {
+function runProbe(
+  channel: ServerChannel,
+  index: number,
+  mode: SimMode,
+  input: Buffer,
+  state: SimState,
+  prefix: string,
+): void {
   const newline = input.indexOf(0x0a);
   const match = INPUT_LINE.exec(input.subarray(0, newline < 0 ? input.length : newline).toString('latin1'));
   if (!match) return finish(channel, 64, prefix, 'probe.sh: bad input line on stdin\n');
@@ -131,7 +138,10 @@ function runProbe(channel: ServerChannel, index: number, mode: SimMode, input: B
 
 /** Answers one exec request the way a Unix target's login shell does. */
 function answer(channel: ServerChannel, command: string, index: number, mode: SimMode, state: SimState): void {
-  if (command === unixOneShotCommand({ sudo: 'none', encoding: 'gzip' }) || command === unixOneShotCommand({ sudo: 'none', encoding: 'plain' })) {
+  if (
+    command === unixOneShotCommand({ sudo: 'none', encoding: 'gzip' }) ||
+    command === unixOneShotCommand({ sudo: 'none', encoding: 'plain' })
+  ) {
     readStdin(channel, (input) => runProbe(channel, index, mode, input, state, `FSD1 sh ${UNAME}\n`));
   } else if (command === DETECT_COMMAND) {
     readStdin(channel, () => finish(channel, 0, `\`\nFSD1 sh ${UNAME}\n`));
@@ -146,7 +156,8 @@ function answer(channel: ServerChannel, command: string, index: number, mode: Si
 
 /** Public-key authentication as sshd does it: the offered key must be ours, its signature valid. */
 function authenticate(ctx: AuthContext, clientKey: ReturnType<typeof utils.parseKey>, mode: SimMode): void {
-  if (ctx.method !== 'publickey' || ctx.username !== SIM_USER || mode === 'auth' || clientKey instanceof Error) return ctx.reject(['publickey']);
+  if (ctx.method !== 'publickey' || ctx.username !== SIM_USER || mode === 'auth' || clientKey instanceof Error)
+    return ctx.reject(['publickey']);
   const offered = ctx.key.algo === clientKey.type && ctx.key.data.equals(clientKey.getPublicSSH());
   if (!offered) return ctx.reject(['publickey']);
   if (!ctx.signature) return ctx.accept(); // the key is acceptable: the client signs next
@@ -162,8 +173,12 @@ function cpuLine(state: SimState): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      hosts: { type: 'string', default: '1000' }, dir: { type: 'string' }, port: { type: 'string', default: '2222' },
-      octet: { type: 'string', default: '200' }, 'fault-share': { type: 'string', default: '0.005' }, 'slow-ms': { type: 'string', default: '3000' },
+      hosts: { type: 'string', default: '1000' },
+      dir: { type: 'string' },
+      port: { type: 'string', default: '2222' },
+      octet: { type: 'string', default: '200' },
+      'fault-share': { type: 'string', default: '0.005' },
+      'slow-ms': { type: 'string', default: '3000' },
     },
   });
   if (!values.dir) throw new Error('--dir DIR is required');
@@ -171,7 +186,8 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   const octet = Number(values.octet);
   if (!Number.isInteger(n) || n < 1 || n > 250 * 250) throw new Error(`--hosts must be 1–62500, not ${values.hosts}`);
-  if (!Number.isInteger(octet) || octet < 1 || octet > 255) throw new Error(`--octet must be 1–255, not ${values.octet}`);
+  if (!Number.isInteger(octet) || octet < 1 || octet > 255)
+    throw new Error(`--octet must be 1–255, not ${values.octet}`);
   const dir = resolve(values.dir);
   mkdirSync(dir, { recursive: true });
 
@@ -181,42 +197,72 @@ async function main(): Promise<void> {
   const hostKeys = Array.from({ length: HOST_KEYS }, (_, k) => {
     const path = join(dir, `host_ed25519_${k}`);
     keygen(path);
-    return { private: readFileSync(path), public: readFileSync(`${path}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') };
+    return {
+      private: readFileSync(path),
+      public: readFileSync(`${path}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' '),
+    };
   });
   const modes = simModes(n, Number(values['fault-share']));
-  const hosts: SimHost[] = modes.map((mode, i) => ({ name: `sim-${i + 1}`, address: simAddress(octet, i), port, mode }));
+  const hosts: SimHost[] = modes.map((mode, i) => ({
+    name: `sim-${i + 1}`,
+    address: simAddress(octet, i),
+    port,
+    mode,
+  }));
   const knownHostsPath = join(dir, 'known_hosts');
-  writeFileSync(knownHostsPath, hosts.map((h, i) => `[${h.address}]:${h.port} ${hostKeys[i % HOST_KEYS]!.public}`).join('\n') + '\n');
+  writeFileSync(
+    knownHostsPath,
+    hosts.map((h, i) => `[${h.address}]:${h.port} ${hostKeys[i % HOST_KEYS]!.public}`).join('\n') + '\n',
+  );
 
-  const state: SimState = { started: Date.now(), runs: new Array<number>(n).fill(0), slowMs: Number(values['slow-ms']), sessions: 0 };
+  const state: SimState = {
+    started: Date.now(),
+    runs: new Array<number>(n).fill(0),
+    slowMs: Number(values['slow-ms']),
+    sessions: 0,
+  };
   // Which host a connection is for: the listener that accepted it, keyed by the peer's address.
   const pending = new Map<string, number>();
-  const servers = hostKeys.map((key) => new Server({
-    hostKeys: [key.private],
-    algorithms: { kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org'], serverHostKey: ['ssh-ed25519'] },
-  }, (connection: Connection, info) => {
-    const peer = `${info.ip}:${info.port}`;
-    const index = pending.get(peer);
-    pending.delete(peer);
-    if (index === undefined) return connection.end();
-    const mode = modes[index]!;
-    connection.on('error', () => undefined); // the collector ends sessions as it likes
-    connection.on('authentication', (ctx) => authenticate(ctx, clientKey, mode));
-    connection.on('ready', () => {
-      connection.on('session', (accept) => {
-        accept().on('exec', (acceptExec, _reject, request) => answer(acceptExec(), request.command, index, mode, state));
+  const servers = hostKeys.map(
+    (key) =>
+      new Server(
+        {
+          hostKeys: [key.private],
+          algorithms: { kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org'], serverHostKey: ['ssh-ed25519'] },
+        },
+        (connection: Connection, info) => {
+          const peer = `${info.ip}:${info.port}`;
+          const index = pending.get(peer);
+          pending.delete(peer);
+          if (index === undefined) return connection.end();
+          const mode = modes[index]!;
+          connection.on('error', () => undefined); // the collector ends sessions as it likes
+          connection.on('authentication', (ctx) => authenticate(ctx, clientKey, mode));
+          connection.on('ready', () => {
+            connection.on('session', (accept) => {
+              accept().on('exec', (acceptExec, _reject, request) =>
+                answer(acceptExec(), request.command, index, mode, state),
+              );
+            });
+          });
+        },
+      ),
+  );
+  const listeners: NetServer[] = [];
+  const listen = (i: number) =>
+    new Promise<void>((done, fail) => {
+      const listener = createServer((socket: Socket) => {
+        pending.set(`${socket.remoteAddress}:${socket.remotePort}`, i);
+        servers[i % HOST_KEYS]!.injectSocket(socket);
+      });
+      listener.once('error', (error) =>
+        fail(new Error(`cannot listen on ${hosts[i]!.address}:${port}: ${error.message}`)),
+      );
+      listener.listen({ host: hosts[i]!.address, port, backlog: 128 }, () => {
+        listeners.push(listener);
+        done();
       });
     });
-  }));
-  const listeners: NetServer[] = [];
-  const listen = (i: number) => new Promise<void>((done, fail) => {
-    const listener = createServer((socket: Socket) => {
-      pending.set(`${socket.remoteAddress}:${socket.remotePort}`, i);
-      servers[i % HOST_KEYS]!.injectSocket(socket);
-    });
-    listener.once('error', (error) => fail(new Error(`cannot listen on ${hosts[i]!.address}:${port}: ${error.message}`)));
-    listener.listen({ host: hosts[i]!.address, port, backlog: 128 }, () => { listeners.push(listener); done(); });
-  });
   for (let i = 0; i < n; i += 500) {
     await Promise.all(hosts.slice(i, i + 500).flatMap((h, k) => (h.mode === 'closed' ? [] : [listen(i + k)])));
   }
@@ -239,7 +285,11 @@ async function main(): Promise<void> {
   process.on('SIGUSR2', printCpu);
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  createInterface({ input: process.stdin }).on('line', (line) => { if (line.trim() === 'cpu') printCpu(); }).once('close', stop);
+  createInterface({ input: process.stdin })
+    .on('line', (line) => {
+      if (line.trim() === 'cpu') printCpu();
+    })
+    .once('close', stop);
   process.stdout.write(`SIMFLEET-READY ${manifestPath}\n`);
 }
 

@@ -73,27 +73,72 @@ export function simReport(hostIndex: number, run: number, nowMs: number, cpuMs: 
     schema: 1,
     probe: 'sh',
     collected_at: isoSeconds(nowMs),
-    host: { hostname: `sim-${hostIndex + 1}`, os: 'linux', os_name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0-28-amd64', arch: 'x86_64' },
+    host: {
+      hostname: `sim-${hostIndex + 1}`,
+      os: 'linux',
+      os_name: 'Debian GNU/Linux 12 (bookworm)',
+      kernel: '6.1.0-28-amd64',
+      arch: 'x86_64',
+    },
     cpu: {
-      percent: round1(100 * pick() ** 2), cores: m.cores, interval_ms: cpuMs, load1: round2(load), load5: round2(load * 0.9), load15: round2(load * 0.8),
+      percent: round1(100 * pick() ** 2),
+      cores: m.cores,
+      interval_ms: cpuMs,
+      load1: round2(load),
+      load5: round2(load * 0.9),
+      load15: round2(load * 0.8),
       // Cumulative ticks (USER_HZ 100) that grow with uptime at the host's own busy share, as /proc/stat's do.
       counters: cpuCounters(uptime, m.cores, m.busyShare),
     },
-    memory: { total_bytes: m.memTotal, used_bytes: memUsed, available_bytes: m.memTotal - memUsed, percent: round1((100 * memUsed) / m.memTotal) },
-    swap: { total_bytes: m.swapTotal, used_bytes: swapUsed, percent: m.swapTotal === 0 ? 0 : round1((100 * swapUsed) / m.swapTotal) },
+    memory: {
+      total_bytes: m.memTotal,
+      used_bytes: memUsed,
+      available_bytes: m.memTotal - memUsed,
+      percent: round1((100 * memUsed) / m.memTotal),
+    },
+    swap: {
+      total_bytes: m.swapTotal,
+      used_bytes: swapUsed,
+      percent: m.swapTotal === 0 ? 0 : round1((100 * swapUsed) / m.swapTotal),
+    },
     uptime_seconds: uptime,
     boot_time: isoSeconds(m.bootMs),
     process_count: 80 + Math.floor(pick() * 200),
     disks: [
-      { mount: '/', fs: 'ext4', device: '/dev/vda1', size_bytes: m.diskSize, used_bytes: diskUsed, avail_bytes: m.diskSize - diskUsed, used_percent: round1((100 * diskUsed) / m.diskSize) },
-      { mount: '/boot/efi', fs: 'vfat', device: '/dev/vda15', size_bytes: 124 * 2 ** 20, used_bytes: 12 * 2 ** 20, avail_bytes: 112 * 2 ** 20, used_percent: 9.7 },
+      {
+        mount: '/',
+        fs: 'ext4',
+        device: '/dev/vda1',
+        size_bytes: m.diskSize,
+        used_bytes: diskUsed,
+        avail_bytes: m.diskSize - diskUsed,
+        used_percent: round1((100 * diskUsed) / m.diskSize),
+      },
+      {
+        mount: '/boot/efi',
+        fs: 'vfat',
+        device: '/dev/vda15',
+        size_bytes: 124 * 2 ** 20,
+        used_bytes: 12 * 2 ** 20,
+        avail_bytes: 112 * 2 ** 20,
+        used_percent: 9.7,
+      },
     ],
     nics: m.nics.map((name) => {
       const scale = name === 'lo' ? 2_000 : 50_000;
       const rx = traffic(scale);
-      return { name, rx_bytes: rx, tx_bytes: name === 'lo' ? rx : traffic(scale / 4), rx_packets: Math.floor(rx / 900), tx_packets: Math.floor(rx / 1200), rx_errors: 0, tx_errors: 0 };
+      return {
+        name,
+        rx_bytes: rx,
+        tx_bytes: name === 'lo' ? rx : traffic(scale / 4),
+        rx_packets: Math.floor(rx / 900),
+        tx_packets: Math.floor(rx / 1200),
+        rx_errors: 0,
+        tx_errors: 0,
+      };
     }),
-    users: pick() < 0.1 ? [{ name: 'admin', tty: 'pts/0', from: '127.0.0.1', login_at: isoSeconds(nowMs - 3_600_000) }] : [],
+    users:
+      pick() < 0.1 ? [{ name: 'admin', tty: 'pts/0', from: '127.0.0.1', login_at: isoSeconds(nowMs - 3_600_000) }] : [],
     events: { readable: true, truncated: false, note: 'source: journal', items: [] },
     warnings: [],
   };

@@ -15,7 +15,18 @@
  */
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CompiledQuery, sql, type Insertable, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import {
+  CompiledQuery,
+  sql,
+  type Insertable,
+  type Kysely,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from 'kysely';
 import { migrate } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open-store.js';
 import type { Database } from '../src/store/schema.js';
@@ -40,11 +51,24 @@ const START = Date.UTC(2024, 0, 1);
 function sampleRow(hostId: number, at: Date, i: number): Insertable<Database['samples']> {
   const wave = Math.sin(i / 97 + hostId);
   return {
-    host_id: hostId, round_id: null, collected_at: at,
-    cpu_percent: 30 + 25 * wave, load1: 1 + wave, load5: 1, load15: 0.9,
-    mem_total: 16 * 2 ** 30, mem_used: Math.round(8 * 2 ** 30 * (1 + wave / 4)), mem_available: 7 * 2 ** 30, mem_percent: 50 + 12 * wave,
-    swap_total: 2 ** 31, swap_used: 2 ** 20, swap_percent: 0.05,
-    uptime_seconds: 86400 + i * 60, boot_time: new Date(START - 86400_000), process_count: 180 + (i % 17), users_count: 1,
+    host_id: hostId,
+    round_id: null,
+    collected_at: at,
+    cpu_percent: 30 + 25 * wave,
+    load1: 1 + wave,
+    load5: 1,
+    load15: 0.9,
+    mem_total: 16 * 2 ** 30,
+    mem_used: Math.round(8 * 2 ** 30 * (1 + wave / 4)),
+    mem_available: 7 * 2 ** 30,
+    mem_percent: 50 + 12 * wave,
+    swap_total: 2 ** 31,
+    swap_used: 2 ** 20,
+    swap_percent: 0.05,
+    uptime_seconds: 86400 + i * 60,
+    boot_time: new Date(START - 86400_000),
+    process_count: 180 + (i % 17),
+    users_count: 1,
   };
 }
 
@@ -79,7 +103,11 @@ async function samplesTableBytes(store: Store, file?: string): Promise<number> {
   }
   if (store.dialect === 'mysql') {
     await sql`analyze table samples`.execute(store.db);
-    const { rows } = await sql<{ n: string }>`select data_length + index_length as n from information_schema.tables where table_schema = database() and table_name = 'samples'`.execute(store.db);
+    const { rows } = await sql<{
+      n: string;
+    }>`select data_length + index_length as n from information_schema.tables where table_schema = database() and table_name = 'samples'`.execute(
+      store.db,
+    );
     return Number(rows[0]!.n);
   }
   await sql`pragma wal_checkpoint(truncate)`.execute(store.db);
@@ -110,7 +138,10 @@ class StatementRecorder implements KyselyPlugin {
 }
 
 /** The statements `read` runs against `db`, compiled as the database receives them. */
-async function statementsOf(db: Kysely<Database>, read: (db: Kysely<Database>) => Promise<unknown>): Promise<CompiledQuery[]> {
+async function statementsOf(
+  db: Kysely<Database>,
+  read: (db: Kysely<Database>) => Promise<unknown>,
+): Promise<CompiledQuery[]> {
   const recorder = new StatementRecorder();
   const recording = db.withPlugin(recorder);
   await read(recording);
@@ -119,9 +150,14 @@ async function statementsOf(db: Kysely<Database>, read: (db: Kysely<Database>) =
 
 /** The plan of a query, as text lines. */
 async function plan(store: Store, query: CompiledQuery): Promise<string[]> {
-  const prefix = store.dialect === 'sqlite' ? 'explain query plan ' : store.dialect === 'mysql' ? 'explain ' : 'explain ';
+  const prefix =
+    store.dialect === 'sqlite' ? 'explain query plan ' : store.dialect === 'mysql' ? 'explain ' : 'explain ';
   const { rows } = await store.db.executeQuery(CompiledQuery.raw(prefix + query.sql, [...query.parameters]));
-  return rows.map((row) => Object.values(row as Record<string, unknown>).filter((v) => typeof v === 'string').join(' '));
+  return rows.map((row) =>
+    Object.values(row as Record<string, unknown>)
+      .filter((v) => typeof v === 'string')
+      .join(' '),
+  );
 }
 
 /** The plans of several statements, each with its SQL. */
@@ -138,13 +174,24 @@ async function benchDialect(dialect: TestDialect): Promise<void> {
     await migrate(store);
     const hostIds: number[] = [];
     for (let h = 0; h < HOSTS; h++) {
-      await store.db.insertInto('hosts').values({ ip: `10.1.${Math.floor(h / 250)}.${1 + (h % 250)}`, port: 22, name: `host-${String(h).padStart(3, '0')}`, first_seen: new Date(START) }).execute();
+      await store.db
+        .insertInto('hosts')
+        .values({
+          ip: `10.1.${Math.floor(h / 250)}.${1 + (h % 250)}`,
+          port: 22,
+          name: `host-${String(h).padStart(3, '0')}`,
+          first_seen: new Date(START),
+        })
+        .execute();
     }
     for (const row of await store.db.selectFrom('hosts').select('id').orderBy('id').execute()) hostIds.push(row.id);
     const { rows, seconds } = await fill(store, hostIds);
     await sql`analyze`.execute(store.db).catch(() => undefined);
     if (dialect === 'mysql') await sql`analyze table samples`.execute(store.db);
-    const bytes = await samplesTableBytes(store, dialect === 'sqlite' ? database.url.slice('sqlite:'.length) : undefined);
+    const bytes = await samplesTableBytes(
+      store,
+      dialect === 'sqlite' ? database.url.slice('sqlite:'.length) : undefined,
+    );
     const rate = rows / seconds;
     const bytesPerRow = bytes / rows;
 
@@ -155,10 +202,14 @@ async function benchDialect(dialect: TestDialect): Promise<void> {
     const dayTo = new Date(dayFrom.getTime() + 86400_000 - 60_000); // the API's range is inclusive
     const dayChart = (db: Kysely<Database>) => hostSeries(db, hostId, dayFrom, dayTo, MAX_SERIES_POINTS);
     const day = await dayChart(store.db);
-    if (day.samples !== 1440 || day.time.length !== 1440) throw new Error(`expected 1440 samples in one host's day, got ${day.samples}`);
+    if (day.samples !== 1440 || day.time.length !== 1440)
+      throw new Error(`expected 1440 samples in one host's day, got ${day.samples}`);
     const latest = await overview(store.db);
-    if (latest.length !== HOSTS || latest.some((h) => h.latest?.collected_at !== new Date(START + (DAYS * 1440 - 1) * 60_000).toISOString())) {
-      throw new Error('listHostSummaries did not return every host\'s last minute');
+    if (
+      latest.length !== HOSTS ||
+      latest.some((h) => h.latest?.collected_at !== new Date(START + (DAYS * 1440 - 1) * 60_000).toISOString())
+    ) {
+      throw new Error("listHostSummaries did not return every host's last minute");
     }
     const latestMs = await median(5, () => overview(store.db));
     const dayMs = await median(9, () => dayChart(store.db));
@@ -167,17 +218,31 @@ async function benchDialect(dialect: TestDialect): Promise<void> {
       latest: await explainAll(store, await statementsOf(store.db, overview)),
       day: await explainAll(store, await statementsOf(store.db, dayChart)),
     };
-    const usesIndex = (planned: { lines: string[] }[]) => planned.some((p) => p.lines.some((l) => l.includes('samples_host_collected_id_idx')));
+    const usesIndex = (planned: { lines: string[] }[]) =>
+      planned.some((p) => p.lines.some((l) => l.includes('samples_host_collected_id_idx')));
 
     const yearHours = TARGET_ROWS / rate / 3600;
     const yearGiB = (TARGET_ROWS * bytesPerRow) / 2 ** 30;
     console.log(`\n== ${dialect} ==`);
-    console.log(`wrote ${rows.toLocaleString('en')} samples (${HOSTS} hosts × ${DAYS} days × 1440) in ${seconds.toFixed(1)} s: ${Math.round(rate).toLocaleString('en')} rows/s`);
-    console.log(`samples table (with indexes): ${(bytes / 2 ** 20).toFixed(1)} MiB, ${Math.round(bytesPerRow)} bytes/row`);
-    console.log(`extrapolated to 500 hosts × 1 year (${TARGET_ROWS.toLocaleString('en')} rows): ~${yearGiB.toFixed(0)} GiB; writing it in one go ~${yearHours.toFixed(1)} h (live: 500 rows/min)`);
-    console.log(`listHostSummaries, the overview and /metrics (${HOSTS} hosts): ${latestMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.latest)}`);
-    console.log(`hostSeries, one host's day chart (1440 points): ${dayMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.day)}`);
-    for (const [name, planned] of [['overview', plans.latest], ['one host\'s day', plans.day]] as const) {
+    console.log(
+      `wrote ${rows.toLocaleString('en')} samples (${HOSTS} hosts × ${DAYS} days × 1440) in ${seconds.toFixed(1)} s: ${Math.round(rate).toLocaleString('en')} rows/s`,
+    );
+    console.log(
+      `samples table (with indexes): ${(bytes / 2 ** 20).toFixed(1)} MiB, ${Math.round(bytesPerRow)} bytes/row`,
+    );
+    console.log(
+      `extrapolated to 500 hosts × 1 year (${TARGET_ROWS.toLocaleString('en')} rows): ~${yearGiB.toFixed(0)} GiB; writing it in one go ~${yearHours.toFixed(1)} h (live: 500 rows/min)`,
+    );
+    console.log(
+      `listHostSummaries, the overview and /metrics (${HOSTS} hosts): ${latestMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.latest)}`,
+    );
+    console.log(
+      `hostSeries, one host's day chart (1440 points): ${dayMs.toFixed(1)} ms median; uses samples_host_collected_id_idx: ${usesIndex(plans.day)}`,
+    );
+    for (const [name, planned] of [
+      ['overview', plans.latest],
+      ["one host's day", plans.day],
+    ] as const) {
       console.log(`plans, ${name} (${planned.length} statements):`);
       for (const p of planned) console.log(`  ${p.sql.slice(0, 160)}\n    ${p.lines.join('\n    ')}`);
     }
@@ -187,5 +252,7 @@ async function benchDialect(dialect: TestDialect): Promise<void> {
   }
 }
 
-console.log(`store-year: ${HOSTS} hosts × ${DAYS} days of 1-minute samples per dialect (a slice of 500 hosts × 1 year, extrapolated)`);
+console.log(
+  `store-year: ${HOSTS} hosts × ${DAYS} days of 1-minute samples per dialect (a slice of 500 hosts × 1 year, extrapolated)`,
+);
 for (const dialect of values.dialects.split(',') as TestDialect[]) await benchDialect(dialect);

@@ -40,8 +40,14 @@ export function medians(variant: VariantRuns, hosts: number): VariantMedian {
     describe: variant.describe,
     runs: variant.runs.length,
     completeRuns: variant.runs.filter((r) => r.hostsOk === hosts).length,
-    wallSeconds: round(of((r) => r.wallSeconds), 2),
-    cpuSeconds: round(of((r) => r.cpuSeconds), 2),
+    wallSeconds: round(
+      of((r) => r.wallSeconds),
+      2,
+    ),
+    cpuSeconds: round(
+      of((r) => r.cpuSeconds),
+      2,
+    ),
     cpuMsPerHost: round((of((r) => r.cpuSeconds) * 1000) / hosts, 2),
     targetCpuMsPerHost: round((of((r) => r.targetCpuSeconds) * 1000) / hosts, 2),
     maxRssMiB: round(of((r) => r.maxRssKiB) / 1024, 1),
@@ -81,10 +87,27 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The result table as aligned text. */
 export function formatTable(rows: readonly VariantMedian[], hosts: number): string {
-  const head = ['variant', 'wall s', 'ctl CPU s', 'ctl CPU ms/host', 'target CPU ms/host', 'peak RSS MiB', 'machine busy %', 'hosts ok', 'complete runs'];
+  const head = [
+    'variant',
+    'wall s',
+    'ctl CPU s',
+    'ctl CPU ms/host',
+    'target CPU ms/host',
+    'peak RSS MiB',
+    'machine busy %',
+    'hosts ok',
+    'complete runs',
+  ];
   const body = rows.map((r) => [
-    r.name, r.wallSeconds.toFixed(2), r.cpuSeconds.toFixed(2), r.cpuMsPerHost.toFixed(1), r.targetCpuMsPerHost.toFixed(1),
-    r.maxRssMiB.toFixed(1), String(r.machineBusyPercent), `${r.hostsOk}/${hosts}`, `${r.completeRuns}/${r.runs}`,
+    r.name,
+    r.wallSeconds.toFixed(2),
+    r.cpuSeconds.toFixed(2),
+    r.cpuMsPerHost.toFixed(1),
+    r.targetCpuMsPerHost.toFixed(1),
+    r.maxRssMiB.toFixed(1),
+    String(r.machineBusyPercent),
+    `${r.hostsOk}/${hosts}`,
+    `${r.completeRuns}/${r.runs}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [pad(head, widths), ...body.map((b) => pad(b, widths))].join('\n');

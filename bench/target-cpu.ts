@@ -54,5 +54,7 @@ function cgroupMeter(pids: readonly number[]): TargetCpuMeter | null {
 
 /** The best meter this machine allows for the given sshd listeners. */
 export function targetCpuMeter(pids: readonly number[]): TargetCpuMeter {
-  return cgroupMeter(pids) ?? { method: 'sshd child times', read: () => waitedChildrenCpuSeconds(pids), release: () => {} };
+  return (
+    cgroupMeter(pids) ?? { method: 'sshd child times', read: () => waitedChildrenCpuSeconds(pids), release: () => {} }
+  );
 }

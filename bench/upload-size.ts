@@ -19,7 +19,10 @@ export async function measureUploadSize(configPath: string): Promise<UploadSize>
   const config = await loadConfig(configPath);
   const client = config.clients[0];
   if (!client) throw new Error(`${configPath} lists no client`);
-  const [hostKeys, scripts] = await Promise.all([HostKeyStore.load(config.settings.knownHostsPath), loadProbeScripts()]);
+  const [hostKeys, scripts] = await Promise.all([
+    HostKeyStore.load(config.settings.knownHostsPath),
+    loadProbeScripts(),
+  ]);
   const result = await collectHost(client, { hostKeys, settings: config.settings, scripts, lastRecordId: 0 });
   return { uploadedBytes: result.uploadedBytes, probeScriptBytes: Buffer.byteLength(scripts.sh) };
 }

@@ -42,14 +42,31 @@ export interface VariantFiles {
   workDir: string;
 }
 
-function fleetstatVariant(name: string, cpuMs: number, files: VariantFiles, extraNodeArgs: string[], cli = CLI): Variant {
+function fleetstatVariant(
+  name: string,
+  cpuMs: number,
+  files: VariantFiles,
+  extraNodeArgs: string[],
+  cli = CLI,
+): Variant {
   const db = `sqlite:${join(files.workDir, `${name}.sqlite`)}`;
   // Migrations are a one-time cost: run them before the clock starts.
   execFileSync(process.execPath, [cli, 'db', 'migrate', '--db', db], { stdio: 'ignore' });
   return {
     name,
     describe: `fleetstat collect, cpu-sample ${cpuMs} ms, concurrency ${files.concurrency}${cli === CLI ? '' : ` (${cli})`}`,
-    argv: [process.execPath, ...extraNodeArgs, cli, 'collect', '--config', files.fleetstatConfigs.get(cpuMs)!, '--db', db, '--json', '--quiet'],
+    argv: [
+      process.execPath,
+      ...extraNodeArgs,
+      cli,
+      'collect',
+      '--config',
+      files.fleetstatConfigs.get(cpuMs)!,
+      '--db',
+      db,
+      '--json',
+      '--quiet',
+    ],
     countOk(stdout) {
       try {
         return Number((JSON.parse(stdout) as { hosts_ok: number }).hosts_ok);
@@ -65,7 +82,10 @@ function closeControlMasters(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     try {
-      execFileSync('ssh', ['-o', `ControlPath=${join(dir, name)}`, '-O', 'exit', 'x'], { stdio: 'ignore', timeout: 5000 });
+      execFileSync('ssh', ['-o', `ControlPath=${join(dir, name)}`, '-O', 'exit', 'x'], {
+        stdio: 'ignore',
+        timeout: 5000,
+      });
     } catch {
       // Already gone.
     }
@@ -82,8 +102,12 @@ function ansibleVariant(files: VariantFiles): Variant {
     describe: `ansible all -m setup -f ${files.concurrency} (its default ssh args: ControlPersist 60s)`,
     argv: ['ansible', 'all', '-i', files.inventoryPath, '-m', 'setup', '-f', String(files.concurrency)],
     env: {
-      ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir, ANSIBLE_LOCAL_TEMP: localTemp,
-      ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: 'False', ANSIBLE_DEPRECATION_WARNINGS: 'False',
+      ANSIBLE_HOST_KEY_CHECKING: 'True',
+      ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+      ANSIBLE_LOCAL_TEMP: localTemp,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_RETRY_FILES_ENABLED: 'False',
+      ANSIBLE_DEPRECATION_WARNINGS: 'False',
     },
     countOk: (stdout) => stdout.split('\n').filter((line) => /^\S+ \| SUCCESS\b/.test(line)).length,
     after: () => closeControlMasters(controlDir),
@@ -94,7 +118,19 @@ function floorVariant(name: string, remote: string, files: VariantFiles): Varian
   return {
     name,
     describe: `xargs -P ${files.concurrency} ssh HOST '${remote}'`,
-    argv: ['xargs', '-a', files.hostsPath, '-P', String(files.concurrency), '-I{}', 'ssh', '-F', files.sshConfigPath, '{}', remote],
+    argv: [
+      'xargs',
+      '-a',
+      files.hostsPath,
+      '-P',
+      String(files.concurrency),
+      '-I{}',
+      'ssh',
+      '-F',
+      files.sshConfigPath,
+      '{}',
+      remote,
+    ],
     // Each host's /proc/stat starts with exactly one "cpu " line.
     countOk: (stdout) => stdout.split('\n').filter((line) => line.startsWith('cpu ')).length,
   };

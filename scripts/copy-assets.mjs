@@ -8,9 +8,14 @@ const assets = [/\.sh$/, /\.ps1$/, /\.css$/, /\.js$/, /\.html$/];
 for (const dir of ['probe', 'web/assets']) {
   const from = join(root, 'src', dir);
   let names;
-  try { names = readdirSync(from); } catch { continue; }
+  try {
+    names = readdirSync(from);
+  } catch {
+    continue;
+  }
   mkdirSync(join(root, 'dist', dir), { recursive: true });
   for (const name of names) {
-    if (assets.some((re) => re.test(name)) && !name.endsWith('.d.ts')) cpSync(join(from, name), join(root, 'dist', dir, name));
+    if (assets.some((re) => re.test(name)) && !name.endsWith('.d.ts'))
+      cpSync(join(from, name), join(root, 'dist', dir, name));
   }
 }

@@ -43,7 +43,8 @@ function fleetRssMiB(fleet: FleetManifest): { running: number; rssMiB: number } 
 }
 
 async function start(count: number, dir: string, batchSize: number): Promise<void> {
-  if (existsSync(join(dir, 'fleet.json'))) throw new Error(`${dir} already holds a fleet: stop it first (fleet.ts stop --dir ${dir})`);
+  if (existsSync(join(dir, 'fleet.json')))
+    throw new Error(`${dir} already holds a fleet: stop it first (fleet.ts stop --dir ${dir})`);
   const began = Date.now();
   const fleet = await startFleet(count, { dir, detached: true, batchSize });
   const manifest = manifestOf(fleet);
@@ -51,7 +52,9 @@ async function start(count: number, dir: string, batchSize: number): Promise<voi
   const { running, rssMiB } = fleetRssMiB(manifest);
   const first = manifest.hosts[0]!;
   const last = manifest.hosts.at(-1)!;
-  console.log(`started ${running} sshd in ${((Date.now() - began) / 1000).toFixed(1)}s (${first.address} … ${last.address}), PSS ${rssMiB} MiB in all`);
+  console.log(
+    `started ${running} sshd in ${((Date.now() - began) / 1000).toFixed(1)}s (${first.address} … ${last.address}), PSS ${rssMiB} MiB in all`,
+  );
   console.log(`dir: ${dir}`);
   console.log(`  fleetstat: node dist/cli/main.js collect --config ${join(dir, 'config.xml')}`);
   console.log(`  ansible:   ansible all -i ${join(dir, 'inventory.ini')} -m setup -f 50`);
@@ -64,19 +67,23 @@ async function stop(dir: string, keep: boolean): Promise<void> {
   const ours = fleet.hosts.filter((h) => isFleetSshd(h.pid, fleet.dir));
   await Promise.all(ours.map((h) => stopPid(h.pid)));
   if (!keep) rmSync(dir, { recursive: true, force: true });
-  console.log(`stopped ${ours.length} sshd (${fleet.hosts.length - ours.length} were already gone)${keep ? '' : `; removed ${dir}`}`);
+  console.log(
+    `stopped ${ours.length} sshd (${fleet.hosts.length - ours.length} were already gone)${keep ? '' : `; removed ${dir}`}`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: { dir: { type: 'string' }, batch: { type: 'string' }, keep: { type: 'boolean' } },
   });
   const [command, countText] = positionals;
   const dir = values.dir ? resolve(values.dir) : undefined;
   if (command === 'start') {
     const count = Number(countText);
-    if (!Number.isInteger(count) || count < 1 || count > 60_000) throw new Error(`start needs a host count from 1 to 60000\n${USAGE}`);
+    if (!Number.isInteger(count) || count < 1 || count > 60_000)
+      throw new Error(`start needs a host count from 1 to 60000\n${USAGE}`);
     await start(count, dir ?? join(tmpdir(), `fleetstat-fleet-${count}-${process.pid}`), Number(values.batch ?? 64));
   } else if (command === 'stop' && dir) {
     await stop(dir, values.keep ?? false);

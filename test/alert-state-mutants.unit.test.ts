@@ -13,11 +13,14 @@ const onChange = { forSeconds: 0, repeatSeconds: 3600, notify: 'on-change' as co
 const firing: AlertStateRow = { state: 'firing', value: 95, limit: 90, since: T0, lastNotifiedAt: T0 };
 
 describe('alert state: what mutants showed untested', () => {
-  it.each([NaN, Infinity, -Infinity])('a firing rule given %s keeps firing, value and all, and sends nothing', (value) => {
-    const step = nextAlertState(firing, { value, limit: 90, now: at(60), rule: onChange });
-    expect(step.transition).toBe('none');
-    expect(step.state).toEqual(firing);
-  });
+  it.each([NaN, Infinity, -Infinity])(
+    'a firing rule given %s keeps firing, value and all, and sends nothing',
+    (value) => {
+      const step = nextAlertState(firing, { value, limit: 90, now: at(60), rule: onChange });
+      expect(step.transition).toBe('none');
+      expect(step.state).toEqual(firing);
+    },
+  );
 
   it('a reminder between the clear level and the limit is stored as sent, the rule still firing', () => {
     const rule = { ...onChange, clearLimit: 80 };

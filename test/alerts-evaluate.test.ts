@@ -16,7 +16,16 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const HOUR = 3600;
 
 function rule(type: AlertRule['type'], limit: number, extra: Partial<AlertRule> = {}): AlertRule {
-  return { type, limit, severity: 'warning', forSeconds: 0, repeatSeconds: 4 * HOUR, notify: 'on-change', line: 7, ...extra };
+  return {
+    type,
+    limit,
+    severity: 'warning',
+    forSeconds: 0,
+    repeatSeconds: 4 * HOUR,
+    notify: 'on-change',
+    line: 7,
+    ...extra,
+  };
 }
 
 function report(memoryPercent: number, diskPercent = 10): Report {
@@ -31,7 +40,17 @@ function report(memoryPercent: number, diskPercent = 10): Report {
     uptime_seconds: 10,
     boot_time: '2024-05-01T11:59:50Z',
     process_count: 10,
-    disks: [{ mount: '/srv', fs: 'ext4', device: '/dev/vdb', size_bytes: 100, used_bytes: diskPercent, avail_bytes: 100 - diskPercent, used_percent: diskPercent }],
+    disks: [
+      {
+        mount: '/srv',
+        fs: 'ext4',
+        device: '/dev/vdb',
+        size_bytes: 100,
+        used_bytes: diskPercent,
+        avail_bytes: 100 - diskPercent,
+        used_percent: diskPercent,
+      },
+    ],
     nics: [],
     users: [],
     events: { readable: false, truncated: false, note: '', items: [] },
@@ -50,7 +69,21 @@ describe.each(testDialects())('evaluateHostAlerts on %s', (dialect) => {
     await store.db.deleteFrom('outbox').execute();
     await store.db.deleteFrom('alerts').execute();
     await store.db.deleteFrom('hosts').execute();
-    await store.db.insertInto('hosts').values({ ip: '10.0.0.5', port: 22, name: 'web1', first_seen: T0, last_seen: null, os: null, os_name: null, kernel: null, arch: null, hostname: null }).execute();
+    await store.db
+      .insertInto('hosts')
+      .values({
+        ip: '10.0.0.5',
+        port: 22,
+        name: 'web1',
+        first_seen: T0,
+        last_seen: null,
+        os: null,
+        os_name: null,
+        kernel: null,
+        arch: null,
+        hostname: null,
+      })
+      .execute();
     const host = await store.db.selectFrom('hosts').select('id').where('ip', '=', '10.0.0.5').executeTakeFirstOrThrow();
     hostId = Number(host.id);
   });
@@ -89,23 +122,40 @@ describe.each(testDialects())('evaluateHostAlerts on %s', (dialect) => {
 
     const queued = await listUnsentMail(store.db);
     expect(queued.map((m) => m.subject.split(':')[0])).toEqual([
-      '[fleetstat] FIRING [warning]', '[fleetstat] FIRING [warning]',
-      '[fleetstat] STILL FIRING [warning]', '[fleetstat] STILL FIRING [warning]',
-      '[fleetstat] RESOLVED [warning]', '[fleetstat] RESOLVED [warning]',
+      '[fleetstat] FIRING [warning]',
+      '[fleetstat] FIRING [warning]',
+      '[fleetstat] STILL FIRING [warning]',
+      '[fleetstat] STILL FIRING [warning]',
+      '[fleetstat] RESOLVED [warning]',
+      '[fleetstat] RESOLVED [warning]',
     ]);
 
-    const row = await store.db.selectFrom('alerts').selectAll().where('host_id', '=', hostId).where('rule', '=', 'memory').executeTakeFirstOrThrow();
+    const row = await store.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('host_id', '=', hostId)
+      .where('rule', '=', 'memory')
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ state: 'ok', value: 40, limit_value: 90 });
     expect(new Date(row.since).getTime()).toBe(at(5 * HOUR).getTime());
   });
 
   it('an unreachable host fires the unreachable rule with its stage, and leaves the other rules alone', async () => {
     await evaluate({ now: at(0), report: report(95, 85) });
-    const down = await evaluate({ now: at(60), report: null, error: { stage: 'connect', message: 'connect ECONNREFUSED 10.0.0.5:22' } });
+    const down = await evaluate({
+      now: at(60),
+      report: null,
+      error: { stage: 'connect', message: 'connect ECONNREFUSED 10.0.0.5:22' },
+    });
     expect(down.map((m) => [m.rule, m.transition])).toEqual([['unreachable', 'firing']]);
     expect(down[0]!.body).toContain('failed at stage connect: connect ECONNREFUSED 10.0.0.5:22');
 
-    const states = await store.db.selectFrom('alerts').select(['rule', 'state']).where('host_id', '=', hostId).orderBy('rule').execute();
+    const states = await store.db
+      .selectFrom('alerts')
+      .select(['rule', 'state'])
+      .where('host_id', '=', hostId)
+      .orderBy('rule')
+      .execute();
     expect(states).toEqual([
       { rule: 'disk', state: 'firing' },
       { rule: 'memory', state: 'firing' },
@@ -137,7 +187,9 @@ describe.each(testDialects())('evaluateHostAlerts on %s', (dialect) => {
   });
 
   it('refuses invalid recipients before storing anything, naming the host', async () => {
-    await expect(evaluate({ now: at(0), report: report(95), mail: 'not an address' })).rejects.toThrow(/web1 \(10\.0\.0\.5\).*plain address/);
+    await expect(evaluate({ now: at(0), report: report(95), mail: 'not an address' })).rejects.toThrow(
+      /web1 \(10\.0\.0\.5\).*plain address/,
+    );
     expect(await store.db.selectFrom('alerts').selectAll().execute()).toHaveLength(0);
   });
 });

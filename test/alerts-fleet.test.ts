@@ -36,7 +36,13 @@ describe('alerting over a real round', () => {
     const runDir = join(dir, `run${++runs}`);
     mkdirSync(runDir);
     const databaseUrl = `sqlite:${join(runDir, 'db.sqlite')}`;
-    const path = writeFleetConfig(fleet, { dir: runDir, databaseUrl, clients, settings, smtp: { host: smtp.host, port: smtp.port } });
+    const path = writeFleetConfig(fleet, {
+      dir: runDir,
+      databaseUrl,
+      clients,
+      settings,
+      smtp: { host: smtp.host, port: smtp.port },
+    });
     const config = await loadConfig(path);
     const store = await openStore(config.settings.databaseUrl);
     await migrate(store);
@@ -75,7 +81,8 @@ describe('alerting over a real round', () => {
       const received = await smtp.waitForMessages(before + 2);
       const ops = received.slice(before).find((m) => m.envelope.to[0] === 'ops@example.test')!;
       expect(ops.body).toMatch(/Firing: +3 {2}\(critical 3\)/);
-      for (const name of ['g0', 'g1', 'g2']) expect(ops.body).toMatch(new RegExp(`FIRING \\[critical\\]: memory [0-9.]+% > 0% on ${name} \\(`));
+      for (const name of ['g0', 'g1', 'g2'])
+        expect(ops.body).toMatch(new RegExp(`FIRING \\[critical\\]: memory [0-9.]+% > 0% on ${name} \\(`));
       expect(ops.header('auto-submitted')).toBe('auto-generated');
     } finally {
       await store.close();
@@ -113,16 +120,28 @@ describe('alerting over a real round', () => {
     const downPorts = await Promise.all([1, 2, 3, 4, 5].map(() => findFreePort()));
     const clients = (): FleetClient[] => [
       { host: fleet.hosts[0]!, name: 'up', mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] },
-      ...downPorts.map((port, i) => ({ host: { address: '127.0.0.1', port }, name: `down${i}`, mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] })),
+      ...downPorts.map((port, i) => ({
+        host: { address: '127.0.0.1', port },
+        name: `down${i}`,
+        mail: 'ops@example.test',
+        alerts: ['<alert type="unreachable"/>'],
+      })),
     ];
     const inhibited = await runRound(clients(), { 'inhibit-min-hosts': '3', 'connect-timeout': '5' });
     try {
       expect(inhibited.summary).toMatchObject({ hostsOk: 1, hostsFailed: 5, groupedMails: 1, alertNotes: [] });
-      const alerts = await inhibited.store.db.selectFrom('alerts').select(['state', 'muted']).where('rule', '=', 'unreachable').where('state', '=', 'firing').execute();
+      const alerts = await inhibited.store.db
+        .selectFrom('alerts')
+        .select(['state', 'muted'])
+        .where('rule', '=', 'unreachable')
+        .where('state', '=', 'firing')
+        .execute();
       expect(alerts).toHaveLength(5);
       expect(alerts.every((a) => Number(a.muted) === 1)).toBe(true);
       const mails = await inhibited.store.db.selectFrom('outbox').selectAll().execute();
-      expect(mails.map((m) => m.subject)).toEqual(['[fleetstat] FIRING [critical]: collector cannot reach 5 of 6 hosts']);
+      expect(mails.map((m) => m.subject)).toEqual([
+        '[fleetstat] FIRING [critical]: collector cannot reach 5 of 6 hosts',
+      ]);
       expect(mails[0]!.body).toMatch(/down4 \(127\.0\.0\.1\): stage connect/);
     } finally {
       await inhibited.store.close();

@@ -16,9 +16,33 @@ function report(overrides: Partial<Report> = {}): Report {
     boot_time: '2024-05-01T11:00:00Z',
     process_count: 120,
     disks: [
-      { mount: '/', fs: 'ext4', device: '/dev/sda1', size_bytes: 100, used_bytes: 40, avail_bytes: 60, used_percent: 40 },
-      { mount: '/var', fs: 'xfs', device: '/dev/sda2', size_bytes: 100, used_bytes: 93, avail_bytes: 7, used_percent: 93 },
-      { mount: '/home', fs: 'ext4', device: '/dev/sda3', size_bytes: 100, used_bytes: 9, avail_bytes: 91, used_percent: 9 },
+      {
+        mount: '/',
+        fs: 'ext4',
+        device: '/dev/sda1',
+        size_bytes: 100,
+        used_bytes: 40,
+        avail_bytes: 60,
+        used_percent: 40,
+      },
+      {
+        mount: '/var',
+        fs: 'xfs',
+        device: '/dev/sda2',
+        size_bytes: 100,
+        used_bytes: 93,
+        avail_bytes: 7,
+        used_percent: 93,
+      },
+      {
+        mount: '/home',
+        fs: 'ext4',
+        device: '/dev/sda3',
+        size_bytes: 100,
+        used_bytes: 9,
+        avail_bytes: 91,
+        used_percent: 9,
+      },
     ],
     nics: [],
     users: [],
@@ -46,7 +70,9 @@ describe('measure', () => {
 
   it('load is the 1-minute load per core, unknown without a load average', () => {
     expect(measure({ type: 'load' }, report())).toBe(1.5);
-    const windows = report({ cpu: { percent: 5, cores: 8, interval_ms: 1000, load1: null, load5: null, load15: null } });
+    const windows = report({
+      cpu: { percent: 5, cores: 8, interval_ms: 1000, load1: null, load5: null, load15: null },
+    });
     expect(measure({ type: 'load' }, windows)).toBeNull();
   });
 

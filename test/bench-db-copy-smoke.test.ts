@@ -14,11 +14,17 @@ const BENCH = new URL('../bench/db-copy-year.ts', import.meta.url).pathname;
 
 describe('bench/db-copy-year.ts', () => {
   const targets = testDialects().filter((d) => d !== 'sqlite');
-  it.skipIf(targets.length === 0)('copies a slice into each target and prints the extrapolated year', async () => {
-    const { stdout } = await run(TSX, [BENCH, '--hosts', '3', '--days', '0.01', '--targets', targets.join(',')], { timeout: 240_000 });
-    for (const target of targets) {
-      expect(stdout).toMatch(new RegExp(`${target}: copied and verified [\\d,]+ rows in [\\d.]+ s`));
-      expect(stdout).toMatch(new RegExp(`${target}: a year of 3 hosts \\([\\d,]+ rows\\) at that rate: ~[\\d.]+ h`));
-    }
-  }, 300_000);
+  it.skipIf(targets.length === 0)(
+    'copies a slice into each target and prints the extrapolated year',
+    async () => {
+      const { stdout } = await run(TSX, [BENCH, '--hosts', '3', '--days', '0.01', '--targets', targets.join(',')], {
+        timeout: 240_000,
+      });
+      for (const target of targets) {
+        expect(stdout).toMatch(new RegExp(`${target}: copied and verified [\\d,]+ rows in [\\d.]+ s`));
+        expect(stdout).toMatch(new RegExp(`${target}: a year of 3 hosts \\([\\d,]+ rows\\) at that rate: ~[\\d.]+ h`));
+      }
+    },
+    300_000,
+  );
 });

@@ -11,7 +11,9 @@ const run = promisify(execFile);
 const TSX = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
 const BENCH = new URL('../bench/one-shot-cost.ts', import.meta.url).pathname;
 
-describe.skipIf(!requireTool('strace', 'the benchmark counts processes') || !requireTool('time', 'the benchmark times runs'))('bench/one-shot-cost.ts', () => {
+describe.skipIf(
+  !requireTool('strace', 'the benchmark counts processes') || !requireTool('time', 'the benchmark times runs'),
+)('bench/one-shot-cost.ts', () => {
   it('prints the processes, programs and CPU of the one-shot command and of the floor', async () => {
     const { stdout } = await run(TSX, [BENCH, '--runs', '2', '--rounds', '1'], { timeout: 240_000 });
     expect(stdout).toMatch(/^\| current \| \d+ \| \d+: sh uname gzip sh .*openssl.* \| [\d.]+ \| [\d.]+ \|$/m);

@@ -14,7 +14,14 @@ const TSX = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
 const BENCH = new URL('../bench/round.ts', import.meta.url).pathname;
 const SOAK = new URL('../bench/soak.ts', import.meta.url).pathname;
 
-interface BenchRow { name: string; hostsOk: number; completeRuns: number; wallSeconds: number; cpuSeconds: number; maxRssMiB: number }
+interface BenchRow {
+  name: string;
+  hostsOk: number;
+  completeRuns: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  maxRssMiB: number;
+}
 interface BenchJson {
   hosts: number;
   uploadBytesPerHost: number;
@@ -32,9 +39,16 @@ async function processesUsing(dir: string): Promise<string[]> {
 
 describe('bench/round.ts smoke run', () => {
   it('collects 10 hosts with fleetstat and the OpenSSH floor and prints the table and JSON', async () => {
-    const { stdout, stderr } = await run(TSX, [BENCH, '--hosts', '10', '--runs', '1'], { maxBuffer: 16 << 20, timeout: 240_000 });
+    const { stdout, stderr } = await run(TSX, [BENCH, '--hosts', '10', '--runs', '1'], {
+      maxBuffer: 16 << 20,
+      timeout: 240_000,
+    });
     console.log(stdout);
-    if (/ansible: skipped/.test(stderr)) console.log('ansible part skipped:', stderr.split('\n').find((l) => l.startsWith('ansible: skipped')));
+    if (/ansible: skipped/.test(stderr))
+      console.log(
+        'ansible part skipped:',
+        stderr.split('\n').find((l) => l.startsWith('ansible: skipped')),
+      );
 
     expect(stdout).toMatch(/^variant\s+wall s\s+ctl CPU s/m);
     expect(stdout).toMatch(/^fleetstat\s+\d+\.\d+/m);
@@ -63,12 +77,33 @@ describe('bench/round.ts smoke run', () => {
   }, 300_000);
 });
 
-interface SoakFigure { start: number; end: number; min: number; max: number; slopePer1000Rounds: number; verdict: string }
-interface SoakJson { rounds: number; hosts: number; failing: number; hostsOk: number; hostsFailed: number; serveExitCode: number; samples: number; figures: Record<string, SoakFigure>; judged: boolean }
+interface SoakFigure {
+  start: number;
+  end: number;
+  min: number;
+  max: number;
+  slopePer1000Rounds: number;
+  verdict: string;
+}
+interface SoakJson {
+  rounds: number;
+  hosts: number;
+  failing: number;
+  hostsOk: number;
+  hostsFailed: number;
+  serveExitCode: number;
+  samples: number;
+  figures: Record<string, SoakFigure>;
+  judged: boolean;
+}
 
 describe('bench/soak.ts smoke run', () => {
   it('runs fleetstat serve for a few rounds over 5 hosts (2 failing) and reports every figure with its slope', async () => {
-    const { stdout, stderr } = await run(TSX, [SOAK, '--rounds', '4', '--hosts', '5', '--failing', '2', '--sample-every', '0.5'], { maxBuffer: 16 << 20, timeout: 400_000 });
+    const { stdout, stderr } = await run(
+      TSX,
+      [SOAK, '--rounds', '4', '--hosts', '5', '--failing', '2', '--sample-every', '0.5'],
+      { maxBuffer: 16 << 20, timeout: 400_000 },
+    );
     console.log(stdout);
     expect(stdout).toMatch(/^figure\s+start\s+end/m);
     const line = stdout.split('\n').find((l) => l.startsWith('SOAK-JSON '));
@@ -81,9 +116,18 @@ describe('bench/soak.ts smoke run', () => {
     expect(report.hostsOk).toBeGreaterThanOrEqual(3 * 4);
     expect(report.hostsFailed).toBeGreaterThanOrEqual(2 * 4);
     expect(report.samples).toBeGreaterThan(0);
-    expect(Object.keys(report.figures).sort()).toEqual(['anonMiB', 'dbMiB', 'externalMiB', 'heapMiB', 'loopP99Ms', 'openFds', 'rssMiB']);
+    expect(Object.keys(report.figures).sort()).toEqual([
+      'anonMiB',
+      'dbMiB',
+      'externalMiB',
+      'heapMiB',
+      'loopP99Ms',
+      'openFds',
+      'rssMiB',
+    ]);
     for (const [name, figure] of Object.entries(report.figures)) {
-      for (const value of [figure.start, figure.end, figure.min, figure.max, figure.slopePer1000Rounds]) expect(Number.isFinite(value), name).toBe(true);
+      for (const value of [figure.start, figure.end, figure.min, figure.max, figure.slopePer1000Rounds])
+        expect(Number.isFinite(value), name).toBe(true);
     }
     expect(report.figures.rssMiB!.start).toBeGreaterThan(10);
     expect(report.figures.heapMiB!.start).toBeGreaterThan(1);

@@ -14,16 +14,25 @@ import { ALERTING_NAME, QUOTED_NAME, XSS_NAME, startWebFleet, type WebFleet } fr
 
 // The README's screenshots are refreshed only on request (FLEETSTAT_SCREENSHOTS=1), so a test
 // run leaves the work tree clean; otherwise they go to a temp directory.
-const SCREENSHOTS = process.env.FLEETSTAT_SCREENSHOTS === '1'
-  ? new URL('../docs/screenshots/', import.meta.url).pathname
-  : `${mkdtempSync(join(tmpdir(), 'fleetstat-shots-'))}/`;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+const SCREENSHOTS =
+  process.env.FLEETSTAT_SCREENSHOTS === '1'
+    ? new URL('../docs/screenshots/', import.meta.url).pathname
+    : `${mkdtempSync(join(tmpdir(), 'fleetstat-shots-'))}/`;
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
   // The attacker's name, as DNS rebinding would make it resolve: to the dashboard's loopback address.
   '--host-resolver-rules=MAP rebind.attacker.test 127.0.0.1',
   // Chromium's Private Network Access would block the rebound fetch on its own; Firefox and Safari
   // have no such check, so play a browser without it: the dashboard's Host check must hold alone.
-  '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks'];
+  '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks',
+];
 
 describe('dashboard in a browser', () => {
   let web: WebFleet;
@@ -65,7 +74,11 @@ describe('dashboard in a browser', () => {
     const page = await openPage('/');
     const rows = page.locator('tr.host-row');
     await expect.poll(() => rows.count()).toBe(web.config.clients.length);
-    const names = await page.locator('td.host-name').evaluateAll((cells) => cells.map((c) => c.querySelector('a')?.textContent ?? c.firstChild?.firstChild?.textContent));
+    const names = await page
+      .locator('td.host-name')
+      .evaluateAll((cells) =>
+        cells.map((c) => c.querySelector('a')?.textContent ?? c.firstChild?.firstChild?.textContent),
+      );
     expect([...names].sort()).toEqual(web.config.clients.map((c) => c.name).sort());
     // The <script> name is visible text, and no element was created from it.
     expect(await page.getByText(XSS_NAME, { exact: true }).isVisible()).toBe(true);
@@ -88,16 +101,24 @@ describe('dashboard in a browser', () => {
 
   it('lists hosts in trouble first: down before firing before the healthy ones, the firing rule named', async () => {
     const page = await openPage('/');
-    const rows = await page.locator('tr.host-row').evaluateAll((trs) => trs.map((tr) => ({
-      status: tr.getAttribute('data-status'), text: tr.textContent ?? '',
-    })));
+    const rows = await page.locator('tr.host-row').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        status: tr.getAttribute('data-status'),
+        text: tr.textContent ?? '',
+      })),
+    );
     expect(rows[0]!.status).toBe('down');
     expect(rows[0]!.text).toContain(QUOTED_NAME);
     expect(rows[1]!.text).toContain(ALERTING_NAME);
     expect(rows[1]!.text).toContain('memory firing');
     expect(rows.slice(2).every((r) => r.status === 'up')).toBe(true);
     // alpha's own memory limit (0%) colours its bar, not the default 90%.
-    expect(await page.locator('tr.host-row', { hasText: ALERTING_NAME }).locator('meter[title^="memory"]').getAttribute('data-limit')).toBe('0.0');
+    expect(
+      await page
+        .locator('tr.host-row', { hasText: ALERTING_NAME })
+        .locator('meter[title^="memory"]')
+        .getAttribute('data-limit'),
+    ).toBe('0.0');
     await page.close();
     expect(problems).toEqual([]);
   });
@@ -118,7 +139,7 @@ describe('dashboard in a browser', () => {
   });
 
   it('fits a phone on every page: no sideways scrolling, chart legends and axis labels inside their charts', async () => {
-    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const hosts = (await (await fetch(`${base}/api/hosts`)).json()) as { hosts: { id: number; name: string }[] };
     const gamma = hosts.hosts.find((h) => h.name === 'gamma')!;
     for (const path of ['/', '/?status=trouble', '/alerts', '/rounds', `/hosts/${gamma.id}?range=1h`]) {
       const page = await openPage(path, { width: 360, height: 740 });
@@ -126,13 +147,17 @@ describe('dashboard in a browser', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, path).toBeLessThanOrEqual(0);
       // Nothing inside a chart box sticks out of it (legends, axis labels drawn on the canvas).
-      const outside = await page.locator('.chart').evaluateAll((charts) => charts.flatMap((chart) => {
-        const box = chart.getBoundingClientRect();
-        return [...chart.querySelectorAll('*')].filter((el) => {
-          const r = el.getBoundingClientRect();
-          return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5);
-        }).map((el) => `${el.tagName}.${el.className}`);
-      }));
+      const outside = await page.locator('.chart').evaluateAll((charts) =>
+        charts.flatMap((chart) => {
+          const box = chart.getBoundingClientRect();
+          return [...chart.querySelectorAll('*')]
+            .filter((el) => {
+              const r = el.getBoundingClientRect();
+              return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5);
+            })
+            .map((el) => `${el.tagName}.${el.className}`);
+        }),
+      );
       expect(outside, path).toEqual([]);
       if (path.startsWith('/hosts/')) await page.screenshot({ path: `${SCREENSHOTS}host-phone.png`, fullPage: true });
       await page.close();
@@ -141,23 +166,25 @@ describe('dashboard in a browser', () => {
   });
 
   it('draws the charts of a host page', async () => {
-    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const hosts = (await (await fetch(`${base}/api/hosts`)).json()) as { hosts: { id: number; name: string }[] };
     const gamma = hosts.hosts.find((h) => h.name === 'gamma')!;
     const page = await openPage(`/hosts/${gamma.id}?range=1h`);
     await page.waitForSelector('body[data-charts="drawn"]');
     const canvases = page.locator('.chart canvas');
     expect(await canvases.count()).toBe(4);
     // Each chart has drawn something: pixels that are not transparent and not the white background.
-    const inked = await canvases.evaluateAll((elements) => elements.map((element) => {
-      const canvas = element as HTMLCanvasElement;
-      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let count = 0;
-      for (let i = 0; i < pixels.length; i += 4) {
-        const background = pixels[i + 3] === 0 || (pixels[i]! > 245 && pixels[i + 1]! > 245 && pixels[i + 2]! > 245);
-        if (!background) count++;
-      }
-      return count;
-    }));
+    const inked = await canvases.evaluateAll((elements) =>
+      elements.map((element) => {
+        const canvas = element as HTMLCanvasElement;
+        const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 0; i < pixels.length; i += 4) {
+          const background = pixels[i + 3] === 0 || (pixels[i]! > 245 && pixels[i + 1]! > 245 && pixels[i + 2]! > 245);
+          if (!background) count++;
+        }
+        return count;
+      }),
+    );
     for (const count of inked) expect(count).toBeGreaterThan(100);
     expect(await page.locator('#chart-status').textContent()).toContain(`${web.rounds} samples`);
     expect(await page.locator('h1').textContent()).toContain('gamma');
@@ -179,7 +206,7 @@ describe('dashboard in a browser', () => {
   });
 
   it('keeps the hostile name inert on its own host page', async () => {
-    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const hosts = (await (await fetch(`${base}/api/hosts`)).json()) as { hosts: { id: number; name: string }[] };
     const hostile = hosts.hosts.find((h) => h.name === XSS_NAME)!;
     const page = await openPage(`/hosts/${hostile.id}`);
     await page.waitForSelector('body[data-charts="drawn"]');
@@ -190,7 +217,7 @@ describe('dashboard in a browser', () => {
   });
 
   it('says so instead of drawing empty charts for a host never collected', async () => {
-    const hosts = await (await fetch(`${base}/api/hosts`)).json() as { hosts: { id: number; name: string }[] };
+    const hosts = (await (await fetch(`${base}/api/hosts`)).json()) as { hosts: { id: number; name: string }[] };
     const down = hosts.hosts.find((h) => h.name === QUOTED_NAME)!;
     const page = await openPage(`/hosts/${down.id}`);
     await page.waitForSelector('body[data-charts="empty"]');
@@ -205,7 +232,9 @@ describe('dashboard in a browser', () => {
     const page = await browser.newPage();
     // The attacker's page, served while its name still pointed at the attacker; its later
     // requests go to the network, where the name now resolves to the dashboard.
-    await page.route(`${origin}/`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>cats</title>' }));
+    await page.route(`${origin}/`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>cats</title>' }),
+    );
     await page.goto(`${origin}/`);
     const stolen = await page.evaluate(async () => {
       const response = await fetch('/api/hosts');

@@ -17,9 +17,25 @@ import { openStore } from '../src/store/open-store.js';
 import { migrate } from '../src/store/migrate.js';
 import { ensureHost } from '../src/store/hosts.js';
 
-const COMMANDS = ['', 'collect', 'serve', 'hosts test', 'config check', 'config init', 'db migrate', 'db prune', 'db backup', 'db copy', 'completion'];
+const COMMANDS = [
+  '',
+  'collect',
+  'serve',
+  'hosts test',
+  'config check',
+  'config init',
+  'db migrate',
+  'db prune',
+  'db backup',
+  'db copy',
+  'completion',
+];
 
-function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function sh(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(command, args, { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: unknown }).code ?? -1) : 0, stdout, stderr });
@@ -102,7 +118,12 @@ describe('progress bars', () => {
     await migrate(store);
     await ensureHost(store, { ip: '127.0.0.1', port: 22, name: 'one' });
     await store.close();
-    const onTerminal = (term: string, target: string) => sh(script!, ['-qec', `"${process.execPath}" "${CLI}" db copy --db ${source} --to sqlite:${join(dir, target)}`, '/dev/null'], { TERM: term });
+    const onTerminal = (term: string, target: string) =>
+      sh(
+        script!,
+        ['-qec', `"${process.execPath}" "${CLI}" db copy --db ${source} --to sqlite:${join(dir, target)}`, '/dev/null'],
+        { TERM: term },
+      );
     const dumb = await onTerminal('dumb', 'dumb.sqlite');
     expect(dumb.code, dumb.stdout).toBe(0);
     expect(dumb.stdout).toContain('copy: hosts: 1 rows copied');
@@ -118,7 +139,9 @@ describe('log lines', () => {
   it('name their component once, also when the message already starts with it', () => {
     const line = formatRecord({ time: 't', level: 'warn', component: 'mail', msg: 'mail: SMTP server unreachable' });
     expect(line).toBe('t WARN  mail: SMTP server unreachable\n');
-    expect(formatRecord({ time: 't', level: 'info', component: 'retention', msg: 'pruned samples 1' })).toBe('t INFO  retention: pruned samples 1\n');
+    expect(formatRecord({ time: 't', level: 'info', component: 'retention', msg: 'pruned samples 1' })).toBe(
+      't INFO  retention: pruned samples 1\n',
+    );
   });
 });
 
@@ -126,7 +149,10 @@ describe('Node.js version', () => {
   it('is stated in package.json engines and checked at start', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.engines.node).toBe(`>=${MIN_NODE_MAJOR}`);
-    expect(checkNodeVersion('18.20.4')).toEqual({ ok: false, message: `fleetstat needs Node.js ${MIN_NODE_MAJOR} or later; this is Node.js 18.20.4` });
+    expect(checkNodeVersion('18.20.4')).toEqual({
+      ok: false,
+      message: `fleetstat needs Node.js ${MIN_NODE_MAJOR} or later; this is Node.js 18.20.4`,
+    });
     expect(checkNodeVersion('20.0.0')).toEqual({ ok: true });
     expect(checkNodeVersion('24.1.0')).toEqual({ ok: true });
     expect(checkNodeVersion(process.versions.node)).toEqual({ ok: true });

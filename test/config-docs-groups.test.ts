@@ -19,7 +19,9 @@ describe('docs/config.md groups, hosts and includes', () => {
   it('lists exactly the attributes a group or <defaults> passes on', () => {
     const text = section('Groups and defaults');
     const sentence = text.slice(text.indexOf('that is'), text.indexOf('plus `<alert>`'));
-    expect((sentence.match(/`[^`]+`/g) ?? []).map((n) => n.slice(1, -1)).sort()).toEqual([...INHERITED_ATTRIBUTES].sort());
+    expect((sentence.match(/`[^`]+`/g) ?? []).map((n) => n.slice(1, -1)).sort()).toEqual(
+      [...INHERITED_ATTRIBUTES].sort(),
+    );
   });
 
   it('states the expansion limit the code applies', () => {

@@ -12,7 +12,10 @@ function webTable(): Map<string, string> {
   const section = doc.slice(doc.indexOf('## `<web>`'), doc.indexOf('\n## ', doc.indexOf('## `<web>`') + 1));
   const rows = new Map<string, string>();
   for (const line of section.split('\n').filter((l) => l.startsWith('| `'))) {
-    const [names = '', defaultValue = ''] = line.split('|').slice(1).map((cell) => cell.trim());
+    const [names = '', defaultValue = ''] = line
+      .split('|')
+      .slice(1)
+      .map((cell) => cell.trim());
     for (const name of names.match(/`[^`]+`/g) ?? []) rows.set(name.slice(1, -1), defaultValue);
   }
   return rows;

@@ -24,7 +24,10 @@ function codeNames(cell: string, pattern: RegExp): string[] {
 function cells(line: string): string[] | undefined {
   const trimmed = line.trim();
   if (!trimmed.startsWith('|') || /^\|[-| ]+\|$/.test(trimmed)) return undefined;
-  return trimmed.slice(1, -1).split('|').map((cell) => cell.trim());
+  return trimmed
+    .slice(1, -1)
+    .split('|')
+    .map((cell) => cell.trim());
 }
 
 /** Element → the elements it holds, from the element table (header `| element | holds |`). */
@@ -78,7 +81,10 @@ describe('docs/config.md documents the config reader exactly', () => {
     '<%s> has a table of exactly the attributes the reader accepts',
     (element) => {
       const documented = documentedAttributes().get(element);
-      expect(documented, `docs/config.md has a section headed with \`<${element}>\` and an attribute table`).toBeDefined();
+      expect(
+        documented,
+        `docs/config.md has a section headed with \`<${element}>\` and an attribute table`,
+      ).toBeDefined();
       expect([...documented!].sort()).toEqual([...CONFIG_ELEMENTS[element]!.attributes].sort());
     },
   );

@@ -10,7 +10,12 @@ import { checkConfig, type ClientConfig, type Config } from '../src/config/index
 import { flatClientLines } from './support/flat-config.js';
 
 const example = new URL('../docs/examples/300-hosts/', import.meta.url).pathname;
-const env = { FLEETSTAT_DB_URL: 'postgres://fleetstat@db.corp.example/fleetstat', FLEETSTAT_SMTP_PASSWORD: 's', FLEETSTAT_WEB_PASSWORD: 'w', FLEETSTAT_WINDOWS_PASSWORD: 'p' };
+const env = {
+  FLEETSTAT_DB_URL: 'postgres://fleetstat@db.corp.example/fleetstat',
+  FLEETSTAT_SMTP_PASSWORD: 's',
+  FLEETSTAT_WEB_PASSWORD: 'w',
+  FLEETSTAT_WINDOWS_PASSWORD: 'p',
+};
 const dir = mkdtempSync(join(tmpdir(), 'fleetstat-example-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -19,7 +24,11 @@ function lineCount(file: string): number {
 }
 
 function exampleLines(): number {
-  const files = [join(example, 'config.xml'), ...readdirSync(join(example, 'conf.d')).map((f) => join(example, 'conf.d', f)), ...readdirSync(join(example, 'hosts')).map((f) => join(example, 'hosts', f))];
+  const files = [
+    join(example, 'config.xml'),
+    ...readdirSync(join(example, 'conf.d')).map((f) => join(example, 'conf.d', f)),
+    ...readdirSync(join(example, 'hosts')).map((f) => join(example, 'hosts', f)),
+  ];
   return files.reduce((sum, file) => sum + lineCount(file), 0);
 }
 
@@ -45,7 +54,10 @@ describe('docs/examples/300-hosts', () => {
   it('means the same as one block per host, and the README gives both sizes', async () => {
     const config = await load(join(example, 'config.xml'));
     const main = readFileSync(join(example, 'config.xml'), 'utf8').split('\n');
-    const header = main.slice(0, main.findIndex((l) => l.includes('<defaults')));
+    const header = main.slice(
+      0,
+      main.findIndex((l) => l.includes('<defaults')),
+    );
     const flat = [...header, ...flatClientLines(config), '</clients>'];
     const flatPath = join(dir, 'flat.xml');
     writeFileSync(flatPath, `${flat.join('\n')}\n`, { mode: 0o600 });

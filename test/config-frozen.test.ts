@@ -18,7 +18,12 @@ const XML = `<clients>
 function unfrozen(value: unknown, path = 'config'): string[] {
   if (typeof value !== 'object' || value === null) return [];
   const own = Object.isFrozen(value) ? [] : [path];
-  return [...own, ...Reflect.ownKeys(value).flatMap((key) => unfrozen((value as Record<PropertyKey, unknown>)[key], `${path}.${String(key)}`))];
+  return [
+    ...own,
+    ...Reflect.ownKeys(value).flatMap((key) =>
+      unfrozen((value as Record<PropertyKey, unknown>)[key], `${path}.${String(key)}`),
+    ),
+  ];
 }
 
 describe('a loaded config', () => {
@@ -31,10 +36,18 @@ describe('a loaded config', () => {
 
   it('refuses changes with an error instead of letting one reader change what another sees', () => {
     const config = parseConfig(XML, '/tmp/fleetstat-frozen.xml');
-    expect(() => { config.settings.concurrency = 1; }).toThrow(TypeError);
-    expect(() => { config.clients.push(config.clients[0]!); }).toThrow(TypeError);
-    expect(() => { config.clients[0]!.alerts[0]!.limit = 99; }).toThrow(TypeError);
-    expect(() => { config.web.hosts.push('evil.example'); }).toThrow(TypeError);
+    expect(() => {
+      config.settings.concurrency = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      config.clients.push(config.clients[0]!);
+    }).toThrow(TypeError);
+    expect(() => {
+      config.clients[0]!.alerts[0]!.limit = 99;
+    }).toThrow(TypeError);
+    expect(() => {
+      config.web.hosts.push('evil.example');
+    }).toThrow(TypeError);
     expect(config.settings.concurrency).toBe(5);
   });
 });

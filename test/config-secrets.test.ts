@@ -83,7 +83,10 @@ describe('secrets', () => {
   it('are read from password-file without the final newline', () => {
     const dir = secretsDir();
     writeFileSync(join(dir, 'crlf'), 'with space \r\n', { mode: 0o600 });
-    const config = parseConfig('<clients><client ip="10.0.0.1" username="ops" password-file="crlf"/></clients>', join(dir, 'c.xml'));
+    const config = parseConfig(
+      '<clients><client ip="10.0.0.1" username="ops" password-file="crlf"/></clients>',
+      join(dir, 'c.xml'),
+    );
     expect(config.clients[0]!.password).toBe('with space ');
   });
 
@@ -95,8 +98,13 @@ describe('secrets', () => {
   it('reports an empty password-file', () => {
     const dir = secretsDir();
     writeFileSync(join(dir, 'empty'), '\n', { mode: 0o600 });
-    const issues = analyzeConfig('<clients>\n<client ip="10.0.0.1" username="ops" password-file="empty"/>\n</clients>', join(dir, 'c.xml')).issues;
-    expect(issues.map(formatIssue)).toEqual([`${join(dir, 'c.xml')}:2: client 10.0.0.1: password-file ${join(dir, 'empty')} is empty`]);
+    const issues = analyzeConfig(
+      '<clients>\n<client ip="10.0.0.1" username="ops" password-file="empty"/>\n</clients>',
+      join(dir, 'c.xml'),
+    ).issues;
+    expect(issues.map(formatIssue)).toEqual([
+      `${join(dir, 'c.xml')}:2: client 10.0.0.1: password-file ${join(dir, 'empty')} is empty`,
+    ]);
   });
 });
 
@@ -105,18 +113,26 @@ describe.skipIf(process.platform === 'win32')('file mode warnings', () => {
     const dir = secretsDir();
     chmodSync(join(dir, 'pw'), 0o640);
     chmodSync(join(dir, 'id_ed25519'), 0o604);
-    const xml = '<clients>\n<client ip="10.0.0.1" username="ops" password-file="pw"/>\n<client ip="10.0.0.2" username="ops" key="id_ed25519"/>\n</clients>';
+    const xml =
+      '<clients>\n<client ip="10.0.0.1" username="ops" password-file="pw"/>\n<client ip="10.0.0.2" username="ops" key="id_ed25519"/>\n</clients>';
     const result = analyzeConfig(xml, join(dir, 'c.xml'));
     expect(result.config).toBeDefined();
     expect(result.issues.map((i) => [i.severity, formatIssue(i)])).toEqual([
-      ['warning', `${join(dir, 'c.xml')}:2: password-file ${join(dir, 'pw')} is readable by group or others (mode 0640); chmod 600 it`],
-      ['warning', `${join(dir, 'c.xml')}:3: key file ${join(dir, 'id_ed25519')} is readable by group or others (mode 0604); chmod 600 it`],
+      [
+        'warning',
+        `${join(dir, 'c.xml')}:2: password-file ${join(dir, 'pw')} is readable by group or others (mode 0640); chmod 600 it`,
+      ],
+      [
+        'warning',
+        `${join(dir, 'c.xml')}:3: key file ${join(dir, 'id_ed25519')} is readable by group or others (mode 0604); chmod 600 it`,
+      ],
     ]);
   });
 
   it('stay quiet for 0600 files', () => {
     const dir = secretsDir();
-    const xml = '<clients><client ip="10.0.0.1" username="ops" password-file="pw"/><client ip="10.0.0.2" username="ops" key="id_ed25519"/></clients>';
+    const xml =
+      '<clients><client ip="10.0.0.1" username="ops" password-file="pw"/><client ip="10.0.0.2" username="ops" key="id_ed25519"/></clients>';
     expect(analyzeConfig(xml, join(dir, 'c.xml')).issues).toEqual([]);
   });
 });

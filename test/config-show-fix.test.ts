@@ -2,7 +2,16 @@
  * `config show` (effective values with file:line, secrets redacted, --json) and the original
  * assignment's example verbatim: accepted with a warning per line, rewritten by `config check --fix`.
  */
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,12 +36,27 @@ describe('the original example, verbatim', () => {
   it('loads with one warning per line saying what was assumed, and the lone <client> noted', async () => {
     const result = await checkConfig(ORIGINAL);
     const warnings = result.issues.map(formatIssue).map((line) => line.replace(ORIGINAL, 'original-example.xml'));
-    expect(warnings.filter((w) => w.includes('typographic quotes')).map((w) => w.split(':')[1])).toEqual(['1', '2', '3']);
-    expect(warnings).toContain('original-example.xml:1: root element is a lone <client>; read as <clients><client …/></clients> (standard form: wrap it in <clients>; `fleetstat config check --fix` does)');
+    expect(warnings.filter((w) => w.includes('typographic quotes')).map((w) => w.split(':')[1])).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
+    expect(warnings).toContain(
+      'original-example.xml:1: root element is a lone <client>; read as <clients><client …/></clients> (standard form: wrap it in <clients>; `fleetstat config check --fix` does)',
+    );
     expect(result.issues.every((i) => i.severity === 'warning')).toBe(true);
     const client = result.config!.clients[0]!;
-    expect([client.ip, client.port, client.username, client.password, client.mail]).toEqual(['10.0.0.5', 22, 'ops', 'x', 'ops@corp']);
-    expect(client.alerts.map((a) => [a.type, a.limit])).toEqual([['memory', 50], ['cpu', 20]]);
+    expect([client.ip, client.port, client.username, client.password, client.mail]).toEqual([
+      '10.0.0.5',
+      22,
+      'ops',
+      'x',
+      'ops@corp',
+    ]);
+    expect(client.alerts.map((a) => [a.type, a.limit])).toEqual([
+      ['memory', 50],
+      ['cpu', 20],
+    ]);
   });
 
   it('config check --fix rewrites it to standard XML that loads without those warnings, keeping the mode', async () => {
@@ -42,7 +66,9 @@ describe('the original example, verbatim', () => {
     const before = readFileSync(path, 'utf8');
     const result = await fleetstat(['config', 'check', '--fix', path]);
     expect(result.code).toBe(EXIT.ok);
-    expect(result.stdout).toContain(`${path}: rewrote: typographic quotes around attribute values made plain on lines 1, 2, 3; the lone <client> wrapped in <clients>`);
+    expect(result.stdout).toContain(
+      `${path}: rewrote: typographic quotes around attribute values made plain on lines 1, 2, 3; the lone <client> wrapped in <clients>`,
+    );
     const after = readFileSync(path, 'utf8');
     expect(after).toBe(`<clients>\n${before.replace(/’/g, '"').trimEnd()}\n</clients>\n`);
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -57,38 +83,51 @@ describe('the original example, verbatim', () => {
 
   it('--fix also rewrites included files that have typographic delimiters', async () => {
     const main = write('fixinc/config.xml', '<clients>\n<include path="conf.d/*.xml"/>\n</clients>\n');
-    const inc = write('fixinc/conf.d/a.xml', '<clients>\n<client ip=’10.0.0.7’ username=’ops’ agent="true"/>\n</clients>\n');
+    const inc = write(
+      'fixinc/conf.d/a.xml',
+      '<clients>\n<client ip=’10.0.0.7’ username=’ops’ agent="true"/>\n</clients>\n',
+    );
     const result = await fleetstat(['config', 'check', '--fix', main]);
     expect(result.stdout).toContain(`${main}: already in standard form`);
     expect(result.stdout).toContain(`${inc}: rewrote: typographic quotes around attribute values made plain on line 2`);
-    expect(readFileSync(inc, 'utf8')).toBe('<clients>\n<client ip="10.0.0.7" username="ops" agent="true"/>\n</clients>\n');
+    expect(readFileSync(inc, 'utf8')).toBe(
+      '<clients>\n<client ip="10.0.0.7" username="ops" agent="true"/>\n</clients>\n',
+    );
     expect(result.stderr).not.toContain('typographic');
   });
 
   it('keeps typographic quotes inside values, comments and text alone', () => {
     const text = '<!-- Bob’s “box” -->\n<clients><client ip=’10.0.0.1’ name="Bob’s box" password=’it’s’/></clients>\n';
-    expect(fixConfigText(text).text).toBe('<!-- Bob’s “box” -->\n<clients><client ip="10.0.0.1" name="Bob’s box" password="it’s"/></clients>\n');
+    expect(fixConfigText(text).text).toBe(
+      '<!-- Bob’s “box” -->\n<clients><client ip="10.0.0.1" name="Bob’s box" password="it’s"/></clients>\n',
+    );
   });
 });
 
 describe('fleetstat config show', () => {
-  const config = write('show/config.xml', [
-    '<clients>',
-    '  <defaults username="ops" password-file="secrets/ops.pw" mail="ops@corp">',
-    '    <alert type="unreachable"/>',
-    '  </defaults>',
-    '  <include path="conf.d/*.xml"/>',
-    '</clients>',
-  ].join('\n'));
+  const config = write(
+    'show/config.xml',
+    [
+      '<clients>',
+      '  <defaults username="ops" password-file="secrets/ops.pw" mail="ops@corp">',
+      '    <alert type="unreachable"/>',
+      '  </defaults>',
+      '  <include path="conf.d/*.xml"/>',
+      '</clients>',
+    ].join('\n'),
+  );
   write('show/secrets/ops.pw', 'never-print-me\n');
-  write('show/conf.d/web.xml', [
-    '<clients>',
-    '  <group name="web" port="2222">',
-    '    <alert type="cpu" limit="80%" for="5m"/>',
-    '    <client ip="127.0.0.10-127.0.0.11" name="web-{ip}"/>',
-    '  </group>',
-    '</clients>',
-  ].join('\n'));
+  write(
+    'show/conf.d/web.xml',
+    [
+      '<clients>',
+      '  <group name="web" port="2222">',
+      '    <alert type="cpu" limit="80%" for="5m"/>',
+      '    <client ip="127.0.0.10-127.0.0.11" name="web-{ip}"/>',
+      '  </group>',
+      '</clients>',
+    ].join('\n'),
+  );
 
   it('prints each value with the file:line it came from, and never the secret', async () => {
     const result = await fleetstat(['config', 'show', '-c', config, 'web-127.0.0.11']);
@@ -100,7 +139,9 @@ describe('fleetstat config show', () => {
     expect(result.stdout).toContain(`<redacted> (from file ${join(dir, 'show/secrets/ops.pw')})`);
     expect(result.stdout).toMatch(new RegExp(`password +<redacted> .* ${config}:2 \\(defaults\\)`));
     expect(result.stdout).toMatch(/timeout +60s +\(default\)/);
-    expect(result.stdout).toMatch(new RegExp(`alert cpu +cpu > 80% for 300s, repeat 14400s, on-change +${web}:3 \\(group web\\)`));
+    expect(result.stdout).toMatch(
+      new RegExp(`alert cpu +cpu > 80% for 300s, repeat 14400s, on-change +${web}:3 \\(group web\\)`),
+    );
     expect(result.stdout).not.toContain('web-127.0.0.10');
     expect(result.stdout + result.stderr).not.toContain('never-print-me');
   });
@@ -112,7 +153,10 @@ describe('fleetstat config show', () => {
     const clients = JSON.parse(result.stdout);
     expect(clients.map((c: { name: string }) => c.name)).toEqual(['web-127.0.0.10', 'web-127.0.0.11']);
     expect(clients[0].values.mail).toEqual({ value: 'ops@corp', from: `${config}:2`, level: 'defaults' });
-    expect(clients[0].alerts.map((a: { type: string; level: string }) => `${a.type}/${a.level}`)).toEqual(['unreachable/defaults', 'cpu/group web']);
+    expect(clients[0].alerts.map((a: { type: string; level: string }) => `${a.type}/${a.level}`)).toEqual([
+      'unreachable/defaults',
+      'cpu/group web',
+    ]);
     const missing = await fleetstat(['config', 'show', '-c', config, 'nope']);
     expect(missing.code).toBe(EXIT.usage);
     expect(missing.stderr).toContain('no client named nope');

@@ -39,9 +39,21 @@ describe('CPU figures from counters between rounds', () => {
     const db = useMigratedStore(dialect);
 
     async function samples(store: Store) {
-      const rows = await store.db.selectFrom('samples')
-        .select(['id', 'collected_at', 'cpu_percent', 'cpu_method', 'cpu_interval_ms', 'cpu_cores', 'cpu_counter_total', 'cpu_counter_idle', 'uptime_seconds'])
-        .orderBy('id').execute();
+      const rows = await store.db
+        .selectFrom('samples')
+        .select([
+          'id',
+          'collected_at',
+          'cpu_percent',
+          'cpu_method',
+          'cpu_interval_ms',
+          'cpu_cores',
+          'cpu_counter_total',
+          'cpu_counter_idle',
+          'uptime_seconds',
+        ])
+        .orderBy('id')
+        .execute();
       return rows.map((r) => ({ ...r, collected_at: toDate(r.collected_at) }));
     }
 
@@ -49,7 +61,9 @@ describe('CPU figures from counters between rounds', () => {
       const runDir = join(dir, dialect);
       mkdirSync(runDir);
       const path = writeFleetConfig(fleet, {
-        dir: runDir, databaseUrl: db.url, settings: { 'cpu-sample': String(CPU_SAMPLE_MS) },
+        dir: runDir,
+        databaseUrl: db.url,
+        settings: { 'cpu-sample': String(CPU_SAMPLE_MS) },
         clients: [{ host: fleet.hosts[0]!, auth: 'key', name: 'counted', alerts: ['<alert type="cpu" limit="0%"/>'] }],
       });
       const config: Config = await loadConfig(path);
@@ -74,22 +88,33 @@ describe('CPU figures from counters between rounds', () => {
       expect(second.report.cpu.interval_ms).toBe(0);
       rows = await samples(db.store);
       const [r1, r2] = rows;
-      expect(r2).toMatchObject({ cpu_method: 'counters', cpu_interval_ms: r2!.collected_at.getTime() - r1!.collected_at.getTime() });
+      expect(r2).toMatchObject({
+        cpu_method: 'counters',
+        cpu_interval_ms: r2!.collected_at.getTime() - r1!.collected_at.getTime(),
+      });
       // Exact integers back from every driver, and counters that grew.
       expect(Number.isSafeInteger(r2!.cpu_counter_total)).toBe(true);
       const total = r2!.cpu_counter_total! - r1!.cpu_counter_total!;
       const idle = r2!.cpu_counter_idle! - r1!.cpu_counter_idle!;
       expect(total).toBeGreaterThan(0);
-      expect(r2!.cpu_percent).toBeCloseTo(Math.round(1000 * (total - idle) / total) / 10, 5);
+      expect(r2!.cpu_percent).toBeCloseTo(Math.round((1000 * (total - idle)) / total) / 10, 5);
       // The alert compared the stored, counter-derived figure.
-      const alert = await db.store.db.selectFrom('alerts').select(['rule', 'state', 'value']).where('rule', '=', 'cpu').executeTakeFirstOrThrow();
+      const alert = await db.store.db
+        .selectFrom('alerts')
+        .select(['rule', 'state', 'value'])
+        .where('rule', '=', 'cpu')
+        .executeTakeFirstOrThrow();
       expect(alert.value).toBeCloseTo(r2!.cpu_percent, 5);
       // Above the 0 % limit: the end of round 1's probe (openssl, sshd) alone is busy time in the interval.
       expect(alert.state).toBe('firing');
       expect(second.report.cpu.percent).toBe(r2!.cpu_percent);
 
       // A boot time that moved (as after a reboot): the probe's since-boot figure over the uptime.
-      await db.store.db.updateTable('samples').set({ boot_time: new Date(Date.now() - 86_400_000 * 400) }).where('id', '=', r2!.id).execute();
+      await db.store.db
+        .updateTable('samples')
+        .set({ boot_time: new Date(Date.now() - 86_400_000 * 400) })
+        .where('id', '=', r2!.id)
+        .execute();
       await round();
       rows = await samples(db.store);
       expect(rows[2]).toMatchObject({ cpu_method: 'since-boot', cpu_interval_ms: rows[2]!.uptime_seconds * 1000 });

@@ -87,7 +87,11 @@ describe('db backup on SQLite, while another process writes', () => {
       expect(copy.pragma('foreign_key_check')).toEqual([]);
       const rounds = copy.prepare('select count(*) as n from rounds').get() as { n: number };
       expect(rounds.n).toBeGreaterThanOrEqual(300);
-      const torn = copy.prepare('select r.id from rounds r left join host_errors e on e.round_id = r.id group by r.id having count(e.id) <> r.hosts_ok').all();
+      const torn = copy
+        .prepare(
+          'select r.id from rounds r left join host_errors e on e.round_id = r.id group by r.id having count(e.id) <> r.hosts_ok',
+        )
+        .all();
       expect(torn).toEqual([]);
     } finally {
       copy.close();
@@ -114,10 +118,14 @@ describe('db backup on SQLite, while another process writes', () => {
 
 describe.each(testDialects().filter((d) => d !== 'sqlite'))('db backup on %s', (dialect) => {
   let database: TestDatabase;
-  beforeAll(async () => { database = await createTestDatabase(dialect); });
-  afterAll(async () => { await database?.drop(); });
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
 
-  it('points at the database\'s own dump tool', async () => {
+  it("points at the database's own dump tool", async () => {
     const result = await fleetstat(['db', 'backup', join(tmpdir(), 'unused.sqlite'), '--db', database.url]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(dialect === 'postgres' ? 'pg_dump' : 'mariadb-dump');

@@ -23,24 +23,148 @@ const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute, 7, 123)
 async function seed(store: Store): Promise<void> {
   const db = store.db as unknown as Kysely<any>;
   for (let h = 1; h <= 3; h++) {
-    await db.insertInto('hosts').values({ id: h, ip: `10.0.0.${h}`, port: 22, name: `hôst-${h} «α»`, os: 'linux', os_name: 'Debian', kernel: '6.1', arch: 'x86_64', hostname: null, first_seen: at(0), last_seen: h === 3 ? null : at(59) }).execute();
+    await db
+      .insertInto('hosts')
+      .values({
+        id: h,
+        ip: `10.0.0.${h}`,
+        port: 22,
+        name: `hôst-${h} «α»`,
+        os: 'linux',
+        os_name: 'Debian',
+        kernel: '6.1',
+        arch: 'x86_64',
+        hostname: null,
+        first_seen: at(0),
+        last_seen: h === 3 ? null : at(59),
+      })
+      .execute();
   }
-  for (let r = 1; r <= 4; r++) await db.insertInto('rounds').values({ id: r, started_at: at(r), finished_at: r === 4 ? null : at(r + 1), hosts_ok: 2, hosts_failed: 1 }).execute();
+  for (let r = 1; r <= 4; r++)
+    await db
+      .insertInto('rounds')
+      .values({ id: r, started_at: at(r), finished_at: r === 4 ? null : at(r + 1), hosts_ok: 2, hosts_failed: 1 })
+      .execute();
   let sample = 0;
   for (let r = 1; r <= 4; r++) {
     for (let h = 1; h <= 3; h++) {
       sample++;
-      await db.insertInto('samples').values({ id: sample, host_id: h, round_id: r, collected_at: at(r), cpu_percent: 12.5 + h, load1: 0.25, load5: null, load15: 1, mem_total: 2 ** 40, mem_used: 2 ** 39, mem_available: 2 ** 39, mem_percent: 50, swap_total: 0, swap_used: 0, swap_percent: 0, uptime_seconds: 86_400 * r, boot_time: at(0), process_count: 200, users_count: 1 }).execute();
-      await db.insertInto('disk_usage').values({ sample_id: sample, mount: '/', fs: 'ext4', device: '/dev/sda1', size_bytes: 2 ** 41, used_bytes: 2 ** 40, avail_bytes: 2 ** 40, used_percent: 50 }).execute();
-      await db.insertInto('net_io').values({ sample_id: sample, name: 'eth0', rx_bytes: 2 ** 45 + sample, tx_bytes: 7, rx_packets: 1, tx_packets: 2, rx_errors: 0, tx_errors: 0 }).execute();
-      await db.insertInto('logged_in_users').values({ sample_id: sample, name: 'ops', tty: 'pts/0', from_host: '10.0.0.9', login_at: r % 2 ? null : at(0) }).execute();
+      await db
+        .insertInto('samples')
+        .values({
+          id: sample,
+          host_id: h,
+          round_id: r,
+          collected_at: at(r),
+          cpu_percent: 12.5 + h,
+          load1: 0.25,
+          load5: null,
+          load15: 1,
+          mem_total: 2 ** 40,
+          mem_used: 2 ** 39,
+          mem_available: 2 ** 39,
+          mem_percent: 50,
+          swap_total: 0,
+          swap_used: 0,
+          swap_percent: 0,
+          uptime_seconds: 86_400 * r,
+          boot_time: at(0),
+          process_count: 200,
+          users_count: 1,
+        })
+        .execute();
+      await db
+        .insertInto('disk_usage')
+        .values({
+          sample_id: sample,
+          mount: '/',
+          fs: 'ext4',
+          device: '/dev/sda1',
+          size_bytes: 2 ** 41,
+          used_bytes: 2 ** 40,
+          avail_bytes: 2 ** 40,
+          used_percent: 50,
+        })
+        .execute();
+      await db
+        .insertInto('net_io')
+        .values({
+          sample_id: sample,
+          name: 'eth0',
+          rx_bytes: 2 ** 45 + sample,
+          tx_bytes: 7,
+          rx_packets: 1,
+          tx_packets: 2,
+          rx_errors: 0,
+          tx_errors: 0,
+        })
+        .execute();
+      await db
+        .insertInto('logged_in_users')
+        .values({ sample_id: sample, name: 'ops', tty: 'pts/0', from_host: '10.0.0.9', login_at: r % 2 ? null : at(0) })
+        .execute();
     }
   }
-  for (let e = 1; e <= 5; e++) await db.insertInto('security_events').values({ host_id: 1, record_id: 1000 + e, event_id: 4625, level: 'warning', provider: 'Microsoft-Windows-Security-Auditing', logged_at: at(e), message: `logon failed ✗ ${'x'.repeat(e * 1000)}`, raw: e === 1 ? null : '{"a":1}', round_id: e === 5 ? null : 1 }).execute();
-  await db.insertInto('host_errors').values({ round_id: 2, host_id: 3, occurred_at: at(2), stage: 'connect', message: 'ECONNREFUSED "quoted" \'single\'' }).execute();
-  await db.insertInto('alerts').values({ host_id: 1, rule: 'memory', state: 'firing', value: 93.5, limit_value: 90, since: at(3), last_notified_at: null }).execute();
-  await db.insertInto('outbox').values({ recipient: 'ops@example.test', subject: 'memory on hôst-1', body: 'body\nline 2', created_at: at(3), attempts: 1, next_attempt_at: at(4), sent_at: null, last_error: '451 try later' }).execute();
-  await db.insertInto('host_leases').values({ host_key: '10.0.0.1:22', owner: 'collector-a', lease_until: at(30), last_started_at: at(29), last_finished_at: null }).execute();
+  for (let e = 1; e <= 5; e++)
+    await db
+      .insertInto('security_events')
+      .values({
+        host_id: 1,
+        record_id: 1000 + e,
+        event_id: 4625,
+        level: 'warning',
+        provider: 'Microsoft-Windows-Security-Auditing',
+        logged_at: at(e),
+        message: `logon failed ✗ ${'x'.repeat(e * 1000)}`,
+        raw: e === 1 ? null : '{"a":1}',
+        round_id: e === 5 ? null : 1,
+      })
+      .execute();
+  await db
+    .insertInto('host_errors')
+    .values({
+      round_id: 2,
+      host_id: 3,
+      occurred_at: at(2),
+      stage: 'connect',
+      message: 'ECONNREFUSED "quoted" \'single\'',
+    })
+    .execute();
+  await db
+    .insertInto('alerts')
+    .values({
+      host_id: 1,
+      rule: 'memory',
+      state: 'firing',
+      value: 93.5,
+      limit_value: 90,
+      since: at(3),
+      last_notified_at: null,
+    })
+    .execute();
+  await db
+    .insertInto('outbox')
+    .values({
+      recipient: 'ops@example.test',
+      subject: 'memory on hôst-1',
+      body: 'body\nline 2',
+      created_at: at(3),
+      attempts: 1,
+      next_attempt_at: at(4),
+      sent_at: null,
+      last_error: '451 try later',
+    })
+    .execute();
+  await db
+    .insertInto('host_leases')
+    .values({
+      host_key: '10.0.0.1:22',
+      owner: 'collector-a',
+      lease_until: at(30),
+      last_started_at: at(29),
+      last_finished_at: null,
+    })
+    .execute();
 }
 
 /** Every table's rows in a dialect-neutral form: dates as ISO text, numbers as numbers. */
@@ -48,20 +172,33 @@ async function dump(store: Store): Promise<Record<string, unknown[]>> {
   const db = store.db as unknown as Kysely<any>;
   const out: Record<string, unknown[]> = {};
   for (const { name, key } of COPY_TABLES) {
-    const rows = await db.selectFrom(name).selectAll().orderBy(key === 'id' ? 'id' : 'host_key').execute();
-    out[name] = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => {
-      if (v instanceof Date) return [k, v.toISOString()];
-      if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return [k, new Date(v).toISOString()];
-      if (typeof v === 'bigint') return [k, Number(v)];
-      return [k, v];
-    })));
+    const rows = await db
+      .selectFrom(name)
+      .selectAll()
+      .orderBy(key === 'id' ? 'id' : 'host_key')
+      .execute();
+    out[name] = rows.map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([k, v]) => {
+          if (v instanceof Date) return [k, v.toISOString()];
+          if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return [k, new Date(v).toISOString()];
+          if (typeof v === 'bigint') return [k, Number(v)];
+          return [k, v];
+        }),
+      ),
+    );
   }
   return out;
 }
 
 /** The source/target pairs to run: each database as a source and PostgreSQL/MySQL as targets. */
 function pairs(): Array<[TestDialect, TestDialect]> {
-  const all: Array<[TestDialect, TestDialect]> = [['sqlite', 'postgres'], ['sqlite', 'mysql'], ['postgres', 'mysql'], ['mysql', 'postgres']];
+  const all: Array<[TestDialect, TestDialect]> = [
+    ['sqlite', 'postgres'],
+    ['sqlite', 'mysql'],
+    ['postgres', 'mysql'],
+    ['mysql', 'postgres'],
+  ];
   const wanted = testDialects();
   return all.filter(([a, b]) => wanted.includes(a) && wanted.includes(b));
 }
@@ -72,7 +209,9 @@ describe('db copy table list', () => {
     try {
       const store = await openStore(database.url);
       await migrate(store);
-      const tables = (await store.db.introspection.getTables()).map((t) => t.name).filter((name) => !name.startsWith('fleetstat_migration'));
+      const tables = (await store.db.introspection.getTables())
+        .map((t) => t.name)
+        .filter((name) => !name.startsWith('fleetstat_migration'));
       await store.close();
       expect(COPY_TABLES.map((t) => t.name).sort()).toEqual(tables.sort());
     } finally {
@@ -119,7 +258,10 @@ describe.each(pairs())('db copy %s → %s', (fromDialect, toDialect) => {
       },
     });
     await expect(interrupted).rejects.toThrow('interrupted');
-    const partial = await (targetStore.db as unknown as Kysely<any>).selectFrom('samples').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const partial = await (targetStore.db as unknown as Kysely<any>)
+      .selectFrom('samples')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(partial.n)).toBe(10);
     await targetStore.close();
 
@@ -154,7 +296,10 @@ describe.each(pairs())('db copy %s → %s', (fromDialect, toDialect) => {
       expect(result.stderr).toContain("copy refused: hosts: the target's row 2 differs from the source's");
       const after = await openStore(other.url);
       try {
-        expect((await dump(after)).hosts!.map((h) => (h as { name: string }).name)).toEqual(['unrelated', 'unrelated-2']);
+        expect((await dump(after)).hosts!.map((h) => (h as { name: string }).name)).toEqual([
+          'unrelated',
+          'unrelated-2',
+        ]);
       } finally {
         await after.close();
       }

@@ -71,10 +71,13 @@ describe.skipIf(!analyze)('deploy/fleetstat.service', () => {
     expect(unit.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
   });
 
-  it('uses only options serve has, and waits longer than serve\'s grace on stop', async () => {
+  it("uses only options serve has, and waits longer than serve's grace on stop", async () => {
     const help = await fleetstat(['serve', '--help']);
     expect(help.code).toBe(0);
-    const options = unit.get('ExecStart')![0]!.split(/\s+/).filter((word) => word.startsWith('--'));
+    const options = unit
+      .get('ExecStart')![0]!
+      .split(/\s+/)
+      .filter((word) => word.startsWith('--'));
     for (const option of options) expect(help.stdout, option).toContain(option);
     const grace = Number(/--grace <seconds>.*\(default: "?(\d+)"?\)/.exec(help.stdout.replace(/\n\s+/g, ' '))?.[1]);
     expect(grace).toBeGreaterThan(0);

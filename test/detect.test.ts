@@ -22,8 +22,11 @@ describe('DETECT_COMMAND on real POSIX shells', () => {
       expect(Buffer.byteLength(reply.stdout)).toBeLessThan(200);
       const target = parseDetectReply({ ...reply, exitCode: 0 });
       expect(target).toEqual({
-        family: 'unix', shell: 'sh',
-        os: os.type().toLowerCase(), kernel: os.release(), arch: os.machine(),
+        family: 'unix',
+        shell: 'sh',
+        os: os.type().toLowerCase(),
+        kernel: os.release(),
+        arch: os.machine(),
       });
     });
   }
@@ -39,27 +42,47 @@ describe('DETECT_COMMAND is valid PowerShell', () => {
   it('stays short enough that cmd echoing it back keeps the answer under 200 bytes', () => {
     expect(Buffer.byteLength(fixture('windows-cmd.stdout'))).toBeLessThan(200);
     // the cmd fixture must be exactly what cmd would echo of the current command
-    const echoed = DETECT_COMMAND.slice('echo '.length, DETECT_COMMAND.indexOf('&ver')).replace('%PROCESSOR_ARCHITECTURE%', 'AMD64');
+    const echoed = DETECT_COMMAND.slice('echo '.length, DETECT_COMMAND.indexOf('&ver')).replace(
+      '%PROCESSOR_ARCHITECTURE%',
+      'AMD64',
+    );
     expect(fixture('windows-cmd.stdout').split('\r\n')[0]).toBe(echoed);
   });
 });
 
 describe('parseDetectReply on recorded Windows answers', () => {
   it('cmd.exe', () => {
-    expect(parseDetectReply({ stdout: fixture('windows-cmd.stdout'), stderr: '', exitCode: 0 }))
-      .toEqual({ family: 'windows', shell: 'cmd', arch: 'AMD64', version: '10.0.20348.2113' });
-    expect(parseDetectReply({ stdout: fixture('windows-cmd-de.stdout'), stderr: '', exitCode: 0 }))
-      .toEqual({ family: 'windows', shell: 'cmd', arch: 'x86', version: '10.0.19045.4291' });
+    expect(parseDetectReply({ stdout: fixture('windows-cmd.stdout'), stderr: '', exitCode: 0 })).toEqual({
+      family: 'windows',
+      shell: 'cmd',
+      arch: 'AMD64',
+      version: '10.0.20348.2113',
+    });
+    expect(parseDetectReply({ stdout: fixture('windows-cmd-de.stdout'), stderr: '', exitCode: 0 })).toEqual({
+      family: 'windows',
+      shell: 'cmd',
+      arch: 'x86',
+      version: '10.0.19045.4291',
+    });
   });
   it('Windows PowerShell 5.1 and PowerShell 7', () => {
-    expect(parseDetectReply({ stdout: fixture('windows-powershell51.stdout'), stderr: '', exitCode: 0 }))
-      .toEqual({ family: 'windows', shell: 'powershell', arch: 'AMD64', version: '10.0.20348.0' });
-    expect(parseDetectReply({ stdout: fixture('windows-pwsh7.stdout'), stderr: '', exitCode: 0 }))
-      .toEqual({ family: 'windows', shell: 'powershell', arch: 'ARM64', version: '10.0.22631.0' });
+    expect(parseDetectReply({ stdout: fixture('windows-powershell51.stdout'), stderr: '', exitCode: 0 })).toEqual({
+      family: 'windows',
+      shell: 'powershell',
+      arch: 'AMD64',
+      version: '10.0.20348.0',
+    });
+    expect(parseDetectReply({ stdout: fixture('windows-pwsh7.stdout'), stderr: '', exitCode: 0 })).toEqual({
+      family: 'windows',
+      shell: 'powershell',
+      arch: 'ARM64',
+      version: '10.0.22631.0',
+    });
   });
   it('refuses a POSIX layer on Windows with advice', () => {
-    expect(() => parseDetectReply({ stdout: fixture('windows-msys-bash.stdout'), stderr: '', exitCode: 0 }))
-      .toThrow(/POSIX layer on Windows.*DefaultShell/);
+    expect(() => parseDetectReply({ stdout: fixture('windows-msys-bash.stdout'), stderr: '', exitCode: 0 })).toThrow(
+      /POSIX layer on Windows.*DefaultShell/,
+    );
   });
   it('refuses an unknown answer, quoting a short sanitised excerpt', () => {
     const call = () => parseDetectReply({ stdout: fixture('csh.stdout'), stderr: fixture('csh.stderr'), exitCode: 1 });

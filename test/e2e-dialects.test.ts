@@ -30,14 +30,20 @@ import { freePort, startFleet, type SshdFleet } from './support/sshd.js';
 const COLLECTOR_TZ = 'Asia/Kolkata';
 const fleetstat = (args: string[]) => runFleetstat(args, { TZ: COLLECTOR_TZ });
 
-
 /** The declared type of a column, lower case, as the database reports it. */
 async function columnType(store: Store, table: string, column: string): Promise<string> {
   if (store.dialect === 'sqlite') {
-    const { rows } = await sql<{ name: string; type: string }>`select name, type from pragma_table_info(${table})`.execute(store.db);
+    const { rows } = await sql<{
+      name: string;
+      type: string;
+    }>`select name, type from pragma_table_info(${table})`.execute(store.db);
     return rows.find((r) => r.name === column)!.type.toLowerCase();
   }
-  const { rows } = await sql<{ data_type: string }>`select data_type from information_schema.columns where table_name = ${table} and column_name = ${column} and table_schema = ${store.dialect === 'postgres' ? sql`current_schema()` : sql`database()`}`.execute(store.db);
+  const { rows } = await sql<{
+    data_type: string;
+  }>`select data_type from information_schema.columns where table_name = ${table} and column_name = ${column} and table_schema = ${store.dialect === 'postgres' ? sql`current_schema()` : sql`database()`}`.execute(
+    store.db,
+  );
   return rows[0]!.data_type.toLowerCase();
 }
 
@@ -68,11 +74,25 @@ describe('fleetstat on every database', () => {
         mkdirSync(configDir);
         const [h0, h1, h2] = fleet.hosts;
         const config = writeFleetConfig(fleet, {
-          dir: configDir, databaseUrl: url, smtp: { host: smtp.host, port: smtp.port },
+          dir: configDir,
+          databaseUrl: url,
+          smtp: { host: smtp.host, port: smtp.port },
           settings: { 'spool-dir': join(configDir, 'spool') },
           clients: [
-            { host: h0!, auth: 'key', name: 'alpha', mail: `alpha-${dialect}@example.test`, alerts: ['<alert type="memory" limit="0%"/>'] },
-            { host: h1!, auth: 'password', name: 'beta', mail: `beta-${dialect}@example.test`, alerts: ['<alert type="memory" limit="100%"/>'] },
+            {
+              host: h0!,
+              auth: 'key',
+              name: 'alpha',
+              mail: `alpha-${dialect}@example.test`,
+              alerts: ['<alert type="memory" limit="0%"/>'],
+            },
+            {
+              host: h1!,
+              auth: 'password',
+              name: 'beta',
+              mail: `beta-${dialect}@example.test`,
+              alerts: ['<alert type="memory" limit="100%"/>'],
+            },
             { host: h2!, auth: 'key', name: 'gamma' },
           ],
         });
@@ -94,16 +114,33 @@ describe('fleetstat on every database', () => {
 
         const store = await openStore(url);
         try {
-          const migrations = await sql<{ name: string }>`select name from fleetstat_migration order by name`.execute(store.db);
-          expect(migrations.rows.map((r) => r.name)).toEqual(['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox', '0006-cpu-counters']);
+          const migrations = await sql<{ name: string }>`select name from fleetstat_migration order by name`.execute(
+            store.db,
+          );
+          expect(migrations.rows.map((r) => r.name)).toEqual([
+            '0001-initial',
+            '0002-host-leases-sample-order',
+            '0003-alert-severity-grouping',
+            '0004-silences',
+            '0005-webhook-outbox',
+            '0006-cpu-counters',
+          ]);
 
-          for (const [table, column] of [['samples', 'mem_total'], ['net_io', 'rx_bytes'], ['disk_usage', 'size_bytes']] as const) {
+          for (const [table, column] of [
+            ['samples', 'mem_total'],
+            ['net_io', 'rx_bytes'],
+            ['disk_usage', 'size_bytes'],
+          ] as const) {
             expect(await columnType(store, table, column)).toBe(EXPECTED_TYPES[dialect].bigint);
           }
           expect(await columnType(store, 'samples', 'collected_at')).toBe(EXPECTED_TYPES[dialect].timestamp);
 
-          const samples = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
-            .select(['hosts.name', 'samples.id', 'samples.mem_total', 'samples.collected_at']).orderBy('hosts.name').execute();
+          const samples = await store.db
+            .selectFrom('samples')
+            .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+            .select(['hosts.name', 'samples.id', 'samples.mem_total', 'samples.collected_at'])
+            .orderBy('hosts.name')
+            .execute();
           expect(samples.map((s) => s.name)).toEqual(['alpha', 'beta', 'gamma']);
           for (const sample of samples) {
             expect(sample.mem_total).toBe(meminfoBytes('MemTotal'));
@@ -112,15 +149,26 @@ describe('fleetstat on every database', () => {
             expect(at).toBeGreaterThanOrEqual(before - 1000);
             expect(at).toBeLessThanOrEqual(after + 1000);
           }
-          if (dialect === 'sqlite') expect(String(samples[0]!.collected_at)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-          const nics = await store.db.selectFrom('net_io').select(['name', 'rx_bytes']).where('sample_id', '=', samples[0]!.id).execute();
+          if (dialect === 'sqlite')
+            expect(String(samples[0]!.collected_at)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+          const nics = await store.db
+            .selectFrom('net_io')
+            .select(['name', 'rx_bytes'])
+            .where('sample_id', '=', samples[0]!.id)
+            .execute();
           const lo = nics.find((n) => n.name === 'lo');
           // Counters come back as exact integers, not strings.
           expect(Number.isSafeInteger(lo?.rx_bytes)).toBe(true);
           expect(lo!.rx_bytes).toBeGreaterThan(0);
 
-          const alerts = await store.db.selectFrom('alerts').innerJoin('hosts', 'hosts.id', 'alerts.host_id').select(['hosts.name', 'rule', 'state']).execute();
-          expect(alerts.filter((a) => a.state === 'firing')).toEqual([{ name: 'alpha', rule: 'memory', state: 'firing' }]);
+          const alerts = await store.db
+            .selectFrom('alerts')
+            .innerJoin('hosts', 'hosts.id', 'alerts.host_id')
+            .select(['hosts.name', 'rule', 'state'])
+            .execute();
+          expect(alerts.filter((a) => a.state === 'firing')).toEqual([
+            { name: 'alpha', rule: 'memory', state: 'firing' },
+          ]);
           const outbox = await store.db.selectFrom('outbox').select(['recipient', 'sent_at']).execute();
           expect(outbox).toHaveLength(1);
           expect(outbox[0]!.recipient).toBe(`alpha-${dialect}@example.test`);
@@ -141,13 +189,19 @@ describe('fleetstat on every database', () => {
 
           // Pruning through the CLI: one sample made 100 days old goes, with its child rows.
           const old = samples[0]!.id;
-          await store.db.updateTable('samples').set({ collected_at: new Date(Date.now() - 100 * 86400_000) }).where('id', '=', old).execute();
+          await store.db
+            .updateTable('samples')
+            .set({ collected_at: new Date(Date.now() - 100 * 86400_000) })
+            .where('id', '=', old)
+            .execute();
           const pruned = await fleetstat(['db', 'prune', '--older-than', '90d', '--db', url]);
           expect(pruned.code).toBe(0);
           expect(pruned.stdout).toMatch(/samples 1\b/);
           expect(await store.db.selectFrom('samples').select('id').execute()).toHaveLength(5);
           expect(await store.db.selectFrom('net_io').select('id').where('sample_id', '=', old).execute()).toEqual([]);
-          expect(await store.db.selectFrom('disk_usage').select('id').where('sample_id', '=', old).execute()).toEqual([]);
+          expect(await store.db.selectFrom('disk_usage').select('id').where('sample_id', '=', old).execute()).toEqual(
+            [],
+          );
         } finally {
           await store.close();
         }
@@ -160,120 +214,181 @@ describe('fleetstat on every database', () => {
     let connections = 0;
     beforeAll(async () => {
       // The only client of the config: counts every connection a collector would make.
-      listener = createServer((socket) => { connections++; socket.destroy(); });
+      listener = createServer((socket) => {
+        connections++;
+        socket.destroy();
+      });
       await new Promise<void>((resolve) => listener.listen(0, '127.0.8.8', resolve));
     });
-    afterAll(() => { listener?.close(); });
+    afterAll(() => {
+      listener?.close();
+    });
 
     function configFor(name: string, databaseUrl: string): string {
       const configDir = join(dir, name);
       mkdirSync(configDir);
       return writeFleetConfig(fleet, {
-        dir: configDir, databaseUrl,
-        clients: [{ host: { address: '127.0.8.8', port: (listener.address() as { port: number }).port }, auth: 'key', name: 'counted' }],
+        dir: configDir,
+        databaseUrl,
+        clients: [
+          {
+            host: { address: '127.0.8.8', port: (listener.address() as { port: number }).port },
+            auth: 'key',
+            name: 'counted',
+          },
+        ],
       });
     }
 
-    it.each(['postgres', 'mysql'] as const)('%s server not listening: exit 4, a clear message, no host contacted', async (dialect) => {
-      const port = await freePort('127.0.0.1');
-      const url = `${dialect}://root@127.0.0.1:${port}/fleetstat`;
-      for (const command of ['collect', 'serve']) {
-        const result = await fleetstat([command, '--config', configFor(`down-${dialect}-${command}`, url), '--listen', '127.0.0.1:0'].slice(0, command === 'serve' ? 5 : 3));
-        expect(result.code).toBe(EXIT.databaseUnavailable);
-        expect(result.stderr).toMatch(new RegExp(`^database unavailable: cannot open database ${dialect}://root@127\\.0\\.0\\.1:${port}/fleetstat: .*is the server running`, 'm'));
-      }
-      expect(connections).toBe(0);
-    });
-
-    it.skipIf(!testDialects().includes('postgres'))('postgres refusing connections to the database: exit 4, no host contacted', async () => {
-      const database = await createTestDatabase('postgres');
-      const admin = new pg.Client({ connectionString: process.env.FLEETSTAT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
-      await admin.connect();
-      const name = new URL(database.url).pathname.slice(1);
-      try {
-        await admin.query(`alter database ${name} allow_connections false`);
-        const result = await fleetstat(['collect', '--config', configFor('refusing-pg', database.url)]);
-        expect(result.code).toBe(EXIT.databaseUnavailable);
-        expect(result.stderr).toMatch(/^database unavailable: .*not currently accepting connections/m);
+    it.each(['postgres', 'mysql'] as const)(
+      '%s server not listening: exit 4, a clear message, no host contacted',
+      async (dialect) => {
+        const port = await freePort('127.0.0.1');
+        const url = `${dialect}://root@127.0.0.1:${port}/fleetstat`;
+        for (const command of ['collect', 'serve']) {
+          const result = await fleetstat(
+            [command, '--config', configFor(`down-${dialect}-${command}`, url), '--listen', '127.0.0.1:0'].slice(
+              0,
+              command === 'serve' ? 5 : 3,
+            ),
+          );
+          expect(result.code).toBe(EXIT.databaseUnavailable);
+          expect(result.stderr).toMatch(
+            new RegExp(
+              `^database unavailable: cannot open database ${dialect}://root@127\\.0\\.0\\.1:${port}/fleetstat: .*is the server running`,
+              'm',
+            ),
+          );
+        }
         expect(connections).toBe(0);
-      } finally {
-        await admin.query(`alter database ${name} allow_connections true`);
-        await admin.end();
-        await database.drop();
-      }
-    });
+      },
+    );
+
+    it.skipIf(!testDialects().includes('postgres'))(
+      'postgres refusing connections to the database: exit 4, no host contacted',
+      async () => {
+        const database = await createTestDatabase('postgres');
+        const admin = new pg.Client({
+          connectionString: process.env.FLEETSTAT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        });
+        await admin.connect();
+        const name = new URL(database.url).pathname.slice(1);
+        try {
+          await admin.query(`alter database ${name} allow_connections false`);
+          const result = await fleetstat(['collect', '--config', configFor('refusing-pg', database.url)]);
+          expect(result.code).toBe(EXIT.databaseUnavailable);
+          expect(result.stderr).toMatch(/^database unavailable: .*not currently accepting connections/m);
+          expect(connections).toBe(0);
+        } finally {
+          await admin.query(`alter database ${name} allow_connections true`);
+          await admin.end();
+          await database.drop();
+        }
+      },
+    );
   });
 
   /** Makes the database fail from now on, the way it can on `dialect`; returns how to undo it. */
-  async function breakDatabase(dialect: 'postgres' | 'mysql', database: TestDatabase, store: Store): Promise<() => Promise<void>> {
+  async function breakDatabase(
+    dialect: 'postgres' | 'mysql',
+    database: TestDatabase,
+    store: Store,
+  ): Promise<() => Promise<void>> {
     if (dialect === 'postgres') {
       // As good as stopped for this collector: its sessions are killed and no new one is let in.
-      const admin = new pg.Client({ connectionString: process.env.FLEETSTAT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+      const admin = new pg.Client({
+        connectionString: process.env.FLEETSTAT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      });
       await admin.connect();
       const name = new URL(database.url).pathname.slice(1);
       await admin.query(`alter database ${name} allow_connections false`);
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+      await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [name],
+      );
       return async () => {
         await admin.query(`alter database ${name} allow_connections true`);
         await admin.end();
       };
     }
     await sql`rename table samples to samples_gone`.execute(store.db);
-    return async () => { await sql`rename table samples_gone to samples`.execute(store.db); };
+    return async () => {
+      await sql`rename table samples_gone to samples`.execute(store.db);
+    };
   }
 
-  describe.each(testDialects().filter((d): d is 'postgres' | 'mysql' => d !== 'sqlite'))('%s failing mid-round', (dialect) => {
-    it('writes no half host rows, spools the reports and imports them next round', async () => {
-      const database = await createTestDatabase(dialect);
-      const configDir = join(dir, `midround-${dialect}`);
-      mkdirSync(configDir);
-      const path = writeFleetConfig(fleet, {
-        dir: configDir, databaseUrl: database.url,
-        // One host at a time: the first is stored, the database fails, the other three are not.
-        settings: { concurrency: '1', 'cpu-sample': '100', 'spool-dir': join(configDir, 'spool') },
-        clients: fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}` })),
-      });
-      const config = await loadConfig(path);
-      let store = await openStore(database.url);
-      let restore: (() => Promise<void>) | undefined;
-      try {
-        await migrate(store);
-        let broken: Promise<() => Promise<void>> | undefined;
-        const first = await collectRound(config, store, {
-          onEvent: (event) => { if (event.type === 'host-ok' && !broken) broken = breakDatabase(dialect, database, store); },
+  describe.each(testDialects().filter((d): d is 'postgres' | 'mysql' => d !== 'sqlite'))(
+    '%s failing mid-round',
+    (dialect) => {
+      it('writes no half host rows, spools the reports and imports them next round', async () => {
+        const database = await createTestDatabase(dialect);
+        const configDir = join(dir, `midround-${dialect}`);
+        mkdirSync(configDir);
+        const path = writeFleetConfig(fleet, {
+          dir: configDir,
+          databaseUrl: database.url,
+          // One host at a time: the first is stored, the database fails, the other three are not.
+          settings: { concurrency: '1', 'cpu-sample': '100', 'spool-dir': join(configDir, 'spool') },
+          clients: fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}` })),
         });
-        expect(broken).toBeDefined();
-        const undo = await broken!;
-        restore = undo;
-        expect(first.hostsOk).toBe(1);
-        expect(first.spooled).toBe(3);
-        expect(readdirSync(config.settings.spoolDir).filter((n) => n.endsWith('.json'))).toHaveLength(3);
+        const config = await loadConfig(path);
+        let store = await openStore(database.url);
+        let restore: (() => Promise<void>) | undefined;
+        try {
+          await migrate(store);
+          let broken: Promise<() => Promise<void>> | undefined;
+          const first = await collectRound(config, store, {
+            onEvent: (event) => {
+              if (event.type === 'host-ok' && !broken) broken = breakDatabase(dialect, database, store);
+            },
+          });
+          expect(broken).toBeDefined();
+          const undo = await broken!;
+          restore = undo;
+          expect(first.hostsOk).toBe(1);
+          expect(first.spooled).toBe(3);
+          expect(readdirSync(config.settings.spoolDir).filter((n) => n.endsWith('.json'))).toHaveLength(3);
 
-        await undo();
-        restore = undefined;
-        // A fresh pool, as the next run would have.
-        await store.close();
-        store = await openStore(database.url);
-        const second = await collectRound(config, store);
-        expect(second.spoolImported).toBe(3);
-        expect(second.hostsOk).toBe(4);
-        expect(readdirSync(config.settings.spoolDir).filter((n) => n.endsWith('.json'))).toHaveLength(0);
+          await undo();
+          restore = undefined;
+          // A fresh pool, as the next run would have.
+          await store.close();
+          store = await openStore(database.url);
+          const second = await collectRound(config, store);
+          expect(second.spoolImported).toBe(3);
+          expect(second.hostsOk).toBe(4);
+          expect(readdirSync(config.settings.spoolDir).filter((n) => n.endsWith('.json'))).toHaveLength(0);
 
-        const perHost = await store.db.selectFrom('samples').select(['host_id', store.db.fn.countAll<number>().as('n')]).groupBy('host_id').execute();
-        expect(perHost.map((r) => Number(r.n))).toEqual([2, 2, 2, 2]);
-        expect(await store.db.selectFrom('samples').select('id').where('round_id', 'is', null).execute()).toHaveLength(3);
-        // Every sample is whole: each has its disks and network interfaces.
-        for (const child of ['disk_usage', 'net_io'] as const) {
-          const bare = await store.db.selectFrom('samples').select('samples.id')
-            .where((eb) => eb.not(eb.exists(eb.selectFrom(child).select(`${child}.id`).whereRef(`${child}.sample_id`, '=', 'samples.id'))))
+          const perHost = await store.db
+            .selectFrom('samples')
+            .select(['host_id', store.db.fn.countAll<number>().as('n')])
+            .groupBy('host_id')
             .execute();
-          expect(bare).toEqual([]);
+          expect(perHost.map((r) => Number(r.n))).toEqual([2, 2, 2, 2]);
+          expect(
+            await store.db.selectFrom('samples').select('id').where('round_id', 'is', null).execute(),
+          ).toHaveLength(3);
+          // Every sample is whole: each has its disks and network interfaces.
+          for (const child of ['disk_usage', 'net_io'] as const) {
+            const bare = await store.db
+              .selectFrom('samples')
+              .select('samples.id')
+              .where((eb) =>
+                eb.not(
+                  eb.exists(
+                    eb.selectFrom(child).select(`${child}.id`).whereRef(`${child}.sample_id`, '=', 'samples.id'),
+                  ),
+                ),
+              )
+              .execute();
+            expect(bare).toEqual([]);
+          }
+        } finally {
+          await restore?.().catch(() => undefined);
+          await store.close();
+          await database.drop();
         }
-      } finally {
-        await restore?.().catch(() => undefined);
-        await store.close();
-        await database.drop();
-      }
-    }, 120_000);
-  });
+      }, 120_000);
+    },
+  );
 });

@@ -5,7 +5,16 @@
  * the targets.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,12 +25,17 @@ import { startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
 import { writeFleetConfig } from './support/fleet-config.js';
 import { openStore } from '../src/store/open-store.js';
 
-
-
 /** fleetstat.* directories in /tmp that belong to the test account. */
 function leftoverTempDirs(): string[] {
-  const uid = Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${TEST_USER}:`))!.split(':')[2]);
-  return readdirSync('/tmp').filter((name) => name.startsWith('fleetstat.') && statSync(join('/tmp', name)).uid === uid);
+  const uid = Number(
+    readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${TEST_USER}:`))!
+      .split(':')[2],
+  );
+  return readdirSync('/tmp').filter(
+    (name) => name.startsWith('fleetstat.') && statSync(join('/tmp', name)).uid === uid,
+  );
 }
 
 describe('fleetstat collect, end to end', () => {
@@ -41,10 +55,24 @@ describe('fleetstat collect, end to end', () => {
   it('stores one sample per host with the right values and mails only the crossed limit', async () => {
     const [h0, h1, h2] = fleet.hosts;
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${join(dir, 'ok.sqlite')}`, smtp: { host: smtp.host, port: smtp.port },
+      dir,
+      databaseUrl: `sqlite:${join(dir, 'ok.sqlite')}`,
+      smtp: { host: smtp.host, port: smtp.port },
       clients: [
-        { host: h0!, auth: 'password', name: 'alpha', mail: 'alpha-ops@example.test', alerts: ['<alert type="memory" limit="0%"/>'] },
-        { host: h1!, auth: 'key', name: 'beta', mail: 'beta-ops@example.test', alerts: ['<alert type="memory" limit="100%"/>', '<alert type="disk" limit="100%"/>'] },
+        {
+          host: h0!,
+          auth: 'password',
+          name: 'alpha',
+          mail: 'alpha-ops@example.test',
+          alerts: ['<alert type="memory" limit="0%"/>'],
+        },
+        {
+          host: h1!,
+          auth: 'key',
+          name: 'beta',
+          mail: 'beta-ops@example.test',
+          alerts: ['<alert type="memory" limit="100%"/>', '<alert type="disk" limit="100%"/>'],
+        },
         { host: h2!, auth: 'password', name: 'gamma' },
       ],
     });
@@ -57,9 +85,22 @@ describe('fleetstat collect, end to end', () => {
 
     const store = await openStore(`sqlite:${join(dir, 'ok.sqlite')}`);
     try {
-      const rows = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
-        .select(['hosts.ip', 'hosts.port', 'hosts.name', 'hosts.os', 'samples.mem_total', 'samples.mem_percent', 'samples.uptime_seconds', 'samples.cpu_percent', 'samples.id'])
-        .orderBy('hosts.name').execute();
+      const rows = await store.db
+        .selectFrom('samples')
+        .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+        .select([
+          'hosts.ip',
+          'hosts.port',
+          'hosts.name',
+          'hosts.os',
+          'samples.mem_total',
+          'samples.mem_percent',
+          'samples.uptime_seconds',
+          'samples.cpu_percent',
+          'samples.id',
+        ])
+        .orderBy('hosts.name')
+        .execute();
       expect(rows.map((r) => r.name)).toEqual(['alpha', 'beta', 'gamma']);
       expect(rows.map((r) => `${r.ip}:${r.port}`)).toEqual([h0, h1, h2].map((h) => `${h!.address}:${h!.port}`));
       const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
@@ -72,7 +113,11 @@ describe('fleetstat collect, end to end', () => {
         expect(row.cpu_percent).toBeGreaterThanOrEqual(0);
         expect(row.cpu_percent).toBeLessThanOrEqual(100);
       }
-      const disks = await store.db.selectFrom('disk_usage').select(['mount', 'size_bytes']).where('sample_id', '=', rows[0]!.id).execute();
+      const disks = await store.db
+        .selectFrom('disk_usage')
+        .select(['mount', 'size_bytes'])
+        .where('sample_id', '=', rows[0]!.id)
+        .execute();
       expect(disks.some((d) => d.mount === '/' && Number(d.size_bytes) > 0)).toBe(true);
       const nics = await store.db.selectFrom('net_io').select('name').where('sample_id', '=', rows[0]!.id).execute();
       expect(nics.map((n) => n.name)).toContain('lo');
@@ -96,9 +141,17 @@ describe('fleetstat collect, end to end', () => {
     // h3's key is missing from this known_hosts; h4 is recorded with another host's key (a changed key).
     const knownHosts = join(dir, 'known_hosts_partial');
     const h4Forged = h4!.knownHostsLine.replace(/\S+$/, h0!.hostPublicKey.split(/\s+/)[1]!);
-    writeFileSync(knownHosts, [h0, h1, h2].map((h) => h!.knownHostsLine).concat(h4Forged).join('\n') + '\n');
+    writeFileSync(
+      knownHosts,
+      [h0, h1, h2]
+        .map((h) => h!.knownHostsLine)
+        .concat(h4Forged)
+        .join('\n') + '\n',
+    );
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${join(dir, 'faults.sqlite')}`, knownHostsPath: knownHosts,
+      dir,
+      databaseUrl: `sqlite:${join(dir, 'faults.sqlite')}`,
+      knownHostsPath: knownHosts,
       clients: [
         { host: h0!, auth: 'key', name: 'healthy' },
         { host: h1!, name: 'wrong-password', auth: 'none', attributes: { 'password-env': 'FLEETSTAT_E2E_WRONG' } },
@@ -106,7 +159,9 @@ describe('fleetstat collect, end to end', () => {
         { host: h4!, auth: 'key', name: 'changed-key' },
       ],
     });
-    const result = await fleetstat(['collect', '--config', config, '--json'], { FLEETSTAT_E2E_WRONG: 'not-the-password' });
+    const result = await fleetstat(['collect', '--config', config, '--json'], {
+      FLEETSTAT_E2E_WRONG: 'not-the-password',
+    });
     // Without a terminal, each failed host is one line on stderr (what cron mails).
     expect(result.stderr).toMatch(/^FAIL unknown-key \[hostkey\] /m);
     expect(result.stderr).toMatch(/^FAIL wrong-password \[auth\] /m);
@@ -125,10 +180,22 @@ describe('fleetstat collect, end to end', () => {
 
     const store = await openStore(`sqlite:${join(dir, 'faults.sqlite')}`);
     try {
-      const samples = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id').select('hosts.name').execute();
+      const samples = await store.db
+        .selectFrom('samples')
+        .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+        .select('hosts.name')
+        .execute();
       expect(samples.map((s) => s.name)).toEqual(['healthy']);
-      const errors = await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id').select(['hosts.name', 'stage', 'message']).execute();
-      expect(errors.map((e) => `${e.name}:${e.stage}`).sort()).toEqual(['changed-key:hostkey', 'unknown-key:hostkey', 'wrong-password:auth']);
+      const errors = await store.db
+        .selectFrom('host_errors')
+        .innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
+        .select(['hosts.name', 'stage', 'message'])
+        .execute();
+      expect(errors.map((e) => `${e.name}:${e.stage}`).sort()).toEqual([
+        'changed-key:hostkey',
+        'unknown-key:hostkey',
+        'wrong-password:auth',
+      ]);
       expect(JSON.stringify(errors)).not.toContain('not-the-password');
     } finally {
       await store.close();
@@ -140,7 +207,9 @@ describe('fleetstat collect, end to end', () => {
     const knownHosts = join(dir, 'known_hosts_accept_new');
     writeFileSync(knownHosts, `${h0!.knownHostsLine}\n`);
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${join(dir, 'accept-new.sqlite')}`, knownHostsPath: knownHosts,
+      dir,
+      databaseUrl: `sqlite:${join(dir, 'accept-new.sqlite')}`,
+      knownHostsPath: knownHosts,
       clients: [{ host: h2!, auth: 'key', name: 'first-seen', attributes: { 'host-key': 'accept-new' } }],
     });
     const result = await fleetstat(['collect', '--config', config, '--json']);
@@ -151,12 +220,18 @@ describe('fleetstat collect, end to end', () => {
   it('collects a host whose shell start-up prints a banner on stdout', async () => {
     // A chatty login (a .bashrc that echoes, a ForceCommand wrapper with a banner) must not break parsing.
     const wrapper = join(dir, 'noisy-login.sh');
-    writeFileSync(wrapper, '#!/bin/sh\necho "Welcome to $(hostname)! FLEETSTAT1 is not an envelope"\necho "motd: be nice"\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n', { mode: 0o755 });
+    writeFileSync(
+      wrapper,
+      '#!/bin/sh\necho "Welcome to $(hostname)! FLEETSTAT1 is not an envelope"\necho "motd: be nice"\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n',
+      { mode: 0o755 },
+    );
     chmodSync(dir, 0o755);
     const noisy = await startFleet(1, { firstIndex: 240, extraConfig: [`ForceCommand ${wrapper}`] });
     try {
       const config = writeFleetConfig(noisy, {
-        dir, databaseUrl: `sqlite:${join(dir, 'noisy.sqlite')}`, clients: [{ host: noisy.hosts[0]!, auth: 'key', name: 'chatty' }],
+        dir,
+        databaseUrl: `sqlite:${join(dir, 'noisy.sqlite')}`,
+        clients: [{ host: noisy.hosts[0]!, auth: 'key', name: 'chatty' }],
       });
       const result = await fleetstat(['collect', '--config', config, '--json']);
       expect(result.stdout).toContain('"hosts_ok": 1');
@@ -170,8 +245,13 @@ describe('fleetstat collect, end to end', () => {
     const [h0, h1] = fleet.hosts;
     const dbPath = join(dir, 'hosts-test-never.sqlite');
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${dbPath}`,
-      clients: [{ host: h0!, auth: 'key', name: 'probe-a' }, { host: h1!, auth: 'key', name: 'probe-b' }, { host: { address: '127.0.0.1', port: 1 }, auth: 'key', name: 'probe-down' }],
+      dir,
+      databaseUrl: `sqlite:${dbPath}`,
+      clients: [
+        { host: h0!, auth: 'key', name: 'probe-a' },
+        { host: h1!, auth: 'key', name: 'probe-b' },
+        { host: { address: '127.0.0.1', port: 1 }, auth: 'key', name: 'probe-down' },
+      ],
     });
     const some = await fleetstat(['hosts', 'test', '--config', config, 'probe-a', 'probe-down']);
     expect(some.code).toBe(1);
@@ -189,12 +269,25 @@ describe('fleetstat collect, end to end', () => {
   it('shows a progress bar and the summary on a terminal', async () => {
     const [h0, h1] = fleet.hosts;
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${join(dir, 'tty.sqlite')}`,
-      clients: [{ host: h0!, auth: 'key', name: 'tty-a' }, { host: h1!, auth: 'key', name: 'tty-b' }, { host: { address: '127.0.0.1', port: 1 }, auth: 'key', name: 'tty-down' }],
+      dir,
+      databaseUrl: `sqlite:${join(dir, 'tty.sqlite')}`,
+      clients: [
+        { host: h0!, auth: 'key', name: 'tty-a' },
+        { host: h1!, auth: 'key', name: 'tty-b' },
+        { host: { address: '127.0.0.1', port: 1 }, auth: 'key', name: 'tty-down' },
+      ],
     });
     // script(1) gives the CLI a real pseudo-terminal, as a sysadmin's shell would.
     const { spawnSync } = await import('node:child_process');
-    const run = spawnSync('script', ['-qec', `${process.execPath} ${new URL('../dist/cli/main.js', import.meta.url).pathname} collect --config ${config}`, '/dev/null'], { encoding: 'utf8' });
+    const run = spawnSync(
+      'script',
+      [
+        '-qec',
+        `${process.execPath} ${new URL('../dist/cli/main.js', import.meta.url).pathname} collect --config ${config}`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(run.status).toBe(1); // some hosts failed
     const out = run.stdout;
     expect(out).toMatch(/collect \[[^\]]*\] 3\/3 hosts \| ok 2 \| failed 1/);
@@ -206,10 +299,16 @@ describe('fleetstat collect, end to end', () => {
     const [h0] = fleet.hosts;
     const trace = join(dir, 'execve.trace');
     // Follow every process the target's sshd forks for our session.
-    const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-s', '4096', '-o', trace, '-p', String(h0!.pid)], { stdio: 'ignore' });
+    const strace = spawn(
+      'strace',
+      ['-f', '-qq', '-e', 'trace=execve', '-s', '4096', '-o', trace, '-p', String(h0!.pid)],
+      { stdio: 'ignore' },
+    );
     await new Promise((r) => setTimeout(r, 500));
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${join(dir, 'trace.sqlite')}`, clients: [{ host: h0!, auth: 'key', name: 'traced' }],
+      dir,
+      databaseUrl: `sqlite:${join(dir, 'trace.sqlite')}`,
+      clients: [{ host: h0!, auth: 'key', name: 'traced' }],
     });
     const result = await fleetstat(['collect', '--config', config, '--quiet']);
     expect(result.code).toBe(0);

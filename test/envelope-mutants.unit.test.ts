@@ -23,7 +23,10 @@ import { makeReport } from './support/report-factory.js';
 const secrets = newRunSecrets();
 
 /** The reason and message openEnvelope throws, or 'no error'. */
-function verdict(reply: Buffer | string, s: RunSecrets = secrets): { reason: EnvelopeFailure | 'no error'; message: string } {
+function verdict(
+  reply: Buffer | string,
+  s: RunSecrets = secrets,
+): { reason: EnvelopeFailure | 'no error'; message: string } {
   try {
     openEnvelope(reply, s);
     return { reason: 'no error', message: '' };
@@ -69,10 +72,19 @@ describe('the reply as a line', () => {
   it('accepts a lone trailing \\n, \\r\\n or \\r, and nothing else outside printable ASCII', () => {
     const line = validLine().trimEnd();
     for (const end of ['', '\n', '\r\n', '\r']) expect(verdict(line + end).reason).toBe('no error');
-    expect(verdict(`${line}\n\n`)).toEqual({ reason: 'format', message: `${FORMAT_LINE} more than one line (at offset ${line.length}); expected one envelope line` });
-    expect(verdict(`${line}\r\r`).message).toBe(`${FORMAT_LINE} a byte 0x0d that is not printable ASCII (at offset ${line.length}); expected one envelope line`);
-    expect(verdict(`\t${line}`).message).toBe(`${FORMAT_LINE} a byte 0x09 that is not printable ASCII (at offset 0); expected one envelope line`);
-    expect(verdict(`${line}\x7f`).message).toBe(`${FORMAT_LINE} a byte 0x7f that is not printable ASCII (at offset ${line.length}); expected one envelope line`);
+    expect(verdict(`${line}\n\n`)).toEqual({
+      reason: 'format',
+      message: `${FORMAT_LINE} more than one line (at offset ${line.length}); expected one envelope line`,
+    });
+    expect(verdict(`${line}\r\r`).message).toBe(
+      `${FORMAT_LINE} a byte 0x0d that is not printable ASCII (at offset ${line.length}); expected one envelope line`,
+    );
+    expect(verdict(`\t${line}`).message).toBe(
+      `${FORMAT_LINE} a byte 0x09 that is not printable ASCII (at offset 0); expected one envelope line`,
+    );
+    expect(verdict(`${line}\x7f`).message).toBe(
+      `${FORMAT_LINE} a byte 0x7f that is not printable ASCII (at offset ${line.length}); expected one envelope line`,
+    );
     expect(verdict(Buffer.concat([Buffer.from(line), Buffer.from([0x1f])])).message).toContain('a byte 0x1f that');
     // "~" (0x7e) is the last printable byte: it passes the line check and fails on its field.
     expect(verdict(line.replace('FLEETSTAT1', 'FLEETSTAT~')).reason).toBe('version');
@@ -86,7 +98,10 @@ describe('the reply as a line', () => {
 
   it('needs exactly four non-empty fields', () => {
     const [v, id, ct, mac] = validLine().trimEnd().split(' ') as [string, string, string, string];
-    expect(verdict(`${v} ${id} ${ct}`)).toEqual({ reason: 'format', message: 'reply has 3 space-separated fields; expected 4' });
+    expect(verdict(`${v} ${id} ${ct}`)).toEqual({
+      reason: 'format',
+      message: 'reply has 3 space-separated fields; expected 4',
+    });
     expect(verdict(`${v} ${id} ${ct} ${mac} x`).message).toBe('reply has 5 space-separated fields; expected 4');
     expect(verdict(`${v} ${id} ${ct} `).message).toBe('reply has 4 space-separated fields; expected 4');
     expect(verdict(` ${id} ${ct} ${mac}`).message).toBe('reply has 4 space-separated fields; expected 4');
@@ -97,7 +112,10 @@ describe('the reply as a line', () => {
     // under mutation instrumentation).
     const atLimit = Buffer.alloc(MAX_REPLY_BYTES, 0x41);
     atLimit[0] = 0;
-    expect(verdict(atLimit)).toEqual({ reason: 'format', message: `${FORMAT_LINE} a byte 0x00 that is not printable ASCII (at offset 0); expected one envelope line` });
+    expect(verdict(atLimit)).toEqual({
+      reason: 'format',
+      message: `${FORMAT_LINE} a byte 0x00 that is not printable ASCII (at offset 0); expected one envelope line`,
+    });
     expect(verdict(Buffer.alloc(MAX_REPLY_BYTES + 1, 0x41))).toEqual({
       reason: 'oversize',
       message: `reply is ${MAX_REPLY_BYTES + 1} bytes, more than the ${MAX_REPLY_BYTES}-byte limit`,
@@ -109,8 +127,13 @@ describe('the fields, checked in order before the MAC', () => {
   const [, id, ct, mac] = validLine().trimEnd().split(' ') as [string, string, string, string];
 
   it('names a wrong version, cut to 20 characters', () => {
-    expect(verdict(`FLEETSTAT2 ${id} ${ct} ${mac}`)).toEqual({ reason: 'version', message: 'envelope version "FLEETSTAT2" is not FLEETSTAT1' });
-    expect(verdict(`${'V'.repeat(30)} ${id} ${ct} ${mac}`).message).toBe(`envelope version "${'V'.repeat(20)}" is not FLEETSTAT1`);
+    expect(verdict(`FLEETSTAT2 ${id} ${ct} ${mac}`)).toEqual({
+      reason: 'version',
+      message: 'envelope version "FLEETSTAT2" is not FLEETSTAT1',
+    });
+    expect(verdict(`${'V'.repeat(30)} ${id} ${ct} ${mac}`).message).toBe(
+      `envelope version "${'V'.repeat(20)}" is not FLEETSTAT1`,
+    );
   });
 
   it('wants a run id of exactly 32 lowercase hex characters', () => {
@@ -157,7 +180,9 @@ describe('decryption, behind a valid MAC', () => {
     const salted = Buffer.concat([Buffer.from('Salted__'), randomBytes(8)]);
     expect(verdict(lineAround(Buffer.concat([salted, randomBytes(15)])))).toEqual(lacks);
     expect(verdict(lineAround(Buffer.concat([Buffer.from('EVPKDF'), salted, randomBytes(15)])))).toEqual(lacks);
-    expect(verdict(lineAround(Buffer.concat([Buffer.from('Xalted__'), randomBytes(8), randomBytes(16)])))).toEqual(lacks);
+    expect(verdict(lineAround(Buffer.concat([Buffer.from('Xalted__'), randomBytes(8), randomBytes(16)])))).toEqual(
+      lacks,
+    );
     // Exactly one block gets past the header check (then fails on padding or as JSON).
     expect(verdict(lineAround(Buffer.concat([salted, randomBytes(16)])))).not.toEqual(lacks);
   });
@@ -188,7 +213,10 @@ describe('decryption, behind a valid MAC', () => {
   it('names bad padding as a wrong password', () => {
     const other = { ...secrets, encPass: newRunSecrets().encPass };
     const line = sealBytes(Buffer.from('{}'), 'evp', other);
-    expect(verdict(line)).toEqual({ reason: 'decrypt', message: 'ciphertext does not decrypt (bad padding: wrong password?)' });
+    expect(verdict(line)).toEqual({
+      reason: 'decrypt',
+      message: 'ciphertext does not decrypt (bad padding: wrong password?)',
+    });
   });
 
   it('opens both key derivations, each told apart by the EVPKDF tag', () => {
@@ -206,7 +234,10 @@ describe('decryption, behind a valid MAC', () => {
 
 describe('the plaintext', () => {
   it('must be UTF-8, shallow enough and JSON, each named', () => {
-    expect(verdict(sealBytes(Buffer.from([0x7b, 0xff, 0x7d])))).toEqual({ reason: 'json', message: 'report is not valid UTF-8' });
+    expect(verdict(sealBytes(Buffer.from([0x7b, 0xff, 0x7d])))).toEqual({
+      reason: 'json',
+      message: 'report is not valid UTF-8',
+    });
     const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
     expect(verdict(sealBytes(Buffer.from(deep(MAX_JSON_DEPTH)))).reason).toBe('schema');
     const tooDeep = verdict(sealBytes(Buffer.from(deep(MAX_JSON_DEPTH + 1))));
@@ -222,7 +253,16 @@ describe('the plaintext', () => {
     const report = makeReport() as unknown as Record<string, unknown>;
     const one = verdict(sealBytes(Buffer.from(JSON.stringify({ ...report, uptime_seconds: 'x' }))));
     expect(one.message).toMatch(/^report fails schema v1: uptime_seconds: [^;]+$/);
-    const broken = { ...report, uptime_seconds: 'x', process_count: 'x', boot_time: 1, probe: 1, schema: 2, warnings: 1, users: 1 };
+    const broken = {
+      ...report,
+      uptime_seconds: 'x',
+      process_count: 'x',
+      boot_time: 1,
+      probe: 1,
+      schema: 2,
+      warnings: 1,
+      users: 1,
+    };
     const many = verdict(sealBytes(Buffer.from(JSON.stringify(broken)))).message;
     expect(many.split('; ')).toHaveLength(5);
     expect(many).toMatch(/ \(and 2 more\)$/);
@@ -242,11 +282,17 @@ describe('secrets, the input line and sealing', () => {
 
   it('names the secret that is malformed', () => {
     const bad = (patch: Partial<RunSecrets>) => () => probeInputLine({ ...secrets, ...patch }, opts);
-    expect(bad({ runId: secrets.runId.toUpperCase() })).toThrow(new RangeError('runId must be 32 lowercase hex characters'));
+    expect(bad({ runId: secrets.runId.toUpperCase() })).toThrow(
+      new RangeError('runId must be 32 lowercase hex characters'),
+    );
     expect(bad({ runId: `${secrets.runId}0` })).toThrow('runId must be');
-    expect(bad({ encPass: secrets.encPass.slice(1) })).toThrow(new RangeError('encPass must be 64 lowercase hex characters'));
+    expect(bad({ encPass: secrets.encPass.slice(1) })).toThrow(
+      new RangeError('encPass must be 64 lowercase hex characters'),
+    );
     expect(bad({ encPass: `${secrets.encPass}0` })).toThrow('encPass must be');
-    expect(bad({ macKey: `g${secrets.macKey.slice(1)}` })).toThrow(new RangeError('macKey must be 64 lowercase hex characters'));
+    expect(bad({ macKey: `g${secrets.macKey.slice(1)}` })).toThrow(
+      new RangeError('macKey must be 64 lowercase hex characters'),
+    );
     expect(bad({ macKey: `${secrets.macKey}0` })).toThrow('macKey must be');
     expect(() => sealEnvelope({}, { ...secrets, macKey: 'x' })).toThrow('macKey must be');
   });
@@ -262,7 +308,9 @@ describe('secrets, the input line and sealing', () => {
     expect(line({ cpuMs: 0.5 })).toThrow('cpuMs must be');
     expect(line({ eventCap: -1 })).toThrow(new RangeError('eventCap must be an integer from 0 to 5000'));
     expect(line({ eventCap: 5001 })).toThrow('eventCap must be');
-    expect(line({ lastRecordId: -1 })).toThrow(new RangeError(`lastRecordId must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`));
+    expect(line({ lastRecordId: -1 })).toThrow(
+      new RangeError(`lastRecordId must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`),
+    );
     expect(line({ lastRecordId: Number.MAX_SAFE_INTEGER + 2 })).toThrow('lastRecordId must be');
   });
 

@@ -28,7 +28,9 @@ describe('recorded replies', () => {
 });
 
 describe('fixed-salt vector', () => {
-  const v = load<{ secrets: RunSecrets; salt: string; report: unknown; plaintext: string; envelope: string }>('vector-fixed-salt.json');
+  const v = load<{ secrets: RunSecrets; salt: string; report: unknown; plaintext: string; envelope: string }>(
+    'vector-fixed-salt.json',
+  );
 
   it('sealEnvelope reproduces the vector and openEnvelope inverts it', () => {
     expect(JSON.stringify(v.report)).toBe(v.plaintext);
@@ -40,8 +42,24 @@ describe('fixed-salt vector', () => {
   it('decrypts with the openssl command line, as the probe side uses it', () => {
     const ciphertext = v.envelope.trimEnd().split(' ')[2]!;
     // Test-only secret: argv is fine here, never on a target.
-    const r = spawnSync('openssl', ['enc', '-d', '-aes-256-cbc', '-pbkdf2', '-md', 'sha256', '-iter', '1000',
-      '-base64', '-A', '-pass', `pass:${v.secrets.encPass}`], { input: ciphertext });
+    const r = spawnSync(
+      'openssl',
+      [
+        'enc',
+        '-d',
+        '-aes-256-cbc',
+        '-pbkdf2',
+        '-md',
+        'sha256',
+        '-iter',
+        '1000',
+        '-base64',
+        '-A',
+        '-pass',
+        `pass:${v.secrets.encPass}`,
+      ],
+      { input: ciphertext },
+    );
     expect(r.status).toBe(0);
     expect(r.stdout.toString('utf8')).toBe(v.plaintext);
   });
@@ -56,8 +74,11 @@ describe('EVP_BytesToKey-SHA256 (probe.sh since OpenSSL 1.0.1 targets)', () => {
     const sealed = Buffer.from(line.split(' ')[2]!, 'base64');
     expect(sealed.subarray(0, 6).toString('ascii')).toBe('EVPKDF');
     // Test-only secret: argv is fine here, never on a target.
-    const r = spawnSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-S', salt.toString('hex'),
-      '-pass', `pass:${v.secrets.encPass}`], { input: JSON.stringify(v.report) });
+    const r = spawnSync(
+      'openssl',
+      ['enc', '-aes-256-cbc', '-md', 'sha256', '-S', salt.toString('hex'), '-pass', `pass:${v.secrets.encPass}`],
+      { input: JSON.stringify(v.report) },
+    );
     expect(r.status).toBe(0);
     const body = sealed.subarray(6 + 16); // tag, "Salted__", salt
     // OpenSSL 3 leaves out the Salted__ header when the salt is given with -S; 1.x writes it.

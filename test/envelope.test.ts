@@ -1,23 +1,45 @@
 import { createCipheriv, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  EnvelopeError, MAX_REPLY_BYTES, newRunSecrets, openEnvelope, probeInputLine, sealEnvelope,
-  type EnvelopeFailure, type RunSecrets,
+  EnvelopeError,
+  MAX_REPLY_BYTES,
+  newRunSecrets,
+  openEnvelope,
+  probeInputLine,
+  sealEnvelope,
+  type EnvelopeFailure,
+  type RunSecrets,
 } from '../src/probe/envelope.js';
 import { checkJsonDepth } from '../src/probe/json-depth.js';
 
 /** A schema-valid report (made by hand, as a probe would). */
 function sampleReport(): Record<string, unknown> {
   return {
-    schema: 1, probe: 'sh', collected_at: '2024-03-05T08:00:00Z',
+    schema: 1,
+    probe: 'sh',
+    collected_at: '2024-03-05T08:00:00Z',
     host: { hostname: 'web1', os: 'linux', os_name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', arch: 'x86_64' },
     cpu: { percent: 12.5, cores: 4, interval_ms: 1000, load1: 0.5, load5: 0.4, load15: 0.3 },
     memory: { total_bytes: 8e9, used_bytes: 2e9, available_bytes: 6e9, percent: 25 },
     swap: { total_bytes: 0, used_bytes: 0, percent: 0 },
-    uptime_seconds: 3600, boot_time: '2024-03-05T07:00:00Z', process_count: 120,
-    disks: [{ mount: '/', fs: 'ext4', device: '/dev/sda1', size_bytes: 1e10, used_bytes: 5e9, avail_bytes: 5e9, used_percent: 50 }],
+    uptime_seconds: 3600,
+    boot_time: '2024-03-05T07:00:00Z',
+    process_count: 120,
+    disks: [
+      {
+        mount: '/',
+        fs: 'ext4',
+        device: '/dev/sda1',
+        size_bytes: 1e10,
+        used_bytes: 5e9,
+        avail_bytes: 5e9,
+        used_percent: 50,
+      },
+    ],
     nics: [{ name: 'eth0', rx_bytes: 1, tx_bytes: 2, rx_packets: 3, tx_packets: 4, rx_errors: 0, tx_errors: 0 }],
-    users: [], events: { readable: false, truncated: false, note: 'not root', items: [] }, warnings: [],
+    users: [],
+    events: { readable: false, truncated: false, note: 'not root', items: [] },
+    warnings: [],
   };
 }
 
@@ -42,7 +64,11 @@ function reasonOf(fn: () => unknown): EnvelopeFailure | 'no error' {
 }
 
 function messageOf(fn: () => unknown): string {
-  try { fn(); } catch (err) { return (err as Error).message; }
+  try {
+    fn();
+  } catch (err) {
+    return (err as Error).message;
+  }
   return '';
 }
 
@@ -64,7 +90,9 @@ describe('run secrets and the input line', () => {
     expect(() => probeInputLine(s, { cpuMs: 1, eventCap: 5001, lastRecordId: 0 })).toThrow(RangeError);
     expect(() => probeInputLine(s, { cpuMs: 1, eventCap: 1, lastRecordId: -1 })).toThrow(RangeError);
     expect(() => probeInputLine(s, { cpuMs: 1.5, eventCap: 1, lastRecordId: 0 })).toThrow(RangeError);
-    expect(() => probeInputLine({ ...s, encPass: 'x y' }, { cpuMs: 1, eventCap: 1, lastRecordId: 0 })).toThrow(RangeError);
+    expect(() => probeInputLine({ ...s, encPass: 'x y' }, { cpuMs: 1, eventCap: 1, lastRecordId: 0 })).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -157,20 +185,63 @@ describe('openEnvelope rejects, with the right reason and never crashing', () =>
 
   it('schema violations (schema), naming the path', () => {
     const cases: Array<[string, (r: any) => void]> = [
-      ['memory.percent', (r) => { r.memory.percent = 500; }],
-      ['cpu.percent', (r) => { r.cpu.percent = -1; }],
-      ['uptime_seconds', (r) => { r.uptime_seconds = -5; }],
-      ['disks.0.size_bytes', (r) => { r.disks[0].size_bytes = 1.5; }],
-      ['schema', (r) => { r.schema = 2; }],
-      ['memory.used_bytes exceeds', (r) => { r.memory.used_bytes = 9e9; }],
-      ['(root)', (r) => { r.extra = 'x'; }],
-      ['host.hostname', (r) => { r.host.hostname = 'h'.repeat(300); }],
+      [
+        'memory.percent',
+        (r) => {
+          r.memory.percent = 500;
+        },
+      ],
+      [
+        'cpu.percent',
+        (r) => {
+          r.cpu.percent = -1;
+        },
+      ],
+      [
+        'uptime_seconds',
+        (r) => {
+          r.uptime_seconds = -5;
+        },
+      ],
+      [
+        'disks.0.size_bytes',
+        (r) => {
+          r.disks[0].size_bytes = 1.5;
+        },
+      ],
+      [
+        'schema',
+        (r) => {
+          r.schema = 2;
+        },
+      ],
+      [
+        'memory.used_bytes exceeds',
+        (r) => {
+          r.memory.used_bytes = 9e9;
+        },
+      ],
+      [
+        '(root)',
+        (r) => {
+          r.extra = 'x';
+        },
+      ],
+      [
+        'host.hostname',
+        (r) => {
+          r.host.hostname = 'h'.repeat(300);
+        },
+      ],
     ];
     for (const [path, mutate] of cases) {
       const r = sampleReport();
       mutate(r);
       const env = sealEnvelope(r, s);
-      expect(reasonOf(() => openEnvelope(env, s)), path).toBe('schema');
+      expect(
+        reasonOf(() => openEnvelope(env, s)),
+        path,
+      ).toBe('schema');
       expect(messageOf(() => openEnvelope(env, s))).toContain(path);
     }
   });

@@ -21,20 +21,31 @@ import { requireService, requireTool } from './support/requirements.js';
 import { startFleet, type SshdFleet } from './support/sshd.js';
 import { inNamespace } from './support/userlands.js';
 
-const ready = ['unshare', 'nsenter'].every((t) => requireTool(t, 'the host\'s auth.log lives in a private mount namespace'))
-  && requireService(process.getuid?.() === 0, 'root', 'mount namespaces need root');
+const ready =
+  ['unshare', 'nsenter'].every((t) => requireTool(t, "the host's auth.log lives in a private mount namespace")) &&
+  requireService(process.getuid?.() === 0, 'root', 'mount namespaces need root');
 
 const EVENT_CAP = 3;
 // A whole second an hour ago: record ids are unix seconds * 1000 (one event per second here).
 const T0 = Math.floor(Date.now() / 1000) - 3600;
 
-interface LogLine { at: number; text: string; eventId: number }
+interface LogLine {
+  at: number;
+  text: string;
+  eventId: number;
+}
 
 /** sshd failure lines, one per second from `first` (rsyslog's precise time format). */
 function failures(first: number, count: number, tag: string): LogLine[] {
-  return Array.from({ length: count }, (_, i) => i % 2 === 0
-    ? { at: first + i, text: `Failed password for invalid user ${tag}${i} from 127.0.0.9 port ${50000 + i} ssh2`, eventId: 1 }
-    : { at: first + i, text: `Invalid user ${tag}${i} from 127.0.0.9 port ${50000 + i}`, eventId: 2 });
+  return Array.from({ length: count }, (_, i) =>
+    i % 2 === 0
+      ? {
+          at: first + i,
+          text: `Failed password for invalid user ${tag}${i} from 127.0.0.9 port ${50000 + i} ssh2`,
+          eventId: 1,
+        }
+      : { at: first + i, text: `Invalid user ${tag}${i} from 127.0.0.9 port ${50000 + i}`, eventId: 2 },
+  );
 }
 
 function logText(lines: LogLine[]): string {
@@ -59,8 +70,14 @@ describe.skipIf(!ready)('security events across rounds (a readable auth.log on t
     mkdirSync(data, { mode: 0o755 });
     chmodSync(dir, 0o755);
     // A cron line the probe must skip, then the sshd failures.
-    writeFileSync(join(data, 'auth.log'), `${new Date(T0 * 1000 - 1000).toISOString()} resume-host CRON[1]: session opened for user root\n${logText(initial)}`);
-    fleet = await startFleet(dialects.length, { firstIndex: 241, perHost: () => ({ wrap: inNamespace('/', data, []) }) });
+    writeFileSync(
+      join(data, 'auth.log'),
+      `${new Date(T0 * 1000 - 1000).toISOString()} resume-host CRON[1]: session opened for user root\n${logText(initial)}`,
+    );
+    fleet = await startFleet(dialects.length, {
+      firstIndex: 241,
+      perHost: () => ({ wrap: inNamespace('/', data, []) }),
+    });
   });
   afterAll(async () => {
     await fleet?.stop();
@@ -69,51 +86,67 @@ describe.skipIf(!ready)('security events across rounds (a readable auth.log on t
 
   /** Appends lines to host `i`'s /var/log/auth.log inside its sshd's own mount namespace. */
   function appendOnHost(i: number, lines: LogLine[]): void {
-    execFileSync('nsenter', ['-t', String(fleet.hosts[i]!.pid), '-m', '--', 'sh', '-c', 'cat >> /var/log/auth.log'], { input: logText(lines) });
+    execFileSync('nsenter', ['-t', String(fleet.hosts[i]!.pid), '-m', '--', 'sh', '-c', 'cat >> /var/log/auth.log'], {
+      input: logText(lines),
+    });
   }
 
   /** One `fleetstat collect`; returns the events stored so far, by record id. */
-  async function round(config: string, dbUrl: string): Promise<Array<{ record_id: number; event_id: number; message: string }>> {
+  async function round(
+    config: string,
+    dbUrl: string,
+  ): Promise<Array<{ record_id: number; event_id: number; message: string }>> {
     const result = await fleetstat(['collect', '--config', config, '--json'], {}, 300_000);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toMatchObject({ hosts_ok: 1, hosts_failed: 0 });
     const store = await openStore(dbUrl);
     try {
-      const rows = await store.db.selectFrom('security_events').select(['record_id', 'event_id', 'message']).orderBy('record_id').execute();
+      const rows = await store.db
+        .selectFrom('security_events')
+        .select(['record_id', 'event_id', 'message'])
+        .orderBy('record_id')
+        .execute();
       return rows.map((r) => ({ record_id: Number(r.record_id), event_id: Number(r.event_id), message: r.message }));
     } finally {
       await store.close();
     }
   }
 
-  const expected = (lines: LogLine[]) => lines.map((l) => ({ record_id: recordId(l), event_id: l.eventId, message: l.text }));
+  const expected = (lines: LogLine[]) =>
+    lines.map((l) => ({ record_id: recordId(l), event_id: l.eventId, message: l.text }));
 
-  it.each(dialects.map((dialect, i) => ({ dialect, i })))('on $dialect: stores the newest event-cap events first, then resumes after the last record id: each new line once, nothing twice', async ({ dialect, i }) => {
-    await withTestDatabase(dialect, async (dbUrl) => {
-      const configDir = join(dir, dialect);
-      mkdirSync(configDir);
-      const config = writeFleetConfig(fleet, {
-        dir: configDir, databaseUrl: dbUrl, settings: { 'event-cap': String(EVENT_CAP), 'cpu-sample': '100' },
-        clients: [{ host: fleet.hosts[i]!, auth: 'key', name: 'resume-host' }],
+  it.each(dialects.map((dialect, i) => ({ dialect, i })))(
+    'on $dialect: stores the newest event-cap events first, then resumes after the last record id: each new line once, nothing twice',
+    async ({ dialect, i }) => {
+      await withTestDatabase(dialect, async (dbUrl) => {
+        const configDir = join(dir, dialect);
+        mkdirSync(configDir);
+        const config = writeFleetConfig(fleet, {
+          dir: configDir,
+          databaseUrl: dbUrl,
+          settings: { 'event-cap': String(EVENT_CAP), 'cpu-sample': '100' },
+          clients: [{ host: fleet.hosts[i]!, auth: 'key', name: 'resume-host' }],
+        });
+        // Round 1: the probe really read the log (unprivileged): the newest three of five.
+        const first = await round(config, dbUrl);
+        expect(first).toEqual(expected(initial.slice(-EVENT_CAP)));
+
+        // Round 2: nothing new in the log, nothing new stored.
+        expect(await round(config, dbUrl)).toEqual(first);
+
+        // Five new lines, more than event-cap: the next round takes the oldest three after the last
+        // stored record id, the one after it the other two, and then nothing more.
+        appendOnHost(i, burst);
+        expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst.slice(0, EVENT_CAP))]);
+        expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst)]);
+        expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst)]);
+
+        // One more line: exactly it is added.
+        const late = failures(T0 + 200, 1, 'late');
+        appendOnHost(i, late);
+        expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst), ...expected(late)]);
       });
-      // Round 1: the probe really read the log (unprivileged): the newest three of five.
-      const first = await round(config, dbUrl);
-      expect(first).toEqual(expected(initial.slice(-EVENT_CAP)));
-
-      // Round 2: nothing new in the log, nothing new stored.
-      expect(await round(config, dbUrl)).toEqual(first);
-
-      // Five new lines, more than event-cap: the next round takes the oldest three after the last
-      // stored record id, the one after it the other two, and then nothing more.
-      appendOnHost(i, burst);
-      expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst.slice(0, EVENT_CAP))]);
-      expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst)]);
-      expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst)]);
-
-      // One more line: exactly it is added.
-      const late = failures(T0 + 200, 1, 'late');
-      appendOnHost(i, late);
-      expect(await round(config, dbUrl)).toEqual([...first, ...expected(burst), ...expected(late)]);
-    });
-  }, 900_000);
+    },
+    900_000,
+  );
 });

@@ -49,11 +49,21 @@ describe('authentication and sudo faults', () => {
     const [healthy, wrongPassword, refusedKey, locked, sudoWrong, sudoRight] = fleet.hosts;
     clients = [
       { host: healthy!, auth: 'key', name: 'healthy' },
-      { host: wrongPassword!, auth: 'none', name: 'wrong-password', attributes: { 'password-env': WRONG_PASSWORD_ENV } },
+      {
+        host: wrongPassword!,
+        auth: 'none',
+        name: 'wrong-password',
+        attributes: { 'password-env': WRONG_PASSWORD_ENV },
+      },
       { host: refusedKey!, auth: 'none', name: 'refused-key', attributes: { key: otherKey } },
       { host: locked!, auth: 'key', name: 'locked', attributes: { username: LOCKED_USER } },
       // The key logs in; sudo then gets the wrong password on stdin.
-      { host: sudoWrong!, auth: 'key', name: 'sudo-wrong', attributes: { sudo: 'true', 'password-env': WRONG_PASSWORD_ENV, timeout: '20' } },
+      {
+        host: sudoWrong!,
+        auth: 'key',
+        name: 'sudo-wrong',
+        attributes: { sudo: 'true', 'password-env': WRONG_PASSWORD_ENV, timeout: '20' },
+      },
       { host: sudoRight!, auth: 'password', name: 'sudo-right', attributes: { sudo: 'true', timeout: '20' } },
     ];
   });
@@ -74,12 +84,31 @@ describe('authentication and sudo faults', () => {
     expect(stored).toEqual(['healthy', 'sudo-right']);
     expect(summary).toMatchObject({ hostsOk: 2, hostsFailed: 4 });
 
-    const authFailure = (user: string) => new RegExp(`^authentication as ${user} failed on 127\\.0\\.\\d+\\.\\d+:\\d+ .*\\(check the password, key or account\\)$`);
-    expect(summaryErrors.get('wrong-password')).toMatchObject({ stage: 'auth', message: expect.stringMatching(authFailure(TEST_USER)) });
-    expect(summaryErrors.get('refused-key')).toMatchObject({ stage: 'auth', message: expect.stringMatching(authFailure(TEST_USER)) });
-    expect(summaryErrors.get('locked')).toMatchObject({ stage: 'auth', message: expect.stringMatching(authFailure(LOCKED_USER)) });
+    const authFailure = (user: string) =>
+      new RegExp(
+        `^authentication as ${user} failed on 127\\.0\\.\\d+\\.\\d+:\\d+ .*\\(check the password, key or account\\)$`,
+      );
+    expect(summaryErrors.get('wrong-password')).toMatchObject({
+      stage: 'auth',
+      message: expect.stringMatching(authFailure(TEST_USER)),
+    });
+    expect(summaryErrors.get('refused-key')).toMatchObject({
+      stage: 'auth',
+      message: expect.stringMatching(authFailure(TEST_USER)),
+    });
+    expect(summaryErrors.get('locked')).toMatchObject({
+      stage: 'auth',
+      message: expect.stringMatching(authFailure(LOCKED_USER)),
+    });
     // One attempt only: sudo never got the probe's input line (the run key) as a second password.
-    expect(summaryErrors.get('sudo-wrong')).toMatchObject({ stage: 'run', message: expect.stringMatching(new RegExp(`^sudo refused the password of ${TEST_USER}: .*sudo: 1 incorrect password attempt .*check the client's password`)) });
+    expect(summaryErrors.get('sudo-wrong')).toMatchObject({
+      stage: 'run',
+      message: expect.stringMatching(
+        new RegExp(
+          `^sudo refused the password of ${TEST_USER}: .*sudo: 1 incorrect password attempt .*check the client's password`,
+        ),
+      ),
+    });
     for (const name of ['wrong-password', 'refused-key', 'locked', 'sudo-wrong']) {
       expect(tableErrors.get(name), name).toEqual(summaryErrors.get(name));
       expect(summaryErrors.get(name)!.message).not.toContain(WRONG_PASSWORD);

@@ -35,17 +35,23 @@ describe('a target flooding its reports', () => {
       expect(result.stored).toEqual(['flood']);
       expect(result.tableErrors.get('flood')).toMatchObject({
         stage: 'store',
-        message: expect.stringMatching(/^storage limits: not stored: 136 disks over the limit of 64; 68 user sessions over the limit of 32; \d+ new security events over/),
+        message: expect.stringMatching(
+          /^storage limits: not stored: 136 disks over the limit of 64; 68 user sessions over the limit of 32; \d+ new security events over/,
+        ),
       });
     }
     const store = await openStore(`sqlite:${join(dir, 'faults.sqlite')}`);
     try {
       const disks = await store.db.selectFrom('disk_usage').select(['mount', 'device']).execute();
       expect(disks).toHaveLength(2 * L.disks);
-      expect(Math.max(...disks.map((d) => d.mount.length), ...disks.map((d) => d.device.length))).toBeLessThanOrEqual(L.diskMount);
+      expect(Math.max(...disks.map((d) => d.mount.length), ...disks.map((d) => d.device.length))).toBeLessThanOrEqual(
+        L.diskMount,
+      );
       const events = await store.db.selectFrom('security_events').select('message').execute();
       expect(events.length).toBeGreaterThan(0);
-      expect(events.length).toBeLessThanOrEqual(2 * Math.floor(L.eventCharsPerReport / (L.eventRowCharge + L.eventMessage)));
+      expect(events.length).toBeLessThanOrEqual(
+        2 * Math.floor(L.eventCharsPerReport / (L.eventRowCharge + L.eventMessage)),
+      );
       expect(Math.max(...events.map((e) => e.message.length))).toBe(L.eventMessage);
     } finally {
       await store.close();

@@ -43,16 +43,32 @@ describe('collector killed mid-round', () => {
     fleet.setMode(stallYoung!, 'stall-run 60');
     const databaseUrl = `sqlite:${join(dir, 'kill.sqlite')}`;
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl, settings: { 'connect-timeout': '3', 'spool-dir': join(dir, 'spool') },
-      clients: fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}`, attributes: { timeout: '30' } })),
+      dir,
+      databaseUrl,
+      settings: { 'connect-timeout': '3', 'spool-dir': join(dir, 'spool') },
+      clients: fleet.hosts.map((host, i) => ({
+        host,
+        auth: 'key' as const,
+        name: `h${i}`,
+        attributes: { timeout: '30' },
+      })),
     });
 
     const child = spawnFleetstat(['collect', '--config', config, '--quiet']);
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
     try {
       // Kill once the healthy hosts are committed and both stalled hosts are inside their run.
-      await expect.poll(async () => (await storedSamples(databaseUrl)) === 2
-        && fleet.result(stallOld!) === 'stalled' && fleet.result(stallYoung!) === 'stalled', { timeout: 20_000, interval: 200 }).toBe(true);
+      await expect
+        .poll(
+          async () =>
+            (await storedSamples(databaseUrl)) === 2 &&
+            fleet.result(stallOld!) === 'stalled' &&
+            fleet.result(stallYoung!) === 'stalled',
+          { timeout: 20_000, interval: 200 },
+        )
+        .toBe(true);
     } finally {
       child.kill('SIGKILL');
     }
@@ -60,11 +76,20 @@ describe('collector killed mid-round', () => {
 
     const store = await openStore(databaseUrl);
     try {
-      expect((await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(store.db)).rows).toEqual([{ integrity_check: 'ok' }]);
-      const samples = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id').select(['hosts.name', 'samples.id']).orderBy('hosts.name').execute();
+      expect((await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(store.db)).rows).toEqual([
+        { integrity_check: 'ok' },
+      ]);
+      const samples = await store.db
+        .selectFrom('samples')
+        .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+        .select(['hosts.name', 'samples.id'])
+        .orderBy('hosts.name')
+        .execute();
       expect(samples.map((s) => s.name)).toEqual(['h0', 'h1']);
       for (const sample of samples) {
-        expect((await store.db.selectFrom('disk_usage').select('mount').where('sample_id', '=', sample.id).execute()).length).toBeGreaterThan(0);
+        expect(
+          (await store.db.selectFrom('disk_usage').select('mount').where('sample_id', '=', sample.id).execute()).length,
+        ).toBeGreaterThan(0);
       }
       const round = await store.db.selectFrom('rounds').selectAll().executeTakeFirstOrThrow();
       expect(round.finished_at).toBeNull(); // the round was cut short, and says so

@@ -35,7 +35,9 @@ describe('SMTP down during a round, then back', () => {
     const memory = '<alert type="memory" limit="0%"/>';
     const [a, b, c] = fleet.hosts;
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl, smtp: { host: '127.0.0.1', port: smtpPort },
+      dir,
+      databaseUrl,
+      smtp: { host: '127.0.0.1', port: smtpPort },
       settings: { 'connect-timeout': '2', 'spool-dir': join(dir, 'spool') },
       clients: [
         { host: a!, auth: 'key', name: 'alpha', mail: 'alpha@example.test', alerts: [memory] },
@@ -58,7 +60,10 @@ describe('SMTP down during a round, then back', () => {
       expect(queued).toHaveLength(3);
       expect(queued.every((m) => m.sent_at === null && Number(m.attempts) === 0)).toBe(true);
       // A minute passes (an unreachable server is retried after one): make the retry due now.
-      await store.db.updateTable('outbox').set({ next_attempt_at: new Date(Date.now() - 1000) }).execute();
+      await store.db
+        .updateTable('outbox')
+        .set({ next_attempt_at: new Date(Date.now() - 1000) })
+        .execute();
     } finally {
       await store.close();
     }
@@ -77,7 +82,9 @@ describe('SMTP down during a round, then back', () => {
     const received = smtp.messages.map((m) => `${m.envelope.to.join(',')} ${m.subject}`).sort();
     expect(received).toHaveLength(2);
     expect(new Set(received).size).toBe(2); // exactly once each
-    expect(received.filter((r) => r.startsWith('alpha@'))).toEqual(['alpha@example.test [fleetstat] 2 changes on 2 hosts: 2 firing']); // memory + unreachable
+    expect(received.filter((r) => r.startsWith('alpha@'))).toEqual([
+      'alpha@example.test [fleetstat] 2 changes on 2 hosts: 2 firing',
+    ]); // memory + unreachable
     expect(received.filter((r) => r.startsWith('beta@'))).toHaveLength(1);
     expect(received.some((r) => r.startsWith('refused@'))).toBe(false);
 

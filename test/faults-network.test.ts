@@ -81,11 +81,18 @@ describe('network faults in a round', () => {
   it('ends each stuck host by its own timeout, so a round of stuck hosts in batches still finishes', async () => {
     // Boundedness, not speed: the round returns (a hang would end in the test's timeout), and
     // every stuck host was ended by the connect or host timeout, never waited out.
-    const result = await runFaultRound(fleet, { dir, clients, database: 'bound.sqlite', settings: { concurrency: '3' } });
+    const result = await runFaultRound(fleet, {
+      dir,
+      clients,
+      database: 'bound.sqlite',
+      settings: { concurrency: '3' },
+    });
     expect(result.summary.hostsOk).toBe(2);
     expect(result.summary.hostsFailed).toBe(5);
     expect(result.summaryErrors.get('tarpit')!.message).toMatch(/within the connect timeout/);
     expect(result.summaryErrors.get('banner-stall')!.message).toMatch(/within the connect timeout/);
-    expect(result.summaryErrors.get('stall-run')!.message).toMatch(new RegExp(`^timed out after ${HOST_TIMEOUT_S}s during run`));
+    expect(result.summaryErrors.get('stall-run')!.message).toMatch(
+      new RegExp(`^timed out after ${HOST_TIMEOUT_S}s during run`),
+    );
   });
 });

@@ -19,7 +19,9 @@ import { startFaultFleet, type FaultFleet } from './support/hostile-fleet.js';
 import { runFaultRound, type FaultRoundResult } from './support/hostile-round.js';
 import { startSmtpCatcher, type SmtpCatcher } from './support/smtp-catcher.js';
 
-const payloads = JSON.parse(readFileSync(new URL('./fixtures/hostile/payloads.json', import.meta.url), 'utf8')) as Record<string, string>;
+const payloads = JSON.parse(
+  readFileSync(new URL('./fixtures/hostile/payloads.json', import.meta.url), 'utf8'),
+) as Record<string, string>;
 
 /** Reply kind → the stage and message the server must record. */
 const REJECTED: Record<string, [string, RegExp]> = {
@@ -54,14 +56,28 @@ describe('hostile probe replies', () => {
     kinds.forEach((kind, i) => fleet.setMode(faulty[i]!, `reply ${kind}`));
     const clients: FleetClient[] = [
       { host: healthy!, auth: 'key', name: 'healthy' },
-      { host: hostile!, auth: 'key', name: 'hostile', mail: 'ops@example.test', alerts: ['<alert type="memory" limit="1%"/>'] },
+      {
+        host: hostile!,
+        auth: 'key',
+        name: 'hostile',
+        mail: 'ops@example.test',
+        alerts: ['<alert type="memory" limit="1%"/>'],
+      },
       ...kinds.map((kind, i): FleetClient => ({
-        host: faulty[i]!, auth: 'key', name: kind, attributes: { timeout: '20' },
+        host: faulty[i]!,
+        auth: 'key',
+        name: kind,
+        attributes: { timeout: '20' },
         ...(kind === 'stderr-exit' ? { mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] } : {}),
       })),
     ];
     // One mail per host and change: hostile text then reaches subjects and headers host by host.
-    result = await runFaultRound(fleet, { dir, clients, smtp: { host: smtp.host, port: smtp.port }, settings: { 'alert-mail': 'per-change' } });
+    result = await runFaultRound(fleet, {
+      dir,
+      clients,
+      smtp: { host: smtp.host, port: smtp.port },
+      settings: { 'alert-mail': 'per-change' },
+    });
   });
   afterAll(async () => {
     await Promise.all([fleet?.stop(), smtp?.stop()]);
@@ -92,7 +108,9 @@ describe('hostile probe replies', () => {
 
   it('leaves no temp directory on any host, the cut-off one included', async () => {
     // The cut-off run removes its directory after the server has hung up: give it a moment.
-    await expect.poll(() => fleet.hosts.flatMap((host, i) => fleet.leftovers(host).map((d) => `${i}:${d}`)), { timeout: 5000 }).toEqual([]);
+    await expect
+      .poll(() => fleet.hosts.flatMap((host, i) => fleet.leftovers(host).map((d) => `${i}:${d}`)), { timeout: 5000 })
+      .toEqual([]);
   });
 
   it('stores hostile text made printable, through parameterised SQL', async () => {
@@ -100,20 +118,41 @@ describe('hostile probe replies', () => {
     try {
       // Escapes, CR/LF and bidi overrides became spaces (one line) or went (multi-line text);
       // quotes, SQL and markup are kept as text: the sinks escape them.
-      const host = await store.db.selectFrom('hosts').selectAll().where('name', '=', 'hostile').executeTakeFirstOrThrow();
+      const host = await store.db
+        .selectFrom('hosts')
+        .selectAll()
+        .where('name', '=', 'hostile')
+        .executeTakeFirstOrThrow();
       expect(host.hostname).toBe(' ]0;pwned [2Jevil<script>alert(1)</script>');
       expect(host.arch).toBe('x86_64 [5m FORGED');
-      expect(host.os_name).toBe('Hostile [2J ]0;owned  Linux 2026-01-01T00:00:00.000Z round 99: 9 ok, 0 failed  gnp.exe x  \ufffd');
-      const sample = await store.db.selectFrom('samples').select('id').where('host_id', '=', host.id).executeTakeFirstOrThrow();
-      const users = await store.db.selectFrom('logged_in_users').selectAll().where('sample_id', '=', sample.id).execute();
+      expect(host.os_name).toBe(
+        'Hostile [2J ]0;owned  Linux 2026-01-01T00:00:00.000Z round 99: 9 ok, 0 failed  gnp.exe x  \ufffd',
+      );
+      const sample = await store.db
+        .selectFrom('samples')
+        .select('id')
+        .where('host_id', '=', host.id)
+        .executeTakeFirstOrThrow();
+      const users = await store.db
+        .selectFrom('logged_in_users')
+        .selectAll()
+        .where('sample_id', '=', sample.id)
+        .execute();
       expect(users).toMatchObject([{ name: payloads.user, tty: 'pts/0 Bcc: victim@evil.test' }]);
-      const disks = await store.db.selectFrom('disk_usage').select('mount').where('sample_id', '=', sample.id).execute();
+      const disks = await store.db
+        .selectFrom('disk_usage')
+        .select('mount')
+        .where('sample_id', '=', sample.id)
+        .execute();
       expect(disks.map((d) => d.mount)).toEqual(['/mnt/ [1mbold [0m"; DROP TABLE disk_usage;--']);
       const events = await store.db.selectFrom('security_events').selectAll().where('host_id', '=', host.id).execute();
-      expect(events).toMatchObject([{
-        message: "Failed password for root\nBcc: victim@evil.test\nSubject: hijacked\n\n[31mred[0m evil '); DELETE FROM samples;-- <b>bold</b>",
-        provider: 'sshd X-Injected: yes',
-      }]);
+      expect(events).toMatchObject([
+        {
+          message:
+            "Failed password for root\nBcc: victim@evil.test\nSubject: hijacked\n\n[31mred[0m evil '); DELETE FROM samples;-- <b>bold</b>",
+          provider: 'sshd X-Injected: yes',
+        },
+      ]);
       // The "DROP TABLE" and "DELETE FROM" payloads did nothing.
       expect(await store.db.selectFrom('hosts').select('id').execute()).toHaveLength(kinds.length + 2);
       expect(await store.db.selectFrom('samples').select('id').execute()).toHaveLength(2);

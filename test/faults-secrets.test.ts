@@ -22,8 +22,10 @@ const HEX64 = /[0-9a-f]{64}/;
 /** Every file under `dir`, recursively, as [path, bytes]. */
 function filesUnder(dir: string): [string, Buffer][] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile()).map((path) => [path, readFileSync(path)]);
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile())
+    .map((path) => [path, readFileSync(path)]);
 }
 
 describe('secrets stay secret under faults', () => {
@@ -48,22 +50,56 @@ describe('secrets stay secret under faults', () => {
     fleet.setMode(garbage!, 'reply garbage');
     const databasePath = join(dir, 'secrets.sqlite');
     const config = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${databasePath}`, settings: { 'connect-timeout': '3', 'spool-dir': join(dir, 'spool') },
+      dir,
+      databaseUrl: `sqlite:${databasePath}`,
+      settings: { 'connect-timeout': '3', 'spool-dir': join(dir, 'spool') },
       clients: [
         { host: plain!, auth: 'password', name: 'password-login' },
         { host: sudo!, auth: 'password', name: 'sudo-password', attributes: { sudo: 'true' } },
-        { host: sudoWrong!, auth: 'key', name: 'sudo-wrong', attributes: { sudo: 'true', 'password-env': 'FLEETSTAT_SECRETS_WRONG' } },
-        { host: wrongPassword!, auth: 'none', name: 'wrong-password', attributes: { 'password-env': 'FLEETSTAT_SECRETS_WRONG' } },
-        { host: garbage!, auth: 'password', name: 'garbage-reply', mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] },
+        {
+          host: sudoWrong!,
+          auth: 'key',
+          name: 'sudo-wrong',
+          attributes: { sudo: 'true', 'password-env': 'FLEETSTAT_SECRETS_WRONG' },
+        },
+        {
+          host: wrongPassword!,
+          auth: 'none',
+          name: 'wrong-password',
+          attributes: { 'password-env': 'FLEETSTAT_SECRETS_WRONG' },
+        },
+        {
+          host: garbage!,
+          auth: 'password',
+          name: 'garbage-reply',
+          mail: 'ops@example.test',
+          alerts: ['<alert type="unreachable"/>'],
+        },
       ],
     });
 
     // Follow every process each target sshd forks: argv (-s 4096), environment (-v), files opened.
     const trace = join(dir, 'trace');
-    const strace = spawn('strace', ['-f', '-qq', '-v', '-s', '4096', '-e', 'trace=execve,openat', '-o', trace,
-      ...fleet.hosts.flatMap((h) => ['-p', String(h.pid)])], { stdio: 'ignore' });
+    const strace = spawn(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-v',
+        '-s',
+        '4096',
+        '-e',
+        'trace=execve,openat',
+        '-o',
+        trace,
+        ...fleet.hosts.flatMap((h) => ['-p', String(h.pid)]),
+      ],
+      { stdio: 'ignore' },
+    );
     await new Promise((r) => setTimeout(r, 500));
-    const result = await fleetstat(['collect', '--config', config, '--json'], { FLEETSTAT_SECRETS_WRONG: WRONG_PASSWORD });
+    const result = await fleetstat(['collect', '--config', config, '--json'], {
+      FLEETSTAT_SECRETS_WRONG: WRONG_PASSWORD,
+    });
     strace.kill('SIGINT');
     await new Promise((r) => strace.once('exit', r));
 
@@ -77,15 +113,28 @@ describe('secrets stay secret under faults', () => {
     expect(execs.some((l) => l.includes('probe.sh'))).toBe(true); // the trace did see the probes run
     expect(execs.some((l) => l.includes('"sudo"'))).toBe(true);
     // Files the target side opened for writing, and what is left in them.
-    const written = [...new Set(traced.split('\n').filter((l) => /openat\(.*O_(WRONLY|RDWR)/.test(l))
-      .map((l) => /openat\([^"]*"([^"]+)"/.exec(l)?.[1]).filter((p): p is string => !!p && !p.startsWith('/dev/')))];
-    const leftFiles = written.filter((p) => existsSync(p) && statSync(p).isFile()).map((p): [string, Buffer] => [p, readFileSync(p)]);
+    const written = [
+      ...new Set(
+        traced
+          .split('\n')
+          .filter((l) => /openat\(.*O_(WRONLY|RDWR)/.test(l))
+          .map((l) => /openat\([^"]*"([^"]+)"/.exec(l)?.[1])
+          .filter((p): p is string => !!p && !p.startsWith('/dev/')),
+      ),
+    ];
+    const leftFiles = written
+      .filter((p) => existsSync(p) && statSync(p).isFile())
+      .map((p): [string, Buffer] => [p, readFileSync(p)]);
 
     const outputs: [string, string | Buffer][] = [
-      ['stdout (round JSON)', result.stdout], ['stderr (log)', result.stderr], ['strace execve (argv, env)', execs.join('\n')],
+      ['stdout (round JSON)', result.stdout],
+      ['stderr (log)', result.stderr],
+      ['strace execve (argv, env)', execs.join('\n')],
       ...filesUnder(dir).filter(([p]) => p !== trace),
       // sudo's credential cache is opened relative to its directory: read it whole.
-      ...leftFiles, ...filesUnder('/run/sudo/ts'), ...filesUnder(fleet.faultDir).filter(([p]) => !p.includes('/shim/') && !p.endsWith('.mjs')),
+      ...leftFiles,
+      ...filesUnder('/run/sudo/ts'),
+      ...filesUnder(fleet.faultDir).filter(([p]) => !p.includes('/shim/') && !p.endsWith('.mjs')),
     ];
     expect(outputs.some(([name]) => name === databasePath)).toBe(true);
     for (const [name, content] of outputs) {

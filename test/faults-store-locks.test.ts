@@ -34,18 +34,34 @@ async function lockSamples(dialect: 'postgres' | 'mysql', url: string): Promise<
     await client.connect();
     await client.query('BEGIN');
     await client.query('LOCK TABLE samples IN EXCLUSIVE MODE'); // reads go on, writes wait
-    return { release: async () => { await client.query('ROLLBACK'); await client.end(); } };
+    return {
+      release: async () => {
+        await client.query('ROLLBACK');
+        await client.end();
+      },
+    };
   }
   const connection = await mysql.createConnection(url);
   // Next-key locks on every row and the gap after the last: every insert into samples waits.
   // (LOCK TABLES would also lock the rounds table through the foreign key: the round could not begin.)
   await connection.query('BEGIN');
   await connection.query('SELECT id FROM samples FOR UPDATE');
-  return { release: async () => { await connection.query('ROLLBACK'); await connection.end(); } };
+  return {
+    release: async () => {
+      await connection.query('ROLLBACK');
+      await connection.end();
+    },
+  };
 }
 
 const reachable = async (dialect: 'postgres' | 'mysql') =>
-  createTestDatabase(dialect).then(async (db) => { await db.drop(); return true; }, () => false);
+  createTestDatabase(dialect).then(
+    async (db) => {
+      await db.drop();
+      return true;
+    },
+    () => false,
+  );
 const available = {
   postgres: requireService(await reachable('postgres'), 'PostgreSQL on 127.0.0.1:5432'),
   mysql: requireService(await reachable('mysql'), 'MariaDB on 127.0.0.1:3306'),
@@ -59,7 +75,10 @@ describe.each(['postgres', 'mysql'] as const)('a lock held on samples (%s)', (di
 
   beforeAll(async () => {
     if (!available[dialect]) return;
-    [fleet, database] = await Promise.all([startFleet(1, { firstIndex: dialect === 'postgres' ? 170 : 171 }), createTestDatabase(dialect)]);
+    [fleet, database] = await Promise.all([
+      startFleet(1, { firstIndex: dialect === 'postgres' ? 170 : 171 }),
+      createTestDatabase(dialect),
+    ]);
     dir = mkdtempSync(join(tmpdir(), `fleetstat-locks-${dialect}-`));
     store = await openStore(database.url);
     await migrate(store);
@@ -73,64 +92,76 @@ describe.each(['postgres', 'mysql'] as const)('a lock held on samples (%s)', (di
 
   const configWith = async (settings: Record<string, string>) => {
     const path = writeFleetConfig(fleet, {
-      dir, databaseUrl: database.url,
+      dir,
+      databaseUrl: database.url,
       settings: { 'spool-dir': join(dir, 'spool'), ...settings },
       clients: [{ host: fleet.hosts[0]!, auth: 'key', name: 'alpha' }],
     });
     return loadConfig(path);
   };
-  const samples = async () => Number((await store.db.selectFrom('samples').select(store.db.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const samples = async () =>
+    Number(
+      (await store.db.selectFrom('samples').select(store.db.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n,
+    );
   const spooled = () => readdirSync(join(dir, 'spool')).filter((name) => name.endsWith('.json'));
 
-  it.skipIf(!available[dialect])('finishes the round, spools the report, and stores it next round', async () => {
-    const config = await configWith({});
-    const holder = await lockSamples(dialect, database.url);
-    let first;
-    try {
-      first = await collectRound(config, store);
-    } finally {
-      await holder.release();
-    }
-    expect(first.hostsOk).toBe(0);
-    expect(first.spooled).toBe(1);
-    const message = outcomeFailure(first.outcomes[0]!)!.message;
-    expect(first.outcomes[0]!.status).toBe('spooled');
-    expect(message).toMatch(/kept in the spool/);
-    // The database's own lock timeout ended the wait (not the store-timeout bound).
-    expect(message).toMatch(dialect === 'postgres' ? /lock timeout/ : /Lock wait timeout exceeded/);
-    expect(spooled()).toHaveLength(1);
-    expect(await samples()).toBe(0);
+  it.skipIf(!available[dialect])(
+    'finishes the round, spools the report, and stores it next round',
+    async () => {
+      const config = await configWith({});
+      const holder = await lockSamples(dialect, database.url);
+      let first;
+      try {
+        first = await collectRound(config, store);
+      } finally {
+        await holder.release();
+      }
+      expect(first.hostsOk).toBe(0);
+      expect(first.spooled).toBe(1);
+      const message = outcomeFailure(first.outcomes[0]!)!.message;
+      expect(first.outcomes[0]!.status).toBe('spooled');
+      expect(message).toMatch(/kept in the spool/);
+      // The database's own lock timeout ended the wait (not the store-timeout bound).
+      expect(message).toMatch(dialect === 'postgres' ? /lock timeout/ : /Lock wait timeout exceeded/);
+      expect(spooled()).toHaveLength(1);
+      expect(await samples()).toBe(0);
 
-    const second = await collectRound(config, store);
-    expect(second).toMatchObject({ spoolImported: 1, hostsOk: 1, spooled: 0 });
-    expect(spooled()).toHaveLength(0);
-    expect(await samples()).toBe(2);
-  }, 120_000);
+      const second = await collectRound(config, store);
+      expect(second).toMatchObject({ spoolImported: 1, hostsOk: 1, spooled: 0 });
+      expect(spooled()).toHaveLength(0);
+      expect(await samples()).toBe(2);
+    },
+    120_000,
+  );
 
-  it.skipIf(!available[dialect])('abandons a save past store-timeout, and the abandoned save rolls back', async () => {
-    const before = await samples();
-    const config = await configWith({ 'store-timeout': '1s' });
-    const holder = await lockSamples(dialect, database.url);
-    let released: Promise<void> | undefined;
-    const round = await collectRound(config, store, {
-      // The bound has fired once the host is reported: free the table so the abandoned
-      // transaction gets its lock and reaches its next step (where it must roll back).
-      onEvent: (event: RoundEvent) => {
-        if (event.type === 'host-failed') released = holder.release();
-      },
-    }).finally(async () => {
-      released ??= holder.release();
-      await released;
-    });
-    expect(round.spooled).toBe(1);
-    expect(outcomeFailure(round.outcomes[0]!)!.message).toMatch(/store-timeout of 1 s.*kept in the spool/);
+  it.skipIf(!available[dialect])(
+    'abandons a save past store-timeout, and the abandoned save rolls back',
+    async () => {
+      const before = await samples();
+      const config = await configWith({ 'store-timeout': '1s' });
+      const holder = await lockSamples(dialect, database.url);
+      let released: Promise<void> | undefined;
+      const round = await collectRound(config, store, {
+        // The bound has fired once the host is reported: free the table so the abandoned
+        // transaction gets its lock and reaches its next step (where it must roll back).
+        onEvent: (event: RoundEvent) => {
+          if (event.type === 'host-failed') released = holder.release();
+        },
+      }).finally(async () => {
+        released ??= holder.release();
+        await released;
+      });
+      expect(round.spooled).toBe(1);
+      expect(outcomeFailure(round.outcomes[0]!)!.message).toMatch(/store-timeout of 1 s.*kept in the spool/);
 
-    // Close the store: that waits for the abandoned transaction to finish, whichever way.
-    await store.close();
-    store = await openStore(database.url);
-    expect(await samples()).toBe(before);
-    const next = await collectRound(config, store);
-    expect(next).toMatchObject({ spoolImported: 1, hostsOk: 1 });
-    expect(await samples()).toBe(before + 2);
-  }, 120_000);
+      // Close the store: that waits for the abandoned transaction to finish, whichever way.
+      await store.close();
+      store = await openStore(database.url);
+      expect(await samples()).toBe(before);
+      const next = await collectRound(config, store);
+      expect(next).toMatchObject({ spoolImported: 1, hostsOk: 1 });
+      expect(await samples()).toBe(before + 2);
+    },
+    120_000,
+  );
 });

@@ -30,7 +30,13 @@ async function admin<T>(statement: string, parameters: unknown[] = []): Promise<
   }
 }
 
-const postgresUp = requireService(await admin('SELECT 1').then(() => true, () => false), 'PostgreSQL on 127.0.0.1:5432');
+const postgresUp = requireService(
+  await admin('SELECT 1').then(
+    () => true,
+    () => false,
+  ),
+  'PostgreSQL on 127.0.0.1:5432',
+);
 
 describe.skipIf(!postgresUp)('PostgreSQL terminated mid-round', () => {
   let fleet: FaultFleet;
@@ -40,7 +46,11 @@ describe.skipIf(!postgresUp)('PostgreSQL terminated mid-round', () => {
   let clients: FleetClient[];
 
   beforeAll(async () => {
-    [fleet, down, database] = await Promise.all([startFaultFleet(2, { firstIndex: 140 }), closedPort('127.0.9.30'), createTestDatabase('postgres')]);
+    [fleet, down, database] = await Promise.all([
+      startFaultFleet(2, { firstIndex: 140 }),
+      closedPort('127.0.9.30'),
+      createTestDatabase('postgres'),
+    ]);
     dir = mkdtempSync(join(tmpdir(), 'fleetstat-faults-pg-'));
     clients = [
       { host: fleet.hosts[0]!, auth: 'key', name: 'alpha' },
@@ -62,11 +72,14 @@ describe.skipIf(!postgresUp)('PostgreSQL terminated mid-round', () => {
 
     let cut: Promise<unknown> = Promise.resolve();
     const gone = await runFaultRound(fleet, {
-      dir, clients, databaseUrl: database.url,
+      dir,
+      clients,
+      databaseUrl: database.url,
       onEvent: (event) => {
         if (event.type !== 'round-start') return;
-        cut = admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`)
-          .then(() => admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]));
+        cut = admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`).then(() =>
+          admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]),
+        );
       },
       afterRound: async () => {
         await cut;
@@ -75,7 +88,10 @@ describe.skipIf(!postgresUp)('PostgreSQL terminated mid-round', () => {
     });
     expect(gone.summary).toMatchObject({ hostsOk: 0, hostsFailed: 3, spooled: 2 });
     for (const host of ['alpha', 'beta']) {
-      expect(gone.summaryErrors.get(host)).toMatchObject({ stage: 'store', message: expect.stringMatching(/kept in the spool/) });
+      expect(gone.summaryErrors.get(host)).toMatchObject({
+        stage: 'store',
+        message: expect.stringMatching(/kept in the spool/),
+      });
     }
     expect(gone.summaryErrors.get('down')).toMatchObject({ stage: 'connect' });
     expect(gone.stored).toEqual([]);
@@ -85,11 +101,21 @@ describe.skipIf(!postgresUp)('PostgreSQL terminated mid-round', () => {
     expect(back.stored).toEqual(['alpha', 'beta']);
     const store = await openStore(database.url);
     try {
-      const perHost = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
-        .select(['hosts.name', store.db.fn.countAll<string>().as('n')]).groupBy('hosts.name').orderBy('hosts.name').execute();
+      const perHost = await store.db
+        .selectFrom('samples')
+        .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+        .select(['hosts.name', store.db.fn.countAll<string>().as('n')])
+        .groupBy('hosts.name')
+        .orderBy('hosts.name')
+        .execute();
       // Round one, the spooled report, this round: three each, none lost or doubled.
-      expect(perHost.map((r) => [r.name, Number(r.n)])).toEqual([['alpha', 3], ['beta', 3]]);
-      const orphans = await sql<{ n: string }>`SELECT COUNT(*) AS n FROM disk_usage WHERE sample_id NOT IN (SELECT id FROM samples)`.execute(store.db);
+      expect(perHost.map((r) => [r.name, Number(r.n)])).toEqual([
+        ['alpha', 3],
+        ['beta', 3],
+      ]);
+      const orphans = await sql<{
+        n: string;
+      }>`SELECT COUNT(*) AS n FROM disk_usage WHERE sample_id NOT IN (SELECT id FROM samples)`.execute(store.db);
       expect(Number(orphans.rows[0]!.n)).toBe(0);
     } finally {
       await store.close();

@@ -34,12 +34,15 @@ async function startLockHolder(path: string): Promise<{ lock(): void; release():
     child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
   });
   return {
-    lock: () => { child.stdin!.write('lock\n'); },
-    release: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.stdin!.write('release\n');
-    }),
+    lock: () => {
+      child.stdin!.write('lock\n');
+    },
+    release: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.stdin!.write('release\n');
+      }),
   };
 }
 
@@ -49,7 +52,11 @@ async function orphanRows(url: string): Promise<number> {
   try {
     let orphans = 0;
     for (const table of ['disk_usage', 'net_io', 'logged_in_users'] as const) {
-      const rows = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM ${sql.table(table)} WHERE sample_id NOT IN (SELECT id FROM samples)`.execute(store.db);
+      const rows = await sql<{
+        n: number;
+      }>`SELECT COUNT(*) AS n FROM ${sql.table(table)} WHERE sample_id NOT IN (SELECT id FROM samples)`.execute(
+        store.db,
+      );
       orphans += Number(rows.rows[0]!.n);
     }
     return orphans;
@@ -85,10 +92,20 @@ describe('database faults mid-round', () => {
     const holder = await startLockHolder(join(dir, database));
     try {
       // The lock is taken once the round has begun (its hosts are being collected).
-      const locked = await runFaultRound(fleet, { dir, clients, database, onEvent: (event) => { if (event.type === 'round-start') holder.lock(); } });
+      const locked = await runFaultRound(fleet, {
+        dir,
+        clients,
+        database,
+        onEvent: (event) => {
+          if (event.type === 'round-start') holder.lock();
+        },
+      });
       expect(locked.summary).toMatchObject({ hostsOk: 0, hostsFailed: 3, spooled: 2 });
       for (const name of ['alpha', 'victim']) {
-        expect(locked.summaryErrors.get(name)).toMatchObject({ stage: 'store', message: expect.stringMatching(/locked.*kept in the spool/) });
+        expect(locked.summaryErrors.get(name)).toMatchObject({
+          stage: 'store',
+          message: expect.stringMatching(/locked.*kept in the spool/),
+        });
       }
       expect(locked.summaryErrors.get('down')).toMatchObject({ stage: 'connect' });
       expect(locked.stored).toEqual([]);
@@ -111,7 +128,9 @@ describe('database faults mid-round', () => {
       holder.lock();
       await new Promise((resolve) => setTimeout(resolve, 200)); // the holder has the lock by now
       let ticks = 0;
-      const ticker = setInterval(() => { ticks += 1; }, 10);
+      const ticker = setInterval(() => {
+        ticks += 1;
+      }, 10);
       const release = new Promise((resolve) => setTimeout(resolve, 1000)).then(() => holder.release());
       await sql`INSERT INTO t (x) VALUES (1)`.execute(store.db); // waits for the release, then succeeds
       clearInterval(ticker);
@@ -158,8 +177,12 @@ describe('database faults mid-round', () => {
     expect(healed.summary.spoolImported).toBe(1);
     const check = await openStore(healed.databaseUrl);
     try {
-      const victimSamples = await check.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
-        .select(['samples.id', 'samples.round_id']).where('hosts.name', '=', 'victim').execute();
+      const victimSamples = await check.db
+        .selectFrom('samples')
+        .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+        .select(['samples.id', 'samples.round_id'])
+        .where('hosts.name', '=', 'victim')
+        .execute();
       // Round one, the spooled sample (no round id) and this round: none lost, none doubled.
       expect(victimSamples).toHaveLength(3);
       expect(victimSamples.filter((s) => s.round_id === null)).toHaveLength(1);

@@ -38,7 +38,8 @@ describe('target faults in a round', () => {
     fleet.setMode(full!, `tmpdir ${fullTmp}`);
 
     const { summary, summaryErrors, tableErrors, stored } = await runFaultRound(fleet, {
-      dir, clients: [
+      dir,
+      clients: [
         { host: healthy!, auth: 'key', name: 'healthy' },
         { host: noOpenssl!, auth: 'key', name: 'no-openssl' },
         // sudo: the probe goes through a private directory (sudo -n fails later, never reached here).
@@ -55,16 +56,21 @@ describe('target faults in a round', () => {
     expect(summaryErrors.get('no-openssl')!.message).toMatch(/install the named tool on the target/);
 
     expect(summaryErrors.get('read-only-tmp')).toMatchObject({ stage: 'upload' });
-    expect(summaryErrors.get('read-only-tmp')!.message).toBe(`cannot create a private directory in ${readOnlyTmp} (read-only or full?)`);
+    expect(summaryErrors.get('read-only-tmp')!.message).toBe(
+      `cannot create a private directory in ${readOnlyTmp} (read-only or full?)`,
+    );
 
     expect(summaryErrors.get('full-tmp')).toMatchObject({ stage: 'upload' });
     // The tmpfs has room for the directory but not the file: the writer's own ENOSPC text, then ours.
     expect(summaryErrors.get('full-tmp')!.message).toMatch(/No space left on device/);
-    expect(summaryErrors.get('full-tmp')!.message).toMatch(new RegExp(`cannot write the probe into ${fullTmp}/fleetstat\\.\\w+ \\(disk full`));
+    expect(summaryErrors.get('full-tmp')!.message).toMatch(
+      new RegExp(`cannot write the probe into ${fullTmp}/fleetstat\\.\\w+ \\(disk full`),
+    );
     // The upload removed its half-made directory: only the filler is left in the full area.
     expect(readdirSync(fullTmp)).toEqual(['filler']);
 
-    for (const name of ['no-openssl', 'read-only-tmp', 'full-tmp']) expect(tableErrors.get(name), name).toEqual(summaryErrors.get(name));
+    for (const name of ['no-openssl', 'read-only-tmp', 'full-tmp'])
+      expect(tableErrors.get(name), name).toEqual(summaryErrors.get(name));
     // The failed upload removed its half-made directory; the failed run removed its own.
     expect(fleet.leftovers(noOpenssl!)).toEqual([]);
   });

@@ -26,7 +26,11 @@ describe('withFileLock', () => {
     await Promise.all(Array.from({ length: 5 }, () => withFileLock(lock, work)));
     expect(most).toBe(1);
     expect(existsSync(lock)).toBe(false);
-    await expect(withFileLock(lock, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      withFileLock(lock, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(existsSync(lock)).toBe(false);
   });
 
@@ -42,7 +46,9 @@ describe('withFileLock', () => {
   it('gives up on a live holder after the timeout, naming the lock file', async () => {
     const lock = join(dir, 'held.lock');
     writeFileSync(lock, `${process.pid}\n`);
-    await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 })).rejects.toThrow(/held\.lock is held by another process/);
+    await expect(withFileLock(lock, async () => 'ran', { timeoutMs: 100 })).rejects.toThrow(
+      /held\.lock is held by another process/,
+    );
     expect(existsSync(lock)).toBe(true);
   });
 });

@@ -24,7 +24,19 @@ const { Server, utils } = ssh2;
 const IMPOSTOR_ADDRESS = '127.0.9.41';
 
 function client(ip: string, port: number, fields: Partial<ClientConfig>): ClientConfig {
-  return { name: ip, ip, port, username: 'nobody', agent: false, alerts: [], timeoutSeconds: 20, hostKey: 'accept-new', sudo: false, line: 1, ...fields };
+  return {
+    name: ip,
+    ip,
+    port,
+    username: 'nobody',
+    agent: false,
+    alerts: [],
+    timeoutSeconds: 20,
+    hostKey: 'accept-new',
+    sudo: false,
+    line: 1,
+    ...fields,
+  };
 }
 
 /** An ed25519 public key blob from a fresh key pair. */
@@ -67,8 +79,16 @@ describe('host key trust', () => {
   it('accept-new does not record a key the server cannot sign with, and sends it no password', async () => {
     const knownHosts = join(dir, 'impostor_known_hosts');
     const hostKeys = await HostKeyStore.load(knownHosts);
-    const error = await openSession(client(IMPOSTOR_ADDRESS, impostorPort, { password: 'not-for-impostors' }), { hostKeys, connectTimeoutMs: 10_000 })
-      .then((s) => { s.close(); return undefined; }, (e: unknown) => e);
+    const error = await openSession(client(IMPOSTOR_ADDRESS, impostorPort, { password: 'not-for-impostors' }), {
+      hostKeys,
+      connectTimeoutMs: 10_000,
+    }).then(
+      (s) => {
+        s.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StageError);
     expect((error as StageError).message).toMatch(/signature verification failed/);
     expect(existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '').toBe('');
@@ -79,11 +99,17 @@ describe('host key trust', () => {
     const host = fleet.hosts[0]!;
     const knownHosts = join(dir, 'real_known_hosts');
     const hostKeys = await HostKeyStore.load(knownHosts);
-    const session = await openSession(client(host.address, host.port, { username: fleet.user, keyPath: fleet.clientKeyPath }), { hostKeys, connectTimeoutMs: 20_000 });
+    const session = await openSession(
+      client(host.address, host.port, { username: fleet.user, keyPath: fleet.clientKeyPath }),
+      { hostKeys, connectTimeoutMs: 20_000 },
+    );
     session.close();
     const [type, base64] = host.hostPublicKey.split(/\s+/);
     expect(readFileSync(knownHosts, 'utf8')).toBe(`[${host.address}]:${host.port} ${type} ${base64}\n`);
-    const again = await openSession(client(host.address, host.port, { username: fleet.user, keyPath: fleet.clientKeyPath }), { hostKeys, connectTimeoutMs: 20_000 });
+    const again = await openSession(
+      client(host.address, host.port, { username: fleet.user, keyPath: fleet.clientKeyPath }),
+      { hostKeys, connectTimeoutMs: 20_000 },
+    );
     again.close();
     expect(readFileSync(knownHosts, 'utf8').trim().split('\n')).toHaveLength(1);
   });
@@ -95,7 +121,10 @@ describe('host key trust', () => {
     // Both see the host as unknown before either writes.
     expect(await a.verify('127.0.0.70', 22, keyA, 'accept-new')).toEqual({ kind: 'first-seen' });
     expect(await b.verify('127.0.0.70', 22, keyB, 'accept-new')).toEqual({ kind: 'first-seen' });
-    const results = await Promise.allSettled([a.recordFirstSeen('127.0.0.70', 22, keyA), b.recordFirstSeen('127.0.0.70', 22, keyB)]);
+    const results = await Promise.allSettled([
+      a.recordFirstSeen('127.0.0.70', 22, keyA),
+      b.recordFirstSeen('127.0.0.70', 22, keyB),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(refused.reason).toBeInstanceOf(StageError);
@@ -112,16 +141,30 @@ describe('host key trust', () => {
     const host = fleet.hosts[0]!;
     const name = `[${host.address}]:${host.port}`;
     const knownHosts = join(dir, 'sk_known_hosts');
-    const skKey = Buffer.concat([Buffer.from([0, 0, 0, 26]), Buffer.from('sk-ssh-ed25519@openssh.com'), Buffer.alloc(40, 7)]).toString('base64');
-    const skEcdsa = Buffer.concat([Buffer.from([0, 0, 0, 34]), Buffer.from('sk-ecdsa-sha2-nistp256@openssh.com'), Buffer.alloc(40, 7)]).toString('base64');
-    writeFileSync(knownHosts, [
-      `${name} sk-ssh-ed25519@openssh.com ${skKey}`,
-      `${name} sk-ecdsa-sha2-nistp256@openssh.com ${skEcdsa}`,
-      `${name} ${host.hostPublicKey}`,
-    ].join('\n'));
+    const skKey = Buffer.concat([
+      Buffer.from([0, 0, 0, 26]),
+      Buffer.from('sk-ssh-ed25519@openssh.com'),
+      Buffer.alloc(40, 7),
+    ]).toString('base64');
+    const skEcdsa = Buffer.concat([
+      Buffer.from([0, 0, 0, 34]),
+      Buffer.from('sk-ecdsa-sha2-nistp256@openssh.com'),
+      Buffer.alloc(40, 7),
+    ]).toString('base64');
+    writeFileSync(
+      knownHosts,
+      [
+        `${name} sk-ssh-ed25519@openssh.com ${skKey}`,
+        `${name} sk-ecdsa-sha2-nistp256@openssh.com ${skEcdsa}`,
+        `${name} ${host.hostPublicKey}`,
+      ].join('\n'),
+    );
     expect(parseKnownHosts(readFileSync(knownHosts, 'utf8')).map((e) => e.keyType)).toEqual(['ssh-ed25519']);
     const hostKeys = await HostKeyStore.load(knownHosts);
-    const session = await openSession(client(host.address, host.port, { username: fleet.user, keyPath: fleet.clientKeyPath, hostKey: 'strict' }), { hostKeys, connectTimeoutMs: 20_000 });
+    const session = await openSession(
+      client(host.address, host.port, { username: fleet.user, keyPath: fleet.clientKeyPath, hostKey: 'strict' }),
+      { hostKeys, connectTimeoutMs: 20_000 },
+    );
     const result = await session.exec('echo ok');
     session.close();
     expect(result.stdout.toString()).toBe('ok\n');

@@ -24,13 +24,17 @@ import { startFaultFleet, type FaultFleet } from './support/hostile-fleet.js';
 // The forged line imitates both serve's log and collect's output.
 const FORGED = '2026-01-01T00:00:00.000Z round 99: 9 ok, 0 failed';
 const DISCONNECT_REASON = Buffer.concat([
-  Buffer.from(`go away\u001b[2J\u001b]0;owned\u0007\r\n${FORGED}\nFAIL nobody [auth] \u202egnp.exe\u2066x\u2069 `, 'utf8'),
+  Buffer.from(
+    `go away\u001b[2J\u001b]0;owned\u0007\r\n${FORGED}\nFAIL nobody [auth] \u202egnp.exe\u2066x\u2069 `,
+    'utf8',
+  ),
   Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x80]), // invalid UTF-8
   Buffer.from(' end', 'utf8'),
 ]);
 
 // Never printable: C0/C1 controls (CR, LF, ESC), DEL, separators, bidi, zero-width, lone surrogates.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** The same, allowing the line breaks and tabs of multi-line output. */
 const unsafeIn = (text: string) => text.replace(/[\n\t]/g, ' ');
 /** No line starts with the forged text: it may only appear inside a line of ours. */
@@ -52,7 +56,10 @@ describe('hostile text from targets and libraries', () => {
   let databaseUrl: string;
 
   beforeAll(async () => {
-    [fleet, disconnecter] = await Promise.all([startFaultFleet(2, { firstIndex: 150 }), startDisconnecter('127.0.9.40', DISCONNECT_REASON)]);
+    [fleet, disconnecter] = await Promise.all([
+      startFaultFleet(2, { firstIndex: 150 }),
+      startDisconnecter('127.0.9.40', DISCONNECT_REASON),
+    ]);
     dir = mkdtempSync(join(tmpdir(), 'fleetstat-hostile-text-'));
     const [reporter, failer] = fleet.hosts;
     fleet.setMode(reporter!, 'reply hostile');
@@ -61,10 +68,21 @@ describe('hostile text from targets and libraries', () => {
     const unreachable = { mail: 'ops@example.test', alerts: ['<alert type="unreachable"/>'] };
     const clients: FleetClient[] = [
       { host: disconnecter, auth: 'key', name: 'disconnecter', ...unreachable },
-      { host: reporter!, auth: 'key', name: 'reporter', mail: 'ops@example.test', alerts: ['<alert type="memory" limit="1%"/>'] },
+      {
+        host: reporter!,
+        auth: 'key',
+        name: 'reporter',
+        mail: 'ops@example.test',
+        alerts: ['<alert type="memory" limit="1%"/>'],
+      },
       { host: failer!, auth: 'key', name: 'failer', attributes: { timeout: '20' }, ...unreachable },
     ];
-    configPath = writeFleetConfig(fleet, { dir, databaseUrl, clients, settings: { 'connect-timeout': '10', interval: '3600' } });
+    configPath = writeFleetConfig(fleet, {
+      dir,
+      databaseUrl,
+      clients,
+      settings: { 'connect-timeout': '10', interval: '3600' },
+    });
   });
   afterAll(async () => {
     await Promise.all([fleet?.stop(), disconnecter?.stop()]);
@@ -84,7 +102,11 @@ describe('hostile text from targets and libraries', () => {
       const errors = await store.db.selectFrom('host_errors').select(['stage', 'message']).execute();
       expect(errors.map((e) => e.stage).sort()).toEqual(['connect', 'run']);
       for (const { message } of errors) expect(message).not.toMatch(UNSAFE);
-      const host = await store.db.selectFrom('hosts').selectAll().where('name', '=', 'reporter').executeTakeFirstOrThrow();
+      const host = await store.db
+        .selectFrom('hosts')
+        .selectAll()
+        .where('name', '=', 'reporter')
+        .executeTakeFirstOrThrow();
       expect(host.os_name).toMatch(/^Hostile .* Linux 2026-01-01T00:00:00\.000Z round 99/);
       for (const text of [host.os_name, host.arch, host.hostname]) expect(text).not.toMatch(UNSAFE);
       const mails = await store.db.selectFrom('outbox').select(['subject', 'body']).execute();
@@ -102,7 +124,7 @@ describe('hostile text from targets and libraries', () => {
     }
   });
 
-  it("collect --json carries the same text printable", async () => {
+  it('collect --json carries the same text printable', async () => {
     const run = await fleetstat(['collect', '--config', configPath, '--json']);
     expect(run.code, run.stderr).toBe(EXIT.hostsFailed);
     const strings = stringsOf(JSON.parse(run.stdout));
@@ -126,9 +148,15 @@ describe('hostile text from targets and libraries', () => {
   });
 
   it("serve's log, the JSON API and the HTML pages hold no control or bidi character", async () => {
-    const serve: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const serve: ChildProcess = spawn(
+      process.execPath,
+      [CLI, 'serve', '--config', configPath, '--listen', '127.0.0.1:0'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let log = '';
-    serve.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString('utf8'); });
+    serve.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString('utf8');
+    });
     try {
       await expect.poll(() => log, { timeout: 60_000, interval: 100 }).toMatch(/round \d+: 1 ok, 2 failed/);
       expect(log).toMatch(/FAIL disconnecter \[connect\] .*go away/);
@@ -137,7 +165,9 @@ describe('hostile text from targets and libraries', () => {
 
       const port = /dashboard on http:\/\/127\.0\.0\.1:(\d+)\//.exec(log)![1];
       const base = `http://127.0.0.1:${port}`;
-      const { hosts } = await (await fetch(`${base}/api/hosts`)).json() as { hosts: Array<{ id: number; name: string }> };
+      const { hosts } = (await (await fetch(`${base}/api/hosts`)).json()) as {
+        hosts: Array<{ id: number; name: string }>;
+      };
       expect(hosts.map((h) => h.name).sort()).toEqual(['disconnecter', 'failer', 'reporter']);
       for (const host of hosts) {
         const api = await (await fetch(`${base}/api/hosts/${host.id}`)).json();

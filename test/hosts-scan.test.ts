@@ -18,8 +18,12 @@ function run(args: string[], input: string): Promise<CliResult> {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input);
   });
@@ -49,14 +53,18 @@ describe('fleetstat hosts scan', () => {
     strangerLine = `[${h2!.address}]:${h2!.port} ${type} ${blob}`;
     writeFileSync(knownHosts, `${h1!.knownHostsLine}\n${strangerLine}\n`, { mode: 0o600 });
     config = join(dir, 'config.xml');
-    writeFileSync(config, [
-      '<clients>',
-      `  <settings known-hosts="known_hosts" database="sqlite::memory:"/>`,
-      `  <group name="scan" username="${fleet.user}" key="${fleet.clientKeyPath}" port="${h1!.port}">`,
-      `    <client ip="127.0.78.1-127.0.78.3" name="s-{ip}"/>`,
-      '  </group>',
-      '</clients>',
-    ].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      config,
+      [
+        '<clients>',
+        `  <settings known-hosts="known_hosts" database="sqlite::memory:"/>`,
+        `  <group name="scan" username="${fleet.user}" key="${fleet.clientKeyPath}" port="${h1!.port}">`,
+        `    <client ip="127.0.78.1-127.0.78.3" name="s-{ip}"/>`,
+        '  </group>',
+        '</clients>',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
   });
   afterAll(async () => {
     await fleet?.stop();
@@ -67,7 +75,9 @@ describe('fleetstat hosts scan', () => {
     const result = await run(['hosts', 'scan', '-c', config], 'n\n');
     const [h1, h2, h3] = fleet.hosts.map((h) => ({ ...h, print: keygenFingerprint(`${h.hostKeyPath}.pub`) }));
     expect(result.stdout).toContain(`known    s-127.0.78.1 ([127.0.78.1]:${h1!.port}) ssh-ed25519 ${h1!.print}`);
-    expect(result.stdout).toContain(`CHANGED  s-127.0.78.2 ([127.0.78.2]:${h2!.port}) presents ssh-ed25519 ${h2!.print}, but ${knownHosts} line 2 (ssh-ed25519 ${keygenFingerprint(join(dir, 'stranger.pub'))}) records another key`);
+    expect(result.stdout).toContain(
+      `CHANGED  s-127.0.78.2 ([127.0.78.2]:${h2!.port}) presents ssh-ed25519 ${h2!.print}, but ${knownHosts} line 2 (ssh-ed25519 ${keygenFingerprint(join(dir, 'stranger.pub'))}) records another key`,
+    );
     expect(result.stdout).toContain(`NEW      s-127.0.78.3 ([127.0.78.3]:${h3!.port}) ssh-ed25519 ${h3!.print}`);
     expect(result.stderr).toContain(`Record 1 new host key in ${knownHosts}?`);
     expect(result.stdout).toContain('nothing recorded');
@@ -84,7 +94,12 @@ describe('fleetstat hosts scan', () => {
     expect(lines[2]).toBe(fleet.hosts[2]!.knownHostsLine);
     const again = await run(['hosts', 'scan', '-c', config, 's-127.0.78.3', '127.0.78.1'], '');
     expect(again.code).toBe(EXIT.ok);
-    expect(again.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['known', 'known']);
+    expect(
+      again.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(['known', 'known']);
   });
 
   it('--yes records without asking; an unreachable host is FAILED, not trusted', async () => {
@@ -119,11 +134,17 @@ describe('fleetstat hosts add', () => {
     writeFileSync(list, `# web\n${h1!.address}`, { mode: 0o600 });
     writeFileSync(knownHosts, `${h1!.knownHostsLine}\n`, { mode: 0o600 });
     const config = join(dir, 'config.xml');
-    writeFileSync(config, `<clients>\n<settings known-hosts="known_hosts"/>\n<group username="${fleet.user}" key="${fleet.clientKeyPath}" port="${h1!.port}">\n<client hosts-file="hosts.txt"/>\n</group>\n</clients>\n`, { mode: 0o600 });
+    writeFileSync(
+      config,
+      `<clients>\n<settings known-hosts="known_hosts"/>\n<group username="${fleet.user}" key="${fleet.clientKeyPath}" port="${h1!.port}">\n<client hosts-file="hosts.txt"/>\n</group>\n</clients>\n`,
+      { mode: 0o600 },
+    );
 
     const added = await run(['hosts', 'add', '-c', config, '--to', list, h2!.address, '--yes'], '');
     expect(added.stdout).toContain(`added 1 host to ${list}`);
-    expect(added.stdout).toContain(`NEW      ${h2!.address} ([${h2!.address}]:${h2!.port}) ssh-ed25519 ${keygenFingerprint(`${h2!.hostKeyPath}.pub`)}`);
+    expect(added.stdout).toContain(
+      `NEW      ${h2!.address} ([${h2!.address}]:${h2!.port}) ssh-ed25519 ${keygenFingerprint(`${h2!.hostKeyPath}.pub`)}`,
+    );
     expect(added.code).toBe(EXIT.ok);
     expect(readFileSync(list, 'utf8')).toBe(`# web\n${h1!.address}\n${h2!.address}\n`);
     expect(readFileSync(knownHosts, 'utf8')).toBe(`${h1!.knownHostsLine}\n${h2!.knownHostsLine}\n`);

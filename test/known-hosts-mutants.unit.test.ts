@@ -98,7 +98,8 @@ describe('parseKnownHosts', () => {
 describe('entriesFor: which lines name a host', () => {
   const key = b64(blob('ssh-ed25519'));
   const lines = (...hosts: string[]) => parseKnownHosts(hosts.map((h) => `${h} ssh-ed25519 ${key}`).join('\n'));
-  const names = (hosts: string[], host: string, port = 22) => entriesFor(lines(...hosts), host, port).map((e) => e.line);
+  const names = (hosts: string[], host: string, port = 22) =>
+    entriesFor(lines(...hosts), host, port).map((e) => e.line);
 
   it('matches plain names case-insensitively, and the port form exactly', () => {
     expect(names(['WEB1.Example'], 'web1.example')).toEqual([1]);
@@ -150,8 +151,14 @@ describe('judging a presented key', () => {
     expect(judgeHostKey(entries, 'web1', 22, ed)).toEqual({ kind: 'changed', expectedTypes: ['ssh-ed25519'], line: 2 });
   });
   it('reports a new key type of a known host as changed, listing each known type once', () => {
-    const entries = parseKnownHosts(`web1 ssh-rsa ${b64(rsa)}\nweb1 ssh-rsa ${b64(blob('ssh-rsa'))}\nweb1 ecdsa-sha2-nistp256 ${b64(ecdsa)}`);
-    expect(judgeHostKey(entries, 'web1', 22, ed)).toEqual({ kind: 'changed', expectedTypes: ['ssh-rsa', 'ecdsa-sha2-nistp256'], line: 1 });
+    const entries = parseKnownHosts(
+      `web1 ssh-rsa ${b64(rsa)}\nweb1 ssh-rsa ${b64(blob('ssh-rsa'))}\nweb1 ecdsa-sha2-nistp256 ${b64(ecdsa)}`,
+    );
+    expect(judgeHostKey(entries, 'web1', 22, ed)).toEqual({
+      kind: 'changed',
+      expectedTypes: ['ssh-rsa', 'ecdsa-sha2-nistp256'],
+      line: 1,
+    });
   });
   it('calls a host known only by revoked lines unknown for another key', () => {
     const entries = parseKnownHosts(`@revoked web1 ssh-ed25519 ${b64(ed2)}`);
@@ -168,7 +175,10 @@ describe('recordFirstSeenKey', () => {
     expect(readFileSync(file, 'utf8')).toBe(`[web1]:2222 ssh-ed25519 ${b64(key)}\n`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(await recordFirstSeenKey(file, 'web1', 2222, key)).toEqual({ kind: 'match' });
-    expect(await recordFirstSeenKey(file, 'web1', 2222, blob('ssh-ed25519'))).toMatchObject({ kind: 'changed', line: 1 });
+    expect(await recordFirstSeenKey(file, 'web1', 2222, blob('ssh-ed25519'))).toMatchObject({
+      kind: 'changed',
+      line: 1,
+    });
     expect(await readKnownHosts(file)).toHaveLength(1);
   });
   it('reads a missing file as empty and refuses a path that is a directory', async () => {

@@ -9,7 +9,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { entriesFor, fingerprint, judgeHostKey, keyTypeOf, knownHostsLookup, knownHostsName, parseKnownHosts } from '../src/ssh/known-hosts.js';
+import {
+  entriesFor,
+  fingerprint,
+  judgeHostKey,
+  keyTypeOf,
+  knownHostsLookup,
+  knownHostsName,
+  parseKnownHosts,
+} from '../src/ssh/known-hosts.js';
 import { HostKeyStore } from '../src/ssh/host-key-policy.js';
 import { StageError } from '../src/errors/stage-error.js';
 
@@ -41,13 +49,16 @@ describe('known_hosts', () => {
   });
 
   it('matches plain, port-qualified, comma lists and wildcard patterns', () => {
-    const entries = parseKnownHosts([
-      '# comment', '',
-      `10.0.0.5,web1 ${a.line}`,
-      `[10.0.0.6]:2222 ${b.line}`,
-      `10.0.1.* ${a.line}`,
-      `*.corp,!bad.corp ${b.line}`,
-    ].join('\n'));
+    const entries = parseKnownHosts(
+      [
+        '# comment',
+        '',
+        `10.0.0.5,web1 ${a.line}`,
+        `[10.0.0.6]:2222 ${b.line}`,
+        `10.0.1.* ${a.line}`,
+        `*.corp,!bad.corp ${b.line}`,
+      ].join('\n'),
+    );
     expect(judgeHostKey(entries, '10.0.0.5', 22, a.blob).kind).toBe('match');
     expect(judgeHostKey(entries, '10.0.0.6', 2222, b.blob).kind).toBe('match');
     expect(judgeHostKey(entries, '10.0.0.6', 22, b.blob).kind).toBe('unknown'); // port matters
@@ -63,25 +74,39 @@ describe('known_hosts', () => {
       const salt = randomBytes(20);
       return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
     };
-    const entries = parseKnownHosts([
-      `10.0.0.5,Web1 ${a.line}`,
-      `[10.0.0.6]:2222 ${b.line}`,
-      `10.0.1.* ${a.line}`,
-      `${hashed('10.0.0.5')} ${b.line}`,
-      `*.corp,!bad.corp ${b.line}`,
-      `web1,10.0.0.5 ${rsa.line}`,
-      `@revoked [10.0.0.6]:2222 ${a.line}`,
-      `bad.corp ${a.line}`,
-      `${hashed('[10.0.0.6]:2222')} ${a.line}`,
-      ...Array.from({ length: 300 }, (_, i) => `[127.9.${i >> 8}.${i & 255}]:22 ${a.line}`),
-    ].join('\n'));
+    const entries = parseKnownHosts(
+      [
+        `10.0.0.5,Web1 ${a.line}`,
+        `[10.0.0.6]:2222 ${b.line}`,
+        `10.0.1.* ${a.line}`,
+        `${hashed('10.0.0.5')} ${b.line}`,
+        `*.corp,!bad.corp ${b.line}`,
+        `web1,10.0.0.5 ${rsa.line}`,
+        `@revoked [10.0.0.6]:2222 ${a.line}`,
+        `bad.corp ${a.line}`,
+        `${hashed('[10.0.0.6]:2222')} ${a.line}`,
+        ...Array.from({ length: 300 }, (_, i) => `[127.9.${i >> 8}.${i & 255}]:22 ${a.line}`),
+      ].join('\n'),
+    );
     const lookup = knownHostsLookup(entries);
     const queries: [string, number][] = [
-      ['10.0.0.5', 22], ['WEB1', 22], ['web1', 22], ['10.0.0.6', 2222], ['10.0.0.6', 22], ['10.0.1.9', 22],
-      ['x.corp', 22], ['bad.corp', 22], ['127.9.1.20', 22], ['127.9.0.7', 2200], ['nowhere', 22],
+      ['10.0.0.5', 22],
+      ['WEB1', 22],
+      ['web1', 22],
+      ['10.0.0.6', 2222],
+      ['10.0.0.6', 22],
+      ['10.0.1.9', 22],
+      ['x.corp', 22],
+      ['bad.corp', 22],
+      ['127.9.1.20', 22],
+      ['127.9.0.7', 2200],
+      ['nowhere', 22],
     ];
     for (const [host, port] of queries) {
-      expect(lookup(host, port).map((e) => e.line), `${host}:${port}`).toEqual(entriesFor(entries, host, port).map((e) => e.line));
+      expect(
+        lookup(host, port).map((e) => e.line),
+        `${host}:${port}`,
+      ).toEqual(entriesFor(entries, host, port).map((e) => e.line));
     }
     expect(lookup('10.0.0.5', 22).map((e) => e.line)).toEqual([1, 4, 6]);
   });
@@ -102,7 +127,10 @@ describe('known_hosts', () => {
   it('refuses a revoked key and treats a new key type for a known host as changed', () => {
     const entries = parseKnownHosts(`@revoked * ${b.line}\n10.0.0.5 ${a.line}\n`);
     expect(judgeHostKey(entries, '10.0.0.5', 22, b.blob)).toMatchObject({ kind: 'revoked', line: 1 });
-    expect(judgeHostKey(entries, '10.0.0.5', 22, rsa.blob)).toMatchObject({ kind: 'changed', expectedTypes: ['ssh-ed25519'] });
+    expect(judgeHostKey(entries, '10.0.0.5', 22, rsa.blob)).toMatchObject({
+      kind: 'changed',
+      expectedTypes: ['ssh-ed25519'],
+    });
   });
 
   it('skips malformed lines and @cert-authority lines', () => {
@@ -112,14 +140,20 @@ describe('known_hosts', () => {
   });
 
   it('skips lines with key types ssh2 cannot use (FIDO sk-* keys, certificates), so they neither match nor make a key "changed"', () => {
-    const sk = Buffer.concat([Buffer.from([0, 0, 0, 26]), Buffer.from('sk-ssh-ed25519@openssh.com'), Buffer.alloc(40, 1)]).toString('base64');
-    const entries = parseKnownHosts([
-      `10.0.0.5 sk-ssh-ed25519@openssh.com ${sk}`,
-      `10.0.0.5 sk-ecdsa-sha2-nistp256@openssh.com ${sk}`,
-      `10.0.0.5 ssh-ed25519-cert-v01@openssh.com ${sk}`,
-      `10.0.0.6 sk-ssh-ed25519@openssh.com ${sk}`,
-      `10.0.0.5 ${a.line}`,
-    ].join('\n'));
+    const sk = Buffer.concat([
+      Buffer.from([0, 0, 0, 26]),
+      Buffer.from('sk-ssh-ed25519@openssh.com'),
+      Buffer.alloc(40, 1),
+    ]).toString('base64');
+    const entries = parseKnownHosts(
+      [
+        `10.0.0.5 sk-ssh-ed25519@openssh.com ${sk}`,
+        `10.0.0.5 sk-ecdsa-sha2-nistp256@openssh.com ${sk}`,
+        `10.0.0.5 ssh-ed25519-cert-v01@openssh.com ${sk}`,
+        `10.0.0.6 sk-ssh-ed25519@openssh.com ${sk}`,
+        `10.0.0.5 ${a.line}`,
+      ].join('\n'),
+    );
     expect(entries.map((e) => e.line)).toEqual([5]);
     expect(judgeHostKey(entries, '10.0.0.5', 22, a.blob).kind).toBe('match');
     expect(judgeHostKey(entries, '10.0.0.6', 22, b.blob).kind).toBe('unknown');
@@ -128,11 +162,16 @@ describe('known_hosts', () => {
   it('accept-new records a first-seen key once, then refuses a changed one; strict never writes', async () => {
     const file = join(dir, 'accept-new');
     const store = await HostKeyStore.load(file); // missing file = empty
-    await expect(store.verify('127.0.0.9', 2200, a.blob, 'strict')).rejects.toThrow(/unknown host key for \[127\.0\.0\.9\]:2200: ssh-ed25519 SHA256:/);
+    await expect(store.verify('127.0.0.9', 2200, a.blob, 'strict')).rejects.toThrow(
+      /unknown host key for \[127\.0\.0\.9\]:2200: ssh-ed25519 SHA256:/,
+    );
     // verify only allows a first-seen key; the session records it after the server's proof.
     expect(await store.verify('127.0.0.9', 2200, a.blob, 'accept-new')).toEqual({ kind: 'first-seen' });
     expect(existsSync(file)).toBe(false);
-    await Promise.all([store.recordFirstSeen('127.0.0.9', 2200, a.blob), store.recordFirstSeen('127.0.0.8', 22, b.blob)]);
+    await Promise.all([
+      store.recordFirstSeen('127.0.0.9', 2200, a.blob),
+      store.recordFirstSeen('127.0.0.8', 22, b.blob),
+    ]);
     expect(await store.verify('127.0.0.9', 2200, a.blob, 'strict')).toEqual({ kind: 'trusted' });
     const error = await store.verify('127.0.0.9', 2200, b.blob, 'accept-new').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StageError);

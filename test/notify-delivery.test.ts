@@ -30,7 +30,11 @@ describe.each(testDialects())('mail delivery status on %s', (dialect) => {
     await database.store.db.deleteFrom('outbox').execute();
   });
 
-  const transportTo = (port: number) => smtpTransport({ host: '127.0.0.1', port, secure: false, requireTls: false, tlsVerify: true, from: 'fleetstat@example.org' }, { timeoutMs: 5000 });
+  const transportTo = (port: number) =>
+    smtpTransport(
+      { host: '127.0.0.1', port, secure: false, requireTls: false, tlsVerify: true, from: 'fleetstat@example.org' },
+      { timeoutMs: 5000 },
+    );
 
   it('counts every try while the server is down and gives the mail up after the time limit', async () => {
     const { db } = database.store;
@@ -75,7 +79,11 @@ describe.each(testDialects())('mail delivery status on %s', (dialect) => {
       smtp.acceptRecipient('nobody@example.org');
     }
     expect(await outboxCounts(db)).toEqual({ queued: 0, retrying: 0, sent: 1, failed: 1 });
-    const refused = await db.selectFrom('outbox').selectAll().where('recipient', '=', 'nobody@example.org').executeTakeFirstOrThrow();
+    const refused = await db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('recipient', '=', 'nobody@example.org')
+      .executeTakeFirstOrThrow();
     expect(Number(refused.attempts)).toBe(2);
     expect(Number(refused.tries)).toBe(2);
     expect(refused.failed_at).not.toBeNull();

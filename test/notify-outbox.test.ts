@@ -53,7 +53,12 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
   });
 
   it('delivers a queued mail with the right headers and body, and marks it sent', async () => {
-    const [id] = await enqueueMail(store.db, { to: 'ops@example.org', subject: 'disk full on web1', body: 'Line one\nLine two: 93.2%', now: T0 });
+    const [id] = await enqueueMail(store.db, {
+      to: 'ops@example.org',
+      subject: 'disk full on web1',
+      body: 'Line one\nLine two: 93.2%',
+      now: T0,
+    });
     const result = await drainOutbox(store.db, transport, { now: T0 });
     expect(result).toMatchObject({ sent: 1, failed: 0, deferred: 0 });
 
@@ -74,7 +79,12 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
   });
 
   it('neutralises a subject header injection', async () => {
-    await enqueueMail(store.db, { to: 'ops@example.org', subject: 'host\r\nBcc: evil@x', body: 'x\r\nBcc: evil@x', now: T0 });
+    await enqueueMail(store.db, {
+      to: 'ops@example.org',
+      subject: 'host\r\nBcc: evil@x',
+      body: 'x\r\nBcc: evil@x',
+      now: T0,
+    });
     expect((await drainOutbox(store.db, transport, { now: T0 })).sent).toBe(1);
     const [mail] = await smtp.waitForMessages(1);
     expect(mail!.envelope.to).toEqual(['ops@example.org']);
@@ -86,7 +96,9 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
   });
 
   it('rejects a recipient that is not a plain address before queueing anything', async () => {
-    await expect(enqueueMail(store.db, { to: 'ops@example.org\r\nBcc: evil@x', subject: 's', body: 'b', now: T0 })).rejects.toThrow(/plain address/);
+    await expect(
+      enqueueMail(store.db, { to: 'ops@example.org\r\nBcc: evil@x', subject: 's', body: 'b', now: T0 }),
+    ).rejects.toThrow(/plain address/);
     expect(await listUnsentMail(store.db)).toHaveLength(0);
   });
 
@@ -106,7 +118,10 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
 
     const upServer = await startSmtpCatcher({ port });
     try {
-      expect(await drainOutbox(store.db, downTransport, { now: later(MINUTE) })).toMatchObject({ sent: 2, deferred: 0 });
+      expect(await drainOutbox(store.db, downTransport, { now: later(MINUTE) })).toMatchObject({
+        sent: 2,
+        deferred: 0,
+      });
       expect(await drainOutbox(store.db, downTransport, { now: later(10 * MINUTE) })).toMatchObject({ sent: 0 });
       expect(upServer.messages.map((m) => m.subject).sort()).toEqual(['one', 'two']);
       expect(await listUnsentMail(store.db)).toHaveLength(0);
@@ -119,7 +134,12 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
   it('does not stall on a server that accepts the connection but never answers, and keeps the mail for a working one', async () => {
     smtp.setMode('silent');
     const slow = openTransport(smtp.port, { timeoutMs: 300, deliveryTimeoutMs: 2000 });
-    const [id] = await enqueueMail(store.db, { to: 'a@example.org', subject: 'kept through silence', body: 'b', now: T0 });
+    const [id] = await enqueueMail(store.db, {
+      to: 'a@example.org',
+      subject: 'kept through silence',
+      body: 'b',
+      now: T0,
+    });
     // The drain returns (a stall would end in the test's timeout) and defers the mail.
     const result = await drainOutbox(store.db, slow, { now: T0 });
     expect(result).toMatchObject({ sent: 0, failed: 0, deferred: 1 });
@@ -130,14 +150,22 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
     expect(others).toEqual([]);
     expect(queued).toMatchObject({ id, subject: 'kept through silence', attempts: 0 });
     expect(queued!.lastError).toMatch(/unreachable/);
-    const row = await store.db.selectFrom('outbox').select(['sent_at', 'failed_at', 'next_attempt_at']).where('id', '=', id!).executeTakeFirstOrThrow();
+    const row = await store.db
+      .selectFrom('outbox')
+      .select(['sent_at', 'failed_at', 'next_attempt_at'])
+      .where('id', '=', id!)
+      .executeTakeFirstOrThrow();
     expect(row.sent_at).toBeNull();
     expect(row.failed_at).toBeNull();
     expect(new Date(row.next_attempt_at).getTime()).toBeGreaterThan(T0.getTime());
 
     // A working server appears: the same mail is delivered, once.
     smtp.setMode('accept');
-    expect(await drainOutbox(store.db, slow, { now: later(MINUTE) })).toMatchObject({ sent: 1, failed: 0, deferred: 0 });
+    expect(await drainOutbox(store.db, slow, { now: later(MINUTE) })).toMatchObject({
+      sent: 1,
+      failed: 0,
+      deferred: 0,
+    });
     const [mail] = await smtp.waitForMessages(1);
     expect(mail!.subject).toBe('kept through silence');
     expect(await drainOutbox(store.db, slow, { now: later(10 * MINUTE) })).toMatchObject({ sent: 0 });
@@ -178,7 +206,11 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
     expect(row!.nextAttemptAt.getTime()).toBe(later(MINUTE).getTime());
 
     // Not due yet: nothing is attempted.
-    expect(await drainOutbox(store.db, transport, { now: later(MINUTE - 1) })).toEqual({ sent: 0, failed: 0, deferred: 0 });
+    expect(await drainOutbox(store.db, transport, { now: later(MINUTE - 1) })).toEqual({
+      sent: 0,
+      failed: 0,
+      deferred: 0,
+    });
     expect(await drainOutbox(store.db, transport, { now: later(MINUTE) })).toMatchObject({ deferred: 1 });
     expect((await listUnsentMail(store.db))[0]!.nextAttemptAt.getTime()).toBe(later(MINUTE + 2 * MINUTE).getTime());
 
@@ -207,7 +239,11 @@ describe.each(testDialects())('outbox on %s', (dialect) => {
 
     // Given up: later drains leave it alone, and it stays visible.
     const connectionsBefore = smtp.connections;
-    expect(await drainOutbox(store.db, transport, { now: later(24 * 60 * MINUTE), maxAttempts: 3 })).toEqual({ sent: 0, failed: 0, deferred: 0 });
+    expect(await drainOutbox(store.db, transport, { now: later(24 * 60 * MINUTE), maxAttempts: 3 })).toEqual({
+      sent: 0,
+      failed: 0,
+      deferred: 0,
+    });
     expect(smtp.connections).toBe(connectionsBefore);
     expect(await listUnsentMail(store.db)).toHaveLength(1);
   });

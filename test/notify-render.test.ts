@@ -71,16 +71,42 @@ describe('renderAlertMail', () => {
   });
 
   it('never shows a value that looks equal to the limit it exceeds', () => {
-    const mail = renderAlertMail({ hostName: 'h', ip: 'h', rule: memoryRule, value: 90.004, limit: 90, transition: 'firing', at: AT });
+    const mail = renderAlertMail({
+      hostName: 'h',
+      ip: 'h',
+      rule: memoryRule,
+      value: 90.004,
+      limit: 90,
+      transition: 'firing',
+      at: AT,
+    });
     expect(mail.subject).toContain('memory 90.004% > 90%');
     expect(mail.subject).toContain('on h');
     expect(mail.subject).not.toContain('(h)');
   });
 
   it('renders reminders, resolved mails, load and unreachable', () => {
-    const reminder = renderAlertMail({ hostName: 'db', ip: '10.0.0.9', rule: { type: 'load' }, value: 2.5, limit: 2, transition: 'reminder', at: AT });
-    expect(reminder.subject).toBe('[fleetstat] STILL FIRING [warning]: load 2.50 per core > 2 per core on db (10.0.0.9)');
-    const resolved = renderAlertMail({ hostName: 'db', ip: '10.0.0.9', rule: { type: 'disk' }, value: 50, limit: 90, transition: 'resolved', at: AT });
+    const reminder = renderAlertMail({
+      hostName: 'db',
+      ip: '10.0.0.9',
+      rule: { type: 'load' },
+      value: 2.5,
+      limit: 2,
+      transition: 'reminder',
+      at: AT,
+    });
+    expect(reminder.subject).toBe(
+      '[fleetstat] STILL FIRING [warning]: load 2.50 per core > 2 per core on db (10.0.0.9)',
+    );
+    const resolved = renderAlertMail({
+      hostName: 'db',
+      ip: '10.0.0.9',
+      rule: { type: 'disk' },
+      value: 50,
+      limit: 90,
+      transition: 'resolved',
+      at: AT,
+    });
     expect(resolved.subject).toBe('[fleetstat] RESOLVED [warning]: disk 50.0% <= 90% on db (10.0.0.9)');
     expect(resolved.body).toContain('all-clear');
     const down = renderAlertMail({

@@ -25,7 +25,25 @@ describe('TLS verification failures', () => {
 
   beforeAll(async () => {
     requireTool('openssl');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     key = readFileSync(join(dir, 'key.pem'));
     cert = readFileSync(join(dir, 'cert.pem'));
     smtp = new SMTPServer({ secure: true, key, cert, authOptional: true, logger: false });
@@ -44,7 +62,10 @@ describe('TLS verification failures', () => {
 
   it('SMTP: an untrusted server certificate is named, not a vague connection failure', async () => {
     const port = (smtp.server.address() as AddressInfo).port;
-    const transport = smtpTransport({ host: '127.0.0.1', port, secure: true, requireTls: false, tlsVerify: true, from: 'fleetstat@example.org' }, { timeoutMs: 10_000 });
+    const transport = smtpTransport(
+      { host: '127.0.0.1', port, secure: true, requireTls: false, tlsVerify: true, from: 'fleetstat@example.org' },
+      { timeoutMs: 10_000 },
+    );
     try {
       await expect(transport.send({ to: 'ops@example.org', subject: 's', body: 'b' })).rejects.toMatchObject({
         kind: 'tls', // its own failure kind: the mail waits, no attempt is used (docs/security.md)
@@ -58,7 +79,9 @@ describe('TLS verification failures', () => {
   it('webhook: an untrusted receiver certificate is named, and retried', async () => {
     const port = (https.address() as AddressInfo).port;
     const url = `https://127.0.0.1:${port}/hook`;
-    const transport = webhookTransport([{ url, format: 'json', secretHeader: 'X-Fleetstat-Token', line: 1 }], { timeoutMs: 10_000 });
+    const transport = webhookTransport([{ url, format: 'json', secretHeader: 'X-Fleetstat-Token', line: 1 }], {
+      timeoutMs: 10_000,
+    });
     await expect(transport.send({ to: url, subject: 's', body: '{}' })).rejects.toMatchObject({
       kind: 'temporary',
       message: expect.stringMatching(/TLS certificate verification failed \(self[- ]signed certificate\)/),

@@ -15,7 +15,11 @@ import { writeFleetConfig } from './support/fleet-config.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** The environment without npm's lifecycle variables (npm_config_prefix & co. when run by npm test). */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -24,10 +28,19 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 function run(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: options.cwd, env: cleanEnv(), maxBuffer: 32 << 20, timeout: options.timeoutMs ?? 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: options.cwd, env: cleanEnv(), maxBuffer: 32 << 20, timeout: options.timeoutMs ?? 120_000 },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : -1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -45,7 +58,10 @@ describe('the packed package, installed into an empty prefix', () => {
     const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT });
     expect(pack.code, pack.stderr).toBe(0);
     tarball = join(work, JSON.parse(pack.stdout)[0].filename);
-    const install = await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], { cwd: work, timeoutMs: 1_200_000 });
+    const install = await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {
+      cwd: work,
+      timeoutMs: 1_200_000,
+    });
     expect(install.code, install.stderr).toBe(0);
     bin = join(prefix, 'bin', 'fleetstat');
     fleet = await startFleet(1);
@@ -58,12 +74,29 @@ describe('the packed package, installed into an empty prefix', () => {
 
   it('holds built output, probes, assets, docs and the unit file, and no sources, tests or maps', async () => {
     const listing = await run('tar', ['tzf', tarball]);
-    const files = listing.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    for (const wanted of ['package.json', 'README.md', 'dist/cli/main.js', 'dist/probe/probe.sh', 'dist/probe/probe.ps1',
-      'dist/web/assets/style.css', 'deploy/fleetstat.service', 'docs/config.md', 'docs/deploy.md', 'docs/schema.md']) {
+    const files = listing.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    for (const wanted of [
+      'package.json',
+      'README.md',
+      'dist/cli/main.js',
+      'dist/probe/probe.sh',
+      'dist/probe/probe.ps1',
+      'dist/web/assets/style.css',
+      'deploy/fleetstat.service',
+      'docs/config.md',
+      'docs/deploy.md',
+      'docs/schema.md',
+    ]) {
       expect(files, wanted).toContain(wanted);
     }
-    expect(files.filter((f) => /^(src|test|bench|scripts|node_modules)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => /^(src|test|bench|scripts|node_modules)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'),
+      ),
+    ).toEqual([]);
     console.log(`package: ${(statSync(tarball).size / 1024).toFixed(0)} KiB packed, ${files.length} files`);
   });
 
@@ -76,7 +109,8 @@ describe('the packed package, installed into an empty prefix', () => {
   it('installs only runtime dependencies', () => {
     const modules = readdirSync(join(prefix, 'lib', 'node_modules', 'fleetstat', 'node_modules'));
     for (const name of Object.keys(pkg.dependencies)) expect(modules).toContain(name);
-    for (const name of ['vitest', 'typescript', 'tsx', 'playwright-core', 'smtp-server', 'fast-check']) expect(modules).not.toContain(name);
+    for (const name of ['vitest', 'typescript', 'tsx', 'playwright-core', 'smtp-server', 'fast-check'])
+      expect(modules).not.toContain(name);
   });
 
   it('prints its version', async () => {
@@ -102,7 +136,11 @@ describe('the packed package, installed into an empty prefix', () => {
   it('collects a real round from a loopback sshd into SQLite', async () => {
     const dir = mkdtempSync(join(work, 'round-'));
     const database = join(dir, 'fleetstat.sqlite');
-    const config = writeFleetConfig(fleet!, { dir, databaseUrl: `sqlite:${database}`, clients: [{ host: fleet!.hosts[0]!, auth: 'key', name: 'packed' }] });
+    const config = writeFleetConfig(fleet!, {
+      dir,
+      databaseUrl: `sqlite:${database}`,
+      clients: [{ host: fleet!.hosts[0]!, auth: 'key', name: 'packed' }],
+    });
     const result = await run(bin, ['collect', '--config', config, '--json'], { timeoutMs: 180_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ hosts_ok: 1, hosts_failed: 0 });

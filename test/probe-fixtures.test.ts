@@ -13,7 +13,9 @@ const HOSTILE = join(FIXTURES, 'oldkernel-hostile');
 const VM = join(FIXTURES, 'debian12-vm');
 const JOURNAL = join(FIXTURES, 'journal-only');
 const cleanup: ShimDir[] = [];
-afterAll(() => { for (const d of cleanup) d.remove(); });
+afterAll(() => {
+  for (const d of cleanup) d.remove();
+});
 
 /** Shims replaying the fixture's df/who output; df also records its argv. */
 function fixtureShims(root: string, extra: Record<string, string> = {}): ShimDir {
@@ -30,11 +32,22 @@ function fixtureShims(root: string, extra: Record<string, string> = {}): ShimDir
 
 async function probeFixture(
   root: string,
-  opts: { cpuMs?: number; eventCap?: number; lastRecordId?: number; shims?: ShimDir; proc?: string; started?: () => void } = {},
+  opts: {
+    cpuMs?: number;
+    eventCap?: number;
+    lastRecordId?: number;
+    shims?: ShimDir;
+    proc?: string;
+    started?: () => void;
+  } = {},
 ): Promise<{ report: Report; secrets: RunSecrets; shims: ShimDir }> {
   const secrets = newRunSecrets();
   const shims = opts.shims ?? fixtureShims(root);
-  const line = probeInputLine(secrets, { cpuMs: opts.cpuMs ?? 0, eventCap: opts.eventCap ?? 100, lastRecordId: opts.lastRecordId ?? 0 });
+  const line = probeInputLine(secrets, {
+    cpuMs: opts.cpuMs ?? 0,
+    eventCap: opts.eventCap ?? 100,
+    lastRecordId: opts.lastRecordId ?? 0,
+  });
   const run = await runProbe(line, {
     env: {
       FLEETSTAT_PROC_ROOT: opts.proc ?? join(root, 'proc'),
@@ -56,25 +69,72 @@ describe('old-kernel, hostile fixture', () => {
   it('parses every section exactly', async () => {
     const { report: r, shims } = await probeFixture(HOSTILE);
     expect(r.host).toEqual({
-      hostname: 'oldbox', os: 'linux', kernel: '3.10.0-1160.el7.x86_64',
+      hostname: 'oldbox',
+      os: 'linux',
+      kernel: '3.10.0-1160.el7.x86_64',
       // Quotes, backslashes and accents survive; the tab does not (one-line fields are printable).
-      os_name: 'Evil "quoted" \\back\\slash Ünïcödé tab', arch: expect.any(String),
+      os_name: 'Evil "quoted" \\back\\slash Ünïcödé tab',
+      arch: expect.any(String),
     });
     // cpu-ms=0: the since-boot ratio, and the cumulative counters (total, idle+iowait) for the server.
-    expect(r.cpu).toEqual({ percent: 20, cores: 4, interval_ms: 0, counters: { total: 10000, idle: 8000 }, load1: 3.5, load5: 2.25, load15: 1 });
-    expect(r.memory).toEqual({ total_bytes: 2048000 * 1024, available_bytes: 1012000 * 1024, used_bytes: 1036000 * 1024, percent: 50.6 });
+    expect(r.cpu).toEqual({
+      percent: 20,
+      cores: 4,
+      interval_ms: 0,
+      counters: { total: 10000, idle: 8000 },
+      load1: 3.5,
+      load5: 2.25,
+      load15: 1,
+    });
+    expect(r.memory).toEqual({
+      total_bytes: 2048000 * 1024,
+      available_bytes: 1012000 * 1024,
+      used_bytes: 1036000 * 1024,
+      percent: 50.6,
+    });
     expect(r.swap).toEqual({ total_bytes: 1024000000, used_bytes: 256000000, percent: 25 });
     expect(r.uptime_seconds).toBe(86400);
     expect(r.boot_time).toBe(new Date(1700000000 * 1000).toISOString().replace('.000', ''));
     expect(r.process_count).toBe(3);
-    expect(readFileSync(join(shims.dir, 'df.args'), 'utf8').split('\n')).toEqual(['-P', '-k', '--', '/', '/srv/my data', '']);
+    expect(readFileSync(join(shims.dir, 'df.args'), 'utf8').split('\n')).toEqual([
+      '-P',
+      '-k',
+      '--',
+      '/',
+      '/srv/my data',
+      '',
+    ]);
     expect(r.disks).toEqual([
-      { mount: '/', fs: 'ext4', device: '/dev/sda1', size_bytes: 10240000000, used_bytes: 2560000000, avail_bytes: 7168000000, used_percent: 26.3 },
-      { mount: '/srv/my data', fs: 'xfs', device: '/dev/sda2', size_bytes: 2048000000, used_bytes: 2046976000, avail_bytes: 0, used_percent: 100 },
+      {
+        mount: '/',
+        fs: 'ext4',
+        device: '/dev/sda1',
+        size_bytes: 10240000000,
+        used_bytes: 2560000000,
+        avail_bytes: 7168000000,
+        used_percent: 26.3,
+      },
+      {
+        mount: '/srv/my data',
+        fs: 'xfs',
+        device: '/dev/sda2',
+        size_bytes: 2048000000,
+        used_bytes: 2046976000,
+        avail_bytes: 0,
+        used_percent: 100,
+      },
     ]);
     expect(r.nics).toEqual([
       { name: 'lo', rx_bytes: 1000, tx_bytes: 1000, rx_packets: 10, tx_packets: 10, rx_errors: 0, tx_errors: 0 },
-      { name: 'eth0', rx_bytes: 4294967296000, tx_bytes: 98765432109, rx_packets: 123456, tx_packets: 54321, rx_errors: 7, tx_errors: 3 },
+      {
+        name: 'eth0',
+        rx_bytes: 4294967296000,
+        tx_bytes: 98765432109,
+        rx_packets: 123456,
+        tx_packets: 54321,
+        rx_errors: 7,
+        tx_errors: 3,
+      },
     ]);
     expect(r.users).toEqual([
       { name: 'alice', tty: 'pts/0', from: '192.0.2.10', login_at: '2024-03-05T08:15+00:00' },
@@ -99,28 +159,33 @@ describe('old-kernel, hostile fixture', () => {
     expect(report.cpu.counters).toEqual({ total: 11000, idle: 8600 });
   });
 
-  it.each(['mawk', 'gawk', 'original-awk'])('keeps counters past 2^31 exact under %s (mawk joins them to strings as 6.3e+09)', async (awk) => {
-    const path = which(awk);
-    expect(path, `${awk} is installed (scripts/prepare-machine.sh)`).toBeDefined();
-    const copy = emptyDir('fleetstat-proc-');
-    cleanup.push(copy);
-    cpSync(join(HOSTILE, 'proc'), copy.dir, { recursive: true });
-    // A 64-core host up for years: totals past 2^32, a 1-second step of 6,400 ticks.
-    const line = (user: number, idle: number) => `cpu  ${user} 0 1000000000 ${idle} 0 0 0 0 0 0\n`;
-    writeFileSync(join(copy.dir, 'stat'), line(5_000_000_000, 9_000_000_000));
-    writeFileSync(join(copy.dir, 'stat.later'), line(5_000_001_600, 9_000_004_800));
-    const shims = makeShims({
-      scripts: { df: `exec cat '${join(HOSTILE, 'df-P-k.txt')}'`, who: 'exit 0' },
-      links: { awk: path! },
-    });
-    cleanup.push(shims);
-    const { report } = await probeFixture(HOSTILE, {
-      cpuMs: 2500, proc: copy.dir, shims,
-      started: () => setTimeout(() => renameSync(join(copy.dir, 'stat.later'), join(copy.dir, 'stat')), 1200),
-    });
-    expect(report.cpu.counters).toEqual({ total: 15_000_006_400, idle: 9_000_004_800 });
-    expect(report.cpu.percent).toBe(25);
-  });
+  it.each(['mawk', 'gawk', 'original-awk'])(
+    'keeps counters past 2^31 exact under %s (mawk joins them to strings as 6.3e+09)',
+    async (awk) => {
+      const path = which(awk);
+      expect(path, `${awk} is installed (scripts/prepare-machine.sh)`).toBeDefined();
+      const copy = emptyDir('fleetstat-proc-');
+      cleanup.push(copy);
+      cpSync(join(HOSTILE, 'proc'), copy.dir, { recursive: true });
+      // A 64-core host up for years: totals past 2^32, a 1-second step of 6,400 ticks.
+      const line = (user: number, idle: number) => `cpu  ${user} 0 1000000000 ${idle} 0 0 0 0 0 0\n`;
+      writeFileSync(join(copy.dir, 'stat'), line(5_000_000_000, 9_000_000_000));
+      writeFileSync(join(copy.dir, 'stat.later'), line(5_000_001_600, 9_000_004_800));
+      const shims = makeShims({
+        scripts: { df: `exec cat '${join(HOSTILE, 'df-P-k.txt')}'`, who: 'exit 0' },
+        links: { awk: path! },
+      });
+      cleanup.push(shims);
+      const { report } = await probeFixture(HOSTILE, {
+        cpuMs: 2500,
+        proc: copy.dir,
+        shims,
+        started: () => setTimeout(() => renameSync(join(copy.dir, 'stat.later'), join(copy.dir, 'stat')), 1200),
+      });
+      expect(report.cpu.counters).toEqual({ total: 15_000_006_400, idle: 9_000_004_800 });
+      expect(report.cpu.percent).toBe(25);
+    },
+  );
 
   it('reads sshd failures from auth.log and auth.log.1 with stable, resumable record ids', async () => {
     const year = new Date().getUTCFullYear() - (new Date().getUTCMonth() + 1 < 3 ? 1 : 0);
@@ -161,7 +226,11 @@ describe('old-kernel, hostile fixture', () => {
     const shims = fixtureShims(HOSTILE, { df: 'exec sleep 30' });
     const secrets = newRunSecrets();
     const run = await runProbe(probeInputLine(secrets, { cpuMs: 0, eventCap: 0, lastRecordId: 0 }), {
-      env: { FLEETSTAT_PROC_ROOT: join(HOSTILE, 'proc'), FLEETSTAT_DF_TIMEOUT: '1', PATH: `${shims.dir}:${process.env.PATH}` },
+      env: {
+        FLEETSTAT_PROC_ROOT: join(HOSTILE, 'proc'),
+        FLEETSTAT_DF_TIMEOUT: '1',
+        PATH: `${shims.dir}:${process.env.PATH}`,
+      },
     });
     const report = openEnvelope(run.stdout, secrets);
     expect(report.disks).toEqual([]);
@@ -172,8 +241,13 @@ describe('old-kernel, hostile fixture', () => {
 describe('recorded Debian 12 VM', () => {
   it('parses the recorded files exactly', async () => {
     const { report: r } = await probeFixture(VM);
-    const mem = Object.fromEntries(readFileSync(join(VM, 'proc/meminfo'), 'utf8').trim().split('\n')
-      .map((l) => l.split(/:\s+/)).map(([k, v]) => [k, Number.parseInt(v!, 10) * 1024]));
+    const mem = Object.fromEntries(
+      readFileSync(join(VM, 'proc/meminfo'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/:\s+/))
+        .map(([k, v]) => [k, Number.parseInt(v!, 10) * 1024]),
+    );
     expect(r.memory.total_bytes).toBe(mem.MemTotal);
     expect(r.memory.available_bytes).toBe(mem.MemAvailable);
     expect(r.memory.used_bytes).toBe(mem.MemTotal! - mem.MemAvailable!);
@@ -189,7 +263,12 @@ describe('recorded Debian 12 VM', () => {
 
   it('gives the recorded busy second a non-zero delta that differs from the since-boot ratio', async () => {
     const sample = (file: string) => {
-      const f = readFileSync(join(VM, 'proc', file), 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+      const f = readFileSync(join(VM, 'proc', file), 'utf8')
+        .split('\n')[0]!
+        .trim()
+        .split(/\s+/)
+        .slice(1, 9)
+        .map(Number);
       return { total: f.reduce((a, b) => a + b, 0), idle: f[3]! + f[4]! };
     };
     const [s1, s2] = [sample('stat'), sample('stat.after-1s-busy')];
@@ -209,37 +288,56 @@ describe('recorded Debian 12 VM', () => {
 });
 
 describe('journal-only host', () => {
-  it.skipIf(process.getuid?.() !== 0)('reads sshd failures from journalctl (root only) and resumes with --since', async () => {
-    const shims = makeShims({
-      scripts: { journalctl: `printf '%s\\n' "$@" > "$(dirname "$0")/jc.args"; exec cat '${join(JOURNAL, 'journalctl.txt')}'` },
-    });
-    cleanup.push(shims);
-    const proc = join(VM, 'proc');
-    const first = await probeFixture(JOURNAL, { shims, eventCap: 10, proc });
-    expect(first.report.events.note).toBe('source: journal');
-    expect(first.report.events.items.map((e) => [e.record_id, e.event_id])).toEqual([
-      [1709625600000, 1], [1709625600001, 1], [1709625601000, 2],
-    ]);
-    const again = await probeFixture(JOURNAL, { shims, eventCap: 10, lastRecordId: 1709625600001, proc });
-    expect(again.report.events.items.map((e) => e.record_id)).toEqual([1709625601000]);
-    expect(readFileSync(join(shims.dir, 'jc.args'), 'utf8')).toContain('--since=@1709625600');
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    'reads sshd failures from journalctl (root only) and resumes with --since',
+    async () => {
+      const shims = makeShims({
+        scripts: {
+          journalctl: `printf '%s\\n' "$@" > "$(dirname "$0")/jc.args"; exec cat '${join(JOURNAL, 'journalctl.txt')}'`,
+        },
+      });
+      cleanup.push(shims);
+      const proc = join(VM, 'proc');
+      const first = await probeFixture(JOURNAL, { shims, eventCap: 10, proc });
+      expect(first.report.events.note).toBe('source: journal');
+      expect(first.report.events.items.map((e) => [e.record_id, e.event_id])).toEqual([
+        [1709625600000, 1],
+        [1709625600001, 1],
+        [1709625601000, 2],
+      ]);
+      const again = await probeFixture(JOURNAL, { shims, eventCap: 10, lastRecordId: 1709625600001, proc });
+      expect(again.report.events.items.map((e) => e.record_id)).toEqual([1709625601000]);
+      expect(readFileSync(join(shims.dir, 'jc.args'), 'utf8')).toContain('--since=@1709625600');
+    },
+  );
 });
 
 describe('exit codes', () => {
   const s = newRunSecrets();
   const good = probeInputLine(s, { cpuMs: 0, eventCap: 0, lastRecordId: 0 }).trimEnd();
   const bad = [
-    '', '\n', 'garbage\n', good.replace('FLEETSTAT1', 'FLEETSTAT2'), `${good} extra\n`, good.replace(s.runId, s.runId.slice(1)),
-    good.replace(s.encPass, s.encPass.toUpperCase()), good.replace(/ 0 0 0$/, ' 60001 0 0'), good.replace(/ 0 0 0$/, ' 010 0 0'),
-    good.replace(/ 0 0 0$/, ' 0 0 -1'), good.replace(/ 0 0 0$/, ' 0 5001 0'), good.replace(/ 0 0 0$/, ' 0 0 12345678901234567'),
+    '',
+    '\n',
+    'garbage\n',
+    good.replace('FLEETSTAT1', 'FLEETSTAT2'),
+    `${good} extra\n`,
+    good.replace(s.runId, s.runId.slice(1)),
+    good.replace(s.encPass, s.encPass.toUpperCase()),
+    good.replace(/ 0 0 0$/, ' 60001 0 0'),
+    good.replace(/ 0 0 0$/, ' 010 0 0'),
+    good.replace(/ 0 0 0$/, ' 0 0 -1'),
+    good.replace(/ 0 0 0$/, ' 0 5001 0'),
+    good.replace(/ 0 0 0$/, ' 0 0 12345678901234567'),
   ];
-  it.each(bad.map((line, i) => [i, line]))('malformed input line #%i exits 64 with nothing on stdout', async (_i, line) => {
-    const run = await runProbe(line);
-    expect(run.status).toBe(64);
-    expect(run.stdout.length).toBe(0);
-    expect(run.stderr).toMatch(/input line/);
-  });
+  it.each(bad.map((line, i) => [i, line]))(
+    'malformed input line #%i exits 64 with nothing on stdout',
+    async (_i, line) => {
+      const run = await runProbe(line);
+      expect(run.status).toBe(64);
+      expect(run.stdout.length).toBe(0);
+      expect(run.stderr).toMatch(/input line/);
+    },
+  );
 
   it('exits 69 naming openssl when openssl is not on PATH', async () => {
     const links: Record<string, string> = {};

@@ -17,9 +17,15 @@ import { countWithin, processCount } from './support/report-checks.js';
 import { matrixShells } from './targets-matrix.js';
 
 const cleanup: ShimDir[] = [];
-afterAll(() => { for (const d of cleanup) d.remove(); });
+afterAll(() => {
+  for (const d of cleanup) d.remove();
+});
 
-interface Variant { name: string; shell: string[]; path?: string }
+interface Variant {
+  name: string;
+  shell: string[];
+  path?: string;
+}
 const variants: Variant[] = [{ name: 'dash', shell: ['dash'] }];
 const bb = busyboxOnlyPath();
 if (bb) {
@@ -47,11 +53,17 @@ async function probeHere(v: Variant, cpuMs: number): Promise<{ report: Report; m
   return { report: openEnvelope(run.stdout, secrets), ms: run.ms };
 }
 
-const meminfo = () => Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').trim().split('\n')
-  .map((l) => l.split(/:\s+/)).map(([k, v]) => [k, Number.parseInt(v!, 10) * 1024]));
+const meminfo = () =>
+  Object.fromEntries(
+    readFileSync('/proc/meminfo', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/:\s+/))
+      .map(([k, v]) => [k, Number.parseInt(v!, 10) * 1024]),
+  );
 
 describe.each(variants)('probe.sh on this machine under $name', (v) => {
-  it('matches this machine\'s own /proc', async () => {
+  it("matches this machine's own /proc", async () => {
     const pidsBefore = processCount();
     const { report: r } = await probeHere(v, 200);
     const mem = meminfo();
@@ -73,14 +85,22 @@ describe.each(variants)('probe.sh on this machine under $name', (v) => {
     const pretty = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1];
     expect(r.host.os_name).toBe(pretty);
     // Between the counts before and after the run, with a margin: other tests start processes meanwhile.
-    expect(countWithin(r.process_count, pidsBefore), `process_count ${r.process_count}, /proc had ${pidsBefore} before`).toBe(true);
-    const nicNames = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':'))
+    expect(
+      countWithin(r.process_count, pidsBefore),
+      `process_count ${r.process_count}, /proc had ${pidsBefore} before`,
+    ).toBe(true);
+    const nicNames = readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .filter((l) => l.includes(':'))
       .map((l) => l.split(':')[0]!.trim());
     expect(r.nics.map((n) => n.name)).toEqual(nicNames);
     const root = r.disks.find((d) => d.mount === '/');
     const fs = statfsSync('/');
     expect(root?.size_bytes).toBe(fs.blocks * fs.bsize);
-    expect(r.disks.every((d) => !['tmpfs', 'proc', 'devtmpfs', 'cgroup', 'nfs', 'nfs4', 'cifs'].includes(d.fs))).toBe(true);
+    expect(r.disks.every((d) => !['tmpfs', 'proc', 'devtmpfs', 'cgroup', 'nfs', 'nfs4', 'cifs'].includes(d.fs))).toBe(
+      true,
+    );
     expect(r.warnings).toEqual([]);
     if (v.path === bb?.dir) {
       // No journalctl and no auth.log on this PATH/host: events are reported as unreadable, and
@@ -138,8 +158,12 @@ describe.skipIf(!requireTool('strace', 'it counts process starts'))('process sta
     expect(run.status).toBe(0);
     expect(openEnvelope(run.stdout, secrets).schema).toBe(1);
     // Successful execs only (a PATH search shows failed tries), less the shell itself and sleep.
-    const programs = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/ = -1 /.test(l))
-      .map((l) => /execve\("([^"]+)"/.exec(l)![1]!).slice(1).filter((prog) => basename(prog) !== 'sleep');
+    const programs = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('execve(') && !/ = -1 /.test(l))
+      .map((l) => /execve\("([^"]+)"/.exec(l)![1]!)
+      .slice(1)
+      .filter((prog) => basename(prog) !== 'sleep');
     expect(programs.filter((prog) => basename(prog) === 'awk')).toHaveLength(2);
     expect(programs.length).toBeLessThanOrEqual(12);
   });
@@ -148,6 +172,8 @@ describe.skipIf(!requireTool('strace', 'it counts process starts'))('process sta
 describe('probe size', () => {
   // What a host receives is the gzip -9 upload (unixProbePayload): readable names cost little there.
   it('stays under 10 KiB compressed', () => {
-    expect(gzipSync(readFileSync(new URL('../src/probe/probe.sh', import.meta.url)), { level: 9 }).length).toBeLessThan(10 * 1024);
+    expect(gzipSync(readFileSync(new URL('../src/probe/probe.sh', import.meta.url)), { level: 9 }).length).toBeLessThan(
+      10 * 1024,
+    );
   });
 });

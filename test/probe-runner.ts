@@ -38,7 +38,9 @@ export function runProbe(input: string, opts: RunOptions = {}): Promise<ProbeRun
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
     child.on('error', fail);
     child.on('close', (status) => {
       clearTimeout(timer);

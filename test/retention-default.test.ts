@@ -29,7 +29,9 @@ describe('the retention setting', () => {
   });
   it('names "off" when a value is wrong', () => {
     const { issues } = analyzeConfig('<clients>\n<settings retention="10m"/>\n</clients>', '/tmp/x/config.xml');
-    expect(issues.map((i) => `${i.line}: ${i.message}`)).toContain('2: settings retention "10m" is under 3600 s (or "off" to keep everything)');
+    expect(issues.map((i) => `${i.line}: ${i.message}`)).toContain(
+      '2: settings retention "10m" is under 3600 s (or "off" to keep everything)',
+    );
   });
 });
 
@@ -47,7 +49,12 @@ describe('fleetstat db prune --config without --older-than', () => {
       await migrate(store);
       const hostId = await ensureHost(store, { ip: '10.0.0.1', port: 22, name: 'a' });
       for (const daysAgo of [100, 1]) {
-        await saveReport(store, { hostId, roundId: null, collectedAt: new Date(Date.now() - daysAgo * DAY * 1000), report: makeReport() });
+        await saveReport(store, {
+          hostId,
+          roundId: null,
+          collectedAt: new Date(Date.now() - daysAgo * DAY * 1000),
+          report: makeReport(),
+        });
       }
     } finally {
       await store.close();

@@ -45,14 +45,18 @@ describe('failures a round survives', () => {
     writeFileSync(join(caseDir, 'pw'), 'unused\n', { mode: 0o600 });
     const databaseUrl = `sqlite:${join(caseDir, 'db.sqlite')}`;
     configPath = join(caseDir, 'config.xml');
-    writeFileSync(configPath, [
-      '<?xml version="1.0" encoding="UTF-8"?>',
-      '<clients>',
-      `  <settings database="${databaseUrl}" known-hosts="known_hosts" spool-dir="spool" connect-timeout="20" interval="1"/>`,
-      `  <client ip="${down.address}" port="${down.port}" username="nobody" password-file="pw" name="down1" host-key="accept-new"/>`,
-      '</clients>',
-      '',
-    ].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      configPath,
+      [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<clients>',
+        `  <settings database="${databaseUrl}" known-hosts="known_hosts" spool-dir="spool" connect-timeout="20" interval="1"/>`,
+        `  <client ip="${down.address}" port="${down.port}" username="nobody" password-file="pw" name="down1" host-key="accept-new"/>`,
+        '</clients>',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     config = await loadConfig(configPath);
     store = await openStore(databaseUrl);
     await migrate(store);
@@ -62,7 +66,9 @@ describe('failures a round survives', () => {
   });
 
   /** Runs a round, keeping its events. */
-  async function round(options: { signal?: AbortSignal } = {}): Promise<{ summary: RoundSummary; events: RoundEvent[] }> {
+  async function round(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ summary: RoundSummary; events: RoundEvent[] }> {
     const events: RoundEvent[] = [];
     const summary = await collectRound(config, store, { onEvent: (event) => events.push(event), ...options });
     return { summary, events };
@@ -76,28 +82,40 @@ describe('failures a round survives', () => {
   }
 
   it('a host error that cannot be written: the round finishes and says so once, with host, stage and cause', async () => {
-    await sql`CREATE TRIGGER refuse_host_errors BEFORE INSERT ON host_errors BEGIN SELECT RAISE(ABORT, 'host_errors refused by the test'); END`.execute(store.db);
+    await sql`CREATE TRIGGER refuse_host_errors BEFORE INSERT ON host_errors BEGIN SELECT RAISE(ABORT, 'host_errors refused by the test'); END`.execute(
+      store.db,
+    );
     const { summary, events } = await round();
     expect(summary).toMatchObject({ hostsOk: 0, hostsFailed: 1 });
     expect(summary.outcomes[0]!.status).toBe('failed');
     expect(outcomeFailure(summary.outcomes[0]!)?.stage).toBe('connect');
     const problems = problemsOf(summary, events);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^recording the connect error of down1 in host_errors failed \(it was: connection refused .*\): host_errors refused by the test$/);
+    expect(problems[0]).toMatch(
+      /^recording the connect error of down1 in host_errors failed \(it was: connection refused .*\): host_errors refused by the test$/,
+    );
     expect(summary.problems[0]!.client?.name).toBe('down1');
     expect((summary.problems[0]!.cause as Error).message).toBe('host_errors refused by the test');
     // The round itself is recorded as finished, and the events end with round-end.
-    const row = await store.db.selectFrom('rounds').selectAll().where('id', '=', summary.roundId).executeTakeFirstOrThrow();
+    const row = await store.db
+      .selectFrom('rounds')
+      .selectAll()
+      .where('id', '=', summary.roundId)
+      .executeTakeFirstOrThrow();
     expect(row.finished_at).not.toBeNull();
     expect(row.hosts_failed).toBe(1);
     expect(events.at(-1)?.type).toBe('round-end');
   }, 60_000);
 
   it("the round's end that cannot be written: reported once, and the summary still returned", async () => {
-    await sql`CREATE TRIGGER refuse_round_end BEFORE UPDATE ON rounds BEGIN SELECT RAISE(ABORT, 'rounds refused by the test'); END`.execute(store.db);
+    await sql`CREATE TRIGGER refuse_round_end BEFORE UPDATE ON rounds BEGIN SELECT RAISE(ABORT, 'rounds refused by the test'); END`.execute(
+      store.db,
+    );
     const { summary, events } = await round();
     const problems = problemsOf(summary, events);
-    expect(problems).toEqual([`recording the end of round ${summary.roundId} failed; it stays listed as unfinished: rounds refused by the test`]);
+    expect(problems).toEqual([
+      `recording the end of round ${summary.roundId} failed; it stays listed as unfinished: rounds refused by the test`,
+    ]);
     const errors = await store.db.selectFrom('host_errors').select('stage').execute();
     expect(errors).toEqual([{ stage: 'connect' }]);
     expect(events.at(-1)).toMatchObject({ type: 'round-end', summary: { problems: summary.problems } });
@@ -109,7 +127,9 @@ describe('failures a round survives', () => {
       const { summary, events } = await round();
       const problems = problemsOf(summary, events);
       expect(problems).toHaveLength(1);
-      expect(problems[0]).toMatch(/^reading the last stored security event of down1 failed; its events are read from the start .*: .*security_events/);
+      expect(problems[0]).toMatch(
+        /^reading the last stored security event of down1 failed; its events are read from the start .*: .*security_events/,
+      );
       expect(outcomeFailure(summary.outcomes[0]!)?.stage).toBe('connect');
     } finally {
       await sql`ALTER TABLE security_events_gone RENAME TO security_events`.execute(store.db);
@@ -117,12 +137,16 @@ describe('failures a round survives', () => {
   }, 60_000);
 
   it('a host row that cannot be written: its failure, unrecordable, is reported instead of dropped', async () => {
-    await sql`CREATE TRIGGER refuse_hosts BEFORE INSERT ON hosts BEGIN SELECT RAISE(ABORT, 'hosts refused by the test'); END`.execute(store.db);
+    await sql`CREATE TRIGGER refuse_hosts BEFORE INSERT ON hosts BEGIN SELECT RAISE(ABORT, 'hosts refused by the test'); END`.execute(
+      store.db,
+    );
     const { summary, events } = await round();
     expect(summary.outcomes[0]!.status).toBe('failed');
     const problems = problemsOf(summary, events);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^the connect failure of down1 is not recorded in host_errors and its alerts are not evaluated: its host row could not be written: .*hosts refused by the test/);
+    expect(problems[0]).toMatch(
+      /^the connect failure of down1 is not recorded in host_errors and its alerts are not evaluated: its host row could not be written: .*hosts refused by the test/,
+    );
   }, 60_000);
 
   it('a spool that cannot be read: reported once, the round goes on', async () => {
@@ -130,7 +154,9 @@ describe('failures a round survives', () => {
     const { summary, events } = await round();
     const problems = problemsOf(summary, events);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^importing the spool .* failed; the reports left there wait for the next round: ENOTDIR/);
+    expect(problems[0]).toMatch(
+      /^importing the spool .* failed; the reports left there wait for the next round: ENOTDIR/,
+    );
     expect(summary.spoolImported).toBe(0);
     expect(summary.hostsFailed).toBe(1);
   }, 60_000);
@@ -146,7 +172,10 @@ describe('failures a round survives', () => {
     abort.abort();
     const { summary, events } = await round({ signal: abort.signal });
     expect(summary.outcomes.map((o) => o.status)).toEqual(['not-started']);
-    expect(outcomeFailure(summary.outcomes[0]!)).toEqual({ stage: null, message: 'not started: the collector is shutting down' });
+    expect(outcomeFailure(summary.outcomes[0]!)).toEqual({
+      stage: null,
+      message: 'not started: the collector is shutting down',
+    });
     expect(summary).toMatchObject({ hostsOk: 0, hostsFailed: 1, spooled: 0 });
     expect(events.filter((e) => e.type === 'host-failed' || e.type === 'host-ok')).toEqual([]);
     expect(await store.db.selectFrom('host_errors').select('id').execute()).toEqual([]);
@@ -154,13 +183,20 @@ describe('failures a round survives', () => {
 
   describe('fleetstat collect (the built CLI)', () => {
     it('prints a survived failure once: in the summary text, and in --json', async () => {
-      await sql`CREATE TRIGGER refuse_host_errors BEFORE INSERT ON host_errors BEGIN SELECT RAISE(ABORT, 'host_errors refused by the test'); END`.execute(store.db);
+      await sql`CREATE TRIGGER refuse_host_errors BEFORE INSERT ON host_errors BEGIN SELECT RAISE(ABORT, 'host_errors refused by the test'); END`.execute(
+        store.db,
+      );
       const json = await fleetstat(['collect', '--config', configPath, '--json']);
       expect(json.code, json.stderr).toBe(EXIT.allHostsFailed);
-      const parsed = JSON.parse(json.stdout) as { problems: string[]; failures: Array<{ host: string; stage: string }> };
+      const parsed = JSON.parse(json.stdout) as {
+        problems: string[];
+        failures: Array<{ host: string; stage: string }>;
+      };
       expect(parsed.failures).toMatchObject([{ host: 'down1', stage: 'connect' }]);
       expect(parsed.problems).toHaveLength(1);
-      expect(parsed.problems[0]).toMatch(/^recording the connect error of down1 in host_errors failed .*: host_errors refused by the test$/);
+      expect(parsed.problems[0]).toMatch(
+        /^recording the connect error of down1 in host_errors failed .*: host_errors refused by the test$/,
+      );
 
       const text = await fleetstat(['collect', '--config', configPath]);
       expect(text.code, text.stderr).toBe(EXIT.allHostsFailed);
@@ -171,7 +207,9 @@ describe('failures a round survives', () => {
 
   describe('fleetstat serve (the built CLI)', () => {
     it('logs each survived failure once per round, at warn, with the host and the cause', async () => {
-      await sql`CREATE TRIGGER refuse_host_errors BEFORE INSERT ON host_errors BEGIN SELECT RAISE(ABORT, 'host_errors refused by the test'); END`.execute(store.db);
+      await sql`CREATE TRIGGER refuse_host_errors BEFORE INSERT ON host_errors BEGIN SELECT RAISE(ABORT, 'host_errors refused by the test'); END`.execute(
+        store.db,
+      );
       const serve = startServe(configPath, ['--listen', '127.0.0.1:0', '--log-format', 'json']);
       try {
         await serve.waitFor(/(round \d+: 0 ok, 1 failed[\s\S]*){2}/, 60_000);
@@ -184,7 +222,12 @@ describe('failures a round survives', () => {
       expect(rounds.length).toBeGreaterThanOrEqual(2);
       expect(problems).toHaveLength(rounds.length);
       for (const record of problems) {
-        expect(record).toMatchObject({ level: 'warn', component: 'round', host: 'down1', err: { message: 'host_errors refused by the test' } });
+        expect(record).toMatchObject({
+          level: 'warn',
+          component: 'round',
+          host: 'down1',
+          err: { message: 'host_errors refused by the test' },
+        });
         expect(record.msg).toMatch(/^recording the connect error of down1 in host_errors failed/);
       }
     }, 120_000);

@@ -36,7 +36,8 @@ describe('database failing mid-round', () => {
 
   it('spools the reports and imports them next round, without duplicates', async () => {
     const path = writeFleetConfig(fleet, {
-      dir, databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`,
+      dir,
+      databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`,
       clients: fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}` })),
     });
     const config = await loadConfig(path);
@@ -60,7 +61,11 @@ describe('database failing mid-round', () => {
     expect(second.spoolImported).toBe(2);
     expect(second.hostsOk).toBe(2);
     expect(readdirSync(spoolDir)).toHaveLength(0);
-    const counts = await store.db.selectFrom('samples').select(['host_id', store.db.fn.countAll<number>().as('n')]).groupBy('host_id').execute();
+    const counts = await store.db
+      .selectFrom('samples')
+      .select(['host_id', store.db.fn.countAll<number>().as('n')])
+      .groupBy('host_id')
+      .execute();
     // Each host: the spooled sample from round one and the fresh one from round two.
     expect(counts.map((c) => Number(c.n))).toEqual([2, 2]);
     const spooledRows = await store.db.selectFrom('samples').select('round_id').where('round_id', 'is', null).execute();
@@ -72,9 +77,19 @@ describe('database failing mid-round', () => {
     const before = (await store.db.selectFrom('samples').select('id').execute()).length;
     const { makeReport } = await import('./support/report-factory.js');
     for (let i = 0; i < 6; i++) {
-      await spoolReport(spoolDir, { ip: '127.0.8.1', port: 22, name: 'spooled', collectedAt: new Date(Date.UTC(2026, 0, 1, 0, i)), report: makeReport() });
+      await spoolReport(spoolDir, {
+        ip: '127.0.8.1',
+        port: 22,
+        name: 'spooled',
+        collectedAt: new Date(Date.UTC(2026, 0, 1, 0, i)),
+        report: makeReport(),
+      });
     }
-    const results = await Promise.all([importSpool(store, spoolDir), importSpool(store, spoolDir), importSpool(store, spoolDir)]);
+    const results = await Promise.all([
+      importSpool(store, spoolDir),
+      importSpool(store, spoolDir),
+      importSpool(store, spoolDir),
+    ]);
     expect(results.reduce((sum, r) => sum + r.imported, 0)).toBe(6);
     expect((await store.db.selectFrom('samples').select('id').execute()).length).toBe(before + 6);
     expect(readdirSync(spoolDir)).toHaveLength(0);

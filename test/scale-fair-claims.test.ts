@@ -19,15 +19,27 @@ import { testDialects, withTestDatabase } from './support/databases.js';
 
 function client(i: number): ClientConfig {
   return {
-    name: `h${i}`, ip: `10.0.${Math.floor(i / 250)}.${1 + (i % 250)}`, port: 22, username: 'u',
-    agent: false, alerts: [], timeoutSeconds: 10, hostKey: 'strict', sudo: false, line: 1,
+    name: `h${i}`,
+    ip: `10.0.${Math.floor(i / 250)}.${1 + (i % 250)}`,
+    port: 22,
+    username: 'u',
+    agent: false,
+    alerts: [],
+    timeoutSeconds: 10,
+    hostKey: 'strict',
+    sudo: false,
+    line: 1,
   };
 }
 
 const at = (base: Date, seconds: number) => new Date(base.getTime() + seconds * 1000);
 const BASE = new Date('2026-01-01T00:00:00.000Z');
 
-async function withStores<T>(dialect: Parameters<typeof withTestDatabase>[0], count: number, body: (stores: Store[]) => Promise<T>): Promise<T> {
+async function withStores<T>(
+  dialect: Parameters<typeof withTestDatabase>[0],
+  count: number,
+  body: (stores: Store[]) => Promise<T>,
+): Promise<T> {
   return withTestDatabase(dialect, async (url) => {
     const stores = await Promise.all(Array.from({ length: count }, () => openStore(url)));
     try {
@@ -41,8 +53,7 @@ async function withStores<T>(dialect: Parameters<typeof withTestDatabase>[0], co
 
 /** Sets last_started_at of `key` directly (the test's arrangement of who waited longest). */
 async function startedAt(store: Store, key: string, when: Date | null): Promise<void> {
-  await store.db
-    .updateTable('host_leases').set({ last_started_at: when }).where('host_key', '=', key).execute();
+  await store.db.updateTable('host_leases').set({ last_started_at: when }).where('host_key', '=', key).execute();
 }
 
 interface Simulation {
@@ -65,7 +76,11 @@ async function simulate(claimers: HostClaimer[], sim: Simulation): Promise<Map<s
   const starts = new Map(clients.map((c) => [clientKey(c), [] as number[]]));
   const tick = longestTickSeconds(sim.intervalSeconds);
   // Collectors tick out of phase, as their jitter makes them.
-  const state = claimers.map((claimer, i) => ({ claimer, at: (i * tick) / claimers.length, round: undefined as ClientConfig[] | undefined }));
+  const state = claimers.map((claimer, i) => ({
+    claimer,
+    at: (i * tick) / claimers.length,
+    round: undefined as ClientConfig[] | undefined,
+  }));
   for (;;) {
     const next = state.reduce((a, b) => (b.at < a.at ? b : a));
     if (next.at > sim.seconds) break;
@@ -138,7 +153,15 @@ describe.each(testDialects())('fair claims on %s', (dialect) => {
       await startedAt(store!, 'k2:22', at(BASE, -300));
       await startedAt(store!, 'k3:22', at(BASE, -200));
       await startedAt(store!, 'k4:22', at(BASE, -10)); // not due
-      const claim = (limit: number) => takeDueLeases(store!, { keys, owner: 'me', now: BASE, limit, dueBefore: at(BASE, -60), leaseUntil: () => at(BASE, 60) });
+      const claim = (limit: number) =>
+        takeDueLeases(store!, {
+          keys,
+          owner: 'me',
+          now: BASE,
+          limit,
+          dueBefore: at(BASE, -60),
+          leaseUntil: () => at(BASE, 60),
+        });
       // NULL first on every dialect (PostgreSQL sorts NULLs last unless told), ties by key.
       expect(await claim(3)).toEqual(['k1:22', 'k5:22', 'k2:22']);
       expect(await claim(3)).toEqual(['k3:22', 'k0:22']);
@@ -157,7 +180,14 @@ describe.each(testDialects())('fair claims on %s', (dialect) => {
         // Always overloaded: every host is due again one second later.
         for (let n = 0; n < 6; n++) {
           const now = at(BASE, n);
-          const got = await takeDueLeases(store!, { keys, owner: 'me', now, limit: room, dueBefore: now, leaseUntil: () => at(now, 60) });
+          const got = await takeDueLeases(store!, {
+            keys,
+            owner: 'me',
+            now,
+            limit: room,
+            dueBefore: now,
+            leaseUntil: () => at(now, 60),
+          });
           expect(got).toHaveLength(room);
           for (const key of got) claimed.set(key, (claimed.get(key) ?? 0) + 1);
           const { releaseLeases } = await import('../src/store/leases.js');
@@ -174,29 +204,50 @@ describe.each(testDialects())('fair claims on %s', (dialect) => {
     await withStores(dialect, 1, async ([store]) => {
       const keys = ['a:22', 'b:22', 'c:22', 'd:22'];
       await ensureLeaseRows(store!, keys);
-      await takeDueLeases(store!, { keys: ['a:22'], owner: 'x', now: at(BASE, -500), limit: 1, dueBefore: BASE, leaseUntil: () => at(BASE, 60) }); // live lease
+      await takeDueLeases(store!, {
+        keys: ['a:22'],
+        owner: 'x',
+        now: at(BASE, -500),
+        limit: 1,
+        dueBefore: BASE,
+        leaseUntil: () => at(BASE, 60),
+      }); // live lease
       await startedAt(store!, 'b:22', at(BASE, -300));
       await startedAt(store!, 'c:22', at(BASE, -30)); // not due
-      expect(await leaseBacklog(store!, keys, BASE, at(BASE, -60))).toEqual({ waiting: 2, neverStarted: 1, oldestStartedAt: at(BASE, -300) });
+      expect(await leaseBacklog(store!, keys, BASE, at(BASE, -60))).toEqual({
+        waiting: 2,
+        neverStarted: 1,
+        oldestStartedAt: at(BASE, -300),
+      });
       // Once the lease has expired, a is waiting too, and the oldest.
-      expect(await leaseBacklog(store!, keys, at(BASE, 61), at(BASE, -40))).toEqual({ waiting: 3, neverStarted: 1, oldestStartedAt: at(BASE, -500) });
+      expect(await leaseBacklog(store!, keys, at(BASE, 61), at(BASE, -40))).toEqual({
+        waiting: 3,
+        neverStarted: 1,
+        oldestStartedAt: at(BASE, -500),
+      });
     });
   });
 
   const collectorCounts = dialect === 'sqlite' ? [1] : [2, 3];
-  it.each(collectorCounts)('overloaded with %i lease collector(s): every host started again within the bound, the most collected at most twice as often as the least', async (collectors) => {
-    await withStores(dialect, collectors, async (stores) => {
-      const sim = { ...OVERLOAD, collectors, seconds: 40 * OVERLOAD.intervalSeconds };
-      const claimers = stores.map((store) => new LeaseClaimer(store, { concurrency: () => sim.concurrency, marginSeconds: 5 }));
-      const starts = await simulate(claimers, sim);
-      const bound = collectionGapBound(sim);
-      expect(longestGap(starts, sim.seconds)).toBeLessThanOrEqual(bound);
-      // Over every window of 10 intervals after the first bound, no host more than twice as often as another.
-      for (let from = bound; from + 10 * sim.intervalSeconds <= sim.seconds; from += sim.intervalSeconds) {
-        const { min, max } = spread(starts, from, from + 10 * sim.intervalSeconds);
-        expect(min, `window from ${from} s`).toBeGreaterThan(0);
-        expect(max / min, `window from ${from} s`).toBeLessThanOrEqual(2);
-      }
-    });
-  }, 120_000);
+  it.each(collectorCounts)(
+    'overloaded with %i lease collector(s): every host started again within the bound, the most collected at most twice as often as the least',
+    async (collectors) => {
+      await withStores(dialect, collectors, async (stores) => {
+        const sim = { ...OVERLOAD, collectors, seconds: 40 * OVERLOAD.intervalSeconds };
+        const claimers = stores.map(
+          (store) => new LeaseClaimer(store, { concurrency: () => sim.concurrency, marginSeconds: 5 }),
+        );
+        const starts = await simulate(claimers, sim);
+        const bound = collectionGapBound(sim);
+        expect(longestGap(starts, sim.seconds)).toBeLessThanOrEqual(bound);
+        // Over every window of 10 intervals after the first bound, no host more than twice as often as another.
+        for (let from = bound; from + 10 * sim.intervalSeconds <= sim.seconds; from += sim.intervalSeconds) {
+          const { min, max } = spread(starts, from, from + 10 * sim.intervalSeconds);
+          expect(min, `window from ${from} s`).toBeGreaterThan(0);
+          expect(max / min, `window from ${from} s`).toBeLessThanOrEqual(2);
+        }
+      });
+    },
+    120_000,
+  );
 });

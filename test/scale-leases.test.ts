@@ -14,8 +14,16 @@ import { testDialects, withTestDatabase } from './support/databases.js';
 
 function client(i: number, timeoutSeconds = 10): ClientConfig {
   return {
-    name: `h${i}`, ip: `10.0.${Math.floor(i / 250)}.${1 + (i % 250)}`, port: 22, username: 'u',
-    agent: false, alerts: [], timeoutSeconds, hostKey: 'strict', sudo: false, line: 1,
+    name: `h${i}`,
+    ip: `10.0.${Math.floor(i / 250)}.${1 + (i % 250)}`,
+    port: 22,
+    username: 'u',
+    agent: false,
+    alerts: [],
+    timeoutSeconds,
+    hostKey: 'strict',
+    sudo: false,
+    line: 1,
   };
 }
 
@@ -44,8 +52,11 @@ describe.each(SHARED_DIALECTS)('LeaseClaimer on %s', (dialect) => {
           const now = at(base, interval * INTERVAL);
           // Racing claims, two per claimer within the same interval, like jittered ticks; each
           // takes at most a third of the hosts, so together they can take them all.
-          const rounds = await Promise.all(claimers.flatMap((claimer) =>
-            [0, 1].map(async (tick) => ({ claimer, got: await claimer.claim(clients, at(now, tick), INTERVAL) }))));
+          const rounds = await Promise.all(
+            claimers.flatMap((claimer) =>
+              [0, 1].map(async (tick) => ({ claimer, got: await claimer.claim(clients, at(now, tick), INTERVAL) })),
+            ),
+          );
           const keys = rounds.flatMap((r) => r.got.map(clientKey));
           for (const r of rounds) expect(r.got.length).toBeLessThanOrEqual(20);
           expect(new Set(keys).size).toBe(keys.length);
@@ -76,13 +87,19 @@ describe.each(SHARED_DIALECTS)('LeaseClaimer on %s', (dialect) => {
         // One claim takes a third of the hosts (rounded up); ticking on takes the rest.
         const first = await dead.claim(clients, now, TAKEOVER_INTERVAL);
         expect(first).toHaveLength(2);
-        expect([...first, ...await dead.claim(clients, now, TAKEOVER_INTERVAL), ...await dead.claim(clients, now, TAKEOVER_INTERVAL)]).toHaveLength(5);
+        expect([
+          ...first,
+          ...(await dead.claim(clients, now, TAKEOVER_INTERVAL)),
+          ...(await dead.claim(clients, now, TAKEOVER_INTERVAL)),
+        ]).toHaveLength(5);
         // Claims of 2 hosts in waves of 1: 2 waves × 20 s + 10 s margin; the last claim had 1 host.
         const lease = leaseSeconds(clients.slice(0, 2), 1, 10);
         expect(lease).toBe(50);
         const leases = await readLeases(stores[0]!);
         expect(leases.every((l) => l.owner === dead.owner)).toBe(true);
-        expect(leases.map((l) => (l.leaseUntil!.getTime() - now.getTime()) / 1000).sort()).toEqual([30, 50, 50, 50, 50]);
+        expect(leases.map((l) => (l.leaseUntil!.getTime() - now.getTime()) / 1000).sort()).toEqual([
+          30, 50, 50, 50, 50,
+        ]);
 
         // Due again (interval 25 s) but still leased: not taken.
         expect(await alive.claim(clients, at(now, 29), TAKEOVER_INTERVAL)).toEqual([]);
@@ -90,7 +107,8 @@ describe.each(SHARED_DIALECTS)('LeaseClaimer on %s', (dialect) => {
         const taken = await alive.claim(clients, at(now, 31), TAKEOVER_INTERVAL);
         expect(taken).toHaveLength(1);
         expect(await alive.claim(clients, at(now, lease - 1), TAKEOVER_INTERVAL)).toEqual([]);
-        for (let tick = 0; tick < 3; tick++) taken.push(...await alive.claim(clients, at(now, lease + 1), TAKEOVER_INTERVAL));
+        for (let tick = 0; tick < 3; tick++)
+          taken.push(...(await alive.claim(clients, at(now, lease + 1), TAKEOVER_INTERVAL)));
         expect(taken.map(clientKey).sort()).toEqual(clients.map(clientKey).sort());
         // The stopped collector coming back late does not free the new owner's leases.
         await dead.finish(clients, at(now, lease + 2));

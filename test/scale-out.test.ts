@@ -52,9 +52,26 @@ interface Collector {
 }
 
 function startCollector(configPath: string): Collector {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--listen', '127.0.0.1:0', '--grace', '10', '--lease-margin', String(LEASE_MARGIN_S)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--config',
+      configPath,
+      '--listen',
+      '127.0.0.1:0',
+      '--grace',
+      '10',
+      '--lease-margin',
+      String(LEASE_MARGIN_S),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let text = '';
-  child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, log: () => text, exited };
 }
@@ -82,14 +99,18 @@ async function waitFor<T>(what: string, deadlineMs: number, check: () => Promise
 
 /** Per host key ("ip:port"), the sorted start times (ms) of the rounds that collected it or failed on it. */
 async function collectionStarts(store: Store): Promise<Map<string, number[]>> {
-  const samples = await store.db.selectFrom('samples')
+  const samples = await store.db
+    .selectFrom('samples')
     .innerJoin('hosts', 'hosts.id', 'samples.host_id')
     .innerJoin('rounds', 'rounds.id', 'samples.round_id')
-    .select(['hosts.ip', 'hosts.port', 'rounds.started_at']).execute();
-  const errors = await store.db.selectFrom('host_errors')
+    .select(['hosts.ip', 'hosts.port', 'rounds.started_at'])
+    .execute();
+  const errors = await store.db
+    .selectFrom('host_errors')
     .innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
     .innerJoin('rounds', 'rounds.id', 'host_errors.round_id')
-    .select(['hosts.ip', 'hosts.port', 'rounds.started_at']).execute();
+    .select(['hosts.ip', 'hosts.port', 'rounds.started_at'])
+    .execute();
   const starts = new Map<string, number[]>();
   for (const row of [...samples, ...errors]) {
     const key = clientKey(row);
@@ -106,18 +127,30 @@ function countsOf(starts: Map<string, number[]>, keys: readonly string[], after 
 
 /** The longest finished round, seconds. */
 async function longestRound(store: Store): Promise<number> {
-  const rounds = await store.db.selectFrom('rounds').select(['started_at', 'finished_at']).where('finished_at', 'is not', null).execute();
+  const rounds = await store.db
+    .selectFrom('rounds')
+    .select(['started_at', 'finished_at'])
+    .where('finished_at', 'is not', null)
+    .execute();
   return Math.max(0, ...rounds.map((r) => (toDate(r.finished_at!).getTime() - toDate(r.started_at).getTime()) / 1000));
 }
 
 /** Gaps between consecutive collections outside [minS, maxS], as readable lines. */
-function badGaps(starts: Map<string, number[]>, minS: number, maxS: number, skip: (key: string, from: number, to: number) => boolean = () => false): string[] {
+function badGaps(
+  starts: Map<string, number[]>,
+  minS: number,
+  maxS: number,
+  skip: (key: string, from: number, to: number) => boolean = () => false,
+): string[] {
   const bad: string[] = [];
   for (const [key, list] of starts) {
     for (let i = 1; i < list.length; i++) {
       const gap = (list[i]! - list[i - 1]!) / 1000;
       if (skip(key, list[i - 1]!, list[i]!)) continue;
-      if (gap < minS || gap > maxS) bad.push(`${key}: ${gap.toFixed(2)} s between ${new Date(list[i - 1]!).toISOString()} and ${new Date(list[i]!).toISOString()}`);
+      if (gap < minS || gap > maxS)
+        bad.push(
+          `${key}: ${gap.toFixed(2)} s between ${new Date(list[i - 1]!).toISOString()} and ${new Date(list[i]!).toISOString()}`,
+        );
     }
   }
   return bad;
@@ -131,198 +164,280 @@ async function metricsOf(collector: Collector): Promise<string> {
 
 const SHARED = testDialects().filter((d) => d !== 'sqlite');
 
-describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))('several fleetstat serve on one database', () => {
-  let fleet: SshdFleet;
-  let stalled: FaultEndpoint[] = [];
-  let dir: string;
-  const collectors: Collector[] = [];
-  const databases: TestDatabase[] = [];
-  /** One measured round over the healthy fleet, seconds (the "once per interval" tests derive their interval from it). */
-  let roundSeconds = 0;
+describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
+  'several fleetstat serve on one database',
+  () => {
+    let fleet: SshdFleet;
+    let stalled: FaultEndpoint[] = [];
+    let dir: string;
+    const collectors: Collector[] = [];
+    const databases: TestDatabase[] = [];
+    /** One measured round over the healthy fleet, seconds (the "once per interval" tests derive their interval from it). */
+    let roundSeconds = 0;
 
-  beforeAll(async () => {
-    fleet = await startFleet(HOSTS);
-    stalled = await Promise.all(Array.from({ length: STALLED }, (_, i) => startBannerStall(`127.0.9.${20 + i}`)));
-    dir = mkdtempSync(join(tmpdir(), 'fleetstat-scale-'));
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all(collectors.map(stopCollector));
-    await Promise.all(databases.map((d) => d.drop()));
-    await Promise.all([fleet?.stop(), ...stalled.map((s) => s.stop())]);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  interface Prepared { store: Store; configPath: string; keys: string[] }
-
-  /** A fresh migrated database and a config for the fleet (and the stalled hosts) on it. */
-  async function prepare(dialect: TestDialect, name: string, options: { intervalS: number; concurrency?: number; withStalled?: boolean; cpuSampleMs?: number }): Promise<Prepared> {
-    const database = await createTestDatabase(dialect);
-    databases.push(database);
-    const store = await openStore(database.url);
-    await migrate(store);
-    const configDir = join(dir, name);
-    rmSync(configDir, { recursive: true, force: true });
-    mkdirSync(configDir);
-    const timeout = { timeout: `${HOST_TIMEOUT_S}s` };
-    const clients: FleetClient[] = [
-      ...fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}`, attributes: timeout })),
-      ...(options.withStalled ? stalled.map((host, i) => ({ host, auth: 'key' as const, name: `stalled${i}`, attributes: timeout })) : []),
-    ];
-    const configPath = writeFleetConfig(fleet, {
-      dir: configDir, databaseUrl: database.url,
-      settings: {
-        interval: `${options.intervalS}s`, 'cpu-sample': String(options.cpuSampleMs ?? 100), 'spool-dir': join(configDir, 'spool'), 'connect-timeout': `${STALL_S}s`,
-        ...(options.concurrency ? { concurrency: String(options.concurrency) } : {}),
-      },
-      clients,
+    beforeAll(async () => {
+      fleet = await startFleet(HOSTS);
+      stalled = await Promise.all(Array.from({ length: STALLED }, (_, i) => startBannerStall(`127.0.9.${20 + i}`)));
+      dir = mkdtempSync(join(tmpdir(), 'fleetstat-scale-'));
+    }, 120_000);
+    afterAll(async () => {
+      await Promise.all(collectors.map(stopCollector));
+      await Promise.all(databases.map((d) => d.drop()));
+      await Promise.all([fleet?.stop(), ...stalled.map((s) => s.stop())]);
+      rmSync(dir, { recursive: true, force: true });
     });
-    return { store, configPath, keys: clients.map((c) => clientKey({ ip: c.host.address, port: c.host.port })) };
-  }
 
-  /** The interval for "once per interval": four whole rounds over the fleet, at least 5 s. */
-  async function derivedInterval(): Promise<number> {
-    if (roundSeconds === 0) {
-      const { store, configPath } = await prepare(testDialects()[0]!, 'measure', { intervalS: 60 });
-      try {
-        const result = spawnSync(process.execPath, [CLI, 'collect', '--config', configPath, '--quiet'], { encoding: 'utf8', timeout: 120_000 });
-        expect(result.status, result.stderr).toBe(0);
-        roundSeconds = await longestRound(store);
-      } finally {
-        await store.close();
-      }
+    interface Prepared {
+      store: Store;
+      configPath: string;
+      keys: string[];
     }
-    return Math.max(5, Math.ceil(4 * roundSeconds));
-  }
 
-  describe.each(SHARED)('on %s', (dialect) => {
-    it('two collectors: every host once per interval (interval from a measured round), hosts split between them', async () => {
-      const intervalS = await derivedInterval();
-      const { store, configPath, keys } = await prepare(dialect, `two-${dialect}`, { intervalS });
-      try {
-        const pair = [startCollector(configPath), startCollector(configPath)];
-        collectors.push(...pair);
-        await waitFor('five collections of every host', 12 * intervalS * 1000 + 60_000, async () =>
-          (Math.min(...countsOf(await collectionStarts(store), keys)) >= 5 ? true : undefined));
-        await Promise.all(pair.map(stopCollector));
+    /** A fresh migrated database and a config for the fleet (and the stalled hosts) on it. */
+    async function prepare(
+      dialect: TestDialect,
+      name: string,
+      options: { intervalS: number; concurrency?: number; withStalled?: boolean; cpuSampleMs?: number },
+    ): Promise<Prepared> {
+      const database = await createTestDatabase(dialect);
+      databases.push(database);
+      const store = await openStore(database.url);
+      await migrate(store);
+      const configDir = join(dir, name);
+      rmSync(configDir, { recursive: true, force: true });
+      mkdirSync(configDir);
+      const timeout = { timeout: `${HOST_TIMEOUT_S}s` };
+      const clients: FleetClient[] = [
+        ...fleet.hosts.map((host, i) => ({ host, auth: 'key' as const, name: `h${i}`, attributes: timeout })),
+        ...(options.withStalled
+          ? stalled.map((host, i) => ({ host, auth: 'key' as const, name: `stalled${i}`, attributes: timeout }))
+          : []),
+      ];
+      const configPath = writeFleetConfig(fleet, {
+        dir: configDir,
+        databaseUrl: database.url,
+        settings: {
+          interval: `${options.intervalS}s`,
+          'cpu-sample': String(options.cpuSampleMs ?? 100),
+          'spool-dir': join(configDir, 'spool'),
+          'connect-timeout': `${STALL_S}s`,
+          ...(options.concurrency ? { concurrency: String(options.concurrency) } : {}),
+        },
+        clients,
+      });
+      return { store, configPath, keys: clients.map((c) => clientKey({ ip: c.host.address, port: c.host.port })) };
+    }
 
-        const starts = await collectionStarts(store);
-        expect([...starts.keys()].sort()).toEqual([...keys].sort());
-        expect(badGaps(starts, 0.75 * intervalS, 1.8 * intervalS), `interval ${intervalS} s`).toEqual([]);
-        // Both took part (each host's interval went to whichever claimed it first).
-        for (const collector of pair) expect(collector.log()).toMatch(/round \d+: [1-9]\d* ok/);
-        expect(await store.db.selectFrom('host_errors').select('message').execute()).toEqual([]);
-        // A graceful stop frees every lease.
-        expect((await readLeases(store)).filter((l) => l.owner !== null)).toEqual([]);
-      } finally {
-        await store.close();
-      }
-    }, 300_000);
-
-    it('three collectors: a collector killed mid-round has its hosts taken over once its leases expire', async () => {
-      const intervalS = await derivedInterval();
-      const { store, configPath, keys } = await prepare(dialect, `three-${dialect}`, { intervalS });
-      try {
-        const trio = [startCollector(configPath), startCollector(configPath), startCollector(configPath)];
-        collectors.push(...trio);
-        await waitFor('two collections of every host', 8 * intervalS * 1000 + 60_000, async () =>
-          (Math.min(...countsOf(await collectionStarts(store), keys)) >= 2 ? true : undefined));
-
-        // Wait for a round in flight: leases held and not yet finished.
-        const held = await waitFor('a round in flight', 8 * intervalS * 1000, async () => {
-          const now = Date.now();
-          const leases = await readLeases(store);
-          const owner = leases.find((l) => l.owner !== null && (l.leaseUntil?.getTime() ?? 0) > now)?.owner;
-          const mine = leases.filter((l) => owner !== undefined && l.owner === owner);
-          return mine.length > 0 ? mine : undefined;
-        });
-        const ownerPid = Number(held[0]!.owner!.split(':').at(-2));
-        const victim = trio.find((c) => c.child.pid === ownerPid)!;
-        expect(victim).toBeDefined();
-        victim.child.kill('SIGKILL');
-        await victim.exited;
-        const killedAt = Date.now();
-        const leaseEnd = Math.max(...held.map((l) => l.leaseUntil!.getTime()));
-        const orphaned = new Set(held.map((l) => l.hostKey));
-        // The survivors run on until every host was collected twice after the leases ended.
-        await waitFor('two collections of every host after the leases ended', Math.max(0, leaseEnd - Date.now()) + 10 * intervalS * 1000 + 60_000, async () =>
-          (Math.min(...countsOf(await collectionStarts(store), keys, leaseEnd)) >= 2 ? true : undefined));
-        const survivors = trio.filter((c) => c !== victim);
-        await Promise.all(survivors.map(stopCollector));
-
-        const starts = await collectionStarts(store);
-        for (const key of orphaned) {
-          const next = starts.get(key)!.find((t) => t > killedAt);
-          expect(next, `${key} was never collected after the kill`).toBeDefined();
-          // Nobody else took the host while its lease held; the survivors took it soon after.
-          expect(next!).toBeGreaterThanOrEqual(leaseEnd - 50);
-          expect(next! - leaseEnd).toBeLessThanOrEqual(1.8 * intervalS * 1000);
+    /** The interval for "once per interval": four whole rounds over the fleet, at least 5 s. */
+    async function derivedInterval(): Promise<number> {
+      if (roundSeconds === 0) {
+        const { store, configPath } = await prepare(testDialects()[0]!, 'measure', { intervalS: 60 });
+        try {
+          const result = spawnSync(process.execPath, [CLI, 'collect', '--config', configPath, '--quiet'], {
+            encoding: 'utf8',
+            timeout: 120_000,
+          });
+          expect(result.status, result.stderr).toBe(0);
+          roundSeconds = await longestRound(store);
+        } finally {
+          await store.close();
         }
-        // Outside the orphaned hosts' wait for the lease, every host stayed once per interval.
-        const duringLease = (key: string, from: number, to: number) => orphaned.has(key) && from <= killedAt && to >= killedAt;
-        expect(badGaps(starts, 0.75 * intervalS, 1.8 * intervalS, duringLease), `interval ${intervalS} s`).toEqual([]);
-        for (const collector of survivors) expect(collector.log()).toMatch(/round \d+: [1-9]\d* ok/);
-      } finally {
-        await store.close();
       }
-    }, 300_000);
-  });
+      return Math.max(5, Math.ceil(4 * roundSeconds));
+    }
 
-  /**
-   * Runs `count` collectors on a fresh database until every host was collected `times` times;
-   * checks the bound of docs/scale-out.md (with the longest round this run measured) and that
-   * the collectors said they were behind (log and /metrics). Returns the collections per host.
-   */
-  async function runOverloaded(dialect: TestDialect, count: number, name: string, options: { concurrency: number; cpuSampleMs?: number; withStalled?: boolean; times: number }): Promise<{ counts: number[]; store: Store }> {
-    const { store, configPath, keys } = await prepare(dialect, name, { intervalS: OVERLOAD_INTERVAL_S, concurrency: options.concurrency, withStalled: options.withStalled, cpuSampleMs: options.cpuSampleMs });
-    const group = Array.from({ length: count }, () => startCollector(configPath));
-    collectors.push(...group);
-    await waitFor(`${options.times} collections of every host`, 300_000, async () =>
-      (Math.min(...countsOf(await collectionStarts(store), keys)) >= options.times ? true : undefined));
-    const said = await waitFor('a collector saying it is behind', 60_000, async () => group.find((c) => new RegExp(`collection behind: \\d+ of ${keys.length} hosts overdue`).test(c.log())));
-    expect(said.log()).toMatch(new RegExp(`raise concurrency \\(now ${options.concurrency}\\), lengthen the interval \\(to \\d+ s or more\\) or add a collector`));
-    expect(await metricsOf(said)).toMatch(/^fleetstat_collection_behind 1$/m);
-    await Promise.all(group.map(stopCollector));
+    describe.each(SHARED)('on %s', (dialect) => {
+      it('two collectors: every host once per interval (interval from a measured round), hosts split between them', async () => {
+        const intervalS = await derivedInterval();
+        const { store, configPath, keys } = await prepare(dialect, `two-${dialect}`, { intervalS });
+        try {
+          const pair = [startCollector(configPath), startCollector(configPath)];
+          collectors.push(...pair);
+          await waitFor('five collections of every host', 12 * intervalS * 1000 + 60_000, async () =>
+            Math.min(...countsOf(await collectionStarts(store), keys)) >= 5 ? true : undefined,
+          );
+          await Promise.all(pair.map(stopCollector));
 
-    const starts = await collectionStarts(store);
-    const bound = collectionGapBound({
-      hosts: keys.length, concurrency: options.concurrency, collectors: count, hostSeconds: HOST_TIMEOUT_S,
-      intervalSeconds: OVERLOAD_INTERVAL_S, tickSeconds: longestTickSeconds(OVERLOAD_INTERVAL_S),
-      perClaim: dialect === 'sqlite' ? keys.length : Math.ceil(keys.length * CLAIM_SHARE),
-      roundSeconds: await longestRound(store),
+          const starts = await collectionStarts(store);
+          expect([...starts.keys()].sort()).toEqual([...keys].sort());
+          expect(badGaps(starts, 0.75 * intervalS, 1.8 * intervalS), `interval ${intervalS} s`).toEqual([]);
+          // Both took part (each host's interval went to whichever claimed it first).
+          for (const collector of pair) expect(collector.log()).toMatch(/round \d+: [1-9]\d* ok/);
+          expect(await store.db.selectFrom('host_errors').select('message').execute()).toEqual([]);
+          // A graceful stop frees every lease.
+          expect((await readLeases(store)).filter((l) => l.owner !== null)).toEqual([]);
+        } finally {
+          await store.close();
+        }
+      }, 300_000);
+
+      it('three collectors: a collector killed mid-round has its hosts taken over once its leases expire', async () => {
+        const intervalS = await derivedInterval();
+        const { store, configPath, keys } = await prepare(dialect, `three-${dialect}`, { intervalS });
+        try {
+          const trio = [startCollector(configPath), startCollector(configPath), startCollector(configPath)];
+          collectors.push(...trio);
+          await waitFor('two collections of every host', 8 * intervalS * 1000 + 60_000, async () =>
+            Math.min(...countsOf(await collectionStarts(store), keys)) >= 2 ? true : undefined,
+          );
+
+          // Wait for a round in flight: leases held and not yet finished.
+          const held = await waitFor('a round in flight', 8 * intervalS * 1000, async () => {
+            const now = Date.now();
+            const leases = await readLeases(store);
+            const owner = leases.find((l) => l.owner !== null && (l.leaseUntil?.getTime() ?? 0) > now)?.owner;
+            const mine = leases.filter((l) => owner !== undefined && l.owner === owner);
+            return mine.length > 0 ? mine : undefined;
+          });
+          const ownerPid = Number(held[0]!.owner!.split(':').at(-2));
+          const victim = trio.find((c) => c.child.pid === ownerPid)!;
+          expect(victim).toBeDefined();
+          victim.child.kill('SIGKILL');
+          await victim.exited;
+          const killedAt = Date.now();
+          const leaseEnd = Math.max(...held.map((l) => l.leaseUntil!.getTime()));
+          const orphaned = new Set(held.map((l) => l.hostKey));
+          // The survivors run on until every host was collected twice after the leases ended.
+          await waitFor(
+            'two collections of every host after the leases ended',
+            Math.max(0, leaseEnd - Date.now()) + 10 * intervalS * 1000 + 60_000,
+            async () => (Math.min(...countsOf(await collectionStarts(store), keys, leaseEnd)) >= 2 ? true : undefined),
+          );
+          const survivors = trio.filter((c) => c !== victim);
+          await Promise.all(survivors.map(stopCollector));
+
+          const starts = await collectionStarts(store);
+          for (const key of orphaned) {
+            const next = starts.get(key)!.find((t) => t > killedAt);
+            expect(next, `${key} was never collected after the kill`).toBeDefined();
+            // Nobody else took the host while its lease held; the survivors took it soon after.
+            expect(next!).toBeGreaterThanOrEqual(leaseEnd - 50);
+            expect(next! - leaseEnd).toBeLessThanOrEqual(1.8 * intervalS * 1000);
+          }
+          // Outside the orphaned hosts' wait for the lease, every host stayed once per interval.
+          const duringLease = (key: string, from: number, to: number) =>
+            orphaned.has(key) && from <= killedAt && to >= killedAt;
+          expect(badGaps(starts, 0.75 * intervalS, 1.8 * intervalS, duringLease), `interval ${intervalS} s`).toEqual(
+            [],
+          );
+          for (const collector of survivors) expect(collector.log()).toMatch(/round \d+: [1-9]\d* ok/);
+        } finally {
+          await store.close();
+        }
+      }, 300_000);
     });
-    expect(badGaps(starts, 0, bound), `bound ${bound.toFixed(1)} s`).toEqual([]);
-    const firstRound = Math.min(...[...starts.values()].map((list) => list[0]!));
-    for (const [key, list] of starts) expect(list[0]! - firstRound, `${key}'s first collection`).toBeLessThanOrEqual(bound * 1000);
-    return { counts: countsOf(starts, keys), store };
-  }
 
-  // Overload certain on any machine: the probe's CPU sample alone (a timer on the target) makes
-  // a host take 0.5 s, one at a time per collector, so 30 hosts take 15 s / collectors > 2 s.
-  const overloadCases = testDialects().flatMap((dialect): [TestDialect, number][] => (dialect === 'sqlite' ? [[dialect, 1]] : [[dialect, 2], [dialect, 3]]));
-  it.each(overloadCases)('interval shorter than a round on %s with %i collector(s): every host within the bound, the most collected at most twice as often as the least, overload said', async (dialect, count) => {
-    const { counts, store } = await runOverloaded(dialect, count, `overload-${dialect}-${count}`, { concurrency: 1, cpuSampleMs: 500, times: 3 });
-    try {
-      expect(Math.max(...counts) / Math.min(...counts), `collections per host: ${counts.join(' ')}`).toBeLessThanOrEqual(2);
-      // Overload alone fails no host; stopping the collectors mid-round (above) may abandon the
-      // host then running, which says so: that one is the test's own doing.
-      const errors = await store.db.selectFrom('host_errors').select('message').execute();
-      expect(errors.filter((e) => !/the collector is shutting down/.test(e.message))).toEqual([]);
-    } finally {
-      await store.close();
-    }
-  }, 400_000);
+    /**
+     * Runs `count` collectors on a fresh database until every host was collected `times` times;
+     * checks the bound of docs/scale-out.md (with the longest round this run measured) and that
+     * the collectors said they were behind (log and /metrics). Returns the collections per host.
+     */
+    async function runOverloaded(
+      dialect: TestDialect,
+      count: number,
+      name: string,
+      options: { concurrency: number; cpuSampleMs?: number; withStalled?: boolean; times: number },
+    ): Promise<{ counts: number[]; store: Store }> {
+      const { store, configPath, keys } = await prepare(dialect, name, {
+        intervalS: OVERLOAD_INTERVAL_S,
+        concurrency: options.concurrency,
+        withStalled: options.withStalled,
+        cpuSampleMs: options.cpuSampleMs,
+      });
+      const group = Array.from({ length: count }, () => startCollector(configPath));
+      collectors.push(...group);
+      await waitFor(`${options.times} collections of every host`, 300_000, async () =>
+        Math.min(...countsOf(await collectionStarts(store), keys)) >= options.times ? true : undefined,
+      );
+      const said = await waitFor('a collector saying it is behind', 60_000, async () =>
+        group.find((c) => new RegExp(`collection behind: \\d+ of ${keys.length} hosts overdue`).test(c.log())),
+      );
+      expect(said.log()).toMatch(
+        new RegExp(
+          `raise concurrency \\(now ${options.concurrency}\\), lengthen the interval \\(to \\d+ s or more\\) or add a collector`,
+        ),
+      );
+      expect(await metricsOf(said)).toMatch(/^fleetstat_collection_behind 1$/m);
+      await Promise.all(group.map(stopCollector));
 
-  // Hosts that stall until the connect timeout: 8 × 4 s, two at a time per collector.
-  const stallCases = testDialects().map((dialect): [TestDialect, number] => [dialect, dialect === 'sqlite' ? 1 : 2]);
-  it.each(stallCases)('hosts stalling until their timeout on %s with %i collector(s): every host within the bound, overload said', async (dialect, count) => {
-    const { counts, store } = await runOverloaded(dialect, count, `stalled-${dialect}-${count}`, { concurrency: OVERLOAD_CONCURRENCY, withStalled: true, times: 2 });
-    try {
-      expect(Math.min(...counts)).toBeGreaterThanOrEqual(2);
-      // Only the stalled hosts failed, at the handshake.
-      const stages = await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id').select(['hosts.ip', 'host_errors.stage']).execute();
-      expect(new Set(stages.map((s) => `${s.ip.startsWith('127.0.9.') ? 'stalled' : s.ip} ${s.stage}`))).toEqual(new Set(['stalled connect']));
-    } finally {
-      await store.close();
+      const starts = await collectionStarts(store);
+      const bound = collectionGapBound({
+        hosts: keys.length,
+        concurrency: options.concurrency,
+        collectors: count,
+        hostSeconds: HOST_TIMEOUT_S,
+        intervalSeconds: OVERLOAD_INTERVAL_S,
+        tickSeconds: longestTickSeconds(OVERLOAD_INTERVAL_S),
+        perClaim: dialect === 'sqlite' ? keys.length : Math.ceil(keys.length * CLAIM_SHARE),
+        roundSeconds: await longestRound(store),
+      });
+      expect(badGaps(starts, 0, bound), `bound ${bound.toFixed(1)} s`).toEqual([]);
+      const firstRound = Math.min(...[...starts.values()].map((list) => list[0]!));
+      for (const [key, list] of starts)
+        expect(list[0]! - firstRound, `${key}'s first collection`).toBeLessThanOrEqual(bound * 1000);
+      return { counts: countsOf(starts, keys), store };
     }
-  }, 400_000);
-});
+
+    // Overload certain on any machine: the probe's CPU sample alone (a timer on the target) makes
+    // a host take 0.5 s, one at a time per collector, so 30 hosts take 15 s / collectors > 2 s.
+    const overloadCases = testDialects().flatMap((dialect): [TestDialect, number][] =>
+      dialect === 'sqlite'
+        ? [[dialect, 1]]
+        : [
+            [dialect, 2],
+            [dialect, 3],
+          ],
+    );
+    it.each(overloadCases)(
+      'interval shorter than a round on %s with %i collector(s): every host within the bound, the most collected at most twice as often as the least, overload said',
+      async (dialect, count) => {
+        const { counts, store } = await runOverloaded(dialect, count, `overload-${dialect}-${count}`, {
+          concurrency: 1,
+          cpuSampleMs: 500,
+          times: 3,
+        });
+        try {
+          expect(
+            Math.max(...counts) / Math.min(...counts),
+            `collections per host: ${counts.join(' ')}`,
+          ).toBeLessThanOrEqual(2);
+          // Overload alone fails no host; stopping the collectors mid-round (above) may abandon the
+          // host then running, which says so: that one is the test's own doing.
+          const errors = await store.db.selectFrom('host_errors').select('message').execute();
+          expect(errors.filter((e) => !/the collector is shutting down/.test(e.message))).toEqual([]);
+        } finally {
+          await store.close();
+        }
+      },
+      400_000,
+    );
+
+    // Hosts that stall until the connect timeout: 8 × 4 s, two at a time per collector.
+    const stallCases = testDialects().map((dialect): [TestDialect, number] => [dialect, dialect === 'sqlite' ? 1 : 2]);
+    it.each(stallCases)(
+      'hosts stalling until their timeout on %s with %i collector(s): every host within the bound, overload said',
+      async (dialect, count) => {
+        const { counts, store } = await runOverloaded(dialect, count, `stalled-${dialect}-${count}`, {
+          concurrency: OVERLOAD_CONCURRENCY,
+          withStalled: true,
+          times: 2,
+        });
+        try {
+          expect(Math.min(...counts)).toBeGreaterThanOrEqual(2);
+          // Only the stalled hosts failed, at the handshake.
+          const stages = await store.db
+            .selectFrom('host_errors')
+            .innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
+            .select(['hosts.ip', 'host_errors.stage'])
+            .execute();
+          expect(new Set(stages.map((s) => `${s.ip.startsWith('127.0.9.') ? 'stalled' : s.ip} ${s.stage}`))).toEqual(
+            new Set(['stalled connect']),
+          );
+        } finally {
+          await store.close();
+        }
+      },
+      400_000,
+    );
+  },
+);

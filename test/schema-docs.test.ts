@@ -16,9 +16,13 @@ function documentedTables(): Map<string, string[]> {
     const [heading = '', ...lines] = section.split('\n');
     if (!/^[a-z_]+$/.test(heading.trim())) continue;
     // A row may name several columns of one type: `| size_bytes, used_bytes | bigint | …`.
-    const rows = lines.filter((line) => /^\| [a-z_0-9]+(, [a-z_0-9]+)* \|/.test(line))
+    const rows = lines
+      .filter((line) => /^\| [a-z_0-9]+(, [a-z_0-9]+)* \|/.test(line))
       .flatMap((line) => (line.split('|')[1] ?? '').split(',').map((name) => name.trim()));
-    tables.set(heading.trim(), rows.filter((name) => name !== 'column'));
+    tables.set(
+      heading.trim(),
+      rows.filter((name) => name !== 'column'),
+    );
   }
   return tables;
 }
@@ -35,18 +39,22 @@ describe('docs/schema.md', () => {
 
   it('documents every table the migrations create, with exactly its columns', async () => {
     const documented = documentedTables();
-    const actual = (await store.db.introspection.getTables())
-      .filter((t) => ![MIGRATION_TABLE, MIGRATION_LOCK_TABLE].includes(t.name) && !t.name.startsWith('sqlite_'));
+    const actual = (await store.db.introspection.getTables()).filter(
+      (t) => ![MIGRATION_TABLE, MIGRATION_LOCK_TABLE].includes(t.name) && !t.name.startsWith('sqlite_'),
+    );
     expect([...documented.keys()].sort()).toEqual(actual.map((t) => t.name).sort());
     for (const table of actual) {
-      expect({ table: table.name, columns: [...(documented.get(table.name) ?? [])].sort() })
-        .toEqual({ table: table.name, columns: table.columns.map((c) => c.name).sort() });
+      expect({ table: table.name, columns: [...(documented.get(table.name) ?? [])].sort() }).toEqual({
+        table: table.name,
+        columns: table.columns.map((c) => c.name).sort(),
+      });
     }
   });
 
   it('types every table the migrations create in src/store/schema.ts', async () => {
-    const actual = (await store.db.introspection.getTables())
-      .filter((t) => ![MIGRATION_TABLE, MIGRATION_LOCK_TABLE].includes(t.name) && !t.name.startsWith('sqlite_'));
+    const actual = (await store.db.introspection.getTables()).filter(
+      (t) => ![MIGRATION_TABLE, MIGRATION_LOCK_TABLE].includes(t.name) && !t.name.startsWith('sqlite_'),
+    );
     expect([...TABLE_NAMES].sort()).toEqual(actual.map((t) => t.name).sort());
   });
 });

@@ -20,7 +20,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function writeConfig(web: string): string {
   const path = join(dir, 'config.xml');
   writeFileSync(join(dir, 'token'), 'tok-7c1e', { mode: 0o600 });
-  writeFileSync(path, `<clients>\n  <web ${web}/>\n  <client ip="127.0.0.1" port="1" username="n" agent="true"/>\n</clients>\n`, { mode: 0o600 });
+  writeFileSync(
+    path,
+    `<clients>\n  <web ${web}/>\n  <client ip="127.0.0.1" port="1" username="n" agent="true"/>\n</clients>\n`,
+    { mode: 0o600 },
+  );
   return path;
 }
 
@@ -28,11 +32,16 @@ describe('config reloader hooks', () => {
   it('refuses a config the serve command vetoes and keeps the old one; passes a taken one to changed', async () => {
     const out = new PassThrough();
     let log = '';
-    out.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+    out.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
     const initial = await loadConfig(writeConfig('token-file="token"'));
     const changes: Array<[Config, Config]> = [];
     const reloader = new ConfigReloader(initial, createLogger({ format: 'json', out }), {
-      vet: (next) => { const e = checkExposure('0.0.0.0', next.web); return e.status === 'open-refused' ? e.reason : undefined; },
+      vet: (next) => {
+        const e = checkExposure('0.0.0.0', next.web);
+        return e.status === 'open-refused' ? e.reason : undefined;
+      },
       changed: (previous, next) => changes.push([previous, next]),
     });
 
@@ -40,7 +49,12 @@ describe('config reloader hooks', () => {
     expect(await reloader.reload('test')).toBe(false);
     expect(reloader.config).toBe(initial);
     expect(reloader.config.web.token).toBe('tok-7c1e');
-    expect(JSON.parse(log.trim().split('\n').at(-1)!)).toMatchObject({ level: 'error', msg: expect.stringMatching(/^config reload \(test\) rejected, keeping the previous config: the dashboard would listen on 0\.0\.0\.0 without credentials/) });
+    expect(JSON.parse(log.trim().split('\n').at(-1)!)).toMatchObject({
+      level: 'error',
+      msg: expect.stringMatching(
+        /^config reload \(test\) rejected, keeping the previous config: the dashboard would listen on 0\.0\.0\.0 without credentials/,
+      ),
+    });
     expect(changes).toEqual([]);
 
     writeConfig('token-file="token" metrics-open="true"');
@@ -57,15 +71,29 @@ describe('config reloader watching included files and host lists', () => {
   it('reloads when an included file or a host-list file changes, like the main file', async () => {
     const sub = mkdtempSync(join(dir, 'inc-'));
     mkdirSync(join(sub, 'conf.d'));
-    writeFileSync(join(sub, 'conf.d/web.xml'), '<clients><client ip="127.0.0.1" port="1" username="n" agent="true"/></clients>\n', { mode: 0o600 });
+    writeFileSync(
+      join(sub, 'conf.d/web.xml'),
+      '<clients><client ip="127.0.0.1" port="1" username="n" agent="true"/></clients>\n',
+      { mode: 0o600 },
+    );
     writeFileSync(join(sub, 'hosts.txt'), '127.0.0.2\n', { mode: 0o600 });
-    writeFileSync(join(sub, 'config.xml'), '<clients>\n<include path="conf.d/*.xml"/>\n<client hosts-file="hosts.txt" port="1" username="n" agent="true"/>\n</clients>\n', { mode: 0o600 });
+    writeFileSync(
+      join(sub, 'config.xml'),
+      '<clients>\n<include path="conf.d/*.xml"/>\n<client hosts-file="hosts.txt" port="1" username="n" agent="true"/>\n</clients>\n',
+      { mode: 0o600 },
+    );
     const stream = new PassThrough();
-    const reloader = new ConfigReloader(await loadConfig(join(sub, 'config.xml')), createLogger({ format: 'json', out: stream }));
+    const reloader = new ConfigReloader(
+      await loadConfig(join(sub, 'config.xml')),
+      createLogger({ format: 'json', out: stream }),
+    );
     expect(reloader.config.sourceFiles).toEqual([join(sub, 'conf.d/web.xml'), join(sub, 'hosts.txt')]);
     reloader.start();
     try {
-      writeFileSync(join(sub, 'conf.d/web.xml'), '<clients><client ip="127.0.0.1,127.0.0.3" port="1" username="n" agent="true"/></clients>\n');
+      writeFileSync(
+        join(sub, 'conf.d/web.xml'),
+        '<clients><client ip="127.0.0.1,127.0.0.3" port="1" username="n" agent="true"/></clients>\n',
+      );
       await until(() => reloader.config.clients.length === 3);
       writeFileSync(join(sub, 'hosts.txt'), '127.0.0.2\n127.0.0.4\n');
       await until(() => reloader.config.clients.length === 4);

@@ -25,11 +25,17 @@ const SECRETS = {
 };
 
 /** A GET with an explicit Host header (fetch cannot set one). */
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
       let body = '';
-      res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
@@ -38,7 +44,9 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 
 describe('fleetstat serve: web boundary', () => {
   let dir: string;
@@ -61,13 +69,17 @@ describe('fleetstat serve: web boundary', () => {
 
   function writeConfig(name: string, web: string, database = 'serve.sqlite'): string {
     const path = join(dir, name);
-    writeFileSync(path, `<clients>
+    writeFileSync(
+      path,
+      `<clients>
   <settings database="sqlite:${database}" known-hosts="known_hosts" interval="1h"/>
   <smtp host="127.0.0.1" port="${deadPort}" from="fleetstat@example.test" user="fleetstat" password-file="smtp.pw"/>
   <web ${web}/>
   <client ip="127.0.0.1" port="${deadPort}" username="nobody" password-file="ssh.pw" name="dead"/>
 </clients>
-`, { mode: 0o600 });
+`,
+      { mode: 0o600 },
+    );
     return path;
   }
 
@@ -103,9 +115,13 @@ describe('fleetstat serve: web boundary', () => {
     expect((await get(port, '/api/hosts', bearer(SECRETS.newToken))).status).toBe(200);
     expect((await get(port, '/api/hosts', basic('admin', SECRETS.newPassword))).status).toBe(200);
 
-    const listenLine = await server.waitFor(/WARN .*<web listen\/port> \(127\.0\.0\.1:(\d+) -> 127\.0\.0\.1:(\d+)\) changed: takes effect only after a restart.*/);
+    const listenLine = await server.waitFor(
+      /WARN .*<web listen\/port> \(127\.0\.0\.1:(\d+) -> 127\.0\.0\.1:(\d+)\) changed: takes effect only after a restart.*/,
+    );
     expect([Number(listenLine[1]), Number(listenLine[2])]).toEqual([port, otherPort]);
-    const databaseLine = (await server.waitFor(/WARN .*the database URL changed: takes effect only after a restart.*/))[0];
+    const databaseLine = (
+      await server.waitFor(/WARN .*the database URL changed: takes effect only after a restart.*/)
+    )[0];
     expect(databaseLine).not.toContain('moved.sqlite');
     for (const secret of Object.values(SECRETS)) expect(server.raw()).not.toContain(secret);
     server.child.kill('SIGTERM');
@@ -130,10 +146,23 @@ describe('fleetstat serve: web boundary', () => {
     const server = serve(writeConfig('hosts.xml', 'hosts="fleet.example.test, dash" token-file="token"'));
     const port = Number((await server.waitFor(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
     const auth = bearer(SECRETS.oldToken);
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `fleet.example.test:${port}`, 'FLEET.example.test.', 'dash']) {
-      expect({ host, status: (await get(port, '/api/hosts', { ...auth, host })).status }).toEqual({ host, status: 200 });
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `fleet.example.test:${port}`,
+      'FLEET.example.test.',
+      'dash',
+    ]) {
+      expect({ host, status: (await get(port, '/api/hosts', { ...auth, host })).status }).toEqual({
+        host,
+        status: 200,
+      });
     }
-    for (const host of [`rebind.attacker.test:${port}`, `127.0.0.2:${port}`, `fleet.example.test.attacker.test:${port}`]) {
+    for (const host of [
+      `rebind.attacker.test:${port}`,
+      `127.0.0.2:${port}`,
+      `fleet.example.test.attacker.test:${port}`,
+    ]) {
       const answer = await get(port, '/api/hosts', { ...auth, host });
       expect({ host, status: answer.status }).toEqual({ host, status: 421 });
       expect(answer.body).not.toContain('dead');
@@ -146,7 +175,9 @@ describe('fleetstat serve: web boundary', () => {
   it('refuses to listen beyond loopback without credentials', async () => {
     const server = serve(writeConfig('open.xml', 'port="8080"'), ['--listen', '0.0.0.0:0']);
     expect(await server.exited).toBe(EXIT.configInvalid);
-    expect(server.raw()).toMatch(/refusing to serve: the dashboard would listen on 0\.0\.0\.0 without credentials.*allow-anonymous/);
+    expect(server.raw()).toMatch(
+      /refusing to serve: the dashboard would listen on 0\.0\.0\.0 without credentials.*allow-anonymous/,
+    );
   });
 
   it('logs a 500 as JSON with its request id and the error, and never a configured secret', async () => {
@@ -171,7 +202,12 @@ describe('fleetstat serve: web boundary', () => {
     expect(requestId).toBeDefined();
     await server.waitFor(new RegExp(`ERROR web: request failed \\[req ${requestId}\\]`));
     const logged = server.records().find((r) => r.reqId === requestId && r.msg === 'request failed');
-    expect(logged).toMatchObject({ level: 'error', component: 'web', url: '/api/hosts', err: { message: expect.stringMatching(/no such table: hosts/) } });
+    expect(logged).toMatchObject({
+      level: 'error',
+      component: 'web',
+      url: '/api/hosts',
+      err: { message: expect.stringMatching(/no such table: hosts/) },
+    });
     // The completion line follows the answer; wait for it rather than race it.
     await server.waitFor(new RegExp(`ERROR web: request completed \\[req ${requestId}\\] .*status=500`));
 
@@ -180,7 +216,10 @@ describe('fleetstat serve: web boundary', () => {
     await server.waitFor(/config reloaded \(SIGHUP\)/);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(EXIT.ok);
-    const lines = server.raw().split('\n').filter((l) => l !== '');
+    const lines = server
+      .raw()
+      .split('\n')
+      .filter((l) => l !== '');
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     for (const secret of Object.values(SECRETS)) expect(server.raw()).not.toContain(secret);

@@ -31,7 +31,9 @@ describe('fleetstat serve', () => {
     fleet = await startFleet(3);
     dir = mkdtempSync(join(tmpdir(), 'fleetstat-serve-'));
     // Accepts TCP and never speaks SSH: a round touching it stays busy until the timeouts.
-    tarpit = createServer((socket) => { tarpitSockets.push(socket); });
+    tarpit = createServer((socket) => {
+      tarpitSockets.push(socket);
+    });
     await new Promise<void>((resolve) => tarpit.listen(0, '127.0.9.9', resolve));
   });
   afterAll(async () => {
@@ -41,13 +43,20 @@ describe('fleetstat serve', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const config = (clients: FleetClient[], interval = '2') => writeFleetConfig(fleet, {
-    dir, databaseUrl: `sqlite:${join(dir, 'serve.sqlite')}`, clients, settings: { interval, 'cpu-sample': '100', 'connect-timeout': '30' },
-  });
+  const config = (clients: FleetClient[], interval = '2') =>
+    writeFleetConfig(fleet, {
+      dir,
+      databaseUrl: `sqlite:${join(dir, 'serve.sqlite')}`,
+      clients,
+      settings: { interval, 'cpu-sample': '100', 'connect-timeout': '30' },
+    });
 
   it('runs rounds on the interval and reloads the config on SIGHUP, keeping the old one when the new is invalid', async () => {
     const [h0, h1, h2] = fleet.hosts;
-    const path = config([{ host: h0!, auth: 'key', name: 'one' }, { host: h1!, auth: 'key', name: 'two' }]);
+    const path = config([
+      { host: h0!, auth: 'key', name: 'one' },
+      { host: h1!, auth: 'key', name: 'two' },
+    ]);
     // serve is given a symlink in a directory of its own: the file watcher watches that
     // directory, so edits of the target (in `dir`) reach it only through SIGHUP.
     const linkDir = mkdtempSync(join(dir, 'linked-'));
@@ -61,7 +70,11 @@ describe('fleetstat serve', () => {
       expect(page.status).toBe(200);
 
       // A valid change: a third host.
-      config([{ host: h0!, auth: 'key', name: 'one' }, { host: h1!, auth: 'key', name: 'two' }, { host: h2!, auth: 'key', name: 'three' }]);
+      config([
+        { host: h0!, auth: 'key', name: 'one' },
+        { host: h1!, auth: 'key', name: 'two' },
+        { host: h2!, auth: 'key', name: 'three' },
+      ]);
       serve.child.kill('SIGHUP');
       await serve.waitFor(/config reloaded \(SIGHUP\): 3 clients/);
 
@@ -69,14 +82,25 @@ describe('fleetstat serve', () => {
       const { writeFileSync } = await import('node:fs');
       writeFileSync(path, '<clients>\n  <client ip="300.1.1.1" username="x" password-env="NOPE"/>\n</clients>\n');
       serve.child.kill('SIGHUP');
-      const [rejected] = await serve.waitFor(/config reload \(SIGHUP\) rejected, keeping the previous config:\n.*config\.xml:2: .*/);
+      const [rejected] = await serve.waitFor(
+        /config reload \(SIGHUP\) rejected, keeping the previous config:\n.*config\.xml:2: .*/,
+      );
       expect(rejected).toMatch(/config\.xml:2:/);
       // Host three, added by the first reload, is collected: wait for its sample (the event), not
       // for a number of rounds, which depends on how fast rounds run beside the reloads.
       const store = await openStore(`sqlite:${join(dir, 'serve.sqlite')}`);
       try {
-        const sampledHosts = async () => (await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
-          .select('hosts.name').distinct().execute()).map((n) => n.name).sort();
+        const sampledHosts = async () =>
+          (
+            await store.db
+              .selectFrom('samples')
+              .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+              .select('hosts.name')
+              .distinct()
+              .execute()
+          )
+            .map((n) => n.name)
+            .sort();
         const deadline = Date.now() + 90_000;
         let names = await sampledHosts();
         while (!names.includes('three') && Date.now() < deadline) {
@@ -101,10 +125,18 @@ describe('fleetstat serve', () => {
     const seed = await openStore(dbUrl);
     await migrate(seed);
     const hostId = await ensureHost(seed, { ip: h0!.address, port: h0!.port, name: 'old' });
-    await saveReport(seed, { hostId, roundId: null, collectedAt: new Date(Date.now() - 3 * 86_400_000), report: makeReport() });
+    await saveReport(seed, {
+      hostId,
+      roundId: null,
+      collectedAt: new Date(Date.now() - 3 * 86_400_000),
+      report: makeReport(),
+    });
     await seed.close();
     const path = writeFleetConfig(fleet, {
-      dir, databaseUrl: dbUrl, clients: [{ host: h0!, auth: 'key', name: 'old' }], settings: { interval: '60', 'cpu-sample': '100', retention: '2d' },
+      dir,
+      databaseUrl: dbUrl,
+      clients: [{ host: h0!, auth: 'key', name: 'old' }],
+      settings: { interval: '60', 'cpu-sample': '100', retention: '2d' },
     });
     const serve = startServe(path);
     try {
@@ -125,10 +157,18 @@ describe('fleetstat serve', () => {
 
   it('on SIGTERM abandons a stuck round after the grace period, keeping what was stored', async () => {
     const [h0] = fleet.hosts;
-    const path = config([
-      { host: h0!, auth: 'key', name: 'healthy' },
-      { host: { address: '127.0.9.9', port: (tarpit.address() as { port: number }).port }, auth: 'key', name: 'tarpit', attributes: { 'host-key': 'accept-new' } },
-    ], '60');
+    const path = config(
+      [
+        { host: h0!, auth: 'key', name: 'healthy' },
+        {
+          host: { address: '127.0.9.9', port: (tarpit.address() as { port: number }).port },
+          auth: 'key',
+          name: 'tarpit',
+          attributes: { 'host-key': 'accept-new' },
+        },
+      ],
+      '60',
+    );
     const serve = startServe(path, ['--grace', '1']);
     await serve.waitFor(/dashboard on/);
     // Wait until the healthy host is stored while the tarpit holds the round open.
@@ -138,7 +178,14 @@ describe('fleetstat serve', () => {
     while (Date.now() < deadline && stored === 0) {
       await new Promise((r) => setTimeout(r, 200));
       const store = await openStore(`sqlite:${dbPath}`);
-      stored = (await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id').select('samples.id').where('hosts.name', '=', 'healthy').execute()).length;
+      stored = (
+        await store.db
+          .selectFrom('samples')
+          .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+          .select('samples.id')
+          .where('hosts.name', '=', 'healthy')
+          .execute()
+      ).length;
       await store.close();
     }
     expect(stored).toBeGreaterThan(0);
@@ -150,7 +197,11 @@ describe('fleetstat serve', () => {
     expect(serve.log()).toMatch(/FAIL tarpit \[connect\] abandoned during connect/);
     const store = await openStore(`sqlite:${dbPath}`);
     try {
-      const errors = await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id').select(['hosts.name', 'stage', 'message']).execute();
+      const errors = await store.db
+        .selectFrom('host_errors')
+        .innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
+        .select(['hosts.name', 'stage', 'message'])
+        .execute();
       expect(errors.some((e) => e.name === 'tarpit' && /abandoned/.test(e.message))).toBe(true);
     } finally {
       await store.close();

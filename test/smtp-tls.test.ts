@@ -88,11 +88,17 @@ describe.skipIf(!postfixPath)('Postfix with STARTTLS and a self-signed certifica
   });
 
   it('verifies TLS from the first byte (secure="true") the same way', async () => {
-    const untrusted = await sendThrough(smtpFrom(`host="127.0.0.1" port="${mta.smtpsPort}" secure="true"`), 'smtps unverified');
+    const untrusted = await sendThrough(
+      smtpFrom(`host="127.0.0.1" port="${mta.smtpsPort}" secure="true"`),
+      'smtps unverified',
+    );
     expect(untrusted.result).toMatchObject({ sent: 0, deferred: 1 });
     expect(untrusted.result.lastError).toMatch(/TLS certificate verification failed: .*self[- ]signed/i);
     expect(untrusted.result.lastError).not.toMatch(/unreachable/);
-    const trusted = await sendThrough(smtpFrom(`host="127.0.0.1" port="${mta.smtpsPort}" secure="true" ca-file="${mta.certificatePath}"`), 'smtps trusted');
+    const trusted = await sendThrough(
+      smtpFrom(`host="127.0.0.1" port="${mta.smtpsPort}" secure="true" ca-file="${mta.certificatePath}"`),
+      'smtps trusted',
+    );
     expect(trusted.result, mta.log()).toMatchObject({ sent: 1 });
     await mta.waitForDelivery('Subject: smtps trusted');
   });
@@ -100,7 +106,12 @@ describe.skipIf(!postfixPath)('Postfix with STARTTLS and a self-signed certifica
   it('sends with tls-verify="false", and the config warns about it', async () => {
     const xml = `<clients><smtp host="127.0.0.1" port="${mta.port}" require-tls="true" tls-verify="false" from="fleetstat@localhost"/></clients>`;
     const check = analyzeConfig(xml, join(dir, 'config.xml'));
-    expect(check.issues.filter((i) => i.severity === 'warning').map((i) => i.message).join('\n')).toMatch(/tls-verify="false".*not checked/);
+    expect(
+      check.issues
+        .filter((i) => i.severity === 'warning')
+        .map((i) => i.message)
+        .join('\n'),
+    ).toMatch(/tls-verify="false".*not checked/);
     const { result } = await sendThrough(check.config!.smtp!, 'unverified by request');
     expect(result, mta.log()).toMatchObject({ sent: 1 });
     await mta.waitForDelivery('Subject: unverified by request');
@@ -122,7 +133,9 @@ describe.skipIf(!postfixPath || !saslPath)('Postfix with SASL logins', () => {
   });
 
   it('logs in over STARTTLS and delivers', async () => {
-    const smtp = smtpFrom(`host="127.0.0.1" port="${tlsMta.port}" user="fleetstat" password-file="smtp.pw" ca-file="${tlsMta.certificatePath}"`);
+    const smtp = smtpFrom(
+      `host="127.0.0.1" port="${tlsMta.port}" user="fleetstat" password-file="smtp.pw" ca-file="${tlsMta.certificatePath}"`,
+    );
     const { result } = await sendThrough(smtp, 'sent after a login over TLS');
     expect(result, tlsMta.log()).toMatchObject({ sent: 1 });
     const mailbox = await tlsMta.waitForDelivery('Subject: sent after a login over TLS');
@@ -173,14 +186,21 @@ describe('credentials never travel without TLS', () => {
 
 describe('ca-file and tls-verify in the config', () => {
   const issues = (attributes: string) =>
-    analyzeConfig(`<clients>\n<smtp host="127.0.0.1" ${attributes} from="a@b.c"/>\n</clients>`, join(dir, 'config.xml')).issues
-      .filter((i) => i.message.includes('smtp')).map((i) => `${i.line}: ${i.message}`);
+    analyzeConfig(`<clients>\n<smtp host="127.0.0.1" ${attributes} from="a@b.c"/>\n</clients>`, join(dir, 'config.xml'))
+      .issues.filter((i) => i.message.includes('smtp'))
+      .map((i) => `${i.line}: ${i.message}`);
 
   it('reports a missing, non-PEM, or contradictory ca-file on its line', () => {
     writeFileSync(join(dir, 'not-a-cert.pem'), 'hello\n');
-    expect(issues('ca-file="missing.pem"')).toEqual([expect.stringMatching(/^2: smtp ca-file .*missing\.pem is not readable \(ENOENT\)/)]);
-    expect(issues('ca-file="not-a-cert.pem"')).toEqual([expect.stringMatching(/^2: smtp ca-file .*not-a-cert\.pem holds no PEM certificate/)]);
-    expect(issues('ca-file="not-a-cert.pem" tls-verify="false"').join('\n')).toMatch(/ca-file .*or tls-verify="false".*not both/);
+    expect(issues('ca-file="missing.pem"')).toEqual([
+      expect.stringMatching(/^2: smtp ca-file .*missing\.pem is not readable \(ENOENT\)/),
+    ]);
+    expect(issues('ca-file="not-a-cert.pem"')).toEqual([
+      expect.stringMatching(/^2: smtp ca-file .*not-a-cert\.pem holds no PEM certificate/),
+    ]);
+    expect(issues('ca-file="not-a-cert.pem" tls-verify="false"').join('\n')).toMatch(
+      /ca-file .*or tls-verify="false".*not both/,
+    );
     expect(issues('tls-verify="maybe"').join('\n')).toMatch(/tls-verify/);
   });
 

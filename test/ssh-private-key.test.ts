@@ -22,15 +22,28 @@ execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'right passphrase', '-f
 
 function client(port: number, passphrase?: string): ClientConfig {
   return {
-    name: 'k', ip: '127.0.0.1', port, username: 'nobody', keyPath, passphrase, agent: false, alerts: [],
-    timeoutSeconds: 10, hostKey: 'strict', sudo: false, line: 1,
+    name: 'k',
+    ip: '127.0.0.1',
+    port,
+    username: 'nobody',
+    keyPath,
+    passphrase,
+    agent: false,
+    alerts: [],
+    timeoutSeconds: 10,
+    hostKey: 'strict',
+    sudo: false,
+    line: 1,
   };
 }
 
 async function failure(config: ClientConfig): Promise<StageError> {
   const hostKeys = await HostKeyStore.load(join(dir, 'known_hosts'));
   const error = await openSession(config, { hostKeys, connectTimeoutMs: 5000 }).then(
-    (session) => { session.close(); throw new Error('connected'); },
+    (session) => {
+      session.close();
+      throw new Error('connected');
+    },
     (thrown: unknown) => thrown,
   );
   expect(error).toBeInstanceOf(StageError);

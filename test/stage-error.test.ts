@@ -75,10 +75,22 @@ describe('StageError', () => {
       const down = await closedPort('127.0.9.52');
       const hostKeys = await HostKeyStore.load(join(dir, 'known_hosts'));
       const client: ClientConfig = {
-        name: 'down', ip: down.address, port: down.port, username: 'nobody', agent: false, alerts: [],
-        timeoutSeconds: 20, hostKey: 'accept-new', sudo: false, line: 1, password: 'unused',
+        name: 'down',
+        ip: down.address,
+        port: down.port,
+        username: 'nobody',
+        agent: false,
+        alerts: [],
+        timeoutSeconds: 20,
+        hostKey: 'accept-new',
+        sudo: false,
+        line: 1,
+        password: 'unused',
       };
-      const error = await openSession(client, { hostKeys, connectTimeoutMs: 20_000 }).then(() => undefined, (e: unknown) => e);
+      const error = await openSession(client, { hostKeys, connectTimeoutMs: 20_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StageError);
       expect((error as StageError).stage).toBe('connect');
       expect((error as StageError).message).toMatch(/connection refused/);

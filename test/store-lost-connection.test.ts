@@ -41,7 +41,9 @@ describe('PostgreSQL connection lost under the store', () => {
         await terminate(rows[0]!.pid);
         await new Promise((resolve) => setTimeout(resolve, 300));
         // The pool drops the dead idle client; the store keeps working.
-        const again = await sql<{ one: number }>`select 1 as one`.execute(store.db).catch(async () => sql<{ one: number }>`select 1 as one`.execute(store.db));
+        const again = await sql<{ one: number }>`select 1 as one`
+          .execute(store.db)
+          .catch(async () => sql<{ one: number }>`select 1 as one`.execute(store.db));
         expect(again.rows[0]!.one).toBe(1);
         expect(unhandled).toEqual([]);
       } finally {

@@ -8,8 +8,19 @@ import { testDialects, withTestDatabase } from './support/databases.js';
 
 const run = promisify(execFile);
 const TABLES = [
-  'hosts', 'samples', 'disk_usage', 'net_io', 'logged_in_users', 'security_events',
-  'rounds', 'host_errors', 'alerts', 'outbox', 'host_leases', 'notifications', 'silences',
+  'hosts',
+  'samples',
+  'disk_usage',
+  'net_io',
+  'logged_in_users',
+  'security_events',
+  'rounds',
+  'host_errors',
+  'alerts',
+  'outbox',
+  'host_leases',
+  'notifications',
+  'silences',
 ];
 
 /** Migrates `url` from a separate Node process, as a second collector would. */
@@ -26,7 +37,16 @@ describe.each(testDialects())('migrate on %s', (dialect) => {
     await withTestDatabase(dialect, async (url) => {
       const store = await openStore(url);
       try {
-        expect(await migrate(store)).toEqual({ applied: ['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox', '0006-cpu-counters'] });
+        expect(await migrate(store)).toEqual({
+          applied: [
+            '0001-initial',
+            '0002-host-leases-sample-order',
+            '0003-alert-severity-grouping',
+            '0004-silences',
+            '0005-webhook-outbox',
+            '0006-cpu-counters',
+          ],
+        });
         expect(await migrate(store)).toEqual({ applied: [] });
         const tables = (await store.db.introspection.getTables()).map((t) => t.name);
         expect(tables).toEqual(expect.arrayContaining(TABLES));
@@ -46,7 +66,14 @@ describe.each(testDialects())('migrate on %s', (dialect) => {
       const [a, b] = await Promise.all([openStore(url), openStore(url)]);
       try {
         const results = await Promise.all([migrate(a), migrate(b)]);
-        expect(results.flatMap((r) => r.applied)).toEqual(['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox', '0006-cpu-counters']);
+        expect(results.flatMap((r) => r.applied)).toEqual([
+          '0001-initial',
+          '0002-host-leases-sample-order',
+          '0003-alert-severity-grouping',
+          '0004-silences',
+          '0005-webhook-outbox',
+          '0006-cpu-counters',
+        ]);
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
@@ -58,7 +85,14 @@ describe.each(testDialects())('migrate on %s', (dialect) => {
       // Node with tsx takes about a second to start; all three begin migrating at the same instant.
       const startAt = Date.now() + 4000;
       const results = await Promise.all([1, 2, 3].map(() => migrateInChild(url, startAt)));
-      expect(results.flat()).toEqual(['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox', '0006-cpu-counters']);
+      expect(results.flat()).toEqual([
+        '0001-initial',
+        '0002-host-leases-sample-order',
+        '0003-alert-severity-grouping',
+        '0004-silences',
+        '0005-webhook-outbox',
+        '0006-cpu-counters',
+      ]);
     });
   });
 });

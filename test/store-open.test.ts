@@ -17,7 +17,9 @@ import { startTarpit } from './support/fault-servers.js';
  */
 async function expectRefused(url: string, pattern: RegExp): Promise<StoreError> {
   const error = await openStore(url).then(
-    () => { throw new Error(`openStore(${url}) unexpectedly succeeded`); },
+    () => {
+      throw new Error(`openStore(${url}) unexpectedly succeeded`);
+    },
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(StoreError);
@@ -35,13 +37,22 @@ describe('openStore', () => {
   });
 
   it('fails fast and clearly when PostgreSQL refuses', async () => {
-    const e = await expectRefused('postgres://postgres:s3cret@127.0.0.1:1/test', /cannot open database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test/);
+    const e = await expectRefused(
+      'postgres://postgres:s3cret@127.0.0.1:1/test',
+      /cannot open database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test/,
+    );
     expect(e.message).toMatch(/ECONNREFUSED/);
-    await expectRefused('postgresql://postgres:s3cret@127.0.0.1:5432/fleetstat_no_such_db', /fleetstat_no_such_db.*does not exist/);
+    await expectRefused(
+      'postgresql://postgres:s3cret@127.0.0.1:5432/fleetstat_no_such_db',
+      /fleetstat_no_such_db.*does not exist/,
+    );
   });
 
   it('fails fast and clearly when MySQL refuses', async () => {
-    const e = await expectRefused('mysql://root:s3cret@127.0.0.1:1/test', /cannot open database mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/test/);
+    const e = await expectRefused(
+      'mysql://root:s3cret@127.0.0.1:1/test',
+      /cannot open database mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/test/,
+    );
     expect(e.message).toMatch(/ECONNREFUSED/);
     await expectRefused('mariadb://root@127.0.0.1:3306/fleetstat_no_such_db', /Unknown database/i);
   });
@@ -53,10 +64,16 @@ describe('openStore', () => {
     // and the error must name the driver's timeout: a refusal or reset cannot pass for it.
     const tarpit = await startTarpit('127.0.0.1');
     try {
-      const pg = await expectRefused(`postgres://u:s3cret@127.0.0.1:${tarpit.port}/x`, /cannot open database .*: Connection terminated due to connection timeout/);
+      const pg = await expectRefused(
+        `postgres://u:s3cret@127.0.0.1:${tarpit.port}/x`,
+        /cannot open database .*: Connection terminated due to connection timeout/,
+      );
       expect(tarpit.connections).toBeGreaterThanOrEqual(1);
       const afterPg = tarpit.connections;
-      const mysql = await expectRefused(`mysql://u:s3cret@127.0.0.1:${tarpit.port}/x`, /cannot open database .*: connect ETIMEDOUT/);
+      const mysql = await expectRefused(
+        `mysql://u:s3cret@127.0.0.1:${tarpit.port}/x`,
+        /cannot open database .*: connect ETIMEDOUT/,
+      );
       expect(tarpit.connections).toBeGreaterThan(afterPg);
       for (const e of [pg, mysql]) expect(e.message).not.toMatch(/ECONNREFUSED|ECONNRESET/);
     } finally {
@@ -65,7 +82,10 @@ describe('openStore', () => {
   });
 
   it('fails clearly on a SQLite path that cannot be opened or is not a database', async () => {
-    await expectRefused('sqlite:/nonexistent-dir/sub/fleetstat.sqlite', /cannot open database sqlite:\/nonexistent-dir/);
+    await expectRefused(
+      'sqlite:/nonexistent-dir/sub/fleetstat.sqlite',
+      /cannot open database sqlite:\/nonexistent-dir/,
+    );
     const database = await createTestDatabase('sqlite');
     try {
       const path = database.url.slice('sqlite:'.length);
@@ -81,17 +101,26 @@ describe('openStore', () => {
       const store = await openStore(url);
       try {
         expect(store.dialect).toBe('sqlite');
-        const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as object)[0];
+        const pragma = async (name: string) =>
+          Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as object)[0];
         expect(await pragma('journal_mode')).toBe('wal');
         // The 5 s wait for a lock is asynchronous (sqlite-dialect.ts); SQLite's own, blocking one stays short.
         expect(await pragma('busy_timeout')).toBe(20);
         expect(await pragma('foreign_keys')).toBe(1);
         await migrate(store);
         const id = await beginRound(store, new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)));
-        const row = await store.db.selectFrom('rounds').select('started_at').where('id', '=', id).executeTakeFirstOrThrow();
+        const row = await store.db
+          .selectFrom('rounds')
+          .select('started_at')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
         expect(row.started_at).toBe('2024-01-02T03:04:05.006Z');
         // Dates bound in WHERE compare as the same text.
-        const found = await store.db.selectFrom('rounds').select('id').where('started_at', '=', new Date('2024-01-02T03:04:05.006Z')).execute();
+        const found = await store.db
+          .selectFrom('rounds')
+          .select('id')
+          .where('started_at', '=', new Date('2024-01-02T03:04:05.006Z'))
+          .execute();
         expect(found).toEqual([{ id }]);
       } finally {
         await store.close();
@@ -121,7 +150,16 @@ describe('openStore', () => {
   it('opens sqlite::memory:', async () => {
     const store = await openStore('sqlite::memory:');
     try {
-      expect(await migrate(store)).toEqual({ applied: ['0001-initial', '0002-host-leases-sample-order', '0003-alert-severity-grouping', '0004-silences', '0005-webhook-outbox', '0006-cpu-counters'] });
+      expect(await migrate(store)).toEqual({
+        applied: [
+          '0001-initial',
+          '0002-host-leases-sample-order',
+          '0003-alert-severity-grouping',
+          '0004-silences',
+          '0005-webhook-outbox',
+          '0006-cpu-counters',
+        ],
+      });
     } finally {
       await store.close();
     }

@@ -50,18 +50,44 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     const { store } = fixture;
     const hostId = await ensureHost(store, { ip: '198.51.100.2', port: 22, name: 'flaky' });
     const roundId = await beginRound(store, minute(1));
-    await recordHostError(store, { roundId, hostId, stage: 'connect', message: 'E'.repeat(5000), occurredAt: minute(2) });
+    await recordHostError(store, {
+      roundId,
+      hostId,
+      stage: 'connect',
+      message: 'E'.repeat(5000),
+      occurredAt: minute(2),
+    });
     await finishRound(store, roundId, { finishedAt: minute(3), hostsOk: 7, hostsFailed: 1 });
 
     const round = await store.db.selectFrom('rounds').selectAll().where('id', '=', roundId).executeTakeFirstOrThrow();
-    expect({ ...round, started_at: toDate(round.started_at), finished_at: toDateOrNull(round.finished_at) })
-      .toEqual({ id: roundId, started_at: minute(1), finished_at: minute(3), hosts_ok: 7, hosts_failed: 1 });
-    const error = await store.db.selectFrom('host_errors').selectAll().where('round_id', '=', roundId).executeTakeFirstOrThrow();
+    expect({ ...round, started_at: toDate(round.started_at), finished_at: toDateOrNull(round.finished_at) }).toEqual({
+      id: roundId,
+      started_at: minute(1),
+      finished_at: minute(3),
+      hosts_ok: 7,
+      hosts_failed: 1,
+    });
+    const error = await store.db
+      .selectFrom('host_errors')
+      .selectAll()
+      .where('round_id', '=', roundId)
+      .executeTakeFirstOrThrow();
     expect(error).toMatchObject({ host_id: hostId, stage: 'connect' });
     expect(error.message).toBe(`${'E'.repeat(1999)}…`);
     expect(toDate(error.occurred_at).getTime()).toBe(minute(2).getTime());
-    await recordHostError(store, { roundId, hostId, stage: 'run', message: 'bad\u001b[2J\r\nFORGED \u202eline\ud800', occurredAt: minute(2) });
-    const hostile = await store.db.selectFrom('host_errors').select('message').where('round_id', '=', roundId).where('stage', '=', 'run').executeTakeFirstOrThrow();
+    await recordHostError(store, {
+      roundId,
+      hostId,
+      stage: 'run',
+      message: 'bad\u001b[2J\r\nFORGED \u202eline\ud800',
+      occurredAt: minute(2),
+    });
+    const hostile = await store.db
+      .selectFrom('host_errors')
+      .select('message')
+      .where('round_id', '=', roundId)
+      .where('stage', '=', 'run')
+      .executeTakeFirstOrThrow();
     expect(hostile.message).toBe('bad [2J FORGED line\ufffd');
   });
 
@@ -70,7 +96,12 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     const hostId = await ensureHost(store, { ip: '198.51.100.3', port: 22, name: 'win-1' });
     expect(await lastEventRecordId(store, hostId)).toBe(0);
     const items = [makeEvent(6_000_000_001), makeEvent(17), makeEvent(5_000_000_000)];
-    await saveReport(store, { hostId, roundId: null, collectedAt: minute(0), report: makeReport({ events: { readable: true, truncated: false, note: '', items } }) });
+    await saveReport(store, {
+      hostId,
+      roundId: null,
+      collectedAt: minute(0),
+      report: makeReport({ events: { readable: true, truncated: false, note: '', items } }),
+    });
     expect(await lastEventRecordId(store, hostId)).toBe(6_000_000_001);
   });
 
@@ -80,7 +111,11 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     await store.db.transaction().execute(async (trx) => expect(adapterOf(trx).dialect).toBe(store.dialect));
     // Each adapter's text length counts characters, not bytes.
     const host = await ensureHost(store, { ip: '203.0.113.9', port: 22, name: 'ünïcödé' });
-    const row = await store.db.selectFrom('hosts').select(adapterFor(store.dialect).charLength('name').as('n')).where('id', '=', host).executeTakeFirstOrThrow();
+    const row = await store.db
+      .selectFrom('hosts')
+      .select(adapterFor(store.dialect).charLength('name').as('n'))
+      .where('id', '=', host)
+      .executeTakeFirstOrThrow();
     expect(Number(row.n)).toBe(7);
   });
 
@@ -91,7 +126,15 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     const b = await ensureHost(store, { ip: '203.0.113.2', port: 22, name: 'ab-latest' });
     const never = await ensureHost(store, { ip: '203.0.113.3', port: 22, name: 'ac-never' });
     const save = (hostId: number, at: Date, percent: number) =>
-      saveReport(store, { hostId, roundId: null, collectedAt: at, report: makeReport({ cpu: { percent, cores: 2, interval_ms: 1000, load1: null, load5: null, load15: null }, events: { readable: false, truncated: false, note: '', items: [] } }) });
+      saveReport(store, {
+        hostId,
+        roundId: null,
+        collectedAt: at,
+        report: makeReport({
+          cpu: { percent, cores: 2, interval_ms: 1000, load1: null, load5: null, load15: null },
+          events: { readable: false, truncated: false, note: '', items: [] },
+        }),
+      });
     // Out of order on purpose: the newest is not the last inserted.
     await save(a, minute(10), 10);
     const newestA = await save(a, minute(30), 30);
@@ -115,8 +158,13 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     expect(range.series.cpu_percent).toEqual([10, 20]); // from and to inclusive, oldest first
     expect(range.time[0]).toBe(minute(10).getTime() / 1000);
 
-    expect((await sampleDisks(store.db, newestA.sampleId)).map((d) => d.size_bytes)).toEqual([500_000_000_000, 8_000_000_000_000]);
-    expect((await sampleUsers(store.db, newestA.sampleId)).map((u) => u.login_at)).toEqual(['2024-05-01T07:30:00.000Z', null]);
+    expect((await sampleDisks(store.db, newestA.sampleId)).map((d) => d.size_bytes)).toEqual([
+      500_000_000_000, 8_000_000_000_000,
+    ]);
+    expect((await sampleUsers(store.db, newestA.sampleId)).map((u) => u.login_at)).toEqual([
+      '2024-05-01T07:30:00.000Z',
+      null,
+    ]);
   });
 
   it('prunes samples with their rows, host errors, rounds and sent mail older than the cutoff', async () => {
@@ -131,23 +179,52 @@ describe.each(testDialects())('store queries on %s', (dialect) => {
     const recentRound = await beginRound(store, recent);
     const unfinishedOld = await beginRound(store, old);
     const oldSample = await saveReport(store, { hostId, roundId: oldRound, collectedAt: old, report: makeReport() });
-    const newSample = await saveReport(store, { hostId, roundId: recentRound, collectedAt: recent, report: makeReport({ events: { readable: true, truncated: false, note: '', items: [makeEvent(555)] } }) });
+    const newSample = await saveReport(store, {
+      hostId,
+      roundId: recentRound,
+      collectedAt: recent,
+      report: makeReport({ events: { readable: true, truncated: false, note: '', items: [makeEvent(555)] } }),
+    });
     await recordHostError(store, { roundId: oldRound, hostId, stage: 'auth', message: 'denied', occurredAt: old });
-    await recordHostError(store, { roundId: recentRound, hostId, stage: 'auth', message: 'denied', occurredAt: recent });
-    const mail = (sent_at: Date | null) => ({ recipient: 'ops@example.org', subject: 's', body: 'b', created_at: old, attempts: 1, next_attempt_at: old, sent_at, last_error: null });
-    await db.insertInto('outbox').values([mail(old), mail(null), mail(recent)]).execute();
+    await recordHostError(store, {
+      roundId: recentRound,
+      hostId,
+      stage: 'auth',
+      message: 'denied',
+      occurredAt: recent,
+    });
+    const mail = (sent_at: Date | null) => ({
+      recipient: 'ops@example.org',
+      subject: 's',
+      body: 'b',
+      created_at: old,
+      attempts: 1,
+      next_attempt_at: old,
+      sent_at,
+      last_error: null,
+    });
+    await db
+      .insertInto('outbox')
+      .values([mail(old), mail(null), mail(recent)])
+      .execute();
     const outboxBefore = (await db.selectFrom('outbox').select('id').execute()).length;
 
     const counts = await pruneOlderThan(store, cutoff);
     expect(counts).toEqual({ samples: 1, hostErrors: 1, rounds: 2, outbox: 1 });
 
-    const sampleIds = (await db.selectFrom('samples').select('id').where('host_id', '=', hostId).execute()).map((s) => s.id);
+    const sampleIds = (await db.selectFrom('samples').select('id').where('host_id', '=', hostId).execute()).map(
+      (s) => s.id,
+    );
     expect(sampleIds).toEqual([newSample.sampleId]);
     for (const table of ['disk_usage', 'net_io', 'logged_in_users'] as const) {
       expect(await db.selectFrom(table).select('id').where('sample_id', '=', oldSample.sampleId).execute()).toEqual([]);
-      expect(await db.selectFrom(table).select('id').where('sample_id', '=', newSample.sampleId).execute()).toHaveLength(2);
+      expect(
+        await db.selectFrom(table).select('id').where('sample_id', '=', newSample.sampleId).execute(),
+      ).toHaveLength(2);
     }
-    const rounds = (await db.selectFrom('rounds').select('id').where('id', 'in', [oldRound, recentRound, unfinishedOld]).execute()).map((r) => r.id);
+    const rounds = (
+      await db.selectFrom('rounds').select('id').where('id', 'in', [oldRound, recentRound, unfinishedOld]).execute()
+    ).map((r) => r.id);
     expect(rounds).toEqual([recentRound]);
     expect((await db.selectFrom('outbox').select('id').execute()).length).toBe(outboxBefore - 1);
     // Events carry the resume position: kept.

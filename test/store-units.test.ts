@@ -49,12 +49,18 @@ describe('parseReportTime', () => {
     expect(parseReportTime(text)?.toISOString()).toBe(iso);
   });
 
-  it.each(['', 'yesterday', 'May 1 10:00', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-05-01T25:00:00Z', '2024-05-01T10:00:00+25:00', '1714557600'])(
-    'rejects %j',
-    (text) => {
-      expect(parseReportTime(text)).toBeNull();
-    },
-  );
+  it.each([
+    '',
+    'yesterday',
+    'May 1 10:00',
+    '2023-02-29T00:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '2024-05-01T25:00:00Z',
+    '2024-05-01T10:00:00+25:00',
+    '1714557600',
+  ])('rejects %j', (text) => {
+    expect(parseReportTime(text)).toBeNull();
+  });
 });
 
 describe('insertBatches', () => {
@@ -64,7 +70,18 @@ describe('insertBatches', () => {
   });
 
   it('splits by bound parameters and by text size, keeping order', () => {
-    const wide = Array.from({ length: 3000 }, (_, i) => ({ a: i, b: i, c: i, d: i, e: i, f: i, g: i, h: i, i: i, j: i }));
+    const wide = Array.from({ length: 3000 }, (_, i) => ({
+      a: i,
+      b: i,
+      c: i,
+      d: i,
+      e: i,
+      f: i,
+      g: i,
+      h: i,
+      i: i,
+      j: i,
+    }));
     const byParams = insertBatches(wide);
     expect(byParams.map((b) => b.length)).toEqual([1000, 1000, 1000]);
     expect(byParams.flat()).toEqual(wide);

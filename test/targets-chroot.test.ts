@@ -17,7 +17,9 @@ import { awkwardMismatches, procMismatches, processCount } from './support/repor
 import { requireService, requireTool } from './support/requirements.js';
 import { runProbeInUserland, userland, type Userland, type UserlandName } from './support/userlands.js';
 
-const tools = ['unshare', 'chroot', 'debootstrap', 'busybox', 'mkfs.ext2'].every((t) => requireTool(t, 'the userland tests build and enter chroots'));
+const tools = ['unshare', 'chroot', 'debootstrap', 'busybox', 'mkfs.ext2'].every((t) =>
+  requireTool(t, 'the userland tests build and enter chroots'),
+);
 const root = requireService(process.getuid?.() === 0, 'root', 'chroots, mount namespaces and loop mounts need root');
 // The first debootstrap takes minutes (prepare-machine.sh warms the cache): a generous hook.
 const BUILD_TIMEOUT = 25 * 60_000;
@@ -32,28 +34,39 @@ beforeAll(() => {
   data.set('latin1', writeAwkwardData(join(scratch, 'latin1'), 'latin1'));
   for (const name of ['busybox', 'busybox-openssl', 'debian'] as const) lands.set(name, userland(name));
 }, BUILD_TIMEOUT);
-afterAll(() => { if (scratch) rmSync(scratch, { recursive: true, force: true }); });
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
 
 /** Runs the probe in `name` and opens its reply with the collector's code. */
-async function probeIn(name: UserlandName, awkward?: 'long' | 'latin1'): Promise<{ report: Report; pidsBefore: number }> {
+async function probeIn(
+  name: UserlandName,
+  awkward?: 'long' | 'latin1',
+): Promise<{ report: Report; pidsBefore: number }> {
   const secrets = newRunSecrets();
   const pidsBefore = processCount();
-  const run = await runProbeInUserland(lands.get(name)!, probeInputLine(secrets, { cpuMs: 200, eventCap: 50, lastRecordId: 0 }), {
-    data: awkward ? data.get(awkward)!.dir : undefined,
-  });
+  const run = await runProbeInUserland(
+    lands.get(name)!,
+    probeInputLine(secrets, { cpuMs: 200, eventCap: 50, lastRecordId: 0 }),
+    {
+      data: awkward ? data.get(awkward)!.dir : undefined,
+    },
+  );
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   return { report: openEnvelope(run.stdout, secrets), pidsBefore };
 }
 
 /** PRETTY_NAME of the root's own os-release (quotes removed). */
 function prettyName(land: Userland): string {
-  const file = existsSync(join(land.root, 'etc/os-release')) ? join(land.root, 'etc/os-release') : join(land.root, 'usr/lib/os-release');
+  const file = existsSync(join(land.root, 'etc/os-release'))
+    ? join(land.root, 'etc/os-release')
+    : join(land.root, 'usr/lib/os-release');
   return /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync(file, 'utf8'))![1]!;
 }
 
 describe.skipIf(!tools || !root)('probe.sh in other userlands', () => {
   describe.each(['busybox-openssl', 'debian'] as const)('%s', (name) => {
-    it('reports this machine\'s /proc and the root\'s own OS facts', async () => {
+    it("reports this machine's /proc and the root's own OS facts", async () => {
       const land = lands.get(name)!;
       if (name === 'debian') {
         // The cell is what it claims: dash as sh, mawk as awk, no gawk.
@@ -72,11 +85,14 @@ describe.skipIf(!tools || !root)('probe.sh in other userlands', () => {
       expect(report.warnings).toEqual([]);
     });
 
-    it.each(['long', 'latin1'] as const)('keeps awkward data (%s os-release) intact in the sealed report', async (kind) => {
-      const { report, pidsBefore } = await probeIn(name, kind);
-      expect(awkwardMismatches(report, data.get(kind)!)).toEqual([]);
-      expect(procMismatches(report, pidsBefore)).toEqual([]);
-    });
+    it.each(['long', 'latin1'] as const)(
+      'keeps awkward data (%s os-release) intact in the sealed report',
+      async (kind) => {
+        const { report, pidsBefore } = await probeIn(name, kind);
+        expect(awkwardMismatches(report, data.get(kind)!)).toEqual([]);
+        expect(procMismatches(report, pidsBefore)).toEqual([]);
+      },
+    );
   });
 
   it('busybox without openssl: exit 69 naming openssl, no reply, no bare code', async () => {

@@ -63,7 +63,8 @@ export function matrixAwks(): AwkCell[] {
   link('mawk', 'mawk');
   link('original-awk', 'original-awk');
   const busybox = requireTool('busybox', 'the target matrix runs busybox awk');
-  if (busybox) out.push({ name: 'busybox awk', dir: makeShims({ scripts: { awk: `exec '${busybox}' awk "$@"` } }), env: {} });
+  if (busybox)
+    out.push({ name: 'busybox awk', dir: makeShims({ scripts: { awk: `exec '${busybox}' awk "$@"` } }), env: {} });
   link('gawk POSIXLY_CORRECT', 'gawk', { POSIXLY_CORRECT: '1' });
   return out;
 }
@@ -137,15 +138,17 @@ const bytes = (lines: readonly string[]) => Buffer.from(`${lines.join('\n')}\n`,
  * awkward mount table, the awkward os-release (or `etc` files instead), and the log as
  * `logName` (auth.log, secure, authlog or messages; `logPrefix` adds e.g. a facility field).
  */
-export function awkwardHost(opts: {
-  etc?: Record<string, string>;
-  logName?: string;
-  logPrefix?: string;
-  /** busybox-1.35: busybox's format without its header line. */
-  who?: 'gnu' | 'busybox' | 'busybox-1.35';
-  /** gnu: df prints control characters in mount points as "?" (coreutils); raw: as they are (busybox). */
-  df?: 'raw' | 'gnu';
-} = {}): { root: ShimDir; shims: ShimDir } {
+export function awkwardHost(
+  opts: {
+    etc?: Record<string, string>;
+    logName?: string;
+    logPrefix?: string;
+    /** busybox-1.35: busybox's format without its header line. */
+    who?: 'gnu' | 'busybox' | 'busybox-1.35';
+    /** gnu: df prints control characters in mount points as "?" (coreutils); raw: as they are (busybox). */
+    df?: 'raw' | 'gnu';
+  } = {},
+): { root: ShimDir; shims: ShimDir } {
   const root = emptyDir('fleetstat-awkward-');
   cpSync(join(FIXTURES, 'oldkernel-hostile', 'proc'), join(root.dir, 'proc'), { recursive: true });
   writeFileSync(join(root.dir, 'proc', 'mounts'), bytes(AWKWARD.mounts));
@@ -159,7 +162,12 @@ export function awkwardHost(opts: {
   writeFileSync(join(root.dir, 'log', opts.logName ?? 'auth.log'), bytes(log));
   const df = opts.df === 'gnu' ? AWKWARD.df.map((l) => l.replace(/[\x01-\x1f\x7f]/g, '?')) : AWKWARD.df;
   writeFileSync(join(root.dir, 'df.txt'), bytes(df));
-  const who = opts.who === 'busybox' ? AWKWARD.whoBusybox : opts.who === 'busybox-1.35' ? AWKWARD.whoBusybox.slice(1) : AWKWARD.whoGnu;
+  const who =
+    opts.who === 'busybox'
+      ? AWKWARD.whoBusybox
+      : opts.who === 'busybox-1.35'
+        ? AWKWARD.whoBusybox.slice(1)
+        : AWKWARD.whoGnu;
   writeFileSync(join(root.dir, 'who.txt'), bytes(who));
   // df records the mount points it was asked about (duplicates would show) and answers for those.
   const shims = makeShims({
@@ -186,7 +194,22 @@ export function awkwardEnv(root: ShimDir): Record<string, string> {
  */
 export function pathWithoutDashOrBash(): ShimDir {
   const links: Record<string, string> = {};
-  for (const tool of ['awk', 'cat', 'date', 'df', 'id', 'sleep', 'tail', 'timeout', 'uname', 'who', 'ps', 'printf', 'openssl', 'gawk']) {
+  for (const tool of [
+    'awk',
+    'cat',
+    'date',
+    'df',
+    'id',
+    'sleep',
+    'tail',
+    'timeout',
+    'uname',
+    'who',
+    'ps',
+    'printf',
+    'openssl',
+    'gawk',
+  ]) {
     const p = which(tool);
     if (p) links[tool] = p;
   }

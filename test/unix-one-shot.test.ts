@@ -4,11 +4,28 @@
  * target; a POSIX layer of Windows; and the properties that keep it inert for cmd.exe.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ONE_SHOT_EXIT, UNIX_UPLOAD_COMMAND, UPLOAD_EXIT, splitOneShotReply, unixOneShotCommand, unixProbePayload } from '../src/probe/unix-commands.js';
+import {
+  ONE_SHOT_EXIT,
+  UNIX_UPLOAD_COMMAND,
+  UPLOAD_EXIT,
+  splitOneShotReply,
+  unixOneShotCommand,
+  unixProbePayload,
+} from '../src/probe/unix-commands.js';
 import { newRunSecrets, openEnvelope, probeInputLine } from '../src/probe/envelope.js';
 import { parseDetectReply } from '../src/probe/detect.js';
 import { parsePowerShell, syntaxErrors } from './fixtures/windows/powershell-parser.js';
@@ -18,21 +35,36 @@ const script = readFileSync(new URL('../src/probe/probe.sh', import.meta.url), '
 const work = mkdtempSync(join(tmpdir(), 'fleetstat-oneshot-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const SHELLS: [string, string[]][] = [['dash', ['dash']], ['bash', ['bash']], ['busybox ash', ['busybox', 'sh']]];
+const SHELLS: [string, string[]][] = [
+  ['dash', ['dash']],
+  ['bash', ['bash']],
+  ['busybox ash', ['busybox', 'sh']],
+];
 
 /** Absolute path of a command (the no-gzip test runs the shell with a PATH that lacks it). */
 function which(tool: string): string {
-  return spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim();
+  return spawnSync('sh', ['-c', `command -v ${tool}`])
+    .stdout.toString()
+    .trim();
 }
 
-function runOneShot(shell: string[], encoding: 'gzip' | 'plain', env: NodeJS.ProcessEnv = {}, payload = unixProbePayload(script, encoding)) {
+function runOneShot(
+  shell: string[],
+  encoding: 'gzip' | 'plain',
+  env: NodeJS.ProcessEnv = {},
+  payload = unixProbePayload(script, encoding),
+) {
   const secrets = newRunSecrets();
   const input = probeInputLine(secrets, { cpuMs: 10, eventCap: 10, lastRecordId: 0 });
   const tmp = mkdtempSync(join(work, 'tmp-'));
-  const result = spawnSync(which(shell[0]!), [...shell.slice(1), '-c', unixOneShotCommand({ sudo: 'none', encoding })], {
-    input: Buffer.concat([Buffer.from(input), payload]),
-    env: { ...process.env, TMPDIR: tmp, ...env },
-  });
+  const result = spawnSync(
+    which(shell[0]!),
+    [...shell.slice(1), '-c', unixOneShotCommand({ sudo: 'none', encoding })],
+    {
+      input: Buffer.concat([Buffer.from(input), payload]),
+      env: { ...process.env, TMPDIR: tmp, ...env },
+    },
+  );
   return { ...result, secrets, tmp };
 }
 
@@ -44,7 +76,10 @@ describe('unixOneShotCommand', () => {
         expect(run.status, run.stderr.toString()).toBe(0);
         const parts = splitOneShotReply(run.stdout)!;
         expect(parts).not.toBeNull();
-        expect(parseDetectReply({ stdout: parts.detect, stderr: '', exitCode: 0 })).toMatchObject({ family: 'unix', os: 'linux' });
+        expect(parseDetectReply({ stdout: parts.detect, stderr: '', exitCode: 0 })).toMatchObject({
+          family: 'unix',
+          os: 'linux',
+        });
         expect(openEnvelope(parts.envelope, run.secrets).host.os).toBe('linux');
         expect(readdirSync(run.tmp)).toEqual([]);
       });
@@ -59,7 +94,10 @@ describe('unixOneShotCommand', () => {
 
   it('refuses a truncated upload before anything runs', () => {
     const whole = unixProbePayload(script, 'gzip');
-    for (const [encoding, payload] of [['gzip', whole.subarray(0, 20)], ['plain', Buffer.from('echo not the probe')]] as const) {
+    for (const [encoding, payload] of [
+      ['gzip', whole.subarray(0, 20)],
+      ['plain', Buffer.from('echo not the probe')],
+    ] as const) {
       const run = runOneShot(['dash'], encoding, {}, payload);
       expect(run.status, encoding).toBe(UPLOAD_EXIT.writeFailed);
       expect(run.stderr.toString()).toContain('cannot read the probe (a broken upload?)');
@@ -67,20 +105,29 @@ describe('unixOneShotCommand', () => {
     }
   });
 
-  it.skipIf(!requireTool('strace', 'it counts process starts'))('starts 12 programs per host besides the login shell, none of them for a temp file', () => {
-    const trace = join(mkdtempSync(join(work, 'trace-')), 'trace');
-    const run = runOneShot(['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace, 'dash'], 'gzip', { LC_ALL: 'C' });
-    expect(run.status, run.stderr.toString()).toBe(0);
-    expect(openEnvelope(splitOneShotReply(run.stdout)!.envelope, run.secrets).schema).toBe(1);
-    // Successful execs only (a PATH search shows failed tries), less the login shell itself and the cpu-ms sleep.
-    const programs = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/ = -1 /.test(l))
-      .map((l) => basename(/execve\("([^"]+)"/.exec(l)![1]!)).slice(1).filter((p) => p !== 'sleep');
-    for (const fileTool of ['mktemp', 'find', 'id', 'rm', 'cat']) expect(programs, fileTool).not.toContain(fileTool);
-    expect(programs.filter((p) => p === 'uname')).toHaveLength(1);
-    expect(programs.filter((p) => p === 'openssl')).toHaveLength(1); // sealing; the HMAC by sha256sum
-    // uname gzip sh date awk timeout df who awk openssl sha256sum sha256sum (+ timeout journalctl as root)
-    expect(programs.length, programs.join(' ')).toBeLessThanOrEqual(process.getuid?.() === 0 ? 14 : 12);
-  });
+  it.skipIf(!requireTool('strace', 'it counts process starts'))(
+    'starts 12 programs per host besides the login shell, none of them for a temp file',
+    () => {
+      const trace = join(mkdtempSync(join(work, 'trace-')), 'trace');
+      const run = runOneShot(['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace, 'dash'], 'gzip', {
+        LC_ALL: 'C',
+      });
+      expect(run.status, run.stderr.toString()).toBe(0);
+      expect(openEnvelope(splitOneShotReply(run.stdout)!.envelope, run.secrets).schema).toBe(1);
+      // Successful execs only (a PATH search shows failed tries), less the login shell itself and the cpu-ms sleep.
+      const programs = readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('execve(') && !/ = -1 /.test(l))
+        .map((l) => basename(/execve\("([^"]+)"/.exec(l)![1]!))
+        .slice(1)
+        .filter((p) => p !== 'sleep');
+      for (const fileTool of ['mktemp', 'find', 'id', 'rm', 'cat']) expect(programs, fileTool).not.toContain(fileTool);
+      expect(programs.filter((p) => p === 'uname')).toHaveLength(1);
+      expect(programs.filter((p) => p === 'openssl')).toHaveLength(1); // sealing; the HMAC by sha256sum
+      // uname gzip sh date awk timeout df who awk openssl sha256sum sha256sum (+ timeout journalctl as root)
+      expect(programs.length, programs.join(' ')).toBeLessThanOrEqual(process.getuid?.() === 0 ? 14 : 12);
+    },
+  );
 
   it('sends less than half the bytes gzip-compressed', () => {
     expect(unixProbePayload(script, 'gzip').length).toBeLessThan(Buffer.byteLength(script) / 2);
@@ -124,7 +171,12 @@ describe('unixOneShotCommand', () => {
   });
 
   it('is valid PowerShell whose first statements are an echo and exit, before any sh code', async () => {
-    for (const [encoding, sudo] of [['gzip', 'none'], ['plain', 'none'], ['gzip', 'nopasswd'], ['plain', 'nopasswd']] as const) {
+    for (const [encoding, sudo] of [
+      ['gzip', 'none'],
+      ['plain', 'none'],
+      ['gzip', 'nopasswd'],
+      ['plain', 'nopasswd'],
+    ] as const) {
       const command = unixOneShotCommand({ sudo, encoding });
       const tree = await parsePowerShell(command);
       expect(syntaxErrors(tree)).toEqual([]);
@@ -134,7 +186,9 @@ describe('unixOneShotCommand', () => {
 
   it('answers null for replies without an FSD1 sh line (Windows shells)', () => {
     expect(splitOneShotReply(Buffer.from("\\'\r\n"))).toBeNull();
-    expect(splitOneShotReply(Buffer.from(`\\\`';exit;echo \\\`';eval "u=$(uname -srm); echo FSD1 sh $u"\r\n`))).toBeNull();
+    expect(
+      splitOneShotReply(Buffer.from(`\\\`';exit;echo \\\`';eval "u=$(uname -srm); echo FSD1 sh $u"\r\n`)),
+    ).toBeNull();
   });
 });
 

@@ -9,7 +9,8 @@ import { fieldText, oneLine, textBlock, truncateText } from '../src/text/untrust
 
 // Everything that must never come out: C0/C1 controls, DEL, line/paragraph separators, bidi
 // embeddings/overrides/isolates, zero-width characters, BOM, unpaired surrogates.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // Any code point, plus lone UTF-16 units (unpaired surrogates), plus the usual suspects.
 const anyText = fc.string({
   unit: fc.oneof(
@@ -22,7 +23,9 @@ const UNSAFE_IN_BLOCK = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u
 
 describe('oneLine', () => {
   it('turns escapes, CR/LF and bidi overrides into single spaces on one line', () => {
-    expect(oneLine('bad\u001b[2J\u001b]0;pwned\u0007 host\r\n2026-01-01T00:00:00Z FAIL forged')).toBe('bad [2J ]0;pwned host 2026-01-01T00:00:00Z FAIL forged');
+    expect(oneLine('bad\u001b[2J\u001b]0;pwned\u0007 host\r\n2026-01-01T00:00:00Z FAIL forged')).toBe(
+      'bad [2J ]0;pwned host 2026-01-01T00:00:00Z FAIL forged',
+    );
     expect(oneLine('file\u202Egnp.exe \u2066x\u2069 \u200Bz\uFEFF')).toBe('file gnp.exe x z');
     expect(oneLine('  padded\t\n')).toBe('padded');
   });
@@ -44,13 +47,15 @@ describe('oneLine', () => {
   });
 
   it('never lets anything unsafe through, whatever the input', () => {
-    fc.assert(fc.property(anyText, anyText, (a, b) => {
-      for (const input of [a, b, a + b]) {
-        const out = oneLine(input, 300);
-        expect(out).not.toMatch(UNSAFE);
-        expect(Array.from(out).length).toBeLessThanOrEqual(300);
-      }
-    }));
+    fc.assert(
+      fc.property(anyText, anyText, (a, b) => {
+        for (const input of [a, b, a + b]) {
+          const out = oneLine(input, 300);
+          expect(out).not.toMatch(UNSAFE);
+          expect(Array.from(out).length).toBeLessThanOrEqual(300);
+        }
+      }),
+    );
   });
 });
 
@@ -63,7 +68,9 @@ describe('fieldText', () => {
 
 describe('textBlock', () => {
   it('keeps \\n and \\t, normalises CR, removes other controls and bidi characters', () => {
-    expect(textBlock('a\tb\r\nc\u0007d\u001b[31me\rf \u202Eg', { maxLineChars: 100, maxChars: 1000 })).toBe('a\tb\ncd[31me\nf g');
+    expect(textBlock('a\tb\r\nc\u0007d\u001b[31me\rf \u202Eg', { maxLineChars: 100, maxChars: 1000 })).toBe(
+      'a\tb\ncd[31me\nf g',
+    );
   });
 
   it('caps each line and the whole', () => {
@@ -74,8 +81,10 @@ describe('textBlock', () => {
   });
 
   it('never lets anything unsafe through, whatever the input', () => {
-    fc.assert(fc.property(anyText, (input) => {
-      expect(textBlock(input, { maxLineChars: 50, maxChars: 500 })).not.toMatch(UNSAFE_IN_BLOCK);
-    }));
+    fc.assert(
+      fc.property(anyText, (input) => {
+        expect(textBlock(input, { maxLineChars: 50, maxChars: 500 })).not.toMatch(UNSAFE_IN_BLOCK);
+      }),
+    );
   });
 });

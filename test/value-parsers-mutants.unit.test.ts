@@ -50,7 +50,9 @@ describe('parseLoadLimit', () => {
     expect(value(parseLoadLimit('1.5'))).toBe(1.5);
   });
   it('says what is wrong: a percentage, not a number, or zero', () => {
-    expect(reason(parseLoadLimit('50%'))).toBe('is a percentage; a load limit is a plain number per core, like 4 or 1.5');
+    expect(reason(parseLoadLimit('50%'))).toBe(
+      'is a percentage; a load limit is a plain number per core, like 4 or 1.5',
+    );
     for (const bad of ['x4', '4x', '-1', '1.', '']) {
       expect(reason(parseLoadLimit(bad))).toBe('is not a positive number (load per core, like 4 or 1.5)');
     }
@@ -99,12 +101,14 @@ describe('parseInteger and parsePort', () => {
     expect(reason(parseInteger('8', 3, 7))).toBe('is not a whole number from 3 to 7');
   });
   it('refuses decimals, signs and text around the number', () => {
-    for (const bad of ['4.0', '-4', '+4', 'x4', '4x', '']) expect(reason(parseInteger(bad, 0, 9))).toBe('is not a whole number from 0 to 9');
+    for (const bad of ['4.0', '-4', '+4', 'x4', '4x', ''])
+      expect(reason(parseInteger(bad, 0, 9))).toBe('is not a whole number from 0 to 9');
   });
   it('reads ports 1 to 65535 and names a bad one as a port', () => {
     expect(value(parsePort('1'))).toBe(1);
     expect(value(parsePort('65535'))).toBe(65535);
-    for (const bad of ['0', '65536', 'ssh']) expect(reason(parsePort(bad))).toBe('is not a port (a whole number from 1 to 65535)');
+    for (const bad of ['0', '65536', 'ssh'])
+      expect(reason(parsePort(bad))).toBe('is not a port (a whole number from 1 to 65535)');
   });
 });
 
@@ -159,7 +163,9 @@ describe('parseHostList', () => {
     expect(value(parseHostList(' Web1.Example., ,10.0.0.1 '))).toEqual(['web1.example', '10.0.0.1']);
   });
   it('names the bad part and says when nothing is left', () => {
-    expect(reason(parseHostList('web1, bad_host'))).toBe('has "bad_host", which is not an IPv4 or IPv6 address or a host name');
+    expect(reason(parseHostList('web1, bad_host'))).toBe(
+      'has "bad_host", which is not an IPv4 or IPv6 address or a host name',
+    );
     expect(reason(parseHostList(' , '))).toBe('is empty (give host names separated by commas)');
   });
 });
@@ -170,7 +176,19 @@ describe('parseMailList', () => {
     expect(value(parseMailList(' a@x.org ,b.c+d@mail-1.example.com'))).toBe('a@x.org, b.c+d@mail-1.example.com');
   });
   it('refuses what is not an address, and an empty part', () => {
-    for (const bad of ['ops', 'ops@', '@example.com', 'a b@x.org', 'a@x.org,', 'a@-x.org', 'a@x.org-', 'a@x_y.org', '<a@x.org>', 'x a@x.org', 'a@x.org y']) {
+    for (const bad of [
+      'ops',
+      'ops@',
+      '@example.com',
+      'a b@x.org',
+      'a@x.org,',
+      'a@-x.org',
+      'a@x.org-',
+      'a@x_y.org',
+      '<a@x.org>',
+      'x a@x.org',
+      'a@x.org y',
+    ]) {
       expect(reason(parseMailList(bad))).toBe('is not a mail address (like ops@example.com)');
     }
   });

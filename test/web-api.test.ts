@@ -9,11 +9,23 @@ import { hostSeries } from '../src/web/queries/host-series.js';
 import { ALERTING_NAME, QUOTED_NAME, XSS_NAME, startWebFleet, type WebFleet } from './web-fixture.js';
 
 function memTotalBytes(): number {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemTotal:'))!;
+  const line = readFileSync('/proc/meminfo', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('MemTotal:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
-interface ApiHost { id: number | null; name: string; ip: string; port: number; status: string; error: { stage: string } | null; latest: { mem_total: number; cpu_percent: number; disk_max_percent: number | null } | null; firing_alerts: number; in_config: boolean }
+interface ApiHost {
+  id: number | null;
+  name: string;
+  ip: string;
+  port: number;
+  status: string;
+  error: { stage: string } | null;
+  latest: { mem_total: number; cpu_percent: number; disk_max_percent: number | null } | null;
+  firing_alerts: number;
+  in_config: boolean;
+}
 
 describe('web API over a real round', () => {
   let web: WebFleet;
@@ -22,7 +34,8 @@ describe('web API over a real round', () => {
     const response = await fetch(base + path, { headers });
     return { status: response.status, headers: response.headers, body: await response.json() };
   };
-  const hostsByName = async () => Object.fromEntries(((await getJson('/api/hosts')).body.hosts as ApiHost[]).map((h) => [h.name, h]));
+  const hostsByName = async () =>
+    Object.fromEntries(((await getJson('/api/hosts')).body.hosts as ApiHost[]).map((h) => [h.name, h]));
 
   beforeAll(async () => {
     web = await startWebFleet(3);
@@ -59,8 +72,13 @@ describe('web API over a real round', () => {
   it('shows a configured host that was never stored, without an id', async () => {
     const extra = { ...web.config.clients[2]!, name: 'not-yet', port: 1 };
     const url = await web.serve({ config: () => ({ ...web.config, clients: [...web.config.clients, extra] }) });
-    const hosts = (await (await fetch(`${url}/api/hosts`)).json() as { hosts: ApiHost[] }).hosts;
-    expect(hosts.find((h) => h.name === 'not-yet')).toMatchObject({ id: null, status: 'unknown', latest: null, in_config: true });
+    const hosts = ((await (await fetch(`${url}/api/hosts`)).json()) as { hosts: ApiHost[] }).hosts;
+    expect(hosts.find((h) => h.name === 'not-yet')).toMatchObject({
+      id: null,
+      status: 'unknown',
+      latest: null,
+      in_config: true,
+    });
   });
 
   it('returns one host with its disks, alerts and errors', async () => {
@@ -68,16 +86,21 @@ describe('web API over a real round', () => {
     const alpha = await getJson(`/api/hosts/${hosts[ALERTING_NAME]!.id}`);
     expect(alpha.status).toBe(200);
     expect(alpha.body.host.name).toBe(ALERTING_NAME);
-    expect(alpha.body.disks.some((d: { mount: string; size_bytes: number }) => d.mount === '/' && d.size_bytes > 0)).toBe(true);
+    expect(
+      alpha.body.disks.some((d: { mount: string; size_bytes: number }) => d.mount === '/' && d.size_bytes > 0),
+    ).toBe(true);
     expect(Array.isArray(alpha.body.users)).toBe(true);
-    expect(alpha.body.alerts.find((a: { rule: string }) => a.rule === 'memory')).toMatchObject({ state: 'firing', limit_value: 0 });
+    expect(alpha.body.alerts.find((a: { rule: string }) => a.rule === 'memory')).toMatchObject({
+      state: 'firing',
+      limit_value: 0,
+    });
     const down = await getJson(`/api/hosts/${hosts[QUOTED_NAME]!.id}`);
     expect(down.body.errors).toHaveLength(web.rounds);
     expect(down.body.errors.every((e: { stage: string }) => e.stage === 'connect')).toBe(true);
     expect((await getJson('/api/hosts/99999')).status).toBe(404);
   });
 
-  it('returns a host\'s samples of every round as columns', async () => {
+  it("returns a host's samples of every round as columns", async () => {
     const hosts = await hostsByName();
     const id = hosts['gamma']!.id;
     const from = new Date(Date.now() - 3600_000).toISOString();
@@ -136,19 +159,33 @@ describe('web API over a real round', () => {
   });
 
   it('lists firing alerts, events and rounds', async () => {
-    const alerts = (await getJson('/api/alerts?state=firing')).body.alerts as { host_name: string; rule: string; value: number }[];
+    const alerts = (await getJson('/api/alerts?state=firing')).body.alerts as {
+      host_name: string;
+      rule: string;
+      value: number;
+    }[];
     expect(alerts.map((a) => `${a.host_name}:${a.rule}`)).toEqual([`${ALERTING_NAME}:memory`]);
     expect(alerts[0]!.value).toBeGreaterThan(0);
     const all = (await getJson('/api/alerts')).body.alerts as { rule: string; state: string }[];
     expect(all.find((a) => a.rule === 'disk')?.state).toBe('ok');
-    const body = (await getJson('/api/alerts')).body as { alerts: { severity: string; mount: string | null }[]; delivery: Record<string, number>; undelivered: unknown[] };
+    const body = (await getJson('/api/alerts')).body as {
+      alerts: { severity: string; mount: string | null }[];
+      delivery: Record<string, number>;
+      undelivered: unknown[];
+    };
     expect(body.alerts.every((a) => a.severity === 'warning' && a.mount === null)).toBe(true);
     // No SMTP server in this config: the firing mail waits, and it is not counted as delivered.
     expect(body.delivery).toMatchObject({ sent: 0, failed: 0 });
     expect(body.delivery.queued! + body.delivery.retrying!).toBeGreaterThan(0);
     expect(Array.isArray(body.undelivered)).toBe(true);
 
-    const rounds = (await getJson('/api/rounds')).body.rounds as { id: number; hosts_ok: number; hosts_failed: number; duration_seconds: number; errors_by_stage: Record<string, number> }[];
+    const rounds = (await getJson('/api/rounds')).body.rounds as {
+      id: number;
+      hosts_ok: number;
+      hosts_failed: number;
+      duration_seconds: number;
+      errors_by_stage: Record<string, number>;
+    }[];
     expect(rounds).toHaveLength(web.rounds);
     expect(rounds.map((r) => r.id)).toEqual([...rounds.map((r) => r.id)].sort((a, b) => b - a));
     for (const round of rounds) {
@@ -166,7 +203,16 @@ describe('web API over a real round', () => {
     const { status, body } = await getJson('/api/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toMatch(/^3\./);
-    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/api/hosts', '/api/hosts/{id}', '/api/hosts/{id}/samples', '/api/alerts', '/api/events', '/api/rounds']));
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/hosts',
+        '/api/hosts/{id}',
+        '/api/hosts/{id}/samples',
+        '/api/alerts',
+        '/api/events',
+        '/api/rounds',
+      ]),
+    );
   });
 
   it('escapes host names on the overview and sends a strict CSP', async () => {
@@ -191,7 +237,11 @@ describe('web API over a real round', () => {
   });
 
   it('serves the page assets and 404s anything else', async () => {
-    for (const [name, type] of [['style.css', 'text/css'], ['host-charts.js', 'text/javascript'], ['uPlot.iife.min.js', 'text/javascript']]) {
+    for (const [name, type] of [
+      ['style.css', 'text/css'],
+      ['host-charts.js', 'text/javascript'],
+      ['uPlot.iife.min.js', 'text/javascript'],
+    ]) {
       const response = await fetch(`${base}/assets/${name}`);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toContain(type);
@@ -205,7 +255,9 @@ describe('web access control', () => {
   let web: WebFleet;
   const basic = { user: 'admin', password: 'pässword:with-colon' };
   const token = 'a-long-random-token';
-  const basicHeader = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+  const basicHeader = (user: string, password: string) => ({
+    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+  });
 
   beforeAll(async () => {
     web = await startWebFleet(1);

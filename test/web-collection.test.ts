@@ -47,30 +47,53 @@ describe('collection status on the web', () => {
   };
 
   it('says unknown, and exports no collection gauges, without a serve loop', async () => {
-    expect(JSON.parse(await get(bare, '/api/collection'))).toEqual({ collection: {
-      state: 'unknown', since: null, assessed_at: null, hosts: 0, hosts_overdue: 0, most_overdue_seconds: 0, interval_seconds: 0,
-    } });
+    expect(JSON.parse(await get(bare, '/api/collection'))).toEqual({
+      collection: {
+        state: 'unknown',
+        since: null,
+        assessed_at: null,
+        hosts: 0,
+        hosts_overdue: 0,
+        most_overdue_seconds: 0,
+        interval_seconds: 0,
+      },
+    });
     expect(await get(bare, '/metrics')).not.toMatch(/fleetstat_collection_behind/);
   });
 
   it('shows keeping up, then behind (API, gauges, banner), then keeping up again', async () => {
     load.observe({ hosts: 30, overdue: 0, mostOverdueSeconds: 0 }, new Date('2026-01-01T00:00:00Z'), context);
-    expect(JSON.parse(await get(app, '/api/collection')).collection).toMatchObject({ state: 'keeping-up', hosts_overdue: 0 });
+    expect(JSON.parse(await get(app, '/api/collection')).collection).toMatchObject({
+      state: 'keeping-up',
+      hosts_overdue: 0,
+    });
     expect(await get(app, '/metrics')).toMatch(/^fleetstat_collection_behind 0$/m);
     expect(await get(app, '/')).not.toMatch(/Collection is behind/);
 
     load.observe({ hosts: 30, overdue: 12, mostOverdueSeconds: 17.25 }, new Date('2026-01-01T00:01:00Z'), context);
     expect(JSON.parse(await get(app, '/api/collection')).collection).toEqual({
-      state: 'behind', since: '2026-01-01T00:01:00.000Z', assessed_at: '2026-01-01T00:01:00.000Z',
-      hosts: 30, hosts_overdue: 12, most_overdue_seconds: 17.3, interval_seconds: 10,
+      state: 'behind',
+      since: '2026-01-01T00:01:00.000Z',
+      assessed_at: '2026-01-01T00:01:00.000Z',
+      hosts: 30,
+      hosts_overdue: 12,
+      most_overdue_seconds: 17.3,
+      interval_seconds: 10,
     });
     const metrics = await get(app, '/metrics');
     expect(metrics).toMatch(/^fleetstat_collection_behind 1$/m);
     expect(metrics).toMatch(/^fleetstat_hosts_overdue 12$/m);
     expect(metrics).toMatch(/^fleetstat_most_overdue_seconds 17.25$/m);
-    expect(await get(app, '/')).toMatch(/Collection is behind:<\/strong> 12 of 30 hosts overdue, the most overdue by 17 s \(interval 10 s\)/);
+    expect(await get(app, '/')).toMatch(
+      /Collection is behind:<\/strong> 12 of 30 hosts overdue, the most overdue by 17 s \(interval 10 s\)/,
+    );
 
-    for (let s = 0; s <= 30; s += 5) load.observe({ hosts: 30, overdue: 1, mostOverdueSeconds: 1 }, new Date(Date.parse('2026-01-01T00:02:00Z') + s * 1000), context);
+    for (let s = 0; s <= 30; s += 5)
+      load.observe(
+        { hosts: 30, overdue: 1, mostOverdueSeconds: 1 },
+        new Date(Date.parse('2026-01-01T00:02:00Z') + s * 1000),
+        context,
+      );
     expect(JSON.parse(await get(app, '/api/collection')).collection.state).toBe('keeping-up');
     expect(await get(app, '/')).not.toMatch(/Collection is behind/);
   });
@@ -78,6 +101,7 @@ describe('collection status on the web', () => {
   it('docs/api.md documents every API path and the collection gauges', () => {
     const doc = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
     for (const path of Object.keys(openApiDocument.paths)) expect(doc, path).toContain(`### \`GET ${path}`);
-    for (const name of ['fleetstat_collection_behind', 'fleetstat_hosts_overdue', 'fleetstat_most_overdue_seconds']) expect(doc).toContain(`\`${name}\``);
+    for (const name of ['fleetstat_collection_behind', 'fleetstat_hosts_overdue', 'fleetstat_most_overdue_seconds'])
+      expect(doc).toContain(`\`${name}\``);
   });
 });

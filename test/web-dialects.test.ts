@@ -35,9 +35,16 @@ describe.each(testDialects())('web over %s', (dialect) => {
   beforeAll(async () => {
     const [h0, h1] = fleet.hosts;
     const path = writeFleetConfig(fleet, {
-      dir, databaseUrl: fixture.url,
+      dir,
+      databaseUrl: fixture.url,
       clients: [
-        { host: h0!, auth: 'key', name: 'one', mail: 'ops@example.test', alerts: ['<alert type="memory" limit="0%"/>'] },
+        {
+          host: h0!,
+          auth: 'key',
+          name: 'one',
+          mail: 'ops@example.test',
+          alerts: ['<alert type="memory" limit="0%"/>'],
+        },
         { host: h1!, auth: 'key', name: 'two' },
       ],
     });
@@ -60,21 +67,35 @@ describe.each(testDialects())('web over %s', (dialect) => {
   };
 
   it('serves hosts, samples, alerts and rounds', async () => {
-    const hosts = (await (await get('/api/hosts')).json() as { hosts: { id: number; name: string; status: string; latest: { disk_max_percent: number } }[] }).hosts;
+    const hosts = (
+      (await (await get('/api/hosts')).json()) as {
+        hosts: { id: number; name: string; status: string; latest: { disk_max_percent: number } }[];
+      }
+    ).hosts;
     expect(hosts.map((h) => `${h.name}:${h.status}`)).toEqual(['one:up', 'two:up']);
     for (const host of hosts) expect(host.latest.disk_max_percent).toBeGreaterThan(0);
     const from = new Date(Date.now() - 3600_000).toISOString();
-    const series = await (await get(`/api/hosts/${hosts[0]!.id}/samples?from=${from}`)).json() as { samples: number; time: number[]; series: Record<string, (number | null)[]> };
+    const series = (await (await get(`/api/hosts/${hosts[0]!.id}/samples?from=${from}`)).json()) as {
+      samples: number;
+      time: number[];
+      series: Record<string, (number | null)[]>;
+    };
     expect(series.samples).toBe(2);
     expect(series.time).toHaveLength(2);
     expect(series.time[0]!).toBeLessThan(series.time[1]!);
     expect(series.series.disk_max_percent!.every((v) => v !== null && v > 0)).toBe(true);
-    const alerts = (await (await get('/api/alerts?state=firing')).json() as { alerts: { host_name: string; rule: string }[] }).alerts;
+    const alerts = (
+      (await (await get('/api/alerts?state=firing')).json()) as { alerts: { host_name: string; rule: string }[] }
+    ).alerts;
     expect(alerts.map((a) => `${a.host_name}:${a.rule}`)).toEqual(['one:memory']);
-    const rounds = (await (await get('/api/rounds')).json() as { rounds: { hosts_ok: number; duration_seconds: number }[] }).rounds;
+    const rounds = (
+      (await (await get('/api/rounds')).json()) as { rounds: { hosts_ok: number; duration_seconds: number }[] }
+    ).rounds;
     expect(rounds).toHaveLength(2);
     for (const round of rounds) expect(round.hosts_ok).toBe(2);
-    expect((await (await get(`/api/hosts/${hosts[1]!.id}`)).json() as { disks: unknown[] }).disks.length).toBeGreaterThan(0);
+    expect(
+      ((await (await get(`/api/hosts/${hosts[1]!.id}`)).json()) as { disks: unknown[] }).disks.length,
+    ).toBeGreaterThan(0);
     expect((await get('/api/events?since=2000-01-01T00:00:00Z')).ok).toBe(true);
   });
 

@@ -21,7 +21,10 @@ describe('BucketAverager', () => {
     averager.add({ time: 1, values: [10, null] });
     averager.add({ time: 2, values: [20, null] });
     averager.add({ time: 6, values: [null, 4] });
-    expect(averager.result()).toEqual([{ time: 1.5, values: [15, null] }, { time: 6, values: [null, 4] }]);
+    expect(averager.result()).toEqual([
+      { time: 1.5, values: [15, null] },
+      { time: 6, values: [null, 4] },
+    ]);
   });
 });
 

@@ -48,7 +48,13 @@ export async function startWebFleet(rounds = 3): Promise<WebFleet> {
       databaseUrl: `sqlite:${join(dir, 'web.sqlite')}`,
       settings: { 'connect-timeout': '3' },
       clients: [
-        { host: h0!, auth: 'key', name: ALERTING_NAME, mail: 'ops@example.test', alerts: ['<alert type="memory" limit="0%"/>', '<alert type="disk" limit="100%"/>'] },
+        {
+          host: h0!,
+          auth: 'key',
+          name: ALERTING_NAME,
+          mail: 'ops@example.test',
+          alerts: ['<alert type="memory" limit="0%"/>', '<alert type="disk" limit="100%"/>'],
+        },
         { host: h1!, auth: 'password', name: XSS_NAME },
         { host: h2!, auth: 'key', name: 'gamma' },
         { host: { address: h2!.address, port: deadPort }, auth: 'key', name: QUOTED_NAME },
@@ -60,7 +66,11 @@ export async function startWebFleet(rounds = 3): Promise<WebFleet> {
     for (let i = 0; i < rounds; i++) await collectRound(config, store);
     const opened = store;
     return {
-      fleet, dir, store: opened, config, rounds,
+      fleet,
+      dir,
+      store: opened,
+      config,
+      rounds,
       async serve(options = {}) {
         const app = await buildWebServer({ store: opened, config: () => config, ...options });
         servers.push(app);

@@ -11,7 +11,14 @@ import { defineSecret } from '../src/config/secrets.js';
 
 function web(fields: Partial<WebConfig> & { password?: string; token?: string } = {}): WebConfig {
   const { password, token, ...plain } = fields;
-  const result: WebConfig = { listen: '127.0.0.1', port: 8080, hosts: [], metricsOpen: false, allowAnonymous: false, ...plain };
+  const result: WebConfig = {
+    listen: '127.0.0.1',
+    port: 8080,
+    hosts: [],
+    metricsOpen: false,
+    allowAnonymous: false,
+    ...plain,
+  };
   defineSecret(result, 'password', password);
   defineSecret(result, 'token', token);
   return result;
@@ -20,10 +27,19 @@ function web(fields: Partial<WebConfig> & { password?: string; token?: string } 
 describe('Host check', () => {
   const onLoopback = { names: ['fleet.corp'], boundAddress: '127.0.0.1', localAddress: '127.0.0.1' };
   it.each([
-    ['127.0.0.1:8080', true], ['127.0.0.1', true], ['localhost:8080', true], ['LOCALHOST', true],
-    ['fleet.corp:8080', true], ['Fleet.Corp.', true],
-    ['evil.example:8080', false], ['127.0.0.2:8080', false], ['[::1]:8080', false], ['fleet.corp.evil.example', false],
-    ['localhost.evil.example', false], ['', false], [undefined, false],
+    ['127.0.0.1:8080', true],
+    ['127.0.0.1', true],
+    ['localhost:8080', true],
+    ['LOCALHOST', true],
+    ['fleet.corp:8080', true],
+    ['Fleet.Corp.', true],
+    ['evil.example:8080', false],
+    ['127.0.0.2:8080', false],
+    ['[::1]:8080', false],
+    ['fleet.corp.evil.example', false],
+    ['localhost.evil.example', false],
+    ['', false],
+    [undefined, false],
   ])('bound to 127.0.0.1: Host %j → %s', (host, allowed) => {
     expect(isAllowedHost(host, onLoopback)).toBe(allowed);
   });
@@ -51,7 +67,10 @@ describe('serve listener exposure', () => {
     expect(checkExposure('127.0.0.1', web()).status).toBe('loopback');
     expect(checkExposure('::1', web()).status).toBe('loopback');
     expect(checkExposure('localhost', web()).status).toBe('loopback');
-    expect(checkExposure('0.0.0.0', web())).toMatchObject({ status: 'open-refused', reason: expect.stringMatching(/without credentials/) });
+    expect(checkExposure('0.0.0.0', web())).toMatchObject({
+      status: 'open-refused',
+      reason: expect.stringMatching(/without credentials/),
+    });
     expect(checkExposure('::', web()).status).toBe('open-refused');
     expect(checkExposure('fleet.corp', web()).status).toBe('open-refused');
     expect(checkExposure('0.0.0.0', web({ token: 't' })).status).toBe('protected');

@@ -8,7 +8,11 @@ import { CounterRegistry } from '../src/web/metrics/counter-registry.js';
 import { escapeLabelValue, renderExposition } from '../src/web/metrics/exposition.js';
 import { ALERTING_NAME, QUOTED_NAME, XSS_NAME, startWebFleet, type WebFleet } from './web-fixture.js';
 
-interface ParsedSample { name: string; labels: Record<string, string>; value: number }
+interface ParsedSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 /** Parses the text exposition format strictly: any line that does not fit throws. */
 function parseExposition(text: string): { samples: ParsedSample[]; types: Map<string, string> } {
@@ -39,7 +43,9 @@ function parseExposition(text: string): { samples: ParsedSample[]; types: Map<st
 }
 
 function memTotalBytes(): number {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemTotal:'))!;
+  const line = readFileSync('/proc/meminfo', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('MemTotal:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
@@ -75,15 +81,21 @@ describe('/metrics over a real round', () => {
   it('gives every configured host an up series with host, ip and port labels, escaped', () => {
     const up = find('fleetstat_host_up');
     const expected = web.config.clients.map((c) => ({ host: c.name, ip: c.ip, port: String(c.port) }));
-    expect(up.map((s) => s.labels).sort((a, b) => a.port!.localeCompare(b.port!))).toEqual(expected.sort((a, b) => a.port.localeCompare(b.port)));
+    expect(up.map((s) => s.labels).sort((a, b) => a.port!.localeCompare(b.port!))).toEqual(
+      expected.sort((a, b) => a.port.localeCompare(b.port)),
+    );
     expect(find('fleetstat_host_up', { host: QUOTED_NAME })[0]!.value).toBe(0);
-    for (const name of [ALERTING_NAME, XSS_NAME, 'gamma']) expect(find('fleetstat_host_up', { host: name })[0]!.value).toBe(1);
+    for (const name of [ALERTING_NAME, XSS_NAME, 'gamma'])
+      expect(find('fleetstat_host_up', { host: name })[0]!.value).toBe(1);
   });
 
   it('reports the latest statistics of each collected host', async () => {
-    const latest = await web.store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
+    const latest = await web.store.db
+      .selectFrom('samples')
+      .innerJoin('hosts', 'hosts.id', 'samples.host_id')
       .select(['hosts.name', 'samples.id', 'samples.cpu_percent', 'samples.mem_used', 'samples.uptime_seconds'])
-      .orderBy('samples.id', 'desc').execute();
+      .orderBy('samples.id', 'desc')
+      .execute();
     for (const name of [ALERTING_NAME, XSS_NAME, 'gamma']) {
       const row = latest.find((r) => r.name === name)!;
       expect(find('fleetstat_memory_total_bytes', { host: name })[0]!.value).toBe(memTotalBytes());
@@ -91,16 +103,24 @@ describe('/metrics over a real round', () => {
       expect(find('fleetstat_cpu_percent', { host: name })[0]!.value).toBe(Number(row.cpu_percent));
       expect(find('fleetstat_uptime_seconds', { host: name })[0]!.value).toBe(Number(row.uptime_seconds));
       expect(find('fleetstat_swap_used_bytes', { host: name })).toHaveLength(1);
-      const disks = await web.store.db.selectFrom('disk_usage').select(['mount', 'used_percent']).where('sample_id', '=', row.id).execute();
+      const disks = await web.store.db
+        .selectFrom('disk_usage')
+        .select(['mount', 'used_percent'])
+        .where('sample_id', '=', row.id)
+        .execute();
       const root = disks.find((d) => d.mount === '/')!;
       expect(find('fleetstat_disk_used_percent', { host: name, mount: '/' })[0]!.value).toBe(Number(root.used_percent));
       expect(find('fleetstat_disk_used_percent', { host: name })).toHaveLength(new Set(disks.map((d) => d.mount)).size);
-      expect(find('fleetstat_last_seen_timestamp_seconds', { host: name })[0]!.value).toBeGreaterThan(Date.now() / 1000 - 600);
+      expect(find('fleetstat_last_seen_timestamp_seconds', { host: name })[0]!.value).toBeGreaterThan(
+        Date.now() / 1000 - 600,
+      );
     }
     // The host nobody answers on has no statistics.
     expect(find('fleetstat_cpu_percent', { host: QUOTED_NAME })).toHaveLength(0);
     expect(find('fleetstat_alerts_firing', { host: ALERTING_NAME })[0]!.value).toBe(1);
-    expect(find('fleetstat_alert_firing', { host: ALERTING_NAME })).toMatchObject([{ labels: { rule: 'memory', severity: 'warning' }, value: 1 }]);
+    expect(find('fleetstat_alert_firing', { host: ALERTING_NAME })).toMatchObject([
+      { labels: { rule: 'memory', severity: 'warning' }, value: 1 },
+    ]);
   });
 
   it('reports the collector: last round, errors by stage, outbox', async () => {
@@ -113,10 +133,18 @@ describe('/metrics over a real round', () => {
     expect(find('fleetstat_last_round_duration_seconds')[0]!.value).toBeCloseTo(duration, 3);
     const outbox = await web.store.db.selectFrom('outbox').select(['sent_at', 'last_error', 'failed_at']).execute();
     expect(outbox.length).toBeGreaterThan(0); // the memory alert queued a mail (no SMTP in this config)
-    expect(find('fleetstat_outbox_mails', { state: 'queued' })[0]!.value).toBe(outbox.filter((m) => m.sent_at === null && m.last_error === null).length);
-    expect(find('fleetstat_outbox_mails', { state: 'sent' })[0]!.value).toBe(outbox.filter((m) => m.sent_at !== null).length);
-    expect(find('fleetstat_outbox_mails', { state: 'failed' })[0]!.value).toBe(outbox.filter((m) => m.sent_at === null && m.failed_at !== null).length);
-    expect(find('fleetstat_outbox_mails', { state: 'retrying' })[0]!.value).toBe(outbox.filter((m) => m.sent_at === null && m.failed_at === null && m.last_error !== null).length);
+    expect(find('fleetstat_outbox_mails', { state: 'queued' })[0]!.value).toBe(
+      outbox.filter((m) => m.sent_at === null && m.last_error === null).length,
+    );
+    expect(find('fleetstat_outbox_mails', { state: 'sent' })[0]!.value).toBe(
+      outbox.filter((m) => m.sent_at !== null).length,
+    );
+    expect(find('fleetstat_outbox_mails', { state: 'failed' })[0]!.value).toBe(
+      outbox.filter((m) => m.sent_at === null && m.failed_at !== null).length,
+    );
+    expect(find('fleetstat_outbox_mails', { state: 'retrying' })[0]!.value).toBe(
+      outbox.filter((m) => m.sent_at === null && m.failed_at === null && m.last_error !== null).length,
+    );
     expect(metrics.types.get('fleetstat_rounds_total')).toBe('counter');
     expect(find('fleetstat_rounds_total')[0]!.value).toBe(web.rounds);
   });
@@ -125,13 +153,24 @@ describe('/metrics over a real round', () => {
 describe('exposition format', () => {
   it('escapes backslash, double quote and line feed in label values', () => {
     expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
-    const text = renderExposition([{ name: 'm', help: 'line one\nback\\slash', type: 'gauge', samples: [{ labels: { mount: '/mnt/"x"\n' }, value: NaN }, { value: Infinity }] }]);
+    const text = renderExposition([
+      {
+        name: 'm',
+        help: 'line one\nback\\slash',
+        type: 'gauge',
+        samples: [{ labels: { mount: '/mnt/"x"\n' }, value: NaN }, { value: Infinity }],
+      },
+    ]);
     expect(text).toBe('# HELP m line one\\nback\\\\slash\n# TYPE m gauge\nm{mount="/mnt/\\"x\\"\\n"} NaN\nm +Inf\n');
   });
 
   it('rejects invalid names and a family rendered twice', () => {
-    expect(() => renderExposition([{ name: 'bad-name', help: '', type: 'gauge', samples: [{ value: 1 }] }])).toThrow(/invalid metric name/);
-    expect(() => renderExposition([{ name: 'm', help: '', type: 'gauge', samples: [{ labels: { 'bad-label': 'x' }, value: 1 }] }])).toThrow(/invalid label name/);
+    expect(() => renderExposition([{ name: 'bad-name', help: '', type: 'gauge', samples: [{ value: 1 }] }])).toThrow(
+      /invalid metric name/,
+    );
+    expect(() =>
+      renderExposition([{ name: 'm', help: '', type: 'gauge', samples: [{ labels: { 'bad-label': 'x' }, value: 1 }] }]),
+    ).toThrow(/invalid label name/);
     const family = { name: 'm', help: '', type: 'gauge' as const, samples: [{ value: 1 }] };
     expect(() => renderExposition([family, family])).toThrow(/twice/);
   });

@@ -16,7 +16,9 @@ import { requireTool } from './support/requirements.js';
 import { startWebFleet, type WebFleet } from './web-fixture.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext its callable sits on .default.
-const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => Ajv2020;
 
 type Operation = { operationId?: string; responses: Record<string, { content?: Record<string, { schema: object }> }> };
 
@@ -61,7 +63,9 @@ describe('real responses and /metrics', () => {
     addFormats(ajv);
     ajv.addSchema(structuredClone(openApiDocument), DOCUMENT_ID);
   }, 180_000);
-  afterAll(async () => { await web?.stop(); });
+  afterAll(async () => {
+    await web?.stop();
+  });
 
   /** Fetches `url` and checks its JSON body against the document's schema for (path, status). */
   async function check(path: string, url: string, status: number): Promise<any> {
@@ -97,7 +101,7 @@ describe('real responses and /metrics', () => {
 
   it('a schema that does not fit is noticed (the check can fail)', async () => {
     const response = await fetch(`${base}/api/rounds`);
-    const body = await response.json() as { rounds: unknown[] };
+    const body = (await response.json()) as { rounds: unknown[] };
     expect(responseValidator(ajv, '/api/hosts', 200)(body)).toBe(false);
   });
 
@@ -108,8 +112,12 @@ describe('real responses and /metrics', () => {
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(promtool!, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
       let output = '';
-      child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-      child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
       child.on('close', (code) => resolve({ code, output }));
       child.stdin.end(text);
     });

@@ -18,7 +18,9 @@ const valueOf = (metrics: ProcessMetrics | ReturnType<ProcessMetrics['families']
 /** Keeps the event loop busy for `ms` (what a synchronous query or a big JSON parse does). */
 function block(ms: number): void {
   const until = performance.now() + ms;
-  while (performance.now() < until) { /* busy */ }
+  while (performance.now() < until) {
+    /* busy */
+  }
 }
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,13 +32,23 @@ describe('process metrics', () => {
   it('reports memory and heap as the process sees them, under the usual names', () => {
     metrics = new ProcessMetrics();
     const families = metrics.families();
-    expect(families.map((f) => f.name)).toEqual(expect.arrayContaining([
-      'process_start_time_seconds', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes',
-      'nodejs_heap_size_total_bytes', 'nodejs_eventloop_lag_p99_seconds',
-    ]));
-    expect(valueOf(families, 'process_resident_memory_bytes')).toBeGreaterThan(valueOf(families, 'nodejs_heap_size_used_bytes'));
+    expect(families.map((f) => f.name)).toEqual(
+      expect.arrayContaining([
+        'process_start_time_seconds',
+        'process_resident_memory_bytes',
+        'process_open_fds',
+        'nodejs_heap_size_used_bytes',
+        'nodejs_heap_size_total_bytes',
+        'nodejs_eventloop_lag_p99_seconds',
+      ]),
+    );
+    expect(valueOf(families, 'process_resident_memory_bytes')).toBeGreaterThan(
+      valueOf(families, 'nodejs_heap_size_used_bytes'),
+    );
     expect(valueOf(families, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(1 << 20);
-    expect(Math.abs(valueOf(families, 'process_start_time_seconds') - (Date.now() / 1000 - process.uptime()))).toBeLessThan(2);
+    expect(
+      Math.abs(valueOf(families, 'process_start_time_seconds') - (Date.now() / 1000 - process.uptime())),
+    ).toBeLessThan(2);
     expect(renderExposition(families)).toMatch(/^# TYPE process_open_fds gauge$/m);
   });
 
@@ -61,6 +73,8 @@ describe('process metrics', () => {
     expect(valueOf(blocked, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.9);
     // The next window has not seen that block (on a busy machine it may see other, shorter delays).
     await tick(30);
-    expect(valueOf(metrics, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(valueOf(blocked, 'nodejs_eventloop_lag_max_seconds'));
+    expect(valueOf(metrics, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(
+      valueOf(blocked, 'nodejs_eventloop_lag_max_seconds'),
+    );
   });
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  UPLOADED_DIR_MARKER, checkWindowsDirName, newWindowsDirName, parseWindowsUploadedDir, windowsCleanupCommand,
-  windowsRunCommand, windowsRunScript, windowsUploadCommand, windowsUploadScript,
+  UPLOADED_DIR_MARKER,
+  checkWindowsDirName,
+  newWindowsDirName,
+  parseWindowsUploadedDir,
+  windowsCleanupCommand,
+  windowsRunCommand,
+  windowsRunScript,
+  windowsUploadCommand,
+  windowsUploadScript,
 } from '../src/probe/windows-commands.js';
 import { parsePowerShell, syntaxErrors } from './fixtures/windows/powershell-parser.js';
 
@@ -10,8 +17,13 @@ const TEMP = 'C:\\Users\\svc-monitor\\AppData\\Local\\Temp';
 
 /** Recovers the script from a command line made for either shell. */
 function decode(command: string): string {
-  const cmd = /^powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(command);
-  const ps = /^& \(\[scriptblock\]::Create\(\[Text\.Encoding\]::Unicode\.GetString\(\[Convert\]::FromBase64String\('([A-Za-z0-9+/=]+)'\)\)\)\)$/.exec(command);
+  const cmd = /^powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ([A-Za-z0-9+/=]+)$/.exec(
+    command,
+  );
+  const ps =
+    /^& \(\[scriptblock\]::Create\(\[Text\.Encoding\]::Unicode\.GetString\(\[Convert\]::FromBase64String\('([A-Za-z0-9+/=]+)'\)\)\)\)$/.exec(
+      command,
+    );
   const b64 = cmd?.[1] ?? ps?.[1];
   if (!b64) throw new Error(`not an encoded command: ${command.slice(0, 80)}`);
   return Buffer.from(b64, 'base64').toString('utf16le');
@@ -55,7 +67,9 @@ describe('command lines for cmd.exe and PowerShell default shells', () => {
 
   it('run: the probe runs with the agreed flags, the input line only on its stdin, and the directory always goes', () => {
     const script = windowsRunScript(NAME);
-    expect(script).toMatch(/\$line \| & \$exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File \(Join-Path \$dir 'probe\.ps1'\)/);
+    expect(script).toMatch(
+      /\$line \| & \$exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File \(Join-Path \$dir 'probe\.ps1'\)/,
+    );
     expect(script).toMatch(/finally \{\s*Remove-Item -LiteralPath \$dir -Recurse -Force/);
     expect(script).toContain('exit $rc');
     expect(script).not.toMatch(/\$env:[A-Za-z_]+\s*=/); // nothing put into the environment
@@ -73,7 +87,12 @@ describe('command lines for cmd.exe and PowerShell default shells', () => {
 
 describe('validating directory names and paths before they reach a command', () => {
   it('accepts what Windows prints for temp folders', () => {
-    for (const temp of [TEMP, 'C:\\Users\\SVC-MO~1\\AppData\\Local\\Temp', 'C:\\Users\\José Pérez\\AppData\\Local\\Temp', 'D:\\tmp']) {
+    for (const temp of [
+      TEMP,
+      'C:\\Users\\SVC-MO~1\\AppData\\Local\\Temp',
+      'C:\\Users\\José Pérez\\AppData\\Local\\Temp',
+      'D:\\tmp',
+    ]) {
       const dir = `${temp}\\${NAME}`;
       expect(parseWindowsUploadedDir(`noise\r\n${UPLOADED_DIR_MARKER}${dir}\r\n`)).toBe(dir);
       expect(decode(windowsRunCommand('cmd', dir))).toContain(`'${NAME}'`);

@@ -17,8 +17,14 @@ import { openEnvelope, type RunSecrets } from '../src/probe/envelope.js';
 import { requireTool } from './support/requirements.js';
 import { eventFixture, WindowsProbeHost } from './support/windows-probe-host.js';
 
-const pwsh = requireTool('pwsh', 'the Windows probe runs under PowerShell 7 with stand-ins for the Windows-only commands');
-const strace = requireTool('strace', 'it proves the Windows probe keeps its secrets out of argv, environment and files');
+const pwsh = requireTool(
+  'pwsh',
+  'the Windows probe runs under PowerShell 7 with stand-ins for the Windows-only commands',
+);
+const strace = requireTool(
+  'strace',
+  'it proves the Windows probe keeps its secrets out of argv, environment and files',
+);
 const host = pwsh && strace ? new WindowsProbeHost(pwsh) : undefined;
 const work = mkdtempSync(join(tmpdir(), 'fleetstat-ps1-trace-'));
 afterAll(() => {
@@ -27,23 +33,41 @@ afterAll(() => {
 });
 
 // -xx: every string in hex, so bytes of any encoding can be searched; -y: each fd's file.
-const TRACE_CALLS = 'execve,execveat,open,openat,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,write,pwrite64,writev,pwritev,pwritev2,sendto,sendmsg';
+const TRACE_CALLS =
+  'execve,execveat,open,openat,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,write,pwrite64,writev,pwritev,pwritev2,sendto,sendmsg';
 const HEX_STRING = /"((?:\\x[0-9a-f]{2})*)"/g;
 const bytesOf = (hex: string) => Buffer.from(hex.replaceAll('\\x', ''), 'hex');
 /** A trace line with its hex strings and fd names shown as text, for messages. */
-const readable = (line: string) => line.replace(/(["<])((?:\\x[0-9a-f]{2})+)([">])/g, (_m, a: string, hex: string, b: string) => `${a}${JSON.stringify(bytesOf(hex).toString('latin1')).slice(1, -1)}${b}`).slice(0, 300);
+const readable = (line: string) =>
+  line
+    .replace(
+      /(["<])((?:\\x[0-9a-f]{2})+)([">])/g,
+      (_m, a: string, hex: string, b: string) =>
+        `${a}${JSON.stringify(bytesOf(hex).toString('latin1')).slice(1, -1)}${b}`,
+    )
+    .slice(0, 300);
 
 /** Every form of the run secrets a leak could take, each with a name for the report. */
 function secretForms(secrets: RunSecrets, salt: Buffer): Array<[string, Buffer]> {
   const forms: Array<[string, Buffer]> = [];
   const add = (name: string, raw: Buffer) => {
     const head = raw.subarray(0, 16); // a part of a secret is a leak too
-    forms.push([`${name} (bytes)`, head], [`${name} (hex)`, Buffer.from(head.toString('hex'))], [`${name} (HEX)`, Buffer.from(head.toString('hex').toUpperCase())],
-      [`${name} (base64)`, Buffer.from(raw.toString('base64').slice(0, 20))]);
+    forms.push(
+      [`${name} (bytes)`, head],
+      [`${name} (hex)`, Buffer.from(head.toString('hex'))],
+      [`${name} (HEX)`, Buffer.from(head.toString('hex').toUpperCase())],
+      [`${name} (base64)`, Buffer.from(raw.toString('base64').slice(0, 20))],
+    );
   };
-  for (const [name, hex] of [['enc-pass', secrets.encPass], ['mac-key', secrets.macKey]] as const) {
-    forms.push([`${name} as text`, Buffer.from(hex.slice(0, 32))], [`${name} as upper-case text`, Buffer.from(hex.slice(0, 32).toUpperCase())],
-      [`${name} as UTF-16`, Buffer.from(hex.slice(0, 32), 'utf16le')]);
+  for (const [name, hex] of [
+    ['enc-pass', secrets.encPass],
+    ['mac-key', secrets.macKey],
+  ] as const) {
+    forms.push(
+      [`${name} as text`, Buffer.from(hex.slice(0, 32))],
+      [`${name} as upper-case text`, Buffer.from(hex.slice(0, 32).toUpperCase())],
+      [`${name} as UTF-16`, Buffer.from(hex.slice(0, 32), 'utf16le')],
+    );
     add(name, Buffer.from(hex, 'hex'));
   }
   const material = pbkdf2Sync(Buffer.from(secrets.encPass, 'ascii'), salt, 1000, 48, 'sha256');
@@ -65,7 +89,9 @@ function saltOf(reply: Buffer): Buffer {
 
 /** Every regular file under `dir`. */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
 }
 
 describe.skipIf(!host)('probe.ps1 secrets under strace', () => {
@@ -73,12 +99,17 @@ describe.skipIf(!host)('probe.ps1 secrets under strace', () => {
     const traceFile = join(work, 'trace');
     const run = await host!.run({
       scenario: { log: { fixtures: [4624, 4625, 4672].map(eventFixture), first: 48213, count: 6 } },
-      strace: { program: strace!, options: ['-f', '-v', '-xx', '-y', '-s', '1048576', '-o', traceFile, '-e', `trace=${TRACE_CALLS}`] },
+      strace: {
+        program: strace!,
+        options: ['-f', '-v', '-xx', '-y', '-s', '1048576', '-o', traceFile, '-e', `trace=${TRACE_CALLS}`],
+      },
     });
     expect(run.code, run.stderr).toBe(0);
     // The trace did not change what the probe does: the reply opens, with every event.
     const reply = withoutStartupNoise(run.stdout);
-    expect(openEnvelope(reply, run.secrets).events.items.map((e) => e.record_id)).toEqual([48213, 48214, 48215, 48216, 48217, 48218]);
+    expect(openEnvelope(reply, run.secrets).events.items.map((e) => e.record_id)).toEqual([
+      48213, 48214, 48215, 48216, 48217, 48218,
+    ]);
     expect(run.dirRemoved).toBe(true);
 
     const lines = readFileSync(traceFile, 'utf8').split('\n');
@@ -92,7 +123,13 @@ describe.skipIf(!host)('probe.ps1 secrets under strace', () => {
     // The one write allowed to hold the secrets: the run command piping the input line to the probe.
     const handOver = (l: string) => {
       const m = /\bwrite\(\d+<((?:\\x[0-9a-f]{2})+)>, "((?:\\x[0-9a-f]{2})*)"/.exec(l);
-      return m !== null && bytesOf(m[1]!).toString('latin1').startsWith('pipe:') && bytesOf(m[2]!).toString('latin1').replace(/\r?\n$/, '') === run.input.toString('latin1').replace(/\r?\n$/, '');
+      return (
+        m !== null &&
+        bytesOf(m[1]!).toString('latin1').startsWith('pipe:') &&
+        bytesOf(m[2]!)
+          .toString('latin1')
+          .replace(/\r?\n$/, '') === run.input.toString('latin1').replace(/\r?\n$/, '')
+      );
     };
     expect(lines.filter(handOver)).toHaveLength(1); // and the trace does see the secrets where they travel
 
@@ -100,7 +137,9 @@ describe.skipIf(!host)('probe.ps1 secrets under strace', () => {
     const rest = lines.filter((l) => !handOver(l));
     const leaks = rest.flatMap((l) => {
       const strings = [...l.matchAll(HEX_STRING)].map((m) => bytesOf(m[1]!));
-      return forms.filter(([, form]) => strings.some((s) => s.includes(form))).map(([name]) => `${name}: ${readable(l)}`);
+      return forms
+        .filter(([, form]) => strings.some((s) => s.includes(form)))
+        .map(([name]) => `${name}: ${readable(l)}`);
     });
     expect(leaks).toEqual([]);
     // Split over several writes (or calls) it would still be there once the pieces are joined.
@@ -110,6 +149,10 @@ describe.skipIf(!host)('probe.ps1 secrets under strace', () => {
     // What the run leaves on the host (its %TEMP%, the account's home, caches): none of it.
     const files = filesUnder(run.workDir);
     expect(files.length).toBeGreaterThan(0);
-    expect(files.flatMap((f) => forms.filter(([, form]) => readFileSync(f).includes(form)).map(([name]) => `${name} in ${f}`))).toEqual([]);
+    expect(
+      files.flatMap((f) =>
+        forms.filter(([, form]) => readFileSync(f).includes(form)).map(([name]) => `${name} in ${f}`),
+      ),
+    ).toEqual([]);
   }, 900_000);
 });

@@ -30,13 +30,25 @@ function constant(name: string): string {
   return m[1] ?? m[2]!;
 }
 
-interface SealParams { version: string; header: string; iterations: number; keyBytes: number; ivBytes: number; hash: string; cipher: string; macTemplate: string }
+interface SealParams {
+  version: string;
+  header: string;
+  iterations: number;
+  keyBytes: number;
+  ivBytes: number;
+  hash: string;
+  cipher: string;
+  macTemplate: string;
+}
 
 /** The parameters Protect-Report uses, as written in the script. */
 function paramsFromScript(): SealParams {
   const body = /function Protect-Report[\s\S]*?\n\}/.exec(script)?.[0] ?? '';
   const kdf = /function Get-KeyIv[\s\S]*?\n\}/.exec(script)?.[0] ?? '';
-  const hash = /New-Object Security\.Cryptography\.Rfc2898DeriveBytes -ArgumentList \$EncPass, \$Salt, \$Pbkdf2Iterations, \(\[Security\.Cryptography\.HashAlgorithmName\]::(\w+)\)/.exec(kdf)?.[1];
+  const hash =
+    /New-Object Security\.Cryptography\.Rfc2898DeriveBytes -ArgumentList \$EncPass, \$Salt, \$Pbkdf2Iterations, \(\[Security\.Cryptography\.HashAlgorithmName\]::(\w+)\)/.exec(
+      kdf,
+    )?.[1];
   const mode = /CipherMode\]::(\w+)/.exec(body)?.[1];
   const padding = /PaddingMode\]::(\w+)/.exec(body)?.[1];
   const macTemplate = /HMACSHA256[\s\S]*?GetBytes\("([^"]+)"\)/.exec(body)?.[1];
@@ -46,20 +58,32 @@ function paramsFromScript(): SealParams {
   expect(body).toContain('$keyIv = Get-KeyIv $EncPass $Salt');
   expect(body).toMatch(/\$aes\.Key = \[byte\[\]\]\$keyIv\[0\.\.\(\$KeyBytes - 1\)\]/);
   expect(body).toMatch(/\$aes\.IV = \[byte\[\]\]\$keyIv\[\$KeyBytes\.\.\(\$KeyBytes \+ \$IvBytes - 1\)\]/);
-  expect(body).toMatch(/\[Array\]::Copy\(\$header, 0, \$blob, 0[\s\S]*\[Array\]::Copy\(\$Salt, 0, \$blob, \$header\.Length[\s\S]*\[Array\]::Copy\(\$cipher/);
+  expect(body).toMatch(
+    /\[Array\]::Copy\(\$header, 0, \$blob, 0[\s\S]*\[Array\]::Copy\(\$Salt, 0, \$blob, \$header\.Length[\s\S]*\[Array\]::Copy\(\$cipher/,
+  );
   expect(body).toContain("$_.ToString('x2')");
   expect(body).toContain('return "$EnvelopeVersion $RunId $b64 $macHex"');
   const keyBytes = Number(constant('KeyBytes'));
   return {
-    version: constant('EnvelopeVersion'), header: constant('SaltHeader'), iterations: Number(constant('Pbkdf2Iterations')),
-    keyBytes, ivBytes: Number(constant('IvBytes')), hash: hash.toLowerCase(), cipher: `aes-${keyBytes * 8}-${mode.toLowerCase()}`, macTemplate,
+    version: constant('EnvelopeVersion'),
+    header: constant('SaltHeader'),
+    iterations: Number(constant('Pbkdf2Iterations')),
+    keyBytes,
+    ivBytes: Number(constant('IvBytes')),
+    hash: hash.toLowerCase(),
+    cipher: `aes-${keyBytes * 8}-${mode.toLowerCase()}`,
+    macTemplate,
   };
 }
 
 /** Node re-implementation of Protect-Report, one .NET call per line. */
 function sealLikePs1(p: SealParams, json: string, s: RunSecrets, salt: Buffer): string {
   const keyIv = pbkdf2Sync(Buffer.from(s.encPass, 'utf8'), salt, p.iterations, p.keyBytes + p.ivBytes, p.hash); // Rfc2898DeriveBytes(string → UTF-8)
-  const aes = createCipheriv(p.cipher, keyIv.subarray(0, p.keyBytes), keyIv.subarray(p.keyBytes, p.keyBytes + p.ivBytes)); // PKCS7 is Node's default
+  const aes = createCipheriv(
+    p.cipher,
+    keyIv.subarray(0, p.keyBytes),
+    keyIv.subarray(p.keyBytes, p.keyBytes + p.ivBytes),
+  ); // PKCS7 is Node's default
   const cipher = Buffer.concat([aes.update(Buffer.from(json, 'utf8')), aes.final()]);
   const b64 = Buffer.concat([Buffer.from(p.header, 'ascii'), salt, cipher]).toString('base64');
   const macInput = p.macTemplate.replace('$EnvelopeVersion', p.version).replace('$RunId', s.runId).replace('$b64', b64);
@@ -82,7 +106,9 @@ describe('probe.ps1 syntax and encoding', () => {
     expect(script).toMatch(/^[\x09\x0a\x0d\x20-\x7e]*$/);
   });
   it('only defines functions when dot-sourced, so Protect-Report can be called on its own', () => {
-    expect(script.trimEnd().split('\n').at(-1)).toBe("if ($MyInvocation.InvocationName -ne '.') { exit (Invoke-Probe) }");
+    expect(script.trimEnd().split('\n').at(-1)).toBe(
+      "if ($MyInvocation.InvocationName -ne '.') { exit (Invoke-Probe) }",
+    );
   });
   it('reads the input line from stdin and has no env, file-write or process-start calls in its text (the run itself: windows-probe-secrets.test.ts)', () => {
     expect(script).toContain('[Console]::In.ReadLine()');
@@ -92,7 +118,9 @@ describe('probe.ps1 syntax and encoding', () => {
     const doc = readFileSync(new URL('../docs/windows.md', import.meta.url), 'utf8');
     const xpath = /^ {2}\$xpath = "([^"]+)"$/m.exec(script)?.[1];
     expect(xpath).toBe('*[System[EventRecordID >= $low and EventRecordID <= $high]]');
-    expect(script).toContain('Get-WinEvent -LogName Security -FilterXPath $xpath -MaxEvents ($high - $low) -ErrorAction Stop');
+    expect(script).toContain(
+      'Get-WinEvent -LogName Security -FilterXPath $xpath -MaxEvents ($high - $low) -ErrorAction Stop',
+    );
     expect(doc).toContain(`\`Get-WinEvent -LogName Security -FilterXPath "${xpath}" -MaxEvents ($high - $low)\``);
     expect(script).toMatch(/^\$MaxBacklogRecords = 20000$/m);
     expect(doc).toContain('never\nmore than 20000 records below the newest one (`$MaxBacklogRecords`)');
@@ -110,7 +138,15 @@ describe('envelope test vectors for the .NET sealing code', () => {
   const params = paramsFromScript();
 
   it('uses the parameters docs/envelope.md fixes', () => {
-    expect(params).toMatchObject({ version: 'FLEETSTAT1', header: 'Salted__', iterations: 1000, keyBytes: 32, ivBytes: 16, hash: 'sha256', cipher: 'aes-256-cbc' });
+    expect(params).toMatchObject({
+      version: 'FLEETSTAT1',
+      header: 'Salted__',
+      iterations: 1000,
+      keyBytes: 32,
+      ivBytes: 16,
+      hash: 'sha256',
+      cipher: 'aes-256-cbc',
+    });
     expect(params.macTemplate).toBe('$EnvelopeVersion $RunId $b64');
   });
 
@@ -120,12 +156,20 @@ describe('envelope test vectors for the .NET sealing code', () => {
     const json = JSON.stringify(sample);
     const line = sealLikePs1(params, json, secrets, salt);
     const blob = Buffer.from(line.split(' ')[2]!, 'base64');
-    const reference = openssl(['-aes-256-cbc', '-pbkdf2', '-md', 'sha256', '-iter', '1000', '-S', salt.toString('hex')], secrets.encPass, Buffer.from(json));
+    const reference = openssl(
+      ['-aes-256-cbc', '-pbkdf2', '-md', 'sha256', '-iter', '1000', '-S', salt.toString('hex')],
+      secrets.encPass,
+      Buffer.from(json),
+    );
     expect(blob.subarray(0, 8).toString('ascii')).toBe('Salted__');
     expect(blob.subarray(8, 16)).toEqual(salt);
     expect(blob.subarray(16).equals(reference)).toBe(true);
     // and openssl decrypts the whole blob, header included
-    expect(openssl(['-d', '-aes-256-cbc', '-pbkdf2', '-md', 'sha256', '-iter', '1000'], secrets.encPass, blob).toString('utf8')).toBe(json);
+    expect(
+      openssl(['-d', '-aes-256-cbc', '-pbkdf2', '-md', 'sha256', '-iter', '1000'], secrets.encPass, blob).toString(
+        'utf8',
+      ),
+    ).toBe(json);
   });
 
   it('is accepted by openEnvelope, which returns the report', () => {
@@ -134,19 +178,28 @@ describe('envelope test vectors for the .NET sealing code', () => {
     expect(openEnvelope(`${line}\n`, secrets)).toEqual(reportSchema.parse(sample));
   });
 
-  it.skipIf(!pwsh)('the real Protect-Report, run by pwsh, gives the same line for the same inputs', () => {
-    const secrets = newRunSecrets();
-    const salt = Buffer.from('0102030405060708', 'hex');
-    const json = JSON.stringify(sample);
-    const jsonFile = join(work, 'sample.json');
-    writeFileSync(jsonFile, json);
-    // Dot-sourced, the probe only defines its functions; secrets go on stdin, not argv.
-    const command = `. '${join(import.meta.dirname, '../src/probe/probe.ps1')}'; $s = [Console]::In.ReadLine().Split(' '); `
-      + `[Console]::Out.Write((Protect-Report ([IO.File]::ReadAllText('${jsonFile}')) $s[0] $s[1] $s[2] ([byte[]](1..8))))`;
-    const line = execFileSync(pwsh!, ['-NoProfile', '-NonInteractive', '-Command', command], { input: `${secrets.runId} ${secrets.encPass} ${secrets.macKey}\n`, encoding: 'utf8', timeout: 300_000 });
-    expect(line).toBe(sealLikePs1(params, json, secrets, salt));
-    expect(openEnvelope(line, secrets)).toEqual(reportSchema.parse(sample));
-  }, 300_000);
+  it.skipIf(!pwsh)(
+    'the real Protect-Report, run by pwsh, gives the same line for the same inputs',
+    () => {
+      const secrets = newRunSecrets();
+      const salt = Buffer.from('0102030405060708', 'hex');
+      const json = JSON.stringify(sample);
+      const jsonFile = join(work, 'sample.json');
+      writeFileSync(jsonFile, json);
+      // Dot-sourced, the probe only defines its functions; secrets go on stdin, not argv.
+      const command =
+        `. '${join(import.meta.dirname, '../src/probe/probe.ps1')}'; $s = [Console]::In.ReadLine().Split(' '); ` +
+        `[Console]::Out.Write((Protect-Report ([IO.File]::ReadAllText('${jsonFile}')) $s[0] $s[1] $s[2] ([byte[]](1..8))))`;
+      const line = execFileSync(pwsh!, ['-NoProfile', '-NonInteractive', '-Command', command], {
+        input: `${secrets.runId} ${secrets.encPass} ${secrets.macKey}\n`,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(line).toBe(sealLikePs1(params, json, secrets, salt));
+      expect(openEnvelope(line, secrets)).toEqual(reportSchema.parse(sample));
+    },
+    300_000,
+  );
 
   it('would catch a drift: other iterations, header or MAC input are refused', () => {
     const secrets = newRunSecrets();
@@ -156,35 +209,52 @@ describe('envelope test vectors for the .NET sealing code', () => {
       { ...params, header: 'Salted_!' },
       { ...params, macTemplate: '$RunId $b64' },
     ];
-    for (const p of drifted) expect(() => openEnvelope(sealLikePs1(p, json, secrets, randomBytes(8)), secrets)).toThrow();
+    for (const p of drifted)
+      expect(() => openEnvelope(sealLikePs1(p, json, secrets, randomBytes(8)), secrets)).toThrow();
   });
 });
 
 /** Every key of a zod object schema, nested objects and arrays of objects included. */
 function schemaKeys(schema: z.ZodType, into = new Set<string>()): Set<string> {
   if (schema instanceof z.ZodObject) {
-    for (const [key, value] of Object.entries(schema.shape)) { into.add(key); schemaKeys(value, into); }
+    for (const [key, value] of Object.entries(schema.shape)) {
+      into.add(key);
+      schemaKeys(value, into);
+    }
   } else if (schema instanceof z.ZodArray) schemaKeys(schema.element as z.ZodType, into);
-  else if (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) schemaKeys(schema.unwrap() as z.ZodType, into);
+  else if (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional)
+    schemaKeys(schema.unwrap() as z.ZodType, into);
   return into;
 }
 
 describe('the report probe.ps1 builds', () => {
-  it.skipIf(!pwsh)('stays under its size limit however long its lists are: events, then users are halved, with a warning', () => {
-    const command = `. '${join(import.meta.dirname, '../src/probe/probe.ps1')}'; $MaxReportBytes = 8000
+  it.skipIf(!pwsh)(
+    'stays under its size limit however long its lists are: events, then users are halved, with a warning',
+    () => {
+      const command = `. '${join(import.meta.dirname, '../src/probe/probe.ps1')}'; $MaxReportBytes = 8000
       $users = @(foreach ($i in 1..300) { [ordered]@{ name = "user$i"; tty = 'rdp'; from = ''; login_at = '' } })
       $items = @(foreach ($i in 1..50) { [ordered]@{ record_id = $i; raw = 'x' * 100 } })
       $r = [ordered]@{ events = [ordered]@{ readable = $true; truncated = $false; note = ''; items = $items }; users = $users; nics = @(); disks = @(); warnings = @() }
       [Console]::Out.Write((ConvertTo-BoundedJson $r))`;
-    const json = execFileSync(pwsh!, ['-NoProfile', '-NonInteractive', '-Command', command], { encoding: 'utf8', timeout: 300_000 });
-    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(8000);
-    const report = JSON.parse(json);
-    expect(report.events).toMatchObject({ truncated: true, items: [] });
-    expect(report.users.length).toBeGreaterThan(0);
-    expect(report.users.length).toBeLessThan(300);
-    expect(report.users[0].name).toBe('user1');
-    expect(report.warnings).toEqual(expect.arrayContaining(['report over 8000 bytes: events cut to 0', expect.stringMatching(/^report over 8000 bytes: users cut to \d+$/)]));
-  }, 300_000);
+      const json = execFileSync(pwsh!, ['-NoProfile', '-NonInteractive', '-Command', command], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(Buffer.byteLength(json)).toBeLessThanOrEqual(8000);
+      const report = JSON.parse(json);
+      expect(report.events).toMatchObject({ truncated: true, items: [] });
+      expect(report.users.length).toBeGreaterThan(0);
+      expect(report.users.length).toBeLessThan(300);
+      expect(report.users[0].name).toBe('user1');
+      expect(report.warnings).toEqual(
+        expect.arrayContaining([
+          'report over 8000 bytes: events cut to 0',
+          expect.stringMatching(/^report over 8000 bytes: users cut to \d+$/),
+        ]),
+      );
+    },
+    300_000,
+  );
 
   it('has exactly the keys of report schema v1 in its [ordered] hashtables', async () => {
     const tree = await parsePowerShell(script);

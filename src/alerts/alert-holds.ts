@@ -15,9 +15,13 @@ export function alertHolds(
 ): (rule: { key: string; type: AlertType }) => string | undefined {
   return (rule) => {
     if (inhibitedBy !== undefined) return inhibitedBy;
-    const silence = silences.find((s) => silenceCovers(s, { hostName: client.name, ip: client.ip, ruleKey: rule.key, ruleType: rule.type }, now));
+    const silence = silences.find((s) =>
+      silenceCovers(s, { hostName: client.name, ip: client.ip, ruleKey: rule.key, ruleType: rule.type }, now),
+    );
     if (silence !== undefined) return `silence ${silence.id}`;
-    const window = client.maintenance?.find((w) => (w.rule === undefined || w.rule === rule.key || w.rule === rule.type) && inMaintenance(w, now));
+    const window = client.maintenance?.find(
+      (w) => (w.rule === undefined || w.rule === rule.key || w.rule === rule.type) && inMaintenance(w, now),
+    );
     if (window !== undefined) return `maintenance window (config line ${window.line})`;
     return undefined;
   };

@@ -37,13 +37,21 @@ export async function saveAlertState(
   if (exists) {
     await db.updateTable('alerts').set(values).where('host_id', '=', hostId).where('rule', '=', rule).execute();
   } else {
-    await db.insertInto('alerts').values({ host_id: hostId, rule, ...values }).execute();
+    await db
+      .insertInto('alerts')
+      .values({ host_id: hostId, rule, ...values })
+      .execute();
   }
 }
 
 /** The rule keys of one host whose firing went unmailed (alerts.muted = 1). */
 export async function loadMutedRules(db: Kysely<Database>, hostId: number): Promise<Set<string>> {
-  const rows = await db.selectFrom('alerts').select('rule').where('host_id', '=', hostId).where('muted', '=', 1).execute();
+  const rows = await db
+    .selectFrom('alerts')
+    .select('rule')
+    .where('host_id', '=', hostId)
+    .where('muted', '=', 1)
+    .execute();
   return new Set(rows.map((row) => row.rule));
 }
 
@@ -51,7 +59,11 @@ export async function loadMutedRules(db: Kysely<Database>, hostId: number): Prom
  * Deletes the states of rules a host no longer has in the config, so a removed rule does not
  * stay "firing" forever on the dashboard.
  */
-export async function deleteAlertStatesExcept(db: Kysely<Database>, hostId: number, keepRules: readonly string[]): Promise<void> {
+export async function deleteAlertStatesExcept(
+  db: Kysely<Database>,
+  hostId: number,
+  keepRules: readonly string[],
+): Promise<void> {
   let query = db.deleteFrom('alerts').where('host_id', '=', hostId);
   if (keepRules.length > 0) query = query.where('rule', 'not in', [...keepRules]);
   await query.execute();

@@ -101,11 +101,27 @@ async function evaluateInTransaction(
     const step = nextAlertState(before, { value: measurement.value, limit, now: input.now, rule });
     const heldBy = input.mutedBy?.({ key, type: rule.type });
     const decision = decideNotice(step.transition, step.state.state, muted.has(key), heldBy);
-    await saveAlertState(db, input.hostId, key, step.state, before !== undefined, { severity: rule.severity, mount: rule.mount ?? null, muted: decision.muted });
+    await saveAlertState(db, input.hostId, key, step.state, before !== undefined, {
+      severity: rule.severity,
+      mount: rule.mount ?? null,
+      muted: decision.muted,
+    });
     if (decision.notice === 'none') continue;
     if (decision.notice === 'held') {
       if (step.transition !== 'none') {
-        mails.push({ rule: rule.type, key, severity: rule.severity, transition: step.transition, to: recipients, subject: '', body: '', outboxIds: [], notificationIds: [], heldBy: decision.heldBy, webhooks: 0 });
+        mails.push({
+          rule: rule.type,
+          key,
+          severity: rule.severity,
+          transition: step.transition,
+          to: recipients,
+          subject: '',
+          body: '',
+          outboxIds: [],
+          notificationIds: [],
+          heldBy: decision.heldBy,
+          webhooks: 0,
+        });
       }
       continue;
     }
@@ -128,23 +144,55 @@ async function evaluateInTransaction(
     let notificationIds: number[] = [];
     if (recipients.length > 0 && input.mailMode === 'grouped') {
       notificationIds = await enqueueNotification(db, {
-        hostId: input.hostId, recipients, rule: key, severity: rule.severity, transition,
-        summary: rendered.headline, details: rendered.body, threadId: thread, now: input.now,
+        hostId: input.hostId,
+        recipients,
+        rule: key,
+        severity: rule.severity,
+        transition,
+        summary: rendered.headline,
+        details: rendered.body,
+        threadId: thread,
+        now: input.now,
       });
     } else if (recipients.length > 0) {
       outboxIds = await enqueueMail(db, {
-        to: recipients, subject: rendered.subject, body: rendered.body, now: input.now,
+        to: recipients,
+        subject: rendered.subject,
+        body: rendered.body,
+        now: input.now,
         ...(transition === 'firing' ? { messageId: thread } : { inReplyTo: thread }),
       });
     }
-    const webhooks = input.webhooks?.length ? await enqueueWebhooks(db, input.webhooks, {
-      transition, host: { id: input.hostId, name: input.hostName, ip: input.ip },
-      rule: { key, type: rule.type, severity: rule.severity, ...(rule.mount === undefined ? {} : { mount: rule.mount }) },
-      value: step.state.value, limit, headline: rendered.headline, text: rendered.body, startsAt: firingSince, at: input.now, fingerprint: thread,
-    }) : 0;
+    const webhooks = input.webhooks?.length
+      ? await enqueueWebhooks(db, input.webhooks, {
+          transition,
+          host: { id: input.hostId, name: input.hostName, ip: input.ip },
+          rule: {
+            key,
+            type: rule.type,
+            severity: rule.severity,
+            ...(rule.mount === undefined ? {} : { mount: rule.mount }),
+          },
+          value: step.state.value,
+          limit,
+          headline: rendered.headline,
+          text: rendered.body,
+          startsAt: firingSince,
+          at: input.now,
+          fingerprint: thread,
+        })
+      : 0;
     mails.push({
-      rule: rule.type, key, severity: rule.severity, transition, to: recipients,
-      subject: rendered.subject, body: rendered.body, outboxIds, notificationIds, webhooks,
+      rule: rule.type,
+      key,
+      severity: rule.severity,
+      transition,
+      to: recipients,
+      subject: rendered.subject,
+      body: rendered.body,
+      outboxIds,
+      notificationIds,
+      webhooks,
     });
   }
   // The security-log row is not a configured rule: it is kept (see security-log-state.ts).
@@ -167,10 +215,17 @@ export type NoticeDecision =
  * - an alert still firing once nothing holds it any more, whose firing was never sent, sends
  *   its `firing` now.
  */
-export function decideNotice(transition: AlertTransition, state: string, wasMuted: boolean, heldBy: string | undefined): NoticeDecision {
+export function decideNotice(
+  transition: AlertTransition,
+  state: string,
+  wasMuted: boolean,
+  heldBy: string | undefined,
+): NoticeDecision {
   if (transition === 'resolved') {
     if (heldBy !== undefined) return { notice: 'held', heldBy, muted: false };
-    return wasMuted ? { notice: 'held', heldBy: 'its firing was not mailed', muted: false } : { notice: 'resolved', muted: false };
+    return wasMuted
+      ? { notice: 'held', heldBy: 'its firing was not mailed', muted: false }
+      : { notice: 'resolved', muted: false };
   }
   if (heldBy !== undefined) {
     const firing = state === 'firing';
@@ -179,7 +234,9 @@ export function decideNotice(transition: AlertTransition, state: string, wasMute
     return { notice: 'held', heldBy, muted: transition === 'firing' ? firing : wasMuted && firing };
   }
   if (wasMuted && state === 'firing') return { notice: 'firing', muted: false };
-  return transition === 'none' ? { notice: 'none', muted: wasMuted && state === 'firing' } : { notice: transition, muted: false };
+  return transition === 'none'
+    ? { notice: 'none', muted: wasMuted && state === 'firing' }
+    : { notice: transition, muted: false };
 }
 
 /** The config reports duplicate rules; this guard keeps one state per key whatever the caller passes. */

@@ -24,7 +24,10 @@ export interface SilenceTarget {
 
 /** True when `pattern` (`*` any run of characters, `?` one character, case-insensitive) matches all of `text`. */
 export function globMatches(pattern: string, text: string): boolean {
-  const source = pattern.split('').map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  const source = pattern
+    .split('')
+    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${source}$`, 'i').test(text);
 }
 

@@ -34,7 +34,9 @@ export function collectCommand(options: CollectOptions): Promise<number> {
       } else if (!options.quiet) {
         process.stderr.write(summaryText(summary, mail));
         if (webhooks.sent + webhooks.deferred + webhooks.failed > 0) {
-          process.stderr.write(`webhooks: ${webhooks.sent} sent, ${webhooks.deferred} deferred, ${webhooks.failed} failed${webhooks.lastError ? ` (last error: ${webhooks.lastError})` : ''}\n`);
+          process.stderr.write(
+            `webhooks: ${webhooks.sent} sent, ${webhooks.deferred} deferred, ${webhooks.failed} failed${webhooks.lastError ? ` (last error: ${webhooks.lastError})` : ''}\n`,
+          );
         }
       }
       if (summary.hostsFailed === 0) return EXIT.ok;
@@ -44,8 +46,6 @@ export function collectCommand(options: CollectOptions): Promise<number> {
     }
   });
 }
-
-
 
 function summaryJson(summary: RoundSummary, mail: MailTotals) {
   return {
@@ -72,14 +72,22 @@ function summaryText(summary: RoundSummary, mail: MailTotals): string {
   const lines = [`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${seconds}s`];
   for (const o of summary.outcomes) {
     const failure = outcomeFailure(o);
-    if (failure) lines.push(`  FAILED ${o.client.name} (${o.client.ip}:${o.client.port}) [${failure.stage ?? 'not started'}] ${failure.message}`);
+    if (failure)
+      lines.push(
+        `  FAILED ${o.client.name} (${o.client.ip}:${o.client.port}) [${failure.stage ?? 'not started'}] ${failure.message}`,
+      );
   }
-  if (summary.spooled > 0) lines.push(`  ${summary.spooled} report(s) kept in the spool (database failed); the next round imports them`);
-  if (summary.spoolImported > 0) lines.push(`  imported ${summary.spoolImported} spooled report(s) from earlier rounds`);
+  if (summary.spooled > 0)
+    lines.push(`  ${summary.spooled} report(s) kept in the spool (database failed); the next round imports them`);
+  if (summary.spoolImported > 0)
+    lines.push(`  imported ${summary.spoolImported} spooled report(s) from earlier rounds`);
   for (const path of summary.spoolRejected) lines.push(`  spool file ${path} is unreadable or invalid; left in place`);
   for (const note of summary.alertNotes) lines.push(`  alerts: ${note}`);
   for (const problem of summary.problems) lines.push(`  problem: ${problem.message}`);
-  const grouped = summary.groupedMails > 0 ? ` (${summary.groupedMails} grouped mail${summary.groupedMails === 1 ? '' : 's'})` : '';
-  lines.push(`mail: ${summary.mailsQueued} notices queued this round${grouped}, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`);
+  const grouped =
+    summary.groupedMails > 0 ? ` (${summary.groupedMails} grouped mail${summary.groupedMails === 1 ? '' : 's'})` : '';
+  lines.push(
+    `mail: ${summary.mailsQueued} notices queued this round${grouped}, ${mail.sent} sent, ${mail.deferred} deferred, ${mail.failed} failed${mail.lastError ? ` (last error: ${mail.lastError})` : ''}${mail.skipped ? ' (no <smtp> configured: mails stay in the outbox)' : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -8,18 +8,30 @@ import { EXIT } from './exit-codes.js';
 
 /** A failure that ends the command with an exit code after its message is printed. */
 export class CommandFailure extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
 
 /** Loads and validates the config, passing each warning line to `warn` (default: stderr); throws CommandFailure(configInvalid). */
-export async function loadConfigOrFail(path: string, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<Config> {
+export async function loadConfigOrFail(
+  path: string,
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<Config> {
   try {
     return await loadConfig(path, { onWarning: (issue) => warn(formatIssueWithSeverity(issue)) });
   } catch (error) {
     if (error instanceof ConfigError) {
-      throw new CommandFailure(error.issues.filter((i) => i.severity === 'error').map(formatIssue).join('\n'), EXIT.configInvalid);
+      throw new CommandFailure(
+        error.issues
+          .filter((i) => i.severity === 'error')
+          .map(formatIssue)
+          .join('\n'),
+        EXIT.configInvalid,
+      );
     }
     throw new CommandFailure(`cannot read ${path}: ${(error as Error).message}`, EXIT.configInvalid);
   }
@@ -37,8 +49,14 @@ export async function openMigratedStore(url: string): Promise<Store> {
     await migrate(store);
   } catch (error) {
     // The migration's failure is the one to report; a failed close is added to it, not hidden.
-    const closing = await store.close().then(() => '', (closeError: Error) => `; closing the database failed too: ${closeError.message}`);
-    throw new CommandFailure(`database migration failed on ${store.url}: ${(error as Error).message}${closing}`, EXIT.databaseUnavailable);
+    const closing = await store.close().then(
+      () => '',
+      (closeError: Error) => `; closing the database failed too: ${closeError.message}`,
+    );
+    throw new CommandFailure(
+      `database migration failed on ${store.url}: ${(error as Error).message}${closing}`,
+      EXIT.databaseUnavailable,
+    );
   }
   return store;
 }

@@ -17,10 +17,14 @@ export async function configCheckCommand(file: string, options: { fix?: boolean 
   const errors = issues.filter((i) => i.severity === 'error').length;
   const warnings = issues.length - errors;
   if (!config || errors > 0) {
-    process.stderr.write(`${file}: invalid (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})\n`);
+    process.stderr.write(
+      `${file}: invalid (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})\n`,
+    );
     return EXIT.configInvalid;
   }
-  process.stdout.write(`${file}: ok, ${config.clients.length} client${config.clients.length === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
+  process.stdout.write(
+    `${file}: ok, ${config.clients.length} client${config.clients.length === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+  );
   return EXIT.ok;
 }
 
@@ -32,7 +36,9 @@ async function fixFiles(file: string): Promise<boolean> {
   const fixOne = (target: string): boolean => {
     try {
       const changes = fixConfigFile(target);
-      process.stdout.write(changes.length ? `${target}: rewrote: ${changes.join('; ')}\n` : `${target}: already in standard form\n`);
+      process.stdout.write(
+        changes.length ? `${target}: rewrote: ${changes.join('; ')}\n` : `${target}: already in standard form\n`,
+      );
       return true;
     } catch (err) {
       process.stderr.write(`${target}: cannot fix (${errorCode(err)})\n`);
@@ -41,7 +47,9 @@ async function fixFiles(file: string): Promise<boolean> {
   };
   if (!fixOne(file)) return false;
   const { issues } = await checkConfig(file);
-  const included = new Set(issues.filter((i) => i.file !== file && i.message.startsWith(TYPOGRAPHIC_WARNING)).map((i) => i.file));
+  const included = new Set(
+    issues.filter((i) => i.file !== file && i.message.startsWith(TYPOGRAPHIC_WARNING)).map((i) => i.file),
+  );
   return [...included].every(fixOne);
 }
 

@@ -20,7 +20,8 @@ export function configInitCommand(file: string, options: ConfigInitOptions): Pro
       await chmod(file, 0o600); // a replaced file keeps its old mode otherwise
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new CommandFailure(`${file} already exists; not overwritten (use --force to replace it)`, EXIT.usage);
+      if (code === 'EEXIST')
+        throw new CommandFailure(`${file} already exists; not overwritten (use --force to replace it)`, EXIT.usage);
       throw new CommandFailure(`cannot write ${file}: ${(error as Error).message}`, EXIT.usage);
     }
     process.stdout.write(`wrote ${file}; add <client> elements, then: fleetstat config check ${file}\n`);

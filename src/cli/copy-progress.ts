@@ -10,7 +10,10 @@ export interface CopyProgress {
 }
 
 /** Progress on `stream` (normally stderr). */
-export function copyProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): CopyProgress {
+export function copyProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): CopyProgress {
   if (!canShowProgressBar(stream, env)) {
     return {
       onEvent(event) {
@@ -22,17 +25,22 @@ export function copyProgress(stream: NodeJS.WriteStream = process.stderr, env: N
       stop() {},
     };
   }
-  const bar = new cliProgress.SingleBar({
-    stream,
-    format: 'copy [{bar}] {percentage}% | {value}/{total} rows | {table} | {eta_formatted} left',
-    hideCursor: true,
-    clearOnComplete: false,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: 'copy [{bar}] {percentage}% | {value}/{total} rows | {table} | {eta_formatted} left',
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   return {
     onEvent(event) {
       if (event.type === 'start') bar.start(event.totalRows, 0, { table: '' });
       if (event.type === 'rows') bar.increment(event.count, { table: event.table });
     },
-    stop() { bar.stop(); },
+    stop() {
+      bar.stop();
+    },
   };
 }

@@ -33,22 +33,37 @@ function pruneAge(options: DatabaseOptions & { olderThan?: string }, config: Con
     if (!age.ok) throw new CommandFailure(`--older-than ${options.olderThan}: ${age.reason}`, EXIT.usage);
     return age.value;
   }
-  if (!config) throw new CommandFailure('give --older-than <duration>, or --config <file> to use its retention setting', EXIT.usage);
+  if (!config)
+    throw new CommandFailure(
+      'give --older-than <duration>, or --config <file> to use its retention setting',
+      EXIT.usage,
+    );
   const { retentionSeconds } = config.settings;
-  if (retentionSeconds === undefined) throw new CommandFailure(`${options.config}: retention is "off"; give --older-than <duration> to prune anyway`, EXIT.usage);
+  if (retentionSeconds === undefined)
+    throw new CommandFailure(
+      `${options.config}: retention is "off"; give --older-than <duration> to prune anyway`,
+      EXIT.usage,
+    );
   return retentionSeconds;
 }
 
 /** Deletes rows older than `--older-than`, or than the config's retention. */
 export function dbPruneCommand(options: DatabaseOptions & { olderThan?: string }): Promise<number> {
   return runCommand(async () => {
-    const config = options.olderThan === undefined && options.config ? await loadConfigOrFail(options.config) : undefined;
+    const config =
+      options.olderThan === undefined && options.config ? await loadConfigOrFail(options.config) : undefined;
     const age = pruneAge(options, config);
-    const store = await openMigratedStore(config && !options.db ? config.settings.databaseUrl : await databaseUrl(options));
+    const store = await openMigratedStore(
+      config && !options.db ? config.settings.databaseUrl : await databaseUrl(options),
+    );
     try {
       const cutoff = new Date(Date.now() - age * 1000);
       const deleted = await pruneOlderThan(store, cutoff);
-      process.stdout.write(`pruned rows older than ${cutoff.toISOString()}: ${Object.entries(deleted).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+      process.stdout.write(
+        `pruned rows older than ${cutoff.toISOString()}: ${Object.entries(deleted)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}\n`,
+      );
       return EXIT.ok;
     } finally {
       await store.close();

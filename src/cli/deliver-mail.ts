@@ -14,7 +14,11 @@ export interface MailTotals {
 }
 
 /** Sends what is due in the outbox; never throws (a down SMTP server keeps mails queued). */
-export async function deliverQueuedMail(store: Store, smtp: SmtpConfig | undefined, now = new Date()): Promise<MailTotals> {
+export async function deliverQueuedMail(
+  store: Store,
+  smtp: SmtpConfig | undefined,
+  now = new Date(),
+): Promise<MailTotals> {
   if (!smtp) return { sent: 0, failed: 0, deferred: 0, skipped: true };
   const transport = smtpTransport(smtp);
   try {

@@ -6,7 +6,11 @@ import { webhookTransport } from '../notify/webhook-transport.js';
 import type { MailTotals } from './deliver-mail.js';
 
 /** Sends what is due among webhook notices; never throws (a receiver that is down keeps its notices queued). */
-export async function deliverQueuedWebhooks(store: Store, config: Pick<Config, 'clients'>, now = new Date()): Promise<MailTotals> {
+export async function deliverQueuedWebhooks(
+  store: Store,
+  config: Pick<Config, 'clients'>,
+  now = new Date(),
+): Promise<MailTotals> {
   const webhooks = config.clients.flatMap((client) => client.webhooks ?? []);
   const transport = webhookTransport(webhooks);
   const totals = { sent: 0, failed: 0, deferred: 0, lastError: undefined as string | undefined, skipped: false };

@@ -36,7 +36,9 @@ export async function hostsAddCommand(options: HostsAddOptions): Promise<number>
   if (!first.config) return printErrors(first.issues, `${options.config} must load before hosts are added`);
   const target = path.resolve(options.to);
   if (!hostFilesRead(first.config.clients).includes(target)) {
-    process.stderr.write(`${options.to} is not a hosts-file of ${options.config}; add <client hosts-file="…"/> naming it first (docs/config.md)\n`);
+    process.stderr.write(
+      `${options.to} is not a hosts-file of ${options.config}; add <client hosts-file="…"/> naming it first (docs/config.md)\n`,
+    );
     return EXIT.usage;
   }
   const before = readFileSync(target, 'utf8');
@@ -51,12 +53,15 @@ export async function hostsAddCommand(options: HostsAddOptions): Promise<number>
     writeFileSync(target, before);
     return printErrors(after.issues, `${options.to} left as it was: the config would not load with these hosts`);
   }
-  process.stdout.write(`added ${options.addresses.length} host${options.addresses.length === 1 ? '' : 's'} to ${options.to}\n`);
+  process.stdout.write(
+    `added ${options.addresses.length} host${options.addresses.length === 1 ? '' : 's'} to ${options.to}\n`,
+  );
   return hostsScanCommand({ config: options.config, hosts: options.addresses, yes: options.yes ?? false });
 }
 
 function printErrors(issues: ConfigIssue[], summary: string): number {
-  for (const issue of issues.filter((i) => i.severity === 'error')) process.stderr.write(`${formatIssueWithSeverity(issue)}\n`);
+  for (const issue of issues.filter((i) => i.severity === 'error'))
+    process.stderr.write(`${formatIssueWithSeverity(issue)}\n`);
   process.stderr.write(`${summary}\n`);
   return EXIT.configInvalid;
 }

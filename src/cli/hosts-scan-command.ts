@@ -8,7 +8,14 @@ import { forEachConcurrently } from '../collect/pool.js';
 import type { ClientConfig } from '../config/types.js';
 import { fetchHostKey } from '../ssh/fetch-host-key.js';
 import {
-  entriesFor, fingerprint, judgeHostKey, keyTypeOf, knownHostsName, readKnownHosts, recordFirstSeenKey, type KnownHostEntry,
+  entriesFor,
+  fingerprint,
+  judgeHostKey,
+  keyTypeOf,
+  knownHostsName,
+  readKnownHosts,
+  recordFirstSeenKey,
+  type KnownHostEntry,
 } from '../ssh/known-hosts.js';
 import { EXIT } from './exit-codes.js';
 import { loadConfigOrFail, runCommand, chooseClients } from './command-context.js';
@@ -35,19 +42,29 @@ export function hostsScanCommand(options: HostsScanOptions): Promise<number> {
     const clients = chooseClients(config, options.hosts, options.config);
     const path = config.settings.knownHostsPath;
     const entries = await readKnownHosts(path);
-    const results = await scanClients(clients, entries, config.settings.connectTimeoutSeconds * 1000, config.settings.concurrency);
+    const results = await scanClients(
+      clients,
+      entries,
+      config.settings.connectTimeoutSeconds * 1000,
+      config.settings.concurrency,
+    );
     for (const result of results) process.stdout.write(`${describeResult(result, path)}\n`);
 
     const fresh = results.filter((r): r is Extract<ScanResult, { status: 'new' }> => r.status === 'new');
     if (fresh.length > 0) {
-      const confirmed = options.yes || await ask(`Record ${fresh.length} new host key${fresh.length === 1 ? '' : 's'} in ${path}? Compare the fingerprints above with the hosts' own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) first. [y/N] `);
+      const confirmed =
+        options.yes ||
+        (await ask(
+          `Record ${fresh.length} new host key${fresh.length === 1 ? '' : 's'} in ${path}? Compare the fingerprints above with the hosts' own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) first. [y/N] `,
+        ));
       if (confirmed) {
         // Under the known_hosts lock, re-judged: another process may have recorded a key meanwhile.
         let recorded = 0;
         for (const r of fresh) {
           const verdict = await recordFirstSeenKey(path, r.client.ip, r.client.port, r.key);
           if (verdict.kind === 'unknown') recorded += 1;
-          else if (verdict.kind !== 'match') process.stdout.write(`${r.client.name}: not recorded: ${path} meanwhile holds another key for it\n`);
+          else if (verdict.kind !== 'match')
+            process.stdout.write(`${r.client.name}: not recorded: ${path} meanwhile holds another key for it\n`);
         }
         process.stdout.write(`recorded ${recorded} host key${recorded === 1 ? '' : 's'} in ${path}\n`);
       } else process.stdout.write(`nothing recorded (answer y, or pass --yes)\n`);
@@ -59,10 +76,21 @@ export function hostsScanCommand(options: HostsScanOptions): Promise<number> {
 }
 
 /** Fetches and judges every client's key, in config order. */
-export async function scanClients(clients: ClientConfig[], entries: KnownHostEntry[], timeoutMs: number, concurrency: number): Promise<ScanResult[]> {
+export async function scanClients(
+  clients: ClientConfig[],
+  entries: KnownHostEntry[],
+  timeoutMs: number,
+  concurrency: number,
+): Promise<ScanResult[]> {
   const results = new Map<ClientConfig, ScanResult>();
   await forEachConcurrently(clients, concurrency, async (client) => {
-    const types = [...new Set(entriesFor(entries, client.ip, client.port).filter((e) => !e.revoked).map((e) => e.keyType))];
+    const types = [
+      ...new Set(
+        entriesFor(entries, client.ip, client.port)
+          .filter((e) => !e.revoked)
+          .map((e) => e.keyType),
+      ),
+    ];
     const fetched = await fetchHostKey(client.ip, client.port, timeoutMs, types);
     if (!fetched.ok) {
       results.set(client, { status: 'failed', client, message: fetched.message });
@@ -75,10 +103,18 @@ export async function scanClients(clients: ClientConfig[], entries: KnownHostEnt
       return `line ${line}${entry ? ` (${entry.keyType} ${fingerprint(entry.key)})` : ''}`;
     };
     switch (verdict.kind) {
-      case 'match': results.set(client, { status: 'known', client, print }); break;
-      case 'unknown': results.set(client, { status: 'new', client, print, key: fetched.key }); break;
-      case 'changed': results.set(client, { status: 'changed', client, print, recorded: recordedAt(verdict.line) }); break;
-      case 'revoked': results.set(client, { status: 'revoked', client, print, recorded: recordedAt(verdict.line) }); break;
+      case 'match':
+        results.set(client, { status: 'known', client, print });
+        break;
+      case 'unknown':
+        results.set(client, { status: 'new', client, print, key: fetched.key });
+        break;
+      case 'changed':
+        results.set(client, { status: 'changed', client, print, recorded: recordedAt(verdict.line) });
+        break;
+      case 'revoked':
+        results.set(client, { status: 'revoked', client, print, recorded: recordedAt(verdict.line) });
+        break;
     }
   });
   return clients.map((client) => results.get(client)!);
@@ -87,11 +123,16 @@ export async function scanClients(clients: ClientConfig[], entries: KnownHostEnt
 function describeResult(result: ScanResult, path: string): string {
   const who = `${result.client.name} (${knownHostsName(result.client.ip, result.client.port)})`;
   switch (result.status) {
-    case 'known': return `known    ${who} ${result.print}`;
-    case 'new': return `NEW      ${who} ${result.print}`;
-    case 'changed': return `CHANGED  ${who} presents ${result.print}, but ${path} ${result.recorded} records another key — possible man-in-the-middle; not replaced (if the host was reinstalled: ssh-keygen -R '${knownHostsName(result.client.ip, result.client.port)}' -f ${path}, then scan again)`;
-    case 'revoked': return `REVOKED  ${who} presents ${result.print}, marked @revoked in ${path} ${result.recorded}; not recorded`;
-    case 'failed': return `FAILED   ${who} ${result.message}`;
+    case 'known':
+      return `known    ${who} ${result.print}`;
+    case 'new':
+      return `NEW      ${who} ${result.print}`;
+    case 'changed':
+      return `CHANGED  ${who} presents ${result.print}, but ${path} ${result.recorded} records another key — possible man-in-the-middle; not replaced (if the host was reinstalled: ssh-keygen -R '${knownHostsName(result.client.ip, result.client.port)}' -f ${path}, then scan again)`;
+    case 'revoked':
+      return `REVOKED  ${who} presents ${result.print}, marked @revoked in ${path} ${result.recorded}; not recorded`;
+    case 'failed':
+      return `FAILED   ${who} ${result.message}`;
   }
 }
 

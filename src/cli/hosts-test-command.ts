@@ -23,7 +23,10 @@ export function hostsTestCommand(options: HostsTestOptions): Promise<number> {
   return runCommand(async () => {
     const config = await loadConfigOrFail(options.config);
     const clients = chooseClients(config, options.hosts, options.config);
-    const [hostKeys, scripts] = await Promise.all([HostKeyStore.load(config.settings.knownHostsPath), loadProbeScripts()]);
+    const [hostKeys, scripts] = await Promise.all([
+      HostKeyStore.load(config.settings.knownHostsPath),
+      loadProbeScripts(),
+    ]);
 
     // One line and one JSON object per chosen client, in the order given.
     const results = new Array<{ line: string; json: object; ok: boolean }>(clients.length);
@@ -33,18 +36,27 @@ export function hostsTestCommand(options: HostsTestOptions): Promise<number> {
         const { report } = await collectHost(client, { hostKeys, settings: config.settings, scripts, lastRecordId: 0 });
         const seconds = ((Date.now() - began) / 1000).toFixed(1);
         results[index] = {
-          ok: true, json: { host: client.name, ip: client.ip, ok: true, seconds: Number(seconds), report },
+          ok: true,
+          json: { host: client.name, ip: client.ip, ok: true, seconds: Number(seconds), report },
           line: `ok     ${client.name} (${client.ip}:${client.port}) ${seconds}s: ${oneLine(report.host.os_name, 256)} ${oneLine(report.host.arch, 32)}, cpu ${report.cpu.percent.toFixed(1)}%, memory ${report.memory.percent.toFixed(1)}%, ${report.disks.length} disks, events ${report.events.readable ? 'readable' : 'not readable'}`,
         };
       } catch (thrown) {
         const error = asStageError(thrown, 'connect');
         results[index] = {
-          ok: false, json: { host: client.name, ip: client.ip, ok: false, stage: error.stage, message: error.describe() },
+          ok: false,
+          json: { host: client.name, ip: client.ip, ok: false, stage: error.stage, message: error.describe() },
           line: `FAILED ${client.name} (${client.ip}:${client.port}) [${error.stage}] ${error.describe()}`,
         };
       }
     });
-    if (options.json) process.stdout.write(`${JSON.stringify(results.map((r) => r.json), null, 2)}\n`);
+    if (options.json)
+      process.stdout.write(
+        `${JSON.stringify(
+          results.map((r) => r.json),
+          null,
+          2,
+        )}\n`,
+      );
     else process.stdout.write(`${results.map((r) => r.line).join('\n')}\n`);
     const failed = results.filter((r) => !r.ok).length;
     if (failed === 0) return EXIT.ok;

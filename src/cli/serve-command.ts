@@ -9,8 +9,21 @@ import { RoundScheduler } from '../serve/scheduler.js';
 import { failureLine } from '../collect/round.js';
 import { assertNever } from '../errors/assert-never.js';
 import { RetentionPruner } from '../serve/retention.js';
-import { checkExposure, credentialsChanged, restartOnlyChanges, webCredentials, type Pinned } from '../serve/web-exposure.js';
-import { createLogger, defaultLogFormat, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../log/logger.js';
+import {
+  checkExposure,
+  credentialsChanged,
+  restartOnlyChanges,
+  webCredentials,
+  type Pinned,
+} from '../serve/web-exposure.js';
+import {
+  createLogger,
+  defaultLogFormat,
+  LOG_LEVELS,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+} from '../log/logger.js';
 import { adapterFor } from '../store/dialect-adapter.js';
 import type { Store } from '../store/open-store.js';
 import { buildWebServer } from '../web/server.js';
@@ -35,10 +48,15 @@ export interface ServeOptions {
 
 function makeLogger(options: ServeOptions): Logger {
   const format = options.logFormat ?? 'auto';
-  if (!['auto', 'text', 'json'].includes(format)) throw new CommandFailure(`--log-format ${format}: expected auto, text or json`, EXIT.usage);
+  if (!['auto', 'text', 'json'].includes(format))
+    throw new CommandFailure(`--log-format ${format}: expected auto, text or json`, EXIT.usage);
   const level = options.logLevel ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new CommandFailure(`--log-level ${level}: expected one of ${LOG_LEVELS.join(', ')}`, EXIT.usage);
-  return createLogger({ format: format === 'auto' ? defaultLogFormat() : format as LogFormat, level: level as LogLevel });
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new CommandFailure(`--log-level ${level}: expected one of ${LOG_LEVELS.join(', ')}`, EXIT.usage);
+  return createLogger({
+    format: format === 'auto' ? defaultLogFormat() : (format as LogFormat),
+    level: level as LogLevel,
+  });
 }
 
 function parseListen(value: string): { host: string; port: number } {
@@ -52,9 +70,16 @@ function parseListen(value: string): { host: string; port: number } {
  * Picks how hosts are shared between collectors: row leases in the database on PostgreSQL and
  * MySQL/MariaDB, where several collectors may share it; in-memory claims on SQLite (one process).
  */
-function makeClaimer(store: Store, log: Logger, options: { concurrency: () => number; leaseMarginSeconds?: number }): HostClaimer {
+function makeClaimer(
+  store: Store,
+  log: Logger,
+  options: { concurrency: () => number; leaseMarginSeconds?: number },
+): HostClaimer {
   if (!adapterFor(store.dialect).supportsRowLocks) return new LocalClaimer();
-  const claimer = new LeaseClaimer(store, { concurrency: options.concurrency, marginSeconds: options.leaseMarginSeconds });
+  const claimer = new LeaseClaimer(store, {
+    concurrency: options.concurrency,
+    marginSeconds: options.leaseMarginSeconds,
+  });
   log.info(`sharing hosts with other collectors through row leases as ${claimer.owner}`);
   return claimer;
 }
@@ -62,9 +87,12 @@ function makeClaimer(store: Store, log: Logger, options: { concurrency: () => nu
 /** Logs what a reload changed that matters to the web listener; names what needs a restart. */
 function reportChanges(log: Logger, previous: Config, next: Config, pinned: Pinned): void {
   if (credentialsChanged(previous.web, next.web)) log.info('web credentials changed: applied to every new request');
-  if (previous.web.metricsOpen !== next.web.metricsOpen) log.info(`/metrics is now ${next.web.metricsOpen ? 'open' : 'behind the credentials'}`);
+  if (previous.web.metricsOpen !== next.web.metricsOpen)
+    log.info(`/metrics is now ${next.web.metricsOpen ? 'open' : 'behind the credentials'}`);
   for (const change of restartOnlyChanges(previous, next, pinned)) {
-    log.warn(`${change} changed: takes effect only after a restart of fleetstat serve; the old value stays in use until then`);
+    log.warn(
+      `${change} changed: takes effect only after a restart of fleetstat serve; the old value stays in use until then`,
+    );
   }
 }
 
@@ -74,9 +102,11 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const logger = makeLogger(options);
     const log = logger.child({ component: 'serve' });
     const grace = Number(options.grace) * 1000;
-    if (!Number.isFinite(grace) || grace < 0) throw new CommandFailure(`--grace ${options.grace}: expected seconds`, EXIT.usage);
+    if (!Number.isFinite(grace) || grace < 0)
+      throw new CommandFailure(`--grace ${options.grace}: expected seconds`, EXIT.usage);
     const leaseMarginSeconds = options.leaseMargin === undefined ? undefined : Number(options.leaseMargin);
-    if (leaseMarginSeconds !== undefined && !(leaseMarginSeconds >= 0)) throw new CommandFailure(`--lease-margin ${options.leaseMargin}: expected seconds`, EXIT.usage);
+    if (leaseMarginSeconds !== undefined && !(leaseMarginSeconds >= 0))
+      throw new CommandFailure(`--lease-margin ${options.leaseMargin}: expected seconds`, EXIT.usage);
     const initial = await loadConfigOrFail(options.config, (line) => log.warn(line));
     const address = options.listen ? parseListen(options.listen) : { host: initial.web.listen, port: initial.web.port };
     const vet = (config: Config) => {
@@ -84,13 +114,17 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       return exposure.status === 'open-refused' ? exposure.reason : undefined;
     };
     const exposure = checkExposure(address.host, initial.web);
-    if (exposure.status === 'open-refused') throw new CommandFailure(`refusing to serve: ${exposure.reason}`, EXIT.configInvalid);
+    if (exposure.status === 'open-refused')
+      throw new CommandFailure(`refusing to serve: ${exposure.reason}`, EXIT.configInvalid);
     if (exposure.status === 'open-allowed') {
-      log.warn(`THE DASHBOARD IS OPEN TO THE NETWORK: listening on ${address.host} without credentials (allow-anonymous="true"); anyone who reaches this port reads the inventory`);
+      log.warn(
+        `THE DASHBOARD IS OPEN TO THE NETWORK: listening on ${address.host} without credentials (allow-anonymous="true"); anyone who reaches this port reads the inventory`,
+      );
     }
     const pinned: Pinned = { listen: options.listen !== undefined, database: options.db !== undefined };
     const reloader = new ConfigReloader(initial, logger.child({ component: 'config' }), {
-      vet, changed: (previous, next) => reportChanges(log, previous, next, pinned),
+      vet,
+      changed: (previous, next) => reportChanges(log, previous, next, pinned),
     });
     const store = await openMigratedStore(options.db ?? initial.settings.databaseUrl);
     const counters = new CounterRegistry()
@@ -102,7 +136,10 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const load = new LoadMonitor();
     const processMetrics = new ProcessMetrics();
     const app = await buildWebServer({
-      store, config: () => reloader.config, counters, logger: logger.child({ component: 'web' }),
+      store,
+      config: () => reloader.config,
+      counters,
+      logger: logger.child({ component: 'web' }),
       auth: () => webCredentials(reloader.config.web),
       metricsOpen: () => reloader.config.web.metricsOpen,
       hostNames: () => [...reloader.config.web.hosts, ...listenName],
@@ -110,15 +147,20 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       processMetrics,
     });
     await app.listen(address);
-    log.info(`dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`);
+    log.info(
+      `dashboard on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${(app.server.address() as { port: number }).port}/`,
+    );
 
     const pruner = new RetentionPruner(store);
     const prunerLog = logger.child({ component: 'retention' });
     const mailLog = logger.child({ component: 'mail' });
     const roundLog = logger.child({ component: 'round' });
     const scheduler = new RoundScheduler({
-      store, config: () => reloader.config, claimer: makeClaimer(store, log, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }),
-      log: logger.child({ component: 'scheduler' }), load,
+      store,
+      config: () => reloader.config,
+      claimer: makeClaimer(store, log, { concurrency: () => reloader.config.settings.concurrency, leaseMarginSeconds }),
+      log: logger.child({ component: 'scheduler' }),
+      load,
       onEvent: (event) => {
         switch (event.type) {
           case 'host-ok':
@@ -141,8 +183,16 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       afterRound: async (summary) => {
         counters.inc('fleetstat_rounds_total');
         for (const note of summary.alertNotes) mailLog.warn(`alerts: ${note}`);
-        const pruned = await pruner.maybePrune(reloader.config.settings).catch((error: Error) => { prunerLog.error({ err: error }, `prune failed: ${error.message}`); return undefined; });
-        if (pruned) prunerLog.info(`pruned ${Object.entries(pruned).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+        const pruned = await pruner.maybePrune(reloader.config.settings).catch((error: Error) => {
+          prunerLog.error({ err: error }, `prune failed: ${error.message}`);
+          return undefined;
+        });
+        if (pruned)
+          prunerLog.info(
+            `pruned ${Object.entries(pruned)
+              .map(([table, n]) => `${table} ${n}`)
+              .join(', ')}`,
+          );
         const mail = await deliverQueuedMail(store, reloader.config.smtp);
         counters.inc('fleetstat_mails_total', { result: 'sent' }, mail.sent);
         counters.inc('fleetstat_mails_total', { result: 'failed' }, mail.failed);

@@ -46,19 +46,28 @@ export function silenceWindow(options: SilenceAddOptions, now: Date): { startsAt
   let endsAt: Date;
   if (options.duration !== undefined) {
     const parsed = parseDuration(options.duration);
-    if (!parsed.ok || parsed.value <= 0) throw new CommandFailure(`--duration ${options.duration}: ${parsed.ok ? 'must be longer than 0' : parsed.reason}`, EXIT.usage);
+    if (!parsed.ok || parsed.value <= 0)
+      throw new CommandFailure(
+        `--duration ${options.duration}: ${parsed.ok ? 'must be longer than 0' : parsed.reason}`,
+        EXIT.usage,
+      );
     endsAt = new Date(startsAt.getTime() + parsed.value * 1000);
   } else {
     endsAt = parseInstantOption(options.until ?? '', 'until');
   }
-  if (endsAt <= startsAt || endsAt <= now) throw new CommandFailure(`the silence would end at ${endsAt.toISOString()}, before it starts or in the past`, EXIT.usage);
+  if (endsAt <= startsAt || endsAt <= now)
+    throw new CommandFailure(
+      `the silence would end at ${endsAt.toISOString()}, before it starts or in the past`,
+      EXIT.usage,
+    );
   return { startsAt, endsAt };
 }
 
 function checkText(value: string, name: string, max: number): string {
   const text = value.trim();
   if (text === '') throw new CommandFailure(`--${name} is empty`, EXIT.usage);
-  if (text.length > max || /[\u0000-\u001f\u007f]/.test(text)) throw new CommandFailure(`--${name}: at most ${max} characters, no control characters`, EXIT.usage);
+  if (text.length > max || /[\u0000-\u001f\u007f]/.test(text))
+    throw new CommandFailure(`--${name}: at most ${max} characters, no control characters`, EXIT.usage);
   return text;
 }
 
@@ -74,7 +83,9 @@ export function silenceAddCommand(options: SilenceAddOptions): Promise<number> {
     const store = await openMigratedStore(await databaseUrl(options));
     try {
       const id = await addSilence(store.db, { hostPattern, rule, startsAt, endsAt, author, comment, now });
-      process.stdout.write(`silence ${id}: ${hostPattern}${rule ? ` rule ${rule}` : ''} from ${startsAt.toISOString()} until ${endsAt.toISOString()}\n`);
+      process.stdout.write(
+        `silence ${id}: ${hostPattern}${rule ? ` rule ${rule}` : ''} from ${startsAt.toISOString()} until ${endsAt.toISOString()}\n`,
+      );
       return EXIT.ok;
     } finally {
       await store.close();
@@ -94,7 +105,10 @@ export function silenceListCommand(options: DatabaseOptions & { all?: boolean; j
     try {
       const silences = await listSilences(store.db, new Date(), { all: options.all });
       if (options.json) process.stdout.write(`${JSON.stringify({ silences })}\n`);
-      else process.stdout.write(['id\tstate\thost\trule\tstarts\tends\tauthor\tcomment', ...silences.map(describe)].join('\n') + '\n');
+      else
+        process.stdout.write(
+          ['id\tstate\thost\trule\tstarts\tends\tauthor\tcomment', ...silences.map(describe)].join('\n') + '\n',
+        );
       return EXIT.ok;
     } finally {
       await store.close();
@@ -108,7 +122,8 @@ export function silenceExpireCommand(id: string, options: DatabaseOptions): Prom
     if (!/^\d{1,15}$/.test(id)) throw new CommandFailure(`silence id "${id}" is not a number`, EXIT.usage);
     const store = await openMigratedStore(await databaseUrl(options));
     try {
-      if (!(await expireSilence(store.db, Number(id), new Date()))) throw new CommandFailure(`no active or pending silence ${id}`, EXIT.usage);
+      if (!(await expireSilence(store.db, Number(id), new Date())))
+        throw new CommandFailure(`no active or pending silence ${id}`, EXIT.usage);
       process.stdout.write(`silence ${id} expired\n`);
       return EXIT.ok;
     } finally {

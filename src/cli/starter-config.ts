@@ -15,7 +15,8 @@ function escapeAttribute(value: string): string {
 
 /** The starter config's text: valid as it stands (no clients yet), every section explained. */
 export function starterConfig(options: StarterOptions): string {
-  const inState = (name: string) => escapeAttribute(options.stateDir === '.' ? name : `${options.stateDir.replace(/\/+$/, '')}/${name}`);
+  const inState = (name: string) =>
+    escapeAttribute(options.stateDir === '.' ? name : `${options.stateDir.replace(/\/+$/, '')}/${name}`);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!--
   fleetstat configuration. Every element and attribute, with defaults: docs/config.md.

@@ -8,9 +8,23 @@
 import type { ClientConfig, Settings } from '../config/types.js';
 import type { Report } from '../probe/report.js';
 import { DETECT_COMMAND, parseDetectReply } from '../probe/detect.js';
-import { EnvelopeError, MAX_REPLY_BYTES, newRunSecrets, openEnvelope, probeInputLine, type RunSecrets } from '../probe/envelope.js';
 import {
-  ONE_SHOT_EXIT, UNIX_UPLOAD_COMMAND, UPLOAD_EXIT, parseUploadedDir, splitOneShotReply, unixOneShotCommand, unixProbePayload, unixRunCommand,
+  EnvelopeError,
+  MAX_REPLY_BYTES,
+  newRunSecrets,
+  openEnvelope,
+  probeInputLine,
+  type RunSecrets,
+} from '../probe/envelope.js';
+import {
+  ONE_SHOT_EXIT,
+  UNIX_UPLOAD_COMMAND,
+  UPLOAD_EXIT,
+  parseUploadedDir,
+  splitOneShotReply,
+  unixOneShotCommand,
+  unixProbePayload,
+  unixRunCommand,
 } from '../probe/unix-commands.js';
 import { windowsRunCommand, windowsUploadCommand, parseWindowsUploadedDir } from '../probe/windows-commands.js';
 import { readableStderr } from '../probe/clixml.js';
@@ -53,7 +67,10 @@ export function excerpt(text: string): string {
 /** Throws a StageError naming the exit code (or signal) and the target's stderr unless `result` succeeded. */
 export function expectSuccess(result: ExecResult, stage: Stage, what: string): void {
   if (result.code === 0) return;
-  const reason = result.code === null ? `ended by signal ${result.signal ?? 'unknown'} or a dropped connection` : `exit code ${result.code}`;
+  const reason =
+    result.code === null
+      ? `ended by signal ${result.signal ?? 'unknown'} or a dropped connection`
+      : `exit code ${result.code}`;
   const detail = excerpt(result.stderr);
   const hint = result.code === 127 ? 'a required command is missing on the target' : undefined;
   throw new StageError(stage, `${what} failed (${reason})${detail ? `: ${detail}` : ''}`, hint);
@@ -71,7 +88,11 @@ export function rejectKnownExit(result: ExecResult): void {
     throw new StageError('upload', excerpt(result.stderr) || 'cannot create the private temp directory');
   }
   if (result.code === PROBE_TOOL_MISSING) {
-    throw new StageError('run', `the probe cannot run: ${excerpt(result.stderr) || 'a required tool is missing'}`, 'install the named tool on the target');
+    throw new StageError(
+      'run',
+      `the probe cannot run: ${excerpt(result.stderr) || 'a required tool is missing'}`,
+      'install the named tool on the target',
+    );
   }
 }
 
@@ -85,7 +106,11 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
   const timeoutMs = client.timeoutSeconds * 1000;
 
   const work = async (): Promise<HostResult> => {
-    session = await openSession(client, { hostKeys: ctx.hostKeys, connectTimeoutMs: ctx.settings.connectTimeoutSeconds * 1000, signal: abort.signal });
+    session = await openSession(client, {
+      hostKeys: ctx.hostKeys,
+      connectTimeoutMs: ctx.settings.connectTimeoutSeconds * 1000,
+      signal: abort.signal,
+    });
 
     // Unix targets in one exec; Windows (and sudo with a password) take the generic path below.
     if (!(client.sudo && client.password !== undefined)) {
@@ -98,50 +123,83 @@ export async function collectHost(client: ClientConfig, ctx: HostContext): Promi
     const detectReply = await session.exec(DETECT_COMMAND, { maxStdoutBytes: 4096 });
     let target;
     try {
-      target = parseDetectReply({ stdout: detectReply.stdout.toString('utf8'), stderr: detectReply.stderr, exitCode: detectReply.code });
+      target = parseDetectReply({
+        stdout: detectReply.stdout.toString('utf8'),
+        stderr: detectReply.stderr,
+        exitCode: detectReply.code,
+      });
     } catch (error) {
-      throw new StageError('detect', (error as Error).message, { hint: 'is this a Unix shell or Windows OpenSSH?', cause: error });
+      throw new StageError('detect', (error as Error).message, {
+        hint: 'is this a Unix shell or Windows OpenSSH?',
+        cause: error,
+      });
     }
     const windows = target.family === 'windows' ? target : undefined;
     const script = windows ? ctx.scripts.ps1 : ctx.scripts.sh;
 
     stage = 'upload';
-    const upload = await session.exec(windows ? windowsUploadCommand(windows.shell) : UNIX_UPLOAD_COMMAND, { stdin: script, maxStdoutBytes: 4096 });
+    const upload = await session.exec(windows ? windowsUploadCommand(windows.shell) : UNIX_UPLOAD_COMMAND, {
+      stdin: script,
+      maxStdoutBytes: 4096,
+    });
     rejectKnownExit(upload);
     expectSuccess(upload, 'upload', 'uploading the probe');
     const uploadedText = upload.stdout.toString('utf8');
     const dir = windows ? parseWindowsUploadedDir(uploadedText) : parseUploadedDir(uploadedText);
-    if (!dir) throw new StageError('upload', `the target printed no usable temp directory path: ${excerpt(uploadedText)}`);
+    if (!dir)
+      throw new StageError('upload', `the target printed no usable temp directory path: ${excerpt(uploadedText)}`);
 
     stage = 'run';
     const secrets = newRunSecrets();
-    const input = probeInputLine(secrets, { cpuMs: ctx.cpuMs ?? ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
+    const input = probeInputLine(secrets, {
+      cpuMs: ctx.cpuMs ?? ctx.settings.cpuSampleMs,
+      eventCap: ctx.settings.eventCap,
+      lastRecordId: ctx.lastRecordId,
+    });
     const sudo = windows || !client.sudo ? 'none' : client.password !== undefined ? 'password' : 'nopasswd';
     const stdin = sudo === 'password' ? `${client.password}\n${input}` : input;
     const run = await session.exec(windows ? windowsRunCommand(windows.shell, dir) : unixRunCommand(dir, sudo), {
-      stdin, maxStdoutBytes: MAX_REPLY_BYTES,
+      stdin,
+      maxStdoutBytes: MAX_REPLY_BYTES,
     });
     rejectKnownExit(run);
     // sudo -S -v said no (unixRunCommand): the probe never ran; say which password was refused.
     if (sudo === 'password' && run.code === 1 && /incorrect password attempt/.test(run.stderr)) {
-      throw new StageError('run', `sudo refused the password of ${client.username}: ${excerpt(run.stderr)}`, "check the client's password and that its sudoers rule allows running sh");
+      throw new StageError(
+        'run',
+        `sudo refused the password of ${client.username}: ${excerpt(run.stderr)}`,
+        "check the client's password and that its sudoers rule allows running sh",
+      );
     }
     expectSuccess(run, 'run', 'the probe');
 
     stage = 'decrypt';
-    return openReply(run.stdout, secrets, { uploadedBytes: Buffer.byteLength(script), probeStderr: excerpt(run.stderr) });
+    return openReply(run.stdout, secrets, {
+      uploadedBytes: Buffer.byteLength(script),
+      probeStderr: excerpt(run.stderr),
+    });
   };
 
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => abort.abort('timeout'), timeoutMs);
     if (ctx.signal?.aborted) abort.abort('shutdown');
     ctx.signal?.addEventListener('abort', onShutdown, { once: true });
-    abort.signal.addEventListener('abort', () => {
-      if (abort.signal.reason === 'done') return; // the host finished: no error to build
-      reject(abort.signal.reason === 'shutdown'
-        ? new StageError(stage, `abandoned during ${stage}: the collector is shutting down`)
-        : new StageError(stage, `timed out after ${client.timeoutSeconds}s during ${stage}`, 'the host or a command on it hangs'));
-    }, { once: true });
+    abort.signal.addEventListener(
+      'abort',
+      () => {
+        if (abort.signal.reason === 'done') return; // the host finished: no error to build
+        reject(
+          abort.signal.reason === 'shutdown'
+            ? new StageError(stage, `abandoned during ${stage}: the collector is shutting down`)
+            : new StageError(
+                stage,
+                `timed out after ${client.timeoutSeconds}s during ${stage}`,
+                'the host or a command on it hangs',
+              ),
+        );
+      },
+      { once: true },
+    );
   });
   try {
     return await Promise.race([work(), deadline]);
@@ -170,7 +228,12 @@ function openReply(envelope: Buffer, secrets: RunSecrets, rest: Omit<HostResult,
   try {
     return { report: openEnvelope(withoutStartupNoise(envelope), secrets), ...rest };
   } catch (error) {
-    if (error instanceof EnvelopeError) throw new StageError(error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt', error.message, { cause: error });
+    if (error instanceof EnvelopeError)
+      throw new StageError(
+        error.reason === 'schema' || error.reason === 'json' ? 'validate' : 'decrypt',
+        error.message,
+        { cause: error },
+      );
     throw error;
   }
 }
@@ -181,14 +244,25 @@ function openReply(envelope: Buffer, secrets: RunSecrets, rest: Omit<HostResult,
  * Resolves null when the answer shows no POSIX sh (a Windows host): the caller goes on with
  * DETECT_COMMAND, which is also what a Windows host has then seen, a harmless echo.
  */
-async function collectUnixInOneExec(session: SshSession, client: ClientConfig, ctx: HostContext): Promise<HostResult | null> {
+async function collectUnixInOneExec(
+  session: SshSession,
+  client: ClientConfig,
+  ctx: HostContext,
+): Promise<HostResult | null> {
   const sudo = client.sudo ? 'nopasswd' : 'none';
   const attempt = async (encoding: 'gzip' | 'plain') => {
     const secrets = newRunSecrets();
     const payload = unixProbePayload(ctx.scripts.sh, encoding);
-    const input = probeInputLine(secrets, { cpuMs: ctx.cpuMs ?? ctx.settings.cpuSampleMs, eventCap: ctx.settings.eventCap, lastRecordId: ctx.lastRecordId });
+    const input = probeInputLine(secrets, {
+      cpuMs: ctx.cpuMs ?? ctx.settings.cpuSampleMs,
+      eventCap: ctx.settings.eventCap,
+      lastRecordId: ctx.lastRecordId,
+    });
     const stdin = Buffer.concat([Buffer.from(input, 'utf8'), payload]);
-    const reply = await session.exec(unixOneShotCommand({ sudo, encoding }), { stdin, maxStdoutBytes: MAX_REPLY_BYTES });
+    const reply = await session.exec(unixOneShotCommand({ sudo, encoding }), {
+      stdin,
+      maxStdoutBytes: MAX_REPLY_BYTES,
+    });
     return { secrets, payload, reply };
   };
   let sent = await attempt('gzip');
@@ -201,7 +275,10 @@ async function collectUnixInOneExec(session: SshSession, client: ClientConfig, c
   try {
     parseDetectReply({ stdout: parts.detect, stderr: reply.stderr, exitCode: reply.code });
   } catch (error) {
-    throw new StageError('detect', (error as Error).message, { hint: 'is this a Unix shell or Windows OpenSSH?', cause: error });
+    throw new StageError('detect', (error as Error).message, {
+      hint: 'is this a Unix shell or Windows OpenSSH?',
+      cause: error,
+    });
   }
   rejectKnownExit(reply);
   expectSuccess(reply, 'run', 'the probe');

@@ -26,13 +26,18 @@ export type CounterReading = StoredCpuCounters;
 
 /** Why the probe samples, or why a counter plan fell back: for logs and tests. */
 export type CpuReason =
-  | 'first-round' | 'too-old' | 'clock-went-back'
-  | 'no-counters' | 'reboot' | 'counters-backwards' | 'cores-changed' | 'no-ticks-elapsed';
+  | 'first-round'
+  | 'too-old'
+  | 'clock-went-back'
+  | 'no-counters'
+  | 'reboot'
+  | 'counters-backwards'
+  | 'cores-changed'
+  | 'no-ticks-elapsed';
 
 /** What the probe is asked to do before the run. */
 export type CpuPlan =
-  | { kind: 'counters'; cpuMs: 0; previous: CounterReading }
-  | { kind: 'sample'; cpuMs: number; reason: CpuReason };
+  { kind: 'counters'; cpuMs: 0; previous: CounterReading } | { kind: 'sample'; cpuMs: number; reason: CpuReason };
 
 /** The figure stored and compared with cpu alert limits, with its method and span (ms). */
 export interface CpuFigure extends CpuUsage {
@@ -60,7 +65,11 @@ export function counterMaxAgeMs(intervalSeconds: number): number {
 export const BOOT_TIME_TOLERANCE_MS = 5_000;
 
 /** Decides before the run whether the probe must sample (cpu-ms = `sampleMs`) or may skip it. */
-export function planCpu(previous: CounterReading | null, now: Date, options: { sampleMs: number; maxAgeMs: number }): CpuPlan {
+export function planCpu(
+  previous: CounterReading | null,
+  now: Date,
+  options: { sampleMs: number; maxAgeMs: number },
+): CpuPlan {
   const sample = (reason: CpuReason): CpuPlan => ({ kind: 'sample', cpuMs: options.sampleMs, reason });
   if (previous === null) return sample('first-round');
   const age = now.getTime() - previous.collectedAt.getTime();
@@ -73,12 +82,20 @@ export function planCpu(previous: CounterReading | null, now: Date, options: { s
 export function cpuFigure(plan: CpuPlan, report: Report, collectedAt: Date): CpuFigure {
   // With cpu-ms > 0 the probe sampled; with cpu-ms = 0 its percent is the average since boot.
   if (plan.kind === 'sample') return { percent: report.cpu.percent, ...reportCpuUsage(report) };
-  const fallback = (reason: CpuReason): CpuFigure => ({ percent: report.cpu.percent, ...reportCpuUsage(report), reason });
+  const fallback = (reason: CpuReason): CpuFigure => ({
+    percent: report.cpu.percent,
+    ...reportCpuUsage(report),
+    reason,
+  });
   const { previous } = plan;
   const counters = report.cpu.counters;
   if (!counters) return fallback('no-counters');
   const boot = Date.parse(report.boot_time);
-  if (previous.bootTime === null || Number.isNaN(boot) || Math.abs(boot - previous.bootTime.getTime()) > BOOT_TIME_TOLERANCE_MS) {
+  if (
+    previous.bootTime === null ||
+    Number.isNaN(boot) ||
+    Math.abs(boot - previous.bootTime.getTime()) > BOOT_TIME_TOLERANCE_MS
+  ) {
     return fallback('reboot');
   }
   if (previous.cores !== null && previous.cores !== report.cpu.cores) return fallback('cores-changed');
@@ -86,11 +103,13 @@ export function cpuFigure(plan: CpuPlan, report: Report, collectedAt: Date): Cpu
   const idle = counters.idle - previous.idle;
   if (total < 0 || idle < 0 || idle > total) return fallback('counters-backwards');
   if (total === 0) return fallback('no-ticks-elapsed');
-  const percent = Math.round(1000 * (total - idle) / total) / 10;
+  const percent = Math.round((1000 * (total - idle)) / total) / 10;
   return { percent, method: 'counters', intervalMs: collectedAt.getTime() - previous.collectedAt.getTime() };
 }
 
 /** A report whose cpu.percent is `figure`'s, so alerts, mails and the spool see the stored figure. */
 export function withCpuFigure(report: Report, figure: CpuFigure): Report {
-  return figure.percent === report.cpu.percent ? report : { ...report, cpu: { ...report.cpu, percent: figure.percent } };
+  return figure.percent === report.cpu.percent
+    ? report
+    : { ...report, cpu: { ...report.cpu, percent: figure.percent } };
 }

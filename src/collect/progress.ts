@@ -13,7 +13,10 @@ export interface ProgressReporter {
 }
 
 /** A reporter writing to `stream` (normally process.stderr). */
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): ProgressReporter {
+export function terminalProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressReporter {
   if (!canShowProgressBar(stream, env)) {
     return {
       // Problems the round survived are printed with its summary, once.
@@ -23,12 +26,15 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, en
       stop() {},
     };
   }
-  const bar = new cliProgress.SingleBar({
-    stream,
-    format: 'collect [{bar}] {value}/{total} hosts | ok {ok} | failed {failed} | {duration}s',
-    hideCursor: true,
-    clearOnComplete: false,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: 'collect [{bar}] {value}/{total} hosts | ok {ok} | failed {failed} | {duration}s',
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let ok = 0;
   let failed = 0;
   return {
@@ -50,6 +56,8 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, en
           assertNever(event, 'round event');
       }
     },
-    stop() { bar.stop(); },
+    stop() {
+      bar.stop();
+    },
   };
 }

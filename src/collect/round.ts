@@ -103,17 +103,27 @@ export async function collectRound(config: Config, store: Store, options: RoundO
   const emit = options.onEvent ?? (() => {});
   const problems: RoundProblem[] = [];
   const problem = (what: string, cause: unknown, client?: ClientConfig) => {
-    const reported: RoundProblem = { message: oneLine(`${what}: ${causeMessage(cause)}`, 2 * MAX_STAGE_MESSAGE_CHARS + 300), client, cause };
+    const reported: RoundProblem = {
+      message: oneLine(`${what}: ${causeMessage(cause)}`, 2 * MAX_STAGE_MESSAGE_CHARS + 300),
+      client,
+      cause,
+    };
     problems.push(reported);
     emit({ type: 'problem', problem: reported });
   };
   const startedAt = now();
-  const [hostKeys, scripts] = await Promise.all([HostKeyStore.load(config.settings.knownHostsPath), loadProbeScripts()]);
+  const [hostKeys, scripts] = await Promise.all([
+    HostKeyStore.load(config.settings.knownHostsPath),
+    loadProbeScripts(),
+  ]);
   const roundId = await beginRound(store, startedAt);
   emit({ type: 'round-start', roundId, total: clients.length });
 
   const spool = await importSpool(store, config.settings.spoolDir).catch((error: unknown) => {
-    problem(`importing the spool ${config.settings.spoolDir} failed; the reports left there wait for the next round`, error);
+    problem(
+      `importing the spool ${config.settings.spoolDir} failed; the reports left there wait for the next round`,
+      error,
+    );
     return { imported: 0, rejected: [] };
   });
   const alertNotes: string[] = [];
@@ -121,25 +131,42 @@ export async function collectRound(config: Config, store: Store, options: RoundO
     alertNotes.push(`silences could not be read, none applied this round: ${error.message}`);
     return [];
   });
-  const context: HostRoundContext = { store, roundId, now, hostKeys, scripts, settings: config.settings, signal: options.signal, silences, unreachable: [], notes: alertNotes, problem };
+  const context: HostRoundContext = {
+    store,
+    roundId,
+    now,
+    hostKeys,
+    scripts,
+    settings: config.settings,
+    signal: options.signal,
+    silences,
+    unreachable: [],
+    notes: alertNotes,
+    problem,
+  };
   let mailsQueued = 0;
   const outcomes = new Array<HostOutcome>(clients.length);
-  await forEachConcurrently(clients, config.settings.concurrency, async (client, index) => {
-    const outcome = await collectAndStore(client, context);
-    outcomes[index] = outcome;
-    switch (outcome.status) {
-      case 'stored':
-        mailsQueued += outcome.mailsQueued;
-        emit({ type: 'host-ok', client, report: outcome.report, ms: outcome.ms });
-        break;
-      case 'spooled':
-      case 'failed':
-        emit({ type: 'host-failed', client, error: outcome.error, ms: outcome.ms });
-        break;
-      default:
-        assertNever(outcome, 'host outcome');
-    }
-  }, options.signal);
+  await forEachConcurrently(
+    clients,
+    config.settings.concurrency,
+    async (client, index) => {
+      const outcome = await collectAndStore(client, context);
+      outcomes[index] = outcome;
+      switch (outcome.status) {
+        case 'stored':
+          mailsQueued += outcome.mailsQueued;
+          emit({ type: 'host-ok', client, report: outcome.report, ms: outcome.ms });
+          break;
+        case 'spooled':
+        case 'failed':
+          emit({ type: 'host-failed', client, error: outcome.error, ms: outcome.ms });
+          break;
+        default:
+          assertNever(outcome, 'host outcome');
+      }
+    },
+    options.signal,
+  );
   // Hosts never started because the round was abandoned.
   clients.forEach((client, index) => {
     outcomes[index] ??= { status: 'not-started', client, reason: 'not started: the collector is shutting down' };
@@ -152,19 +179,37 @@ export async function collectRound(config: Config, store: Store, options: RoundO
 
   // One grouped mail per recipient for every change of this round (and any left waiting by an
   // earlier round that ended early). A failure here leaves the changes waiting for the next round.
-  const flushed = await flushNotifications(store.db, now()).catch((error: Error) => ({ mails: 0, changes: 0, error: error.message }));
+  const flushed = await flushNotifications(store.db, now()).catch((error: Error) => ({
+    mails: 0,
+    changes: 0,
+    error: error.message,
+  }));
 
   const finishedAt = now();
   const counts = countOutcomes(outcomes);
   const summary: RoundSummary = {
-    roundId, startedAt, finishedAt, outcomes, hostsOk: counts.stored, hostsFailed: outcomes.length - counts.stored, mailsQueued,
-    spooled: counts.spooled, spoolImported: spool.imported, spoolRejected: spool.rejected,
-    groupedMails: flushed.mails, alertNotes: 'error' in flushed ? [...alertNotes, `grouped mail not queued, the changes wait for the next round: ${flushed.error}`] : alertNotes,
+    roundId,
+    startedAt,
+    finishedAt,
+    outcomes,
+    hostsOk: counts.stored,
+    hostsFailed: outcomes.length - counts.stored,
+    mailsQueued,
+    spooled: counts.spooled,
+    spoolImported: spool.imported,
+    spoolRejected: spool.rejected,
+    groupedMails: flushed.mails,
+    alertNotes:
+      'error' in flushed
+        ? [...alertNotes, `grouped mail not queued, the changes wait for the next round: ${flushed.error}`]
+        : alertNotes,
     problems,
   };
-  await finishRound(store, roundId, { finishedAt, hostsOk: summary.hostsOk, hostsFailed: summary.hostsFailed }).catch((error: unknown) => {
-    problem(`recording the end of round ${roundId} failed; it stays listed as unfinished`, error);
-  });
+  await finishRound(store, roundId, { finishedAt, hostsOk: summary.hostsOk, hostsFailed: summary.hostsFailed }).catch(
+    (error: unknown) => {
+      problem(`recording the end of round ${roundId} failed; it stays listed as unfinished`, error);
+    },
+  );
   emit({ type: 'round-end', summary });
   return summary;
 }
@@ -209,27 +254,52 @@ type HostRow = { written: true; id: number } | { written: false; error: unknown 
  * lost), evaluate alerts. Never throws: every failure becomes the outcome's StageError, and
  * every failure around it that the host survives is reported through ctx.
  */
-async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Promise<StoredHost | SpooledHost | FailedHost> {
+async function collectAndStore(
+  client: ClientConfig,
+  ctx: HostRoundContext,
+): Promise<StoredHost | SpooledHost | FailedHost> {
   const { store, roundId, now } = ctx;
   const began = Date.now();
   // A database hiccup here must not stop the collection: the report can still be spooled.
-  const row: HostRow = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name })
-    .then((id): HostRow => ({ written: true, id }), (error: unknown): HostRow => ({ written: false, error }));
-  const lastRecordId = row.written ? await lastEventRecordId(store, row.id).catch((error: unknown) => {
-    ctx.problem(`reading the last stored security event of ${client.name} failed; its events are read from the start (those already stored are not stored twice)`, error, client);
-    return 0;
-  }) : 0;
+  const row: HostRow = await ensureHost(store, { ip: client.ip, port: client.port, name: client.name }).then(
+    (id): HostRow => ({ written: true, id }),
+    (error: unknown): HostRow => ({ written: false, error }),
+  );
+  const lastRecordId = row.written
+    ? await lastEventRecordId(store, row.id).catch((error: unknown) => {
+        ctx.problem(
+          `reading the last stored security event of ${client.name} failed; its events are read from the start (those already stored are not stored twice)`,
+          error,
+          client,
+        );
+        return 0;
+      })
+    : 0;
   // Previous counters unreadable: the probe samples, as on a first round.
-  const counters = row.written ? await lastCpuCounters(store, row.id).catch((error: unknown) => {
-    ctx.problem(`reading the last CPU counters of ${client.name} failed; the probe samples CPU this round`, error, client);
-    return null;
-  }) : null;
-  const cpuPlan = planCpu(counters, now(), { sampleMs: ctx.settings.cpuSampleMs, maxAgeMs: counterMaxAgeMs(ctx.settings.intervalSeconds) });
+  const counters = row.written
+    ? await lastCpuCounters(store, row.id).catch((error: unknown) => {
+        ctx.problem(
+          `reading the last CPU counters of ${client.name} failed; the probe samples CPU this round`,
+          error,
+          client,
+        );
+        return null;
+      })
+    : null;
+  const cpuPlan = planCpu(counters, now(), {
+    sampleMs: ctx.settings.cpuSampleMs,
+    maxAgeMs: counterMaxAgeMs(ctx.settings.intervalSeconds),
+  });
 
   let result;
   try {
     result = await collectHost(client, {
-      hostKeys: ctx.hostKeys, settings: ctx.settings, scripts: ctx.scripts, lastRecordId, signal: ctx.signal, cpuMs: cpuPlan.cpuMs,
+      hostKeys: ctx.hostKeys,
+      settings: ctx.settings,
+      scripts: ctx.scripts,
+      lastRecordId,
+      signal: ctx.signal,
+      cpuMs: cpuPlan.cpuMs,
     });
   } catch (thrown) {
     const error = asStageError(thrown, 'run');
@@ -238,7 +308,11 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
       // Its alerts are evaluated at the end of the round, once inhibition is decided.
       ctx.unreachable.push({ client, hostId: row.id, error: { stage: error.stage, message: error.describe() } });
     } else {
-      ctx.problem(`the ${error.stage} failure of ${client.name} is not recorded in host_errors and its alerts are not evaluated: its host row could not be written`, row.error, client);
+      ctx.problem(
+        `the ${error.stage} failure of ${client.name} is not recorded in host_errors and its alerts are not evaluated: its host row could not be written`,
+        row.error,
+        client,
+      );
     }
     return { status: 'failed', client, ms: Date.now() - began, error };
   }
@@ -253,17 +327,44 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
     let path: string;
     try {
       // Spooled as it would be stored: the storage limits bound the spool's files too.
-      path = await spoolReport(ctx.settings.spoolDir, { ip: client.ip, port: client.port, name: client.name, collectedAt, report: limitReport(report).report, cpu: cpuUsage });
+      path = await spoolReport(ctx.settings.spoolDir, {
+        ip: client.ip,
+        port: client.port,
+        name: client.name,
+        collectedAt,
+        report: limitReport(report).report,
+        cpu: cpuUsage,
+      });
     } catch (error) {
-      const lost = new StageError('store', `storing the report failed (${why}) and so did the spool, the report is lost: ${causeMessage(error)}`, { cause: error });
+      const lost = new StageError(
+        'store',
+        `storing the report failed (${why}) and so did the spool, the report is lost: ${causeMessage(error)}`,
+        { cause: error },
+      );
       return { status: 'failed', client, ms: Date.now() - began, error: lost };
     }
-    const error = new StageError('store', `storing the report failed (${why}); kept in the spool, imported next round`, { cause });
-    return { status: 'spooled', client, ms: Date.now() - began, report, uploadedBytes: result.uploadedBytes, path, error };
+    const error = new StageError(
+      'store',
+      `storing the report failed (${why}); kept in the spool, imported next round`,
+      { cause },
+    );
+    return {
+      status: 'spooled',
+      client,
+      ms: Date.now() - began,
+      report,
+      uploadedBytes: result.uploadedBytes,
+      path,
+      error,
+    };
   };
   if (!row.written) return spool(`the host row could not be written: ${causeMessage(row.error)}`, row.error);
-  const saved = await saveWithinBound(store, { hostId: row.id, roundId, collectedAt, report, eventCap: ctx.settings.eventCap, cpu: cpuUsage }, ctx.settings.storeTimeoutSeconds * 1000,
-    (first) => ctx.problem(`storing the report of ${client.name} failed once and was retried`, first, client));
+  const saved = await saveWithinBound(
+    store,
+    { hostId: row.id, roundId, collectedAt, report, eventCap: ctx.settings.eventCap, cpu: cpuUsage },
+    ctx.settings.storeTimeoutSeconds * 1000,
+    (first) => ctx.problem(`storing the report of ${client.name} failed once and was retried`, first, client),
+  );
   if (saved instanceof Error) return spool(saved.message, saved);
 
   const hostId = row.id;
@@ -272,28 +373,59 @@ async function collectAndStore(client: ClientConfig, ctx: HostRoundContext): Pro
 
   let mailsQueued = 0;
   try {
-    mailsQueued = await notifyHost(store, ctx.settings, client, hostId, report, saved.newEvents, now(), alertHolds(client, ctx.silences, now()));
+    mailsQueued = await notifyHost(
+      store,
+      ctx.settings,
+      client,
+      hostId,
+      report,
+      saved.newEvents,
+      now(),
+      alertHolds(client, ctx.silences, now()),
+    );
   } catch (error) {
     // The report is stored; a failing alert step fails no host: it is noted for the summary and recorded.
     ctx.notes.push(`alerts of ${client.name} not evaluated: ${causeMessage(error)}`);
     await recordFailure(ctx, client, hostId, 'alert', causeMessage(error));
   }
-  return { status: 'stored', client, ms: Date.now() - began, report, uploadedBytes: result.uploadedBytes, newEvents: saved.newEvents.length, mailsQueued };
+  return {
+    status: 'stored',
+    client,
+    ms: Date.now() - began,
+    report,
+    uploadedBytes: result.uploadedBytes,
+    newEvents: saved.newEvents.length,
+    mailsQueued,
+  };
 }
 
 /** Stores a host's failure in host_errors; when that fails too, says so as a problem of the round. */
-async function recordFailure(ctx: HostRoundContext, client: ClientConfig, hostId: number, stage: Stage, message: string): Promise<void> {
+async function recordFailure(
+  ctx: HostRoundContext,
+  client: ClientConfig,
+  hostId: number,
+  stage: Stage,
+  message: string,
+): Promise<void> {
   try {
     await recordHostError(ctx.store, { roundId: ctx.roundId, hostId, stage, message, occurredAt: ctx.now() });
   } catch (cause) {
-    ctx.problem(`recording the ${stage} error of ${client.name} in host_errors failed (it was: ${oneLine(message, MAX_STAGE_MESSAGE_CHARS)})`, cause, client);
+    ctx.problem(
+      `recording the ${stage} error of ${client.name} in host_errors failed (it was: ${oneLine(message, MAX_STAGE_MESSAGE_CHARS)})`,
+      cause,
+      client,
+    );
   }
 }
 
 type SaveInput = Parameters<typeof saveReport>[1];
 
 /** Saves, and once more after a pause if that failed; `onRetried` hears of a first failure that the retry overcame. */
-async function saveWithRetry(store: Store, input: SaveInput & { control: SaveControl }, onRetried: (first: unknown) => void): Promise<SavedReport | Error> {
+async function saveWithRetry(
+  store: Store,
+  input: SaveInput & { control: SaveControl },
+  onRetried: (first: unknown) => void,
+): Promise<SavedReport | Error> {
   try {
     return await saveReport(store, input);
   } catch (first) {
@@ -316,7 +448,12 @@ async function saveWithRetry(store: Store, input: SaveInput & { control: SaveCon
  * bound also covers what they cannot see (a database that stopped answering). A save already
  * committing is waited for instead, so a report is never both stored and spooled.
  */
-async function saveWithinBound(store: Store, input: SaveInput, boundMs: number, onRetried: (first: unknown) => void): Promise<SavedReport | Error> {
+async function saveWithinBound(
+  store: Store,
+  input: SaveInput,
+  boundMs: number,
+  onRetried: (first: unknown) => void,
+): Promise<SavedReport | Error> {
   const control: SaveControl = { abandoned: false, committing: false };
   const saving = saveWithRetry(store, { ...input, control }, onRetried);
   let timer: NodeJS.Timeout | undefined;
@@ -327,7 +464,9 @@ async function saveWithinBound(store: Store, input: SaveInput, boundMs: number, 
     const first = await Promise.race([saving, late]);
     if (first !== 'late' || control.committing) return await saving;
     control.abandoned = true;
-    return new Error(`storing took longer than the store-timeout of ${boundMs / 1000} s; the save was abandoned and rolls back`);
+    return new Error(
+      `storing took longer than the store-timeout of ${boundMs / 1000} s; the save was abandoned and rolls back`,
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -338,33 +477,62 @@ async function saveWithinBound(store: Store, input: SaveInput, boundMs: number, 
  * (mails in per-change mode, changes waiting for the grouped mail otherwise).
  */
 async function notifyHost(
-  store: Store, settings: Settings, client: ClientConfig, hostId: number, report: Report | null,
-  newEvents: Report['events']['items'], at: Date, mutedBy: HostAlertInput['mutedBy'], error?: UnreachableHost['error'],
+  store: Store,
+  settings: Settings,
+  client: ClientConfig,
+  hostId: number,
+  report: Report | null,
+  newEvents: Report['events']['items'],
+  at: Date,
+  mutedBy: HostAlertInput['mutedBy'],
+  error?: UnreachableHost['error'],
 ): Promise<number> {
   const mailMode = client.alertMail ?? settings.alertMail;
   // Rules are evaluated for every client, so the dashboard, the API and /metrics show firing
   // alerts with or without `mail`; mail goes only where there is an address.
   let queued = 0;
   const alertMails = await evaluateHostAlerts(store.db, {
-    hostId, hostName: client.name, ip: client.ip, mail: client.mail, rules: client.alerts, report,
-    error, now: at, mailMode, mutedBy, webhooks: client.webhooks,
+    hostId,
+    hostName: client.name,
+    ip: client.ip,
+    mail: client.mail,
+    rules: client.alerts,
+    report,
+    error,
+    now: at,
+    mailMode,
+    mutedBy,
+    webhooks: client.webhooks,
   });
   queued += alertMails.filter((mail) => mail.outboxIds.length + mail.notificationIds.length > 0).length;
   queued += alertMails.reduce((sum, mail) => sum + mail.webhooks, 0);
   // Security events are mailed every run that finds new ones, with no rule needed (or on every
   // run with events-mail="every-run"); a Windows Security log that became unreadable (no
   // Administrator rights) is mailed once.
-  const unreadableNow = report?.probe === 'ps1' && await securityLogBecameUnreadable(store.db, hostId, report.events.readable, at);
+  const unreadableNow =
+    report?.probe === 'ps1' && (await securityLogBecameUnreadable(store.db, hostId, report.events.readable, at));
   const everyRun = (client.eventsMail ?? settings.eventsMail) === 'every-run';
   if (client.mail && report && (newEvents.length > 0 || unreadableNow || everyRun)) {
     const mail = renderSecurityEventsMail({
-      hostName: client.name, ip: client.ip, events: newEvents, truncated: report.events.truncated,
-      readable: report.events.readable, note: report.events.note, at,
+      hostName: client.name,
+      ip: client.ip,
+      events: newEvents,
+      truncated: report.events.truncated,
+      readable: report.events.readable,
+      note: report.events.note,
+      at,
     });
     if (mailMode === 'grouped') {
       await enqueueNotification(store.db, {
-        hostId, recipients: parseRecipients(client.mail), rule: 'security-events', severity: 'info', transition: 'events',
-        summary: mail.headline, details: mail.body, threadId: `events.${hostId}.${at.getTime()}`, now: at,
+        hostId,
+        recipients: parseRecipients(client.mail),
+        rule: 'security-events',
+        severity: 'info',
+        transition: 'events',
+        summary: mail.headline,
+        details: mail.body,
+        threadId: `events.${hostId}.${at.getTime()}`,
+        now: at,
       });
     } else {
       await enqueueMail(store.db, { to: client.mail, subject: mail.subject, body: mail.body, now: at });
@@ -389,7 +557,17 @@ async function notifyUnreachable(ctx: HostRoundContext, total: number): Promise<
   for (const host of failed) {
     const at = ctx.now();
     const holds = alertHolds(host.client, ctx.silences, at, inhibitedBy);
-    queued += await notifyHost(ctx.store, ctx.settings, host.client, host.hostId, null, [], at, holds, host.error).catch((error: Error) => {
+    queued += await notifyHost(
+      ctx.store,
+      ctx.settings,
+      host.client,
+      host.hostId,
+      null,
+      [],
+      at,
+      holds,
+      host.error,
+    ).catch((error: Error) => {
       ctx.notes.push(`alerts of ${host.client.name} not evaluated: ${error.message}`);
       return 0;
     });
@@ -398,14 +576,24 @@ async function notifyUnreachable(ctx: HostRoundContext, total: number): Promise<
 
   const at = ctx.now();
   const notice = renderOutageNotice(failed, total, at);
-  const recipients = new Set(failed.filter((h) => h.client.mail && h.client.alerts.some((r) => r.type === 'unreachable'))
-    .flatMap((h) => (h.client.mail ? parseRecipients(h.client.mail) : [])));
+  const recipients = new Set(
+    failed
+      .filter((h) => h.client.mail && h.client.alerts.some((r) => r.type === 'unreachable'))
+      .flatMap((h) => (h.client.mail ? parseRecipients(h.client.mail) : [])),
+  );
   const [first] = failed;
   if (recipients.size === 0 || first === undefined) return queued;
   if (ctx.settings.alertMail === 'grouped') {
     await enqueueNotification(ctx.store.db, {
-      hostId: first.hostId, recipients: [...recipients], rule: 'collector-outage', severity: 'critical', transition: 'firing',
-      summary: notice.headline, details: notice.body, threadId: `outage.${at.getTime()}`, now: at,
+      hostId: first.hostId,
+      recipients: [...recipients],
+      rule: 'collector-outage',
+      severity: 'critical',
+      transition: 'firing',
+      summary: notice.headline,
+      details: notice.body,
+      threadId: `outage.${at.getTime()}`,
+      now: at,
     });
   } else {
     await enqueueMail(ctx.store.db, { to: [...recipients], subject: notice.subject, body: notice.body, now: at });

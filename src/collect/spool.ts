@@ -20,7 +20,13 @@ const spooledSchema = z.object({
   collected_at: z.string().datetime(),
   report: reportSchema,
   // How the round obtained report.cpu.percent (absent in files of older versions).
-  cpu: z.object({ method: z.enum(['counters', 'sample', 'since-boot']), interval_ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict().optional(),
+  cpu: z
+    .object({
+      method: z.enum(['counters', 'sample', 'since-boot']),
+      interval_ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    })
+    .strict()
+    .optional(),
 });
 
 export interface SpooledReport {
@@ -38,8 +44,14 @@ export async function spoolReport(dir: string, entry: SpooledReport): Promise<st
   const base = `${entry.collectedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(6).toString('hex')}`;
   const path = join(dir, `${base}.json`);
   const temp = join(dir, `.${base}.tmp`);
-  const body = JSON.stringify({ ip: entry.ip, port: entry.port, name: entry.name, collected_at: entry.collectedAt.toISOString(), report: entry.report,
-    ...(entry.cpu && { cpu: { method: entry.cpu.method, interval_ms: entry.cpu.intervalMs } }) });
+  const body = JSON.stringify({
+    ip: entry.ip,
+    port: entry.port,
+    name: entry.name,
+    collected_at: entry.collectedAt.toISOString(),
+    report: entry.report,
+    ...(entry.cpu && { cpu: { method: entry.cpu.method, interval_ms: entry.cpu.intervalMs } }),
+  });
   await writeFile(temp, body, { mode: 0o600 });
   await rename(temp, path);
   return path;
@@ -93,7 +105,13 @@ export async function importSpool(store: Store, dir: string): Promise<SpoolImpor
     try {
       const hostId = await ensureHost(store, { ip: entry.ip, port: entry.port, name: entry.name });
       const cpu = entry.cpu && { method: entry.cpu.method, intervalMs: entry.cpu.interval_ms };
-      await saveReport(store, { hostId, roundId: null, collectedAt: new Date(entry.collected_at), report: entry.report, cpu });
+      await saveReport(store, {
+        hostId,
+        roundId: null,
+        collectedAt: new Date(entry.collected_at),
+        report: entry.report,
+        cpu,
+      });
     } catch (error) {
       await rename(claimed, path);
       throw error;
@@ -111,7 +129,8 @@ async function reclaimStaleClaims(dir: string, names: string[]): Promise<void> {
     if (at < 0) continue;
     const path = join(dir, name);
     try {
-      if (Date.now() - (await stat(path)).mtimeMs > STALE_CLAIM_MS) await rename(path, join(dir, name.slice(0, at + 5)));
+      if (Date.now() - (await stat(path)).mtimeMs > STALE_CLAIM_MS)
+        await rename(path, join(dir, name.slice(0, at + 5)));
     } catch (error) {
       // Imported, or reclaimed by another collector, since readdir: nothing left to do.
       if (!isGone(error)) throw error;

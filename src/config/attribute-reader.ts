@@ -77,9 +77,12 @@ export function checkChildren(element: XmlElement, allowed: readonly string[], i
   return element.children.filter((child) => {
     if (allowed.includes(child.name)) return true;
     const guess = closestName(child.name, allowed);
-    const hint = allowed.length === 0
-      ? `; <${element.name}> takes no child elements`
-      : guess ? `; did you mean <${guess}>?` : `; expected ${allowed.map((a) => `<${a}>`).join(', ')}`;
+    const hint =
+      allowed.length === 0
+        ? `; <${element.name}> takes no child elements`
+        : guess
+          ? `; did you mean <${guess}>?`
+          : `; expected ${allowed.map((a) => `<${a}>`).join(', ')}`;
     issues.error(child.line, `unknown element <${child.name}> inside <${element.name}>${hint}`);
     return false;
   });

@@ -8,30 +8,79 @@
 
 /** `<settings>`: server-wide settings. */
 export const SETTINGS_ATTRIBUTES = [
-  'database', 'known-hosts', 'concurrency', 'connect-timeout', 'cpu-sample', 'interval', 'event-cap', 'spool-dir',
-  'store-timeout', 'retention', 'alert-mail', 'events-mail', 'inhibit-share', 'inhibit-min-hosts',
+  'database',
+  'known-hosts',
+  'concurrency',
+  'connect-timeout',
+  'cpu-sample',
+  'interval',
+  'event-cap',
+  'spool-dir',
+  'store-timeout',
+  'retention',
+  'alert-mail',
+  'events-mail',
+  'inhibit-share',
+  'inhibit-min-hosts',
 ] as const;
 /** `<database>`: the database URL, given here instead of `<settings database>`. */
 export const DATABASE_ATTRIBUTES = ['url', 'url-env'] as const;
 /** `<smtp>`: the mail server. */
 export const SMTP_ATTRIBUTES = [
-  'host', 'port', 'secure', 'require-tls', 'ca-file', 'tls-verify', 'user', 'password', 'password-env', 'password-file', 'from',
+  'host',
+  'port',
+  'secure',
+  'require-tls',
+  'ca-file',
+  'tls-verify',
+  'user',
+  'password',
+  'password-env',
+  'password-file',
+  'from',
 ] as const;
 /** `<web>`: the dashboard/API listener of `fleetstat serve`. */
 export const WEB_ATTRIBUTES = [
-  'listen', 'port', 'hosts', 'user', 'password', 'password-env', 'password-file', 'token', 'token-env', 'token-file',
-  'metrics-open', 'allow-anonymous',
+  'listen',
+  'port',
+  'hosts',
+  'user',
+  'password',
+  'password-env',
+  'password-file',
+  'token',
+  'token-env',
+  'token-file',
+  'metrics-open',
+  'allow-anonymous',
 ] as const;
 /** What readClient reads on a `<client>` (the address expansion reads `hosts-file` before it). */
 export const CLIENT_ATTRIBUTES = [
-  'ip', 'port', 'username', 'name', 'mail', 'timeout', 'host-key', 'sudo', 'agent', 'key',
-  'password', 'password-env', 'password-file', 'passphrase', 'passphrase-env', 'passphrase-file',
-  'alert-mail', 'events-mail',
+  'ip',
+  'port',
+  'username',
+  'name',
+  'mail',
+  'timeout',
+  'host-key',
+  'sudo',
+  'agent',
+  'key',
+  'password',
+  'password-env',
+  'password-file',
+  'passphrase',
+  'passphrase-env',
+  'passphrase-file',
+  'alert-mail',
+  'events-mail',
 ] as const;
 /** Instead of `ip`: a file listing the client's machines (read by read-fleet.ts). */
 export const HOSTS_FILE_ATTRIBUTE = 'hosts-file';
 /** Client attributes a `<group>` or `<defaults>` may set and pass on: all but the ones naming one machine. */
-export const INHERITED_ATTRIBUTES: readonly string[] = CLIENT_ATTRIBUTES.filter((name) => name !== 'ip' && name !== 'name');
+export const INHERITED_ATTRIBUTES: readonly string[] = CLIENT_ATTRIBUTES.filter(
+  (name) => name !== 'ip' && name !== 'name',
+);
 /** A `<group>`'s own attributes, not passed on. */
 export const GROUP_OWN_ATTRIBUTES = ['name'] as const;
 /** What a rule is read from on an `<alert>`. */
@@ -46,7 +95,16 @@ export const WEBHOOK_ATTRIBUTES = ['url', 'format', 'secret', 'secret-env', 'sec
 export const INCLUDE_ATTRIBUTES = ['path'] as const;
 
 /** Elements allowed at the top of the main file, inside `<clients>`. */
-export const TOP_LEVEL_ELEMENTS = ['settings', 'database', 'smtp', 'web', 'defaults', 'group', 'client', 'include'] as const;
+export const TOP_LEVEL_ELEMENTS = [
+  'settings',
+  'database',
+  'smtp',
+  'web',
+  'defaults',
+  'group',
+  'client',
+  'include',
+] as const;
 /** Elements allowed at the top of an included file; server-wide settings stay in the main file. */
 export const INCLUDED_TOP_LEVEL_ELEMENTS = ['client', 'group', 'include'] as const;
 /** What a `<client>` holds. */

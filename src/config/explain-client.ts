@@ -40,13 +40,18 @@ const REDACTED = '<redacted>';
 /** Explains one loaded client (values plus provenance). */
 export function explainClient(client: ClientConfig): ExplainedClient {
   const origin = provenanceOf(client);
-  const at = (o: ValueOrigin | undefined): Pick<ExplainedValue, 'from' | 'level'> => (o ? { from: `${o.file}:${o.line}`, level: o.level } : { from: 'default', level: 'default' });
+  const at = (o: ValueOrigin | undefined): Pick<ExplainedValue, 'from' | 'level'> =>
+    o ? { from: `${o.file}:${o.line}`, level: o.level } : { from: 'default', level: 'default' };
   const attr = (name: string) => origin?.attributes.get(name);
   const values: Record<string, ExplainedValue> = {};
   const put = (key: string, value: ExplainedValue['value'], attribute = key): void => {
     values[key] = { value, ...at(attr(attribute)) };
   };
-  values.ip = { value: client.ip, from: origin ? `${origin.address.file}:${origin.address.line}` : 'unknown', level: 'client' };
+  values.ip = {
+    value: client.ip,
+    from: origin ? `${origin.address.file}:${origin.address.line}` : 'unknown',
+    level: 'client',
+  };
   put('name', client.name);
   if (!attr('name')) values.name = { value: client.name, from: 'the address', level: 'default' };
   put('port', client.port);
@@ -60,8 +65,12 @@ export function explainClient(client: ClientConfig): ExplainedClient {
   for (const secret of ['password', 'passphrase'] as const) {
     if (client[secret] === undefined) continue;
     const source = [secret, `${secret}-env`, `${secret}-file`].find((name) => attr(name));
-    const how = source === `${secret}-env` ? `from environment variable ${rawOf(client, source)}`
-      : source === `${secret}-file` ? `from file ${rawOf(client, source)}` : 'inline in the config';
+    const how =
+      source === `${secret}-env`
+        ? `from environment variable ${rawOf(client, source)}`
+        : source === `${secret}-file`
+          ? `from file ${rawOf(client, source)}`
+          : 'inline in the config';
     values[secret] = { value: `${REDACTED} (${how})`, ...at(source ? attr(source) : undefined) };
   }
   return {
@@ -81,8 +90,12 @@ function rawOf(client: ClientConfig, attribute: string): string {
 
 function explainAlert(rule: AlertRule, origin: ValueOrigin | undefined): ExplainedAlert {
   const alert: ExplainedAlert = {
-    type: rule.type, forSeconds: rule.forSeconds, repeatSeconds: rule.repeatSeconds, notify: rule.notify,
-    from: origin ? `${origin.file}:${origin.line}` : 'unknown', level: origin?.level ?? 'unknown',
+    type: rule.type,
+    forSeconds: rule.forSeconds,
+    repeatSeconds: rule.repeatSeconds,
+    notify: rule.notify,
+    from: origin ? `${origin.file}:${origin.line}` : 'unknown',
+    level: origin?.level ?? 'unknown',
   };
   if (rule.type !== 'unreachable') alert.limit = rule.limit;
   return alert;
@@ -90,8 +103,14 @@ function explainAlert(rule: AlertRule, origin: ValueOrigin | undefined): Explain
 
 /** The text form: one block per client, a value per line with its origin in a right-hand column. */
 export function formatExplainedClient(client: ExplainedClient): string {
-  const lines = [`${client.name} (${client.ip}:${client.port})  ${client.element}${client.groups.length ? `  groups: ${client.groups.join(' > ')}` : ''}`];
-  const rows: Array<[string, string, string]> = Object.entries(client.values).map(([key, v]) => [key, String(v.value), origin(v)]);
+  const lines = [
+    `${client.name} (${client.ip}:${client.port})  ${client.element}${client.groups.length ? `  groups: ${client.groups.join(' > ')}` : ''}`,
+  ];
+  const rows: Array<[string, string, string]> = Object.entries(client.values).map(([key, v]) => [
+    key,
+    String(v.value),
+    origin(v),
+  ]);
   for (const alert of client.alerts) {
     const limit = alert.limit === undefined ? '' : alert.type === 'load' ? ` > ${alert.limit}` : ` > ${alert.limit}%`;
     const timing = `${alert.forSeconds ? ` for ${alert.forSeconds}s` : ''}, repeat ${alert.repeatSeconds}s, ${alert.notify}`;

@@ -17,7 +17,10 @@ export function fixConfigText(text: string): ConfigFix {
   const changes: string[] = [];
   const rewrite = rewriteTypographicDelimiters(text);
   let fixed = rewrite.text;
-  if (rewrite.lines.length > 0) changes.push(`typographic quotes around attribute values made plain on line${rewrite.lines.length > 1 ? 's' : ''} ${rewrite.lines.join(', ')}`);
+  if (rewrite.lines.length > 0)
+    changes.push(
+      `typographic quotes around attribute values made plain on line${rewrite.lines.length > 1 ? 's' : ''} ${rewrite.lines.join(', ')}`,
+    );
   const root = rootElement(fixed);
   if (root && root.name === 'client') {
     const end = fixed.replace(/\s+$/, '').length;

@@ -17,7 +17,10 @@ import type { XmlAttribute, XmlElement } from './xml-tree.js';
 
 /** Attributes holding a path: made absolute where written, so a rule set in one file works in another. */
 const PATH_ATTRIBUTES = new Set(['key', 'password-file', 'passphrase-file']);
-const SECRET_SLOTS = [['password', 'password-env', 'password-file'], ['passphrase', 'passphrase-env', 'passphrase-file']];
+const SECRET_SLOTS = [
+  ['password', 'password-env', 'password-file'],
+  ['passphrase', 'passphrase-env', 'passphrase-file'],
+];
 
 /** Where an inherited value comes from: the level's label (`defaults`, `group web`, `client`). */
 export interface Origin {
@@ -39,7 +42,12 @@ export const EMPTY_INHERITANCE: Inheritance = { attributes: new Map(), alerts: [
  * `own` lists the attributes that belong to the level itself and are not passed on.
  */
 export function applyLevel(
-  base: Inheritance, element: XmlElement, level: string, own: readonly string[], ctx: ConfigContext, sources: SourceMap,
+  base: Inheritance,
+  element: XmlElement,
+  level: string,
+  own: readonly string[],
+  ctx: ConfigContext,
+  sources: SourceMap,
 ): Inheritance {
   const attributes = new Map(base.attributes);
   for (const [name, attr] of element.attributes) {
@@ -56,10 +64,18 @@ export function applyLevel(
 
 function absolutePath(name: string, attr: XmlAttribute, ctx: ConfigContext, sources: SourceMap): XmlAttribute {
   if (!PATH_ATTRIBUTES.has(name) || attr.value.trim() === '') return attr;
-  return { ...attr, value: resolveConfigPath({ ...ctx, baseDir: sources.dirOf(attr.line, ctx.baseDir) }, attr.value.trim()) };
+  return {
+    ...attr,
+    value: resolveConfigPath({ ...ctx, baseDir: sources.dirOf(attr.line, ctx.baseDir) }, attr.value.trim()),
+  };
 }
 
-function mergeAlerts(inherited: Inheritance['alerts'], element: XmlElement, level: string, ctx: ConfigContext): Inheritance['alerts'] {
+function mergeAlerts(
+  inherited: Inheritance['alerts'],
+  element: XmlElement,
+  level: string,
+  ctx: ConfigContext,
+): Inheritance['alerts'] {
   const mine = element.children.filter((child) => child.name === 'alert');
   if (mine.length === 0) return inherited;
   const typeOf = (alert: XmlElement): string => alert.attributes.get('type')?.value.trim() ?? '';
@@ -77,10 +93,14 @@ function mergeAlerts(inherited: Inheritance['alerts'], element: XmlElement, leve
       continue;
     }
     const extra = [...alert.attributes.keys()].filter((name) => name !== 'type' && name !== 'drop');
-    if (extra.length > 0) ctx.issues.error(alert.line, `an alert with drop="true" takes only type; remove ${extra.join(', ')}`);
+    if (extra.length > 0)
+      ctx.issues.error(alert.line, `an alert with drop="true" takes only type; remove ${extra.join(', ')}`);
     if (!alert.attributes.has('type')) ctx.issues.error(alert.line, 'alert with drop="true" is missing type');
     else if (!inherited.some(({ element: other }) => typeOf(other) === typeOf(alert))) {
-      ctx.issues.warn(alert.line, `alert drop="true" removes no inherited ${typeOf(alert)} rule (none is inherited here)`);
+      ctx.issues.warn(
+        alert.line,
+        `alert drop="true" removes no inherited ${typeOf(alert)} rule (none is inherited here)`,
+      );
     }
   }
   return [...kept, ...added];
@@ -90,7 +110,12 @@ function mergeAlerts(inherited: Inheritance['alerts'], element: XmlElement, leve
  * Validates a `<group>`/`<defaults>` element itself: unknown attributes (once, at the group, with a
  * suggestion) and unknown children. Returns the allowed children.
  */
-export function checkLevel(element: XmlElement, own: readonly string[], children: readonly string[], ctx: ConfigContext): XmlElement[] {
+export function checkLevel(
+  element: XmlElement,
+  own: readonly string[],
+  children: readonly string[],
+  ctx: ConfigContext,
+): XmlElement[] {
   void new AttributeReader(element, ctx.issues, [...own, ...INHERITED_ATTRIBUTES]);
   return checkChildren(element, children, ctx.issues);
 }
@@ -104,7 +129,12 @@ export function mergedClientElement(client: XmlElement, merged: Inheritance): Xm
   for (const [name, { attr }] of merged.attributes) attributes.set(name, attr);
   for (const [name, attr] of client.attributes) if (!attributes.has(name)) attributes.set(name, attr);
   const others = client.children.filter((child) => child.name !== 'alert');
-  const element: XmlElement = { name: 'client', line: client.line, attributes, children: [...merged.alerts.map((a) => a.element), ...others] };
+  const element: XmlElement = {
+    name: 'client',
+    line: client.line,
+    attributes,
+    children: [...merged.alerts.map((a) => a.element), ...others],
+  };
   if (client.textLine !== undefined) element.textLine = client.textLine;
   return element;
 }

@@ -65,13 +65,21 @@ function expandRange(first: string, lastText: string): Parsed<string[]> {
 
 function expandCidr(item: string): Parsed<string[]> {
   const [base = '', prefixText = ''] = item.split('/');
-  if (!isIPv4(base)) return fail(base.includes(':') ? 'is an IPv6 block; only IPv4 blocks can be expanded (list IPv6 hosts one by one)' : `is not a CIDR block: ${base} is not an IPv4 address`);
+  if (!isIPv4(base))
+    return fail(
+      base.includes(':')
+        ? 'is an IPv6 block; only IPv4 blocks can be expanded (list IPv6 hosts one by one)'
+        : `is not a CIDR block: ${base} is not an IPv4 address`,
+    );
   if (!/^\d{1,2}$/.test(prefixText) || Number(prefixText) > 32) return fail('is not a CIDR block (like 10.0.2.0/26)');
   const prefix = Number(prefixText);
   const size = 2 ** (32 - prefix);
   if (size > MAX_ADDRESSES_PER_ATTRIBUTE) return fail(tooMany(size));
   const network = toNumber(base) - (toNumber(base) % size);
-  if (network !== toNumber(base)) return fail(`is not a CIDR block: ${base} is not the start of a /${prefix} (did you mean ${toAddress(network)}/${prefix}?)`);
+  if (network !== toNumber(base))
+    return fail(
+      `is not a CIDR block: ${base} is not the start of a /${prefix} (did you mean ${toAddress(network)}/${prefix}?)`,
+    );
   // The network and broadcast addresses are no machines, except in /31 and /32.
   const skip = prefix <= 30 ? 1 : 0;
   return { ok: true, value: Array.from({ length: size - 2 * skip }, (_, i) => toAddress(network + skip + i)) };
@@ -125,7 +133,10 @@ export function parseHostList(text: string): { hosts: HostListEntry[]; problems:
     }
   });
   if (hosts.length > MAX_HOSTS_PER_FILE) {
-    problems.push({ line: 0, message: `lists ${hosts.length} hosts; at most ${MAX_HOSTS_PER_FILE} per file (split it into several files)` });
+    problems.push({
+      line: 0,
+      message: `lists ${hosts.length} hosts; at most ${MAX_HOSTS_PER_FILE} per file (split it into several files)`,
+    });
   }
   return { hosts, problems };
 }

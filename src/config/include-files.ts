@@ -14,7 +14,6 @@ import { errorCode } from './secrets.js';
 import { countLines, type SourceMap } from './source-map.js';
 import { readXmlTree, type XmlElement } from './xml-tree.js';
 
-
 /** How included text is read and prepared; load-config passes its typographic-quote pre-pass here. */
 export interface IncludeReader {
   /** Turns raw file text into XML text for the parser, recording warnings in `issues`. */
@@ -39,12 +38,22 @@ interface IncludeState {
  * paths resolve. Issues of included files are appended to `fileIssues`.
  */
 export function spliceIncludes(
-  children: XmlElement[], mainFile: string, mainDir: string, ctx: ConfigContext, sources: SourceMap,
-  reader: IncludeReader, fileIssues: ConfigIssue[], mainDisplay: string,
+  children: XmlElement[],
+  mainFile: string,
+  mainDir: string,
+  ctx: ConfigContext,
+  sources: SourceMap,
+  reader: IncludeReader,
+  fileIssues: ConfigIssue[],
+  mainDisplay: string,
 ): XmlElement[] {
   const displayDir = path.dirname(mainDisplay);
   const state: IncludeState = {
-    ctx, sources, reader, fileIssues, includedAt: new Map([[mainFile, 0]]),
+    ctx,
+    sources,
+    reader,
+    fileIssues,
+    includedAt: new Map([[mainFile, 0]]),
     display: (absolute) => {
       const relative = path.relative(mainDir, absolute);
       return relative.startsWith('..') || path.isAbsolute(relative) ? absolute : path.join(displayDir, relative);
@@ -72,7 +81,10 @@ function includeOne(element: XmlElement, dir: string, chain: string[], state: In
   const hasWildcard = /[*?[]/.test(pattern);
   const files = hasWildcard ? globFiles(absolutePattern) : [absolutePattern];
   if (files.length === 0) {
-    issues.warn(attrs.line('path'), `include path "${pattern}" matches no file (looked in ${state.display(path.dirname(absolutePattern))})`);
+    issues.warn(
+      attrs.line('path'),
+      `include path "${pattern}" matches no file (looked in ${state.display(path.dirname(absolutePattern))})`,
+    );
   }
   const out: XmlElement[] = [];
   for (const file of files.map(realPath)) {
@@ -80,12 +92,18 @@ function includeOne(element: XmlElement, dir: string, chain: string[], state: In
     if (chain.includes(file)) {
       const firstAt = state.includedAt.get(file) ?? 0;
       const where = firstAt > 0 ? `, included at ${state.sources.describe(firstAt)}` : ' (the main config file)';
-      issues.error(element.line, `include cycle: ${here} includes ${state.display(file)}${where}, which leads back here; remove one of the two includes`);
+      issues.error(
+        element.line,
+        `include cycle: ${here} includes ${state.display(file)}${where}, which leads back here; remove one of the two includes`,
+      );
       continue;
     }
     const before = state.includedAt.get(file);
     if (before !== undefined) {
-      issues.error(element.line, `${state.display(file)} is included twice: at ${state.sources.describe(before)} and ${here}; include each file once`);
+      issues.error(
+        element.line,
+        `${state.display(file)} is included twice: at ${state.sources.describe(before)} and ${here}; include each file once`,
+      );
       continue;
     }
     state.includedAt.set(file, element.line);
@@ -112,10 +130,14 @@ function readIncluded(file: string, include: XmlElement, chain: string[], state:
   const offset = state.sources.add(name, countLines(text), file);
   shiftLines(root, offset);
   if (root.name !== 'clients') {
-    issues.error(root.line, `root element of an included file is <${root.name}>; expected <clients> holding <client>, <group> and <include> elements`);
+    issues.error(
+      root.line,
+      `root element of an included file is <${root.name}>; expected <clients> holding <client>, <group> and <include> elements`,
+    );
     return [];
   }
-  for (const [attr, value] of root.attributes) issues.error(value.line, `unknown attribute "${attr}" on <clients>; <clients> takes no attributes`);
+  for (const [attr, value] of root.attributes)
+    issues.error(value.line, `unknown attribute "${attr}" on <clients>; <clients> takes no attributes`);
   const children = root.children.filter((child) => {
     if ((INCLUDED_TOP_LEVEL_ELEMENTS as readonly string[]).includes(child.name)) return true;
     const hint = ['settings', 'database', 'smtp', 'web', 'defaults'].includes(child.name)
@@ -124,7 +146,8 @@ function readIncluded(file: string, include: XmlElement, chain: string[], state:
     issues.error(child.line, `unexpected element <${child.name}> in included file; ${hint}`);
     return false;
   });
-  if (root.textLine !== undefined) issues.error(root.textLine, 'unexpected text inside <clients>; settings go in attributes');
+  if (root.textLine !== undefined)
+    issues.error(root.textLine, 'unexpected text inside <clients>; settings go in attributes');
   return splice(children, path.dirname(file), [...chain, file], state);
 }
 
@@ -175,7 +198,10 @@ function segmentRegex(segment: string): RegExp {
       const end = segment.indexOf(']', i + 1);
       if (end < 0) source += '\\[';
       else {
-        source += `[${segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        source += `[${segment
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else source += char.replace(/[.+^${}()|\\\]]/g, '\\$&');

@@ -18,7 +18,9 @@ export function formatIssue(issue: ConfigIssue): string {
 
 /** Like formatIssue, with warnings marked: `file:line: warning: message`. */
 export function formatIssueWithSeverity(issue: ConfigIssue): string {
-  return issue.severity === 'warning' ? formatIssue({ ...issue, message: `warning: ${issue.message}` }) : formatIssue(issue);
+  return issue.severity === 'warning'
+    ? formatIssue({ ...issue, message: `warning: ${issue.message}` })
+    : formatIssue(issue);
 }
 
 /** Thrown when a config file has errors; carries every issue found, warnings included. */

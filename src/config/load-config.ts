@@ -73,7 +73,9 @@ export async function checkConfig(path: string, opts: ConfigOptions = {}): Promi
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    return { issues: [{ file: path, line: 0, message: `cannot read config file (${errorCode(err)})`, severity: 'error' }] };
+    return {
+      issues: [{ file: path, line: 0, message: `cannot read config file (${errorCode(err)})`, severity: 'error' }],
+    };
   }
   const result = analyzeConfig(text, path, opts);
   const modeIssues = new IssueLog(path);
@@ -81,7 +83,13 @@ export async function checkConfig(path: string, opts: ConfigOptions = {}): Promi
   return { ...result, issues: [...modeIssues.issues, ...result.issues] };
 }
 
-function readRoot(given: XmlElement, fileName: string, ctx: ConfigContext, sources: SourceMap, fileIssues: ConfigIssue[]): Config | undefined {
+function readRoot(
+  given: XmlElement,
+  fileName: string,
+  ctx: ConfigContext,
+  sources: SourceMap,
+  fileIssues: ConfigIssue[],
+): Config | undefined {
   const { issues } = ctx;
   const root = acceptLoneClient(given, ctx);
   if (root.name !== 'clients') {
@@ -94,7 +102,16 @@ function readRoot(given: XmlElement, fileName: string, ctx: ConfigContext, sourc
   }
   const topLevel = checkChildren(root, TOP_LEVEL_ELEMENTS, issues);
   const mainFile = path.resolve(fileName);
-  const children = spliceIncludes(topLevel, mainFile, ctx.baseDir, ctx, sources, { prepare: acceptTypographicDelimiters }, fileIssues, fileName);
+  const children = spliceIncludes(
+    topLevel,
+    mainFile,
+    ctx.baseDir,
+    ctx,
+    sources,
+    { prepare: acceptTypographicDelimiters },
+    fileIssues,
+    fileName,
+  );
   const settingsEl = single(children, 'settings', ctx);
   const databaseEl = single(children, 'database', ctx);
   const smtpEl = single(children, 'smtp', ctx);
@@ -103,7 +120,8 @@ function readRoot(given: XmlElement, fileName: string, ctx: ConfigContext, sourc
   const web = readWeb(single(children, 'web', ctx), ctx);
 
   const clients = readFleet(children, single(children, 'defaults', ctx), ctx, sources);
-  if (!children.some((child) => child.name === 'client' || child.name === 'group')) issues.warn(root.line, 'no <client> elements; nothing will be collected');
+  if (!children.some((child) => child.name === 'client' || child.name === 'group'))
+    issues.warn(root.line, 'no <client> elements; nothing will be collected');
   if (!smtpEl && clients.some((c) => c.mail !== undefined || c.alerts.length > 0)) {
     issues.warn(root.line, 'clients have mail or alerts but there is no <smtp>; no mail will be sent');
   }
@@ -129,6 +147,9 @@ function single(children: XmlElement[], name: string, ctx: ConfigContext): XmlEl
  */
 function acceptLoneClient(root: XmlElement, ctx: ConfigContext): XmlElement {
   if (root.name !== 'client') return root;
-  ctx.issues.warn(root.line, 'root element is a lone <client>; read as <clients><client …/></clients> (standard form: wrap it in <clients>; `fleetstat config check --fix` does)');
+  ctx.issues.warn(
+    root.line,
+    'root element is a lone <client>; read as <clients><client …/></clients> (standard form: wrap it in <clients>; `fleetstat config check --fix` does)',
+  );
   return { name: 'clients', line: root.line, attributes: new Map(), children: [root] };
 }

@@ -26,7 +26,10 @@ export function inMaintenance(window: MaintenanceWindow, now: Date): boolean {
   }
   // Past midnight: the evening part belongs to a listed day, the morning part to the day after one.
   const yesterday = (day + 6) % 7;
-  return (window.days.includes(day) && minute >= window.fromMinute) || (window.days.includes(yesterday) && minute < window.toMinute);
+  return (
+    (window.days.includes(day) && minute >= window.fromMinute) ||
+    (window.days.includes(yesterday) && minute < window.toMinute)
+  );
 }
 
 /** Minutes after midnight of `HH:MM` (00:00–24:00), or undefined. */

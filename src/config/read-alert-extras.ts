@@ -51,7 +51,12 @@ export function readRuleExtras(
   return valid ? extras : undefined;
 }
 
-function readClear(reader: AttributeReader, type: AlertType, limit: number | undefined, issues: IssueLog): number | undefined {
+function readClear(
+  reader: AttributeReader,
+  type: AlertType,
+  limit: number | undefined,
+  issues: IssueLog,
+): number | undefined {
   if (type === 'unreachable') {
     issues.error(reader.line('clear'), 'alert type "unreachable" takes no clear level');
     return undefined;
@@ -59,7 +64,10 @@ function readClear(reader: AttributeReader, type: AlertType, limit: number | und
   const clearLimit = reader.parse('clear', type === 'load' ? parseLoadLimit : parsePercent);
   if (clearLimit === undefined || limit === undefined) return undefined;
   if (clearLimit >= limit) {
-    issues.error(reader.line('clear'), `alert clear "${reader.text('clear')}" must be below the limit (${limit}): the alert resolves once the value falls to it`);
+    issues.error(
+      reader.line('clear'),
+      `alert clear "${reader.text('clear')}" must be below the limit (${limit}): the alert resolves once the value falls to it`,
+    );
     return undefined;
   }
   return clearLimit;
@@ -86,6 +94,9 @@ export function reportDuplicateRules(rules: readonly AlertRule[], issues: IssueL
       continue;
     }
     const what = `${rule.type}${rule.mount === undefined ? '' : ` mount="${rule.mount}"`} severity="${rule.severity}"`;
-    issues.error(rule.line, `alert duplicates the rule on line ${earlier.line} (${what}); give one of them another severity${rule.type === 'disk' ? ' or mount' : ''}, or remove it`);
+    issues.error(
+      rule.line,
+      `alert duplicates the rule on line ${earlier.line} (${what}); give one of them another severity${rule.type === 'disk' ? ' or mount' : ''}, or remove it`,
+    );
   }
 }

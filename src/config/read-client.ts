@@ -10,9 +10,24 @@ import { readMaintenance } from './read-maintenance.js';
 import { readWebhook } from './read-webhook.js';
 import { ALERT_DEFAULTS, CLIENT_DEFAULTS } from './defaults.js';
 import { ALERT_ATTRIBUTES, CLIENT_ATTRIBUTES, CLIENT_CHILDREN } from './elements.js';
-import { ALERT_MAIL_MODES, ALERT_TYPES, EVENTS_MAIL_MODES, type AlertRule, type WebhookConfig, type ClientConfig, type HostKeyPolicy } from './types.js';
 import {
-  parseBoolean, parseChoice, parseDuration, parseHost, parseLoadLimit, parseMailList, parsePercent, parsePort,
+  ALERT_MAIL_MODES,
+  ALERT_TYPES,
+  EVENTS_MAIL_MODES,
+  type AlertRule,
+  type WebhookConfig,
+  type ClientConfig,
+  type HostKeyPolicy,
+} from './types.js';
+import {
+  parseBoolean,
+  parseChoice,
+  parseDuration,
+  parseHost,
+  parseLoadLimit,
+  parseMailList,
+  parsePercent,
+  parsePort,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
@@ -47,7 +62,10 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
   // An invalid agent value is already reported; do not pile a second error on it.
   const hasAuth = ['password', 'password-env', 'password-file', 'key'].some((a) => reader.has(a)) || agent !== false;
   if (!hasAuth) {
-    issues.error(element.line, `${who} has no authentication; give password-file, password-env, password, key or agent="true"`);
+    issues.error(
+      element.line,
+      `${who} has no authentication; give password-file, password-env, password, key or agent="true"`,
+    );
   }
   if (passphrase !== undefined && !reader.has('key')) {
     issues.warn(reader.line('passphrase'), `${who}: a passphrase is only used with key`);
@@ -55,9 +73,14 @@ export function readClient(element: XmlElement, ctx: ConfigContext): ClientConfi
 
   const children = checkChildren(element, CLIENT_CHILDREN, issues);
   const alerts = children.filter((child) => child.name === 'alert').map((child) => readAlert(child, ctx));
-  const maintenance = children.filter((child) => child.name === 'maintenance').map((child) => readMaintenance(child, issues));
+  const maintenance = children
+    .filter((child) => child.name === 'maintenance')
+    .map((child) => readMaintenance(child, issues));
   const webhooks = children.filter((child) => child.name === 'webhook').map((child) => readWebhook(child, ctx));
-  reportDuplicateRules(alerts.filter((rule): rule is AlertRule => rule !== undefined), issues);
+  reportDuplicateRules(
+    alerts.filter((rule): rule is AlertRule => rule !== undefined),
+    issues,
+  );
   if (issues.errorCount() > errorsBefore) return undefined;
 
   const client: ClientConfig = {
@@ -120,7 +143,14 @@ function readAlert(element: XmlElement, ctx: ConfigContext): AlertRule | undefin
   const repeatSeconds = reader.parse('repeat', positiveDuration, ALERT_DEFAULTS.repeatSeconds);
   const notify = reader.parse('notify', (t) => parseChoice(t, NOTIFY_MODES), ALERT_DEFAULTS.notify);
   const extras = readRuleExtras(reader, type, limit, issues);
-  if (type === undefined || limit === undefined || forSeconds === undefined || repeatSeconds === undefined || notify === undefined || extras === undefined) {
+  if (
+    type === undefined ||
+    limit === undefined ||
+    forSeconds === undefined ||
+    repeatSeconds === undefined ||
+    notify === undefined ||
+    extras === undefined
+  ) {
     return undefined;
   }
   return { type, limit, forSeconds, repeatSeconds, notify, ...extras, line: element.line };

@@ -7,11 +7,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConfigContext } from './context.js';
 import {
-  applyLevel, checkLevel, EMPTY_INHERITANCE, mergedClientElement, type Inheritance,
+  applyLevel,
+  checkLevel,
+  EMPTY_INHERITANCE,
+  mergedClientElement,
+  type Inheritance,
 } from './group-inheritance.js';
 import { expandAddresses, isMultiAddress, parseHostList } from './host-expansion.js';
 import { closestName } from './closest-name.js';
-import { CLIENT_ATTRIBUTES, DEFAULTS_CHILDREN, GROUP_CHILDREN, GROUP_OWN_ATTRIBUTES, HOSTS_FILE_ATTRIBUTE } from './elements.js';
+import {
+  CLIENT_ATTRIBUTES,
+  DEFAULTS_CHILDREN,
+  GROUP_CHILDREN,
+  GROUP_OWN_ATTRIBUTES,
+  HOSTS_FILE_ATTRIBUTE,
+} from './elements.js';
 import { readClient } from './read-client.js';
 import { defineSecret, errorCode } from './secrets.js';
 import { countLines, type SourceMap, type SourcePlace } from './source-map.js';
@@ -73,14 +83,27 @@ export function provenanceOf(client: ClientConfig): ClientProvenance | undefined
   return computed;
 }
 
-function computeProvenance({ element, template, merged, groups, sources, addressLine }: ProvenanceSource): ClientProvenance {
+function computeProvenance({
+  element,
+  template,
+  merged,
+  groups,
+  sources,
+  addressLine,
+}: ProvenanceSource): ClientProvenance {
   const attributes = new Map<string, ValueOrigin>();
-  for (const [name, { origin }] of merged.attributes) attributes.set(name, { ...sources.place(origin.line), level: origin.level });
-  for (const [name, attr] of element.attributes) if (!attributes.has(name)) attributes.set(name, { ...sources.place(attr.line), level: 'client' });
+  for (const [name, { origin }] of merged.attributes)
+    attributes.set(name, { ...sources.place(origin.line), level: origin.level });
+  for (const [name, attr] of element.attributes)
+    if (!attributes.has(name)) attributes.set(name, { ...sources.place(attr.line), level: 'client' });
   const raw = new Map<string, string>();
   for (const [name, attr] of template.attributes) if (!SECRET_VALUES.has(name)) raw.set(name, attr.value.trim());
   return {
-    element: sources.place(element.line), address: sources.place(addressLine), groups, attributes, raw,
+    element: sources.place(element.line),
+    address: sources.place(addressLine),
+    groups,
+    attributes,
+    raw,
     alerts: merged.alerts.map(({ origin }) => ({ ...sources.place(origin.line), level: origin.level })),
   };
 }
@@ -109,7 +132,12 @@ interface FleetState {
  * Reads the clients among `elements` (top-level elements, includes already spliced in), with
  * `defaults` (the `<defaults>` element, if any) applied to all. Errors go to ctx.issues.
  */
-export function readFleet(elements: XmlElement[], defaults: XmlElement | undefined, ctx: ConfigContext, sources: SourceMap): ClientConfig[] {
+export function readFleet(
+  elements: XmlElement[],
+  defaults: XmlElement | undefined,
+  ctx: ConfigContext,
+  sources: SourceMap,
+): ClientConfig[] {
   const state: FleetState = { ctx, sources, clients: [], seen: new Map(), hostFiles: [] };
   let base = EMPTY_INHERITANCE;
   if (defaults) {
@@ -136,7 +164,12 @@ function readGroup(element: XmlElement, inherited: Inheritance, groups: string[]
   const children = checkLevel(element, GROUP_OWN_ATTRIBUTES, GROUP_CHILDREN, state.ctx);
   const name = element.attributes.get('name')?.value.trim() || `at ${state.sources.describe(element.line)}`;
   const merged = applyLevel(inherited, element, `group ${name}`, GROUP_OWN_ATTRIBUTES, state.ctx, state.sources);
-  walk(children.filter((child) => child.name !== 'alert'), merged, [...groups, name], state);
+  walk(
+    children.filter((child) => child.name !== 'alert'),
+    merged,
+    [...groups, name],
+    state,
+  );
 }
 
 /** One `<client>` element: validated once by readClient, then copied for each of its addresses. */
@@ -148,7 +181,10 @@ function readTemplate(element: XmlElement, inherited: Inheritance, groups: strin
   const addresses = readAddresses(element, template, state);
   const nameAttr = element.attributes.get('name');
   if (addresses && addresses.length > 1 && nameAttr && !nameAttr.value.includes(IP_PLACEHOLDER)) {
-    ctx.issues.error(nameAttr.line, `client name "${nameAttr.value.trim()}" would be the same for ${addresses.length} machines; write it with ${IP_PLACEHOLDER} (name="${nameAttr.value.trim()}-${IP_PLACEHOLDER}") or leave name out`);
+    ctx.issues.error(
+      nameAttr.line,
+      `client name "${nameAttr.value.trim()}" would be the same for ${addresses.length} machines; write it with ${IP_PLACEHOLDER} (name="${nameAttr.value.trim()}-${IP_PLACEHOLDER}") or leave name out`,
+    );
   }
   if (addresses) reportDuplicates(addresses, template, state);
   const base = readClient(template, ctx);
@@ -213,7 +249,11 @@ function readHostsFile(attr: XmlAttribute, state: FleetState): Address[] | undef
   ctx.sourceFiles.push(absolute);
   const offset = sources.add(display, countLines(text), absolute);
   const { hosts, problems } = parseHostList(text);
-  for (const problem of problems) ctx.issues.error(problem.line > 0 ? offset + problem.line : attr.line, problem.line > 0 ? problem.message : `hosts-file ${display} ${problem.message}`);
+  for (const problem of problems)
+    ctx.issues.error(
+      problem.line > 0 ? offset + problem.line : attr.line,
+      problem.line > 0 ? problem.message : `hosts-file ${display} ${problem.message}`,
+    );
   if (hosts.length === 0 && problems.length === 0) ctx.issues.warn(attr.line, `hosts-file ${display} lists no hosts`);
   return problems.length > 0 ? undefined : hosts.map((entry) => ({ host: entry.host, line: offset + entry.line }));
 }
@@ -225,7 +265,8 @@ function readHostsFile(attr: XmlAttribute, state: FleetState): Address[] | undef
 function reportHostsFileTypos(template: XmlElement, ctx: ConfigContext): void {
   for (const [name, attr] of template.attributes) {
     if (CLIENT_ATTRIBUTES.includes(name as never) || name === HOSTS_FILE_ATTRIBUTE) continue;
-    if (closestName(name, [HOSTS_FILE_ATTRIBUTE]) === undefined || closestName(name, CLIENT_ATTRIBUTES) !== undefined) continue;
+    if (closestName(name, [HOSTS_FILE_ATTRIBUTE]) === undefined || closestName(name, CLIENT_ATTRIBUTES) !== undefined)
+      continue;
     ctx.issues.error(attr.line, `unknown attribute "${name}" on <client>; did you mean "hosts-file"?`);
     template.attributes.delete(name);
   }
@@ -253,6 +294,9 @@ function reportDuplicates(addresses: Address[], template: XmlElement, state: Fle
     const a = state.sources.place(first);
     const b = state.sources.place(address.line);
     const where = a.file === b.file ? `lines ${a.line} and ${b.line}` : `${a.file}:${a.line} and ${b.file}:${b.line}`;
-    state.ctx.issues.error(address.line, `duplicate client ${address.host.toLowerCase()} port ${port.value} (${where})`);
+    state.ctx.issues.error(
+      address.line,
+      `duplicate client ${address.host.toLowerCase()} port ${port.value} (${where})`,
+    );
   }
 }

@@ -46,5 +46,7 @@ function parseDays(text: string): Parsed<number[]> {
 
 function parseTime(text: string): Parsed<number> {
   const minute = parseTimeOfDay(text);
-  return minute === undefined ? { ok: false, reason: 'is not a UTC time of day like 02:00 or 23:30' } : { ok: true, value: minute };
+  return minute === undefined
+    ? { ok: false, reason: 'is not a UTC time of day like 02:00 or 23:30' }
+    : { ok: true, value: minute };
 }

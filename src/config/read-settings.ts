@@ -7,7 +7,16 @@ import { SETTINGS_DEFAULTS, SMTP_DEFAULTS } from './defaults.js';
 import { DATABASE_ATTRIBUTES, SETTINGS_ATTRIBUTES, SMTP_ATTRIBUTES } from './elements.js';
 import { ALERT_MAIL_MODES, EVENTS_MAIL_MODES, type Settings, type SmtpConfig } from './types.js';
 import {
-  parseBoolean, parseChoice, parseDuration, parseHost, parseInteger, parseMailList, parseMilliseconds, parsePercent, parsePort, type Parsed,
+  parseBoolean,
+  parseChoice,
+  parseDuration,
+  parseHost,
+  parseInteger,
+  parseMailList,
+  parseMilliseconds,
+  parsePercent,
+  parsePort,
+  type Parsed,
 } from './value-parsers.js';
 import type { XmlElement } from './xml-tree.js';
 
@@ -15,7 +24,11 @@ import type { XmlElement } from './xml-tree.js';
  * Reads the optional `<settings>` and `<database>` elements (at most one of each, and the
  * database given in only one place) into Settings with every default filled in.
  */
-export function readSettings(settingsEl: XmlElement | undefined, databaseEl: XmlElement | undefined, ctx: ConfigContext): Settings {
+export function readSettings(
+  settingsEl: XmlElement | undefined,
+  databaseEl: XmlElement | undefined,
+  ctx: ConfigContext,
+): Settings {
   const { issues } = ctx;
   const reader = settingsEl && new AttributeReader(settingsEl, issues, SETTINGS_ATTRIBUTES);
   if (settingsEl) checkChildren(settingsEl, [], issues);
@@ -27,10 +40,12 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
     concurrency: reader?.parse('concurrency', (t) => parseInteger(t, 1, 10_000)) ?? d.concurrency,
     connectTimeoutSeconds: reader?.parse('connect-timeout', positiveDuration) ?? d.connectTimeoutSeconds,
     cpuSampleMs: reader?.parse('cpu-sample', (t) => inRange(parseMilliseconds(t), 10, 600_000, 'ms')) ?? d.cpuSampleMs,
-    intervalSeconds: reader?.parse('interval', (t) => inRange(parseDuration(t), 1, 7 * 86400, 's')) ?? d.intervalSeconds,
+    intervalSeconds:
+      reader?.parse('interval', (t) => inRange(parseDuration(t), 1, 7 * 86400, 's')) ?? d.intervalSeconds,
     eventCap: reader?.parse('event-cap', (t) => parseInteger(t, 0, 5000)) ?? d.eventCap,
     spoolDir: resolveConfigPath(ctx, reader?.text('spool-dir') ?? d.spoolDir),
-    storeTimeoutSeconds: reader?.parse('store-timeout', (t) => inRange(parseDuration(t), 0.1, 3600, 's')) ?? d.storeTimeoutSeconds,
+    storeTimeoutSeconds:
+      reader?.parse('store-timeout', (t) => inRange(parseDuration(t), 0.1, 3600, 's')) ?? d.storeTimeoutSeconds,
     alertMail: reader?.parse('alert-mail', (t) => parseChoice(t, ALERT_MAIL_MODES)) ?? d.alertMail,
     eventsMail: reader?.parse('events-mail', (t) => parseChoice(t, EVENTS_MAIL_MODES)) ?? d.eventsMail,
     inhibitShare: reader?.parse('inhibit-share', parsePercent) ?? d.inhibitShare,
@@ -42,7 +57,11 @@ export function readSettings(settingsEl: XmlElement | undefined, databaseEl: Xml
   return settings;
 }
 
-function readDatabaseUrl(settings: AttributeReader | undefined, databaseEl: XmlElement | undefined, ctx: ConfigContext): string {
+function readDatabaseUrl(
+  settings: AttributeReader | undefined,
+  databaseEl: XmlElement | undefined,
+  ctx: ConfigContext,
+): string {
   const { issues } = ctx;
   let raw: string | undefined;
   let line = 0;
@@ -51,13 +70,18 @@ function readDatabaseUrl(settings: AttributeReader | undefined, databaseEl: XmlE
     checkChildren(databaseEl, [], issues);
     const reader = new AttributeReader(databaseEl, issues, DATABASE_ATTRIBUTES);
     if (settings?.has('database')) {
-      issues.error(databaseEl.line, `database given twice: in <settings database> (line ${settings.line('database')}) and <database>`);
+      issues.error(
+        databaseEl.line,
+        `database given twice: in <settings database> (line ${settings.line('database')}) and <database>`,
+      );
     }
-    if (reader.has('url') && reader.has('url-env')) issues.error(databaseEl.line, 'database: use only one of url, url-env');
+    if (reader.has('url') && reader.has('url-env'))
+      issues.error(databaseEl.line, 'database: use only one of url, url-env');
     else if (reader.has('url-env')) {
       const variable = reader.text('url-env');
       raw = variable === undefined ? undefined : ctx.env[variable];
-      if (variable !== undefined && !raw) issues.error(reader.line('url-env'), `database: environment variable ${variable} (url-env) is not set`);
+      if (variable !== undefined && !raw)
+        issues.error(reader.line('url-env'), `database: environment variable ${variable} (url-env) is not set`);
       fromEnv = true;
       line = reader.line('url-env');
     } else if (reader.has('url')) {
@@ -122,9 +146,15 @@ export function readSmtp(element: XmlElement | undefined, ctx: ConfigContext): S
   const from = reader.has('from') ? reader.parse('from', parseMailList) : reader.required('from');
   if (password !== undefined && user === undefined) issues.error(element.line, 'smtp has a password but no user');
   if (tlsVerify === false && reader.has('ca-file')) {
-    issues.error(reader.line('tls-verify'), 'smtp: give ca-file (verify against it) or tls-verify="false" (verify nothing), not both');
+    issues.error(
+      reader.line('tls-verify'),
+      'smtp: give ca-file (verify against it) or tls-verify="false" (verify nothing), not both',
+    );
   } else if (tlsVerify === false) {
-    issues.warn(reader.line('tls-verify'), 'smtp tls-verify="false": the server\'s certificate is not checked, so anyone on the network path can read the mail and the SMTP password; prefer ca-file');
+    issues.warn(
+      reader.line('tls-verify'),
+      'smtp tls-verify="false": the server\'s certificate is not checked, so anyone on the network path can read the mail and the SMTP password; prefer ca-file',
+    );
   }
   if (issues.errorCount() > errorsBefore) return undefined;
 
@@ -182,7 +212,8 @@ function positiveDuration(text: string): Parsed<number> {
 
 function inRange(parsed: Parsed<number>, min: number, max: number, unit: string): Parsed<number> {
   if (!parsed.ok) return parsed;
-  if (parsed.value < min) return { ok: false, reason: min === Number.MIN_VALUE ? 'must be longer than 0' : `is under ${min} ${unit}` };
+  if (parsed.value < min)
+    return { ok: false, reason: min === Number.MIN_VALUE ? 'must be longer than 0' : `is under ${min} ${unit}` };
   if (parsed.value > max) return { ok: false, reason: `is over ${max} ${unit}` };
   return parsed;
 }

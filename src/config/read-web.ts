@@ -22,9 +22,14 @@ export function readWeb(element: XmlElement | undefined, ctx: ConfigContext): We
   const user = reader.text('user');
   const password = readSecret(reader, 'password', 'web', ctx);
   const token = readSecret(reader, 'token', 'web', ctx);
-  if ((user === undefined) !== (password === undefined)) issues.error(element.line, 'web: basic auth needs both user and a password');
+  if ((user === undefined) !== (password === undefined))
+    issues.error(element.line, 'web: basic auth needs both user and a password');
   const web: WebConfig = {
-    listen: listen as string, port: port as number, hosts: hosts ?? [], metricsOpen: metricsOpen as boolean, allowAnonymous: allowAnonymous as boolean,
+    listen: listen as string,
+    port: port as number,
+    hosts: hosts ?? [],
+    metricsOpen: metricsOpen as boolean,
+    allowAnonymous: allowAnonymous as boolean,
   };
   if (user !== undefined) web.user = user;
   defineSecret(web, 'password', password);

@@ -21,7 +21,8 @@ export function readWebhook(element: XmlElement, ctx: ConfigContext): WebhookCon
   const format = reader.parse('format', (t) => parseChoice(t, WEBHOOK_FORMATS), WEBHOOK_DEFAULTS.format);
   const secretHeader = reader.parse('secret-header', parseHeaderName, WEBHOOK_DEFAULTS.secretHeader);
   const secret = readSecret(reader, 'secret', `webhook ${url ?? `at line ${element.line}`}`, ctx);
-  if (url === undefined || format === undefined || secretHeader === undefined || issues.errorCount() > errorsBefore) return undefined;
+  if (url === undefined || format === undefined || secretHeader === undefined || issues.errorCount() > errorsBefore)
+    return undefined;
   const webhook: WebhookConfig = { url, format, secretHeader, line: element.line };
   defineSecret(webhook, 'secret', secret);
   return webhook;
@@ -34,11 +35,15 @@ function parseWebhookUrl(text: string): Parsed<string> {
   } catch {
     return { ok: false, reason: 'is not a URL (like https://hooks.example.com/T000/B000)' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'must start with http:// or https://' };
-  if (url.username || url.password) return { ok: false, reason: 'must not carry credentials; use secret-file or secret-env' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { ok: false, reason: 'must start with http:// or https://' };
+  if (url.username || url.password)
+    return { ok: false, reason: 'must not carry credentials; use secret-file or secret-env' };
   return { ok: true, value: url.toString() };
 }
 
 function parseHeaderName(text: string): Parsed<string> {
-  return /^[A-Za-z0-9-]{1,64}$/.test(text) ? { ok: true, value: text } : { ok: false, reason: 'is not an HTTP header name (letters, digits, hyphens)' };
+  return /^[A-Za-z0-9-]{1,64}$/.test(text)
+    ? { ok: true, value: text }
+    : { ok: false, reason: 'is not an HTTP header name (letters, digits, hyphens)' };
 }

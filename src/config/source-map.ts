@@ -87,13 +87,21 @@ export class SourceMap {
     const first = new Map<string, { issue: ConfigIssue; more: number }>();
     for (const issue of issues) {
       // Issues of the main log carry virtual lines; others (parse errors of an included file) are real.
-      const moved = issue.file === this.ranges[0]!.file && issue.line > 0 ? { ...issue, ...this.place(issue.line) } : issue;
+      const moved =
+        issue.file === this.ranges[0]!.file && issue.line > 0 ? { ...issue, ...this.place(issue.line) } : issue;
       const key = `${moved.severity}|${moved.file}|${moved.line}|${moved.message.replace(SUBJECT, 'client *')}`;
       const seen = first.get(key);
       if (!seen) first.set(key, { issue: moved, more: 0 });
       else if (seen.issue.message !== moved.message) seen.more++;
     }
-    return [...first.values()].map(({ issue, more }) => (more === 0 ? issue : { ...issue, message: `${issue.message} (the same for ${more} more <client> element${more === 1 ? '' : 's'})` }));
+    return [...first.values()].map(({ issue, more }) =>
+      more === 0
+        ? issue
+        : {
+            ...issue,
+            message: `${issue.message} (the same for ${more} more <client> element${more === 1 ? '' : 's'})`,
+          },
+    );
   }
 }
 

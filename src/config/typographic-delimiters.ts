@@ -40,16 +40,26 @@ export function rewriteTypographicDelimiters(text: string): DelimiterRewrite {
   while (i < text.length) {
     if (!inTag) {
       const next = text.indexOf('<', i);
-      if (next < 0) { copy(text.length); break; }
+      if (next < 0) {
+        copy(text.length);
+        break;
+      }
       copy(next);
       const skipTo = skipSpecial(text, i);
-      if (skipTo !== undefined) { copy(skipTo); continue; }
+      if (skipTo !== undefined) {
+        copy(skipTo);
+        continue;
+      }
       inTag = true;
       copy(i + 1);
       continue;
     }
     const char = text[i]!;
-    if (char === '>') { inTag = false; copy(i + 1); continue; }
+    if (char === '>') {
+      inTag = false;
+      copy(i + 1);
+      continue;
+    }
     if (char === '"' || char === "'") {
       const end = text.indexOf(char, i + 1);
       copy(end < 0 ? text.length : end + 1);
@@ -62,7 +72,8 @@ export function rewriteTypographicDelimiters(text: string): DelimiterRewrite {
         const value = text.slice(i + 1, end);
         const entry = details.get(line) ?? { names: [] };
         entry.names.push(attribute);
-        if (entry.example === undefined && !SECRET_ATTRIBUTE.test(attribute) && value.length <= 40) entry.example = `${attribute}="${value}"`;
+        if (entry.example === undefined && !SECRET_ATTRIBUTE.test(attribute) && value.length <= 40)
+          entry.example = `${attribute}="${value}"`;
         details.set(line, entry);
         for (const c of value) if (c === '\n') line++;
         out += `"${value.replace(/"/g, '&quot;')}"`;
@@ -77,7 +88,12 @@ export function rewriteTypographicDelimiters(text: string): DelimiterRewrite {
 
 /** End of a comment, CDATA section or processing instruction starting at `at`; undefined for a tag. */
 function skipSpecial(text: string, at: number): number | undefined {
-  for (const [open, close] of [['<!--', '-->'], ['<![CDATA[', ']]>'], ['<?', '?>'], ['<!', '>']] as const) {
+  for (const [open, close] of [
+    ['<!--', '-->'],
+    ['<![CDATA[', ']]>'],
+    ['<?', '?>'],
+    ['<!', '>'],
+  ] as const) {
     if (!text.startsWith(open, at)) continue;
     const end = text.indexOf(close, at + open.length);
     return end < 0 ? text.length : end + close.length;
@@ -103,7 +119,10 @@ function closingDelimiter(text: string, from: number): number | undefined {
 export function acceptTypographicDelimiters(text: string, issues: IssueLog): string {
   const rewrite = rewriteTypographicDelimiters(text);
   for (const [line, { names, example }] of rewrite.details) {
-    issues.warn(line, `typographic quotes used around attribute values (${names.join(', ')}); read them as plain quotes, as standard XML writes ${example ?? 'name="value"'}; \`fleetstat config check --fix\` rewrites the file`);
+    issues.warn(
+      line,
+      `typographic quotes used around attribute values (${names.join(', ')}); read them as plain quotes, as standard XML writes ${example ?? 'name="value"'}; \`fleetstat config check --fix\` rewrites the file`,
+    );
   }
   return rewrite.text;
 }

@@ -45,7 +45,9 @@ export function parseMilliseconds(text: string): Parsed<number> {
   const trimmed = text.trim();
   if (DECIMAL.test(trimmed)) return ok(Math.round(Number(trimmed)));
   const seconds = parseDuration(trimmed);
-  return seconds.ok ? ok(Math.round(seconds.value * 1000)) : fail('is not a duration in milliseconds (like 1000 or 500ms)');
+  return seconds.ok
+    ? ok(Math.round(seconds.value * 1000))
+    : fail('is not a duration in milliseconds (like 1000 or 500ms)');
 }
 
 /** A whole number within [min, max]. */
@@ -93,7 +95,10 @@ export function parseHost(text: string): Parsed<string> {
 /** A comma-separated list of host names or IP addresses (each as parseHost), lower-cased. */
 export function parseHostList(text: string): Parsed<string[]> {
   const hosts: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const parsed = parseHost(part);
     if (!parsed.ok) return fail(`has "${part}", which ${parsed.reason}`);
     hosts.push(parsed.value.toLowerCase().replace(/\.$/, ''));

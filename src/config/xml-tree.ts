@@ -64,7 +64,10 @@ function findMisusedQuotes(code: string): MisusedQuote[] {
     i = open + 1;
     if (code[i] === '!' || code[i] === '?') continue; // comments are blanked; CDATA, PIs, DOCTYPE
     while (i < code.length && code[i] !== '>') {
-      if (code[i] !== '=') { i++; continue; }
+      if (code[i] !== '=') {
+        i++;
+        continue;
+      }
       i++;
       while (/\s/.test(code[i] ?? '')) i++;
       const delimiter = code[i] ?? '';
@@ -117,7 +120,11 @@ function reportMisusedQuotes(misused: MisusedQuote[], code: string, issues: Issu
     const line = lineAt(starts, quote.index);
     if (lines.has(line)) continue;
     lines.add(line);
-    issues.error(line, `typographic quote ${quote.quote} used as an attribute delimiter; use plain " or '`, quote.index - starts[line - 1]! + 1);
+    issues.error(
+      line,
+      `typographic quote ${quote.quote} used as an attribute delimiter; use plain " or '`,
+      quote.index - starts[line - 1]! + 1,
+    );
   }
   return lines;
 }
@@ -135,7 +142,6 @@ function reportDoctype(code: string, issues: IssueLog): boolean {
   issues.error(lineAt(lineStartOffsets(code), at), 'DOCTYPE is not allowed (entities are never expanded)');
   return true;
 }
-
 
 /** Stops the parser from inside a handler; caught below. */
 class StopParsing extends Error {}

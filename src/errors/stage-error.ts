@@ -16,7 +16,18 @@ export const MAX_STAGE_MESSAGE_CHARS = 1000;
  * `host_errors.stage` (docs/schema.md lists exactly these; test/stage-error.test.ts checks it).
  * A timeout is reported with the stage it interrupted, not as a stage of its own.
  */
-export const STAGES = ['connect', 'hostkey', 'auth', 'detect', 'upload', 'run', 'decrypt', 'validate', 'store', 'alert'] as const;
+export const STAGES = [
+  'connect',
+  'hostkey',
+  'auth',
+  'detect',
+  'upload',
+  'run',
+  'decrypt',
+  'validate',
+  'store',
+  'alert',
+] as const;
 
 /** Where in the collection of one host a failure happened. */
 export type Stage = (typeof STAGES)[number];

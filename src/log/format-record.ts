@@ -10,10 +10,13 @@ const SHOWN_FIRST = new Set(['time', 'level', 'component', 'msg', 'reqId', 'err'
 
 /** One readable line (plus indented continuation lines) for `record`, ending in a newline. */
 export function formatRecord(record: Record<string, unknown>): string {
-  const level = scalar(record.level ?? 'info').toUpperCase().padEnd(5);
+  const level = scalar(record.level ?? 'info')
+    .toUpperCase()
+    .padEnd(5);
   const msg = scalar(record.msg ?? '');
   // A message that already names its component ("mail: …") is not prefixed a second time.
-  const component = typeof record.component === 'string' && !msg.startsWith(`${record.component}: `) ? `${record.component}: ` : '';
+  const component =
+    typeof record.component === 'string' && !msg.startsWith(`${record.component}: `) ? `${record.component}: ` : '';
   let line = `${scalar(record.time ?? '')} ${level} ${component}${printable(msg)}`;
   if (record.reqId !== undefined) line += ` [req ${printable(scalar(record.reqId))}]`;
   for (const [key, value] of Object.entries(record)) {

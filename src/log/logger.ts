@@ -19,9 +19,20 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Fields censored wherever they appear in a record (one level of nesting, as pino's paths go). */
 export const REDACTED_PATHS = [
-  'password', 'passphrase', 'token', 'authorization', 'cookie',
-  '*.password', '*.passphrase', '*.token', '*.authorization', '*.cookie',
-  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+  'password',
+  'passphrase',
+  'token',
+  'authorization',
+  'cookie',
+  '*.password',
+  '*.passphrase',
+  '*.token',
+  '*.authorization',
+  '*.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
 ];
 
 export interface LoggerOptions {
@@ -41,22 +52,26 @@ const MESSAGE_LIMITS = { maxLineChars: 4000, maxChars: 16_000 };
 /** Creates the root logger; components take children of it (`logger.child({ component })`). */
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.out ?? process.stderr;
-  const destination: DestinationStream = options.format === 'json'
-    ? { write: (line) => out.write(line) }
-    : { write: (line) => out.write(formatRecord(JSON.parse(line) as Record<string, unknown>)) };
-  return pino({
-    level: options.level ?? 'info',
-    base: undefined,
-    timestamp: stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    // Messages often quote a target or a library: the one sanitiser runs on them in both
-    // formats, so JSON consumers never see terminal escapes or bidi overrides either.
-    hooks: {
-      logMethod(args, method) {
-        const clean = args.map((arg) => (typeof arg === 'string' ? textBlock(arg, MESSAGE_LIMITS) : arg));
-        method.apply(this, clean as Parameters<typeof method>);
+  const destination: DestinationStream =
+    options.format === 'json'
+      ? { write: (line) => out.write(line) }
+      : { write: (line) => out.write(formatRecord(JSON.parse(line) as Record<string, unknown>)) };
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // Messages often quote a target or a library: the one sanitiser runs on them in both
+      // formats, so JSON consumers never see terminal escapes or bidi overrides either.
+      hooks: {
+        logMethod(args, method) {
+          const clean = args.map((arg) => (typeof arg === 'string' ? textBlock(arg, MESSAGE_LIMITS) : arg));
+          method.apply(this, clean as Parameters<typeof method>);
+        },
       },
     },
-  }, destination);
+    destination,
+  );
 }

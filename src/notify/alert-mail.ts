@@ -11,7 +11,8 @@ export type MailTransition = 'firing' | 'reminder' | 'resolved';
 export interface AlertMailInput {
   hostName: string;
   ip: string;
-  rule: Pick<AlertRule, 'type'> & Partial<Pick<AlertRule, 'repeatSeconds' | 'notify' | 'line' | 'severity' | 'mount' | 'clearLimit'>>;
+  rule: Pick<AlertRule, 'type'> &
+    Partial<Pick<AlertRule, 'repeatSeconds' | 'notify' | 'line' | 'severity' | 'mount' | 'clearLimit'>>;
   /** The measured value (for unreachable: 1 = unreachable, 0 = reachable); null if unknown. */
   value: number | null;
   limit: number;
@@ -29,12 +30,14 @@ export interface RenderedMail {
 }
 
 const ADVICE: Record<AlertType, string> = {
-  memory: 'Find the processes using the most memory (`ps aux --sort=-rss | head` or Task Manager); restart a leaking service or add memory.',
+  memory:
+    'Find the processes using the most memory (`ps aux --sort=-rss | head` or Task Manager); restart a leaking service or add memory.',
   cpu: 'Find what keeps the CPU busy (`top` or Task Manager) and whether it is expected; stop a runaway process or add capacity.',
   swap: 'The host is short of memory and paging: find the largest processes (`ps aux --sort=-rss | head`) and free memory or add RAM.',
   disk: 'Free space on the disk named above (old logs, caches, core dumps, package caches) or grow the volume before it fills.',
   load: 'More runnable processes than cores: check `top` / `vmstat 1` for CPU-bound or I/O-waiting processes.',
-  unreachable: 'Check that the host is up and reachable on its SSH port, and that the user, key or password and the known host key in the config still match.',
+  unreachable:
+    'Check that the host is up and reachable on its SSH port, and that the user, key or password and the known host key in the config still match.',
 };
 
 const LABEL: Record<MailTransition, string> = { firing: 'FIRING', reminder: 'STILL FIRING', resolved: 'RESOLVED' };
@@ -58,7 +61,8 @@ export function renderAlertMail(input: AlertMailInput): RenderedMail {
     `Severity: ${severity}`,
     `Value:    ${formatValue(type, input.value, input.limit)}`,
   ];
-  if (type !== 'unreachable') lines.push(`Limit:    ${formatLimit(type, input.limit)} (alerts when the value is above it)`);
+  if (type !== 'unreachable')
+    lines.push(`Limit:    ${formatLimit(type, input.limit)} (alerts when the value is above it)`);
   if (type !== 'unreachable' && input.rule.clearLimit !== undefined) {
     lines.push(`Clears:   at or below ${formatLimit(type, input.rule.clearLimit)}`);
   }
@@ -96,7 +100,8 @@ function summarize(input: AlertMailInput): string {
 }
 
 function followUp(rule: AlertMailInput['rule']): string {
-  if (rule.notify === 'every-run') return 'You get this mail on every collection round while the value stays above the limit.';
+  if (rule.notify === 'every-run')
+    return 'You get this mail on every collection round while the value stays above the limit.';
   const repeat = rule.repeatSeconds;
   const reminder = repeat && repeat > 0 ? `a reminder every ${formatDuration(repeat)} while it lasts and ` : '';
   return `You will get ${reminder}one mail when it clears.`;

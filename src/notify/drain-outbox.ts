@@ -7,7 +7,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { oneLine } from '../text/untrusted-text.js';
-import { classifyDeliveryError, isServerFailure, type DeliveryFailureKind, type MailTransport } from './mail-transport.js';
+import {
+  classifyDeliveryError,
+  isServerFailure,
+  type DeliveryFailureKind,
+  type MailTransport,
+} from './mail-transport.js';
 
 export interface DrainOptions {
   now: Date;
@@ -51,7 +56,11 @@ export function retryDelayMs(attempts: number): number {
  * reached, the remaining mails are left queued for the next call instead of each waiting for
  * its own timeout. Never throws for delivery problems; database errors do propagate.
  */
-export async function drainOutbox(db: Kysely<Database>, transport: MailTransport, options: DrainOptions): Promise<DrainResult> {
+export async function drainOutbox(
+  db: Kysely<Database>,
+  transport: MailTransport,
+  options: DrainOptions,
+): Promise<DrainResult> {
   const { now } = options;
   const maxAttempts = options.maxAttempts ?? 10;
   const claimMs = (options.claimSeconds ?? 300) * 1000;
@@ -79,7 +88,10 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
     if (!(await claim(db, mail.id, attempts, now, new Date(now.getTime() + claimMs)))) continue;
     try {
       await transport.send({
-        to: mail.recipient, subject: mail.subject, body: mail.body, messageId: mail.message_id,
+        to: mail.recipient,
+        subject: mail.subject,
+        body: mail.body,
+        messageId: mail.message_id,
         inReplyTo: mail.in_reply_to ? mail.in_reply_to.split(' ').filter(Boolean) : [],
       });
     } catch (error) {
@@ -89,7 +101,12 @@ export async function drainOutbox(db: Kysely<Database>, transport: MailTransport
       if (isServerFailure(failure.kind)) {
         // The server is down or TLS fails, not this mail: give the attempt back and retry next drain.
         // The claim counted this attempt in `tries`; only refusals count against maxAttempts.
-        await release(db, mail.id, { attempts, nextAttemptAt: new Date(now.getTime() + MINUTE_MS), lastError: described, failedAt: null });
+        await release(db, mail.id, {
+          attempts,
+          nextAttemptAt: new Date(now.getTime() + MINUTE_MS),
+          lastError: described,
+          failedAt: null,
+        });
         result.deferred += due.length - index;
         break;
       }
@@ -134,19 +151,33 @@ async function release(
 ): Promise<void> {
   await db
     .updateTable('outbox')
-    .set({ attempts: next.attempts, next_attempt_at: next.nextAttemptAt, last_error: next.lastError, failed_at: next.failedAt })
+    .set({
+      attempts: next.attempts,
+      next_attempt_at: next.nextAttemptAt,
+      last_error: next.lastError,
+      failed_at: next.failedAt,
+    })
     .where('id', '=', id)
     .where('sent_at', 'is', null)
     .execute();
 }
 
 // No "mail:" prefix for mail: serve's logger names the component already (no "mail: mail: …").
-function describeFailure(channel: string, message: string, kind: DeliveryFailureKind, attempt: number, maxAttempts: number): string {
+function describeFailure(
+  channel: string,
+  message: string,
+  kind: DeliveryFailureKind,
+  attempt: number,
+  maxAttempts: number,
+): string {
   const text = oneLine(message, MAX_ERROR_CHARS);
   const prefix = channel === 'mail' ? '' : `${channel}: `;
-  if (kind === 'connection') return `${prefix}${channel === 'mail' ? 'SMTP server' : 'receiver'} unreachable: ${text}; will retry`;
-  if (kind === 'tls') return `${prefix}${channel === 'mail' ? 'SMTP' : 'receiver'} TLS failure, nothing was sent: ${text}; will retry`;
-  const outcome = attempt >= maxAttempts ? `giving up, the ${channel === 'mail' ? 'mail' : 'notice'} stays unsent` : 'will retry';
+  if (kind === 'connection')
+    return `${prefix}${channel === 'mail' ? 'SMTP server' : 'receiver'} unreachable: ${text}; will retry`;
+  if (kind === 'tls')
+    return `${prefix}${channel === 'mail' ? 'SMTP' : 'receiver'} TLS failure, nothing was sent: ${text}; will retry`;
+  const outcome =
+    attempt >= maxAttempts ? `giving up, the ${channel === 'mail' ? 'mail' : 'notice'} stays unsent` : 'will retry';
   return `${prefix}${kind} ${channel === 'mail' ? 'refusal' : 'failure'} (attempt ${attempt} of ${maxAttempts}, ${outcome}): ${text}`;
 }
 
@@ -154,8 +185,15 @@ function describeFailure(channel: string, message: string, kind: DeliveryFailure
  * Marks as failed every unsent mail queued before `cutoff` (it has waited too long, e.g. the SMTP
  * server has been unreachable all along) or already refused `maxAttempts` times; returns how many.
  */
-async function giveUpStale(db: Kysely<Database>, channel: string, cutoff: Date, now: Date, maxAttempts: number): Promise<number> {
-  const stale = await db.updateTable('outbox')
+async function giveUpStale(
+  db: Kysely<Database>,
+  channel: string,
+  cutoff: Date,
+  now: Date,
+  maxAttempts: number,
+): Promise<number> {
+  const stale = await db
+    .updateTable('outbox')
     .set((eb) => ({
       failed_at: now,
       last_error: eb.fn.coalesce('last_error', eb.val('never delivered')),

@@ -27,7 +27,8 @@ class ClaimLost extends Error {}
 
 /** Queues one grouped mail per recipient with waiting changes; returns what it queued. */
 export async function flushNotifications(db: Kysely<Database>, now: Date): Promise<FlushResult> {
-  const waiting = await db.selectFrom('notifications')
+  const waiting = await db
+    .selectFrom('notifications')
     .select(['id', 'host_id', 'recipient', 'transition', 'severity', 'summary', 'details', 'thread_id'])
     .where('outbox_id', 'is', null)
     .orderBy('id')
@@ -44,19 +45,31 @@ export async function flushNotifications(db: Kysely<Database>, now: Date): Promi
   for (const [recipient, rows] of byRecipient) {
     const ids = rows.map((row) => Number(row.id));
     const changes: GroupedChange[] = rows.map((row) => ({
-      hostId: Number(row.host_id), transition: asKind(row.transition), severity: row.severity, summary: row.summary, details: row.details,
+      hostId: Number(row.host_id),
+      transition: asKind(row.transition),
+      severity: row.severity,
+      summary: row.summary,
+      details: row.details,
     }));
     const mail = renderGroupedMail(changes, now);
     try {
       await db.transaction().execute(async (trx) => {
-        const answers = await earlierMailsOfThreads(trx, recipient, rows.filter((r) => r.transition !== 'firing').map((r) => r.thread_id));
+        const answers = await earlierMailsOfThreads(
+          trx,
+          recipient,
+          rows.filter((r) => r.transition !== 'firing').map((r) => r.thread_id),
+        );
         const [outboxId] = await enqueueMail(trx, { to: recipient, ...mail, now, inReplyTo: answers });
         if (outboxId === undefined) throw new Error('mail: queuing the grouped mail returned no id');
         let claimed = 0;
         // Chunks keep the IN list within every database's parameter limit.
         for (let i = 0; i < ids.length; i += 500) {
-          const update = await trx.updateTable('notifications').set({ outbox_id: outboxId })
-            .where('id', 'in', ids.slice(i, i + 500)).where('outbox_id', 'is', null).executeTakeFirst();
+          const update = await trx
+            .updateTable('notifications')
+            .set({ outbox_id: outboxId })
+            .where('id', 'in', ids.slice(i, i + 500))
+            .where('outbox_id', 'is', null)
+            .executeTakeFirst();
           claimed += Number(update.numUpdatedRows);
         }
         if (claimed !== ids.length) throw new ClaimLost();
@@ -78,7 +91,8 @@ export async function flushNotifications(db: Kysely<Database>, now: Date): Promi
 async function earlierMailsOfThreads(db: Kysely<Database>, recipient: string, threads: string[]): Promise<string[]> {
   const unique = [...new Set(threads)].slice(0, MAX_REFERENCES);
   if (unique.length === 0) return [];
-  const rows = await db.selectFrom('notifications')
+  const rows = await db
+    .selectFrom('notifications')
     .innerJoin('outbox', 'outbox.id', 'notifications.outbox_id')
     .select('outbox.message_id')
     .where('notifications.recipient', '=', recipient)

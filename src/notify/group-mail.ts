@@ -18,7 +18,10 @@ export interface GroupedChange {
 
 const KIND_ORDER: readonly NotificationKind[] = ['firing', 'reminder', 'resolved', 'events'];
 const KIND_LABEL: Record<NotificationKind, string> = {
-  firing: 'Firing', reminder: 'Still firing', resolved: 'Resolved', events: 'Security events',
+  firing: 'Firing',
+  reminder: 'Still firing',
+  resolved: 'Resolved',
+  events: 'Security events',
 };
 const SEVERITY_ORDER = ['critical', 'warning', 'info'];
 // Room left for the summary and the change list; details fill the rest of the body budget.
@@ -33,9 +36,14 @@ export function renderGroupedMail(changes: readonly GroupedChange[], at: Date): 
   const sorted = [...changes].sort((a, b) => rank(a) - rank(b));
   const hosts = new Set(changes.map((c) => c.hostId)).size;
   const counts = countsByKind(changes);
-  const subject = sanitizeSubject(`[fleetstat] ${changes.length} changes on ${hosts} host${hosts === 1 ? '' : 's'}: ${subjectCounts(counts)}`);
+  const subject = sanitizeSubject(
+    `[fleetstat] ${changes.length} changes on ${hosts} host${hosts === 1 ? '' : 's'}: ${subjectCounts(counts)}`,
+  );
 
-  const lines = [`${changes.length} alert changes on ${hosts} host${hosts === 1 ? '' : 's'}, ${at.toISOString()} (UTC)`, ''];
+  const lines = [
+    `${changes.length} alert changes on ${hosts} host${hosts === 1 ? '' : 's'}, ${at.toISOString()} (UTC)`,
+    '',
+  ];
   for (const kind of KIND_ORDER) {
     const entry = counts.get(kind);
     if (entry === undefined) continue;
@@ -56,9 +64,16 @@ export function renderGroupedMail(changes: readonly GroupedChange[], at: Date): 
     shown++;
   }
   if (shown < sorted.length) {
-    lines.push('', `[details of ${sorted.length - shown} more change${sorted.length - shown === 1 ? '' : 's'} left out to keep this mail readable; each is listed above and on the dashboard's alerts page]`);
+    lines.push(
+      '',
+      `[details of ${sorted.length - shown} more change${sorted.length - shown === 1 ? '' : 's'} left out to keep this mail readable; each is listed above and on the dashboard's alerts page]`,
+    );
   }
-  lines.push('', '-- ', 'fleetstat (one mail per recipient per round; set alert-mail="per-change" for one mail per change)');
+  lines.push(
+    '',
+    '-- ',
+    'fleetstat (one mail per recipient per round; set alert-mail="per-change" for one mail per change)',
+  );
   return { subject, body: sanitizeBody(lines.join('\n')) };
 }
 
@@ -81,7 +96,8 @@ function countsByKind(changes: readonly GroupedChange[]): Map<NotificationKind, 
 function severityBreakdown(severities: Map<string, number>): string {
   return [...severities.entries()]
     .sort(([a], [b]) => severityRank(a) - severityRank(b))
-    .map(([severity, n]) => `${severity} ${n}`).join(', ');
+    .map(([severity, n]) => `${severity} ${n}`)
+    .join(', ');
 }
 
 function subjectCounts(counts: Map<NotificationKind, KindCount>): string {

@@ -36,7 +36,10 @@ export interface ThreadingFields {
  * The Message-ID, In-Reply-To and References of a mail from its stored local parts, and
  * `Auto-Submitted: auto-generated` (RFC 3834), which keeps out-of-office replies away.
  */
-export function threadingFields(mail: { messageId?: string | null; inReplyTo?: readonly string[] }, from: string): ThreadingFields {
+export function threadingFields(
+  mail: { messageId?: string | null; inReplyTo?: readonly string[] },
+  from: string,
+): ThreadingFields {
   const domain = senderDomain(from);
   const full = (local: string) => `<${local}@${domain}>`;
   const fields: ThreadingFields = {

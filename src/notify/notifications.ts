@@ -32,19 +32,20 @@ export interface NewNotification {
 export async function enqueueNotification(db: Kysely<Database>, change: NewNotification): Promise<number[]> {
   const ids: number[] = [];
   for (const recipient of change.recipients) {
-    ids.push(await insertReturningId(db, 'notifications', {
-      host_id: change.hostId,
-      recipient,
-      rule: change.rule,
-      severity: change.severity,
-      transition: change.transition,
-      summary: oneLine(change.summary, 300),
-      details: sanitizeBody(change.details),
-      thread_id: change.threadId,
-      created_at: change.now,
-      outbox_id: null,
-    }));
+    ids.push(
+      await insertReturningId(db, 'notifications', {
+        host_id: change.hostId,
+        recipient,
+        rule: change.rule,
+        severity: change.severity,
+        transition: change.transition,
+        summary: oneLine(change.summary, 300),
+        details: sanitizeBody(change.details),
+        thread_id: change.threadId,
+        created_at: change.now,
+        outbox_id: null,
+      }),
+    );
   }
   return ids;
 }
-

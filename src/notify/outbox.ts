@@ -66,7 +66,13 @@ export interface OutboxRow {
 
 /** Lists mails that are not sent yet (queued, retrying or given up), oldest first, for status pages and tests. */
 export async function listUnsentMail(db: Kysely<Database>, limit = 100): Promise<OutboxRow[]> {
-  const rows = await db.selectFrom('outbox').selectAll().where('sent_at', 'is', null).orderBy('id').limit(limit).execute();
+  const rows = await db
+    .selectFrom('outbox')
+    .selectAll()
+    .where('sent_at', 'is', null)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
   return rows.map((row) => ({
     id: Number(row.id),
     recipient: row.recipient,
@@ -79,4 +85,3 @@ export async function listUnsentMail(db: Kysely<Database>, limit = 100): Promise
     lastError: row.last_error,
   }));
 }
-

@@ -78,7 +78,8 @@ export function eventParties(event: Pick<EventReport, 'message' | 'raw' | 'provi
     const m = /for (?:invalid user )?(\S+) from (\S+)/.exec(message) ?? /user[= ](\S+).*?rhost=(\S+)/.exec(message);
     return { account: m?.[1] ?? '', source: m?.[2] ?? '' };
   }
-  const user = xmlField(raw, 'TargetUserName') || xmlElement(raw, 'SubjectUserName') || lastMessageField(message, 'Account Name');
+  const user =
+    xmlField(raw, 'TargetUserName') || xmlElement(raw, 'SubjectUserName') || lastMessageField(message, 'Account Name');
   const domain = xmlField(raw, 'TargetDomainName') || xmlElement(raw, 'SubjectDomainName');
   const ip = xmlField(raw, 'IpAddress') || lastMessageField(message, 'Source Network Address');
   const workstation = xmlField(raw, 'WorkstationName') || lastMessageField(message, 'Workstation Name');
@@ -92,15 +93,14 @@ export function renderSecurityEventsMail(input: SecurityEventsMailInput): Render
   const host = oneLine(input.hostName, 100);
   const ip = oneLine(input.ip, 64);
   const count = input.events.length;
-  const what = count > 0 ? `${count}${input.truncated ? '+' : ''} new security event${count === 1 ? '' : 's'}` : 'no new security events';
+  const what =
+    count > 0
+      ? `${count}${input.truncated ? '+' : ''} new security event${count === 1 ? '' : 's'}`
+      : 'no new security events';
   const headline = sanitizeSubject(`${host} (${ip}): ${what}${input.readable ? '' : ', events could not be read'}`);
   const subject = sanitizeSubject(`[fleetstat] ${headline}`);
 
-  const lines = [
-    `Host: ${host} (${ip})`,
-    `Run:  ${input.at.toISOString()}`,
-    '',
-  ];
+  const lines = [`Host: ${host} (${ip})`, `Run:  ${input.at.toISOString()}`, ''];
   if (!input.readable) {
     lines.push(`Security events could not be read: ${oneLine(input.note || 'no reason given', 400)}`, '');
   } else if (input.note) {
@@ -109,10 +109,14 @@ export function renderSecurityEventsMail(input: SecurityEventsMailInput): Render
   if (count > 0) {
     lines.push(`${count} new security event${count === 1 ? '' : 's'}, oldest first (times in UTC):`, '');
     for (const event of input.events.slice(0, MAX_LISTED_EVENTS)) lines.push(...eventLines(event));
-    if (count > MAX_LISTED_EVENTS) lines.push(`… and ${count - MAX_LISTED_EVENTS} more (all are stored in the security_events table).`, '');
+    if (count > MAX_LISTED_EVENTS)
+      lines.push(`… and ${count - MAX_LISTED_EVENTS} more (all are stored in the security_events table).`, '');
   }
   if (input.truncated) {
-    lines.push('More events were waiting than the per-run cap (event-cap, or the size limit of one report) allows; the rest follow in the next runs.', '');
+    lines.push(
+      'More events were waiting than the per-run cap (event-cap, or the size limit of one report) allows; the rest follow in the next runs.',
+      '',
+    );
   }
   lines.push('Sent by fleetstat on every run that finds new security events.');
   return { subject, body: sanitizeBody(lines.join('\n')), headline };
@@ -126,10 +130,13 @@ function eventLines(event: EventReport): string[] {
     `${oneLine(event.provider === 'sshd' ? 'sshd' : 'EventID', 10)} ${event.event_id}${meaning ? ` ${meaning}` : ''}`,
     account ? `account ${oneLine(account, 100)}` : '',
     source ? `from ${oneLine(source, 120)}` : '',
-  ].filter(Boolean).join('  ');
+  ]
+    .filter(Boolean)
+    .join('  ');
   const firstLine = oneLine((event.message ?? '').split(/\r?\n/).find((l) => l.trim()) ?? '', MAX_MESSAGE_LINE);
   const detail = [firstLine, `record ${event.record_id}`, oneLine(event.level, 20), oneLine(event.provider, 80)]
-    .filter(Boolean).join(' | ');
+    .filter(Boolean)
+    .join(' | ');
   return [`- ${head}`, `    ${truncateText(detail, 300)}`];
 }
 
@@ -154,7 +161,9 @@ function xmlElement(raw: string, name: string): string {
 
 /** The last non-empty "Label:<tabs>value" line of a rendered message (New Logon comes after Subject). */
 function lastMessageField(message: string, label: string): string {
-  const values = [...message.matchAll(new RegExp(`^\\s*${label}:[\\t ]*(.{0,300})$`, 'gm'))].map((m) => m[1]!.trim()).filter((v) => v && v !== '-');
+  const values = [...message.matchAll(new RegExp(`^\\s*${label}:[\\t ]*(.{0,300})$`, 'gm'))]
+    .map((m) => m[1]!.trim())
+    .filter((v) => v && v !== '-');
   return values.at(-1) ?? '';
 }
 

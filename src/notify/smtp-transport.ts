@@ -9,7 +9,13 @@ import type { SmtpConfig } from '../config/types.js';
 import { sanitizeSubject } from './mail-text.js';
 import { threadingFields } from './mail-threading.js';
 import { tlsVerificationFailure } from './tls-failure.js';
-import { MailDeliveryError, classifyDeliveryError, isServerFailure, type MailTransport, type OutgoingMail } from './mail-transport.js';
+import {
+  MailDeliveryError,
+  classifyDeliveryError,
+  isServerFailure,
+  type MailTransport,
+  type OutgoingMail,
+} from './mail-transport.js';
 
 export interface SmtpTransportOptions {
   /** Connect, greeting, DNS and socket-inactivity timeout. Default 10 s. */
@@ -78,7 +84,12 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
         timer = setTimeout(() => {
           // A stalled connection is useless for the next mail too: drop it.
           dropPool();
-          reject(new MailDeliveryError(`no answer from ${config.host}:${config.port} within ${deliveryTimeoutMs} ms`, 'connection'));
+          reject(
+            new MailDeliveryError(
+              `no answer from ${config.host}:${config.port} within ${deliveryTimeoutMs} ms`,
+              'connection',
+            ),
+          );
         }, deliveryTimeoutMs);
       });
       try {
@@ -86,7 +97,11 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
       } catch (error) {
         const failure = classifySmtpError(error, config, hasCredentials);
         if (isServerFailure(failure.kind)) dropPool();
-        throw new MailDeliveryError(`SMTP ${config.host}:${config.port}: ${failure.message}`, failure.kind, failure.responseCode);
+        throw new MailDeliveryError(
+          `SMTP ${config.host}:${config.port}: ${failure.message}`,
+          failure.kind,
+          failure.responseCode,
+        );
       } finally {
         clearTimeout(timer);
         delivery.catch(() => undefined); // the deadline may have won; do not leave a rejection unhandled
@@ -101,7 +116,10 @@ export function smtpTransport(config: SmtpConfig, options: SmtpTransportOptions 
 
 /** nodemailer's TLS options: extra trusted CAs, and verification (on unless explicitly turned off). */
 function tlsOptions(config: SmtpConfig): { rejectUnauthorized: boolean; ca?: string; minVersion: 'TLSv1.2' } {
-  const tls: { rejectUnauthorized: boolean; ca?: string; minVersion: 'TLSv1.2' } = { rejectUnauthorized: config.tlsVerify, minVersion: 'TLSv1.2' };
+  const tls: { rejectUnauthorized: boolean; ca?: string; minVersion: 'TLSv1.2' } = {
+    rejectUnauthorized: config.tlsVerify,
+    minVersion: 'TLSv1.2',
+  };
   // Node's `ca` replaces the system store; add it to the defaults instead so public CAs keep working.
   if (config.ca !== undefined) tls.ca = [...rootCertificates, config.ca].join('\n');
   return tls;
@@ -114,7 +132,13 @@ function tlsOptions(config: SmtpConfig): { rejectUnauthorized: boolean; ca?: str
  */
 export function classifySmtpError(error: unknown, config: SmtpConfig, hasCredentials: boolean): MailDeliveryError {
   if (error instanceof MailDeliveryError) return error;
-  const details = (error ?? {}) as { message?: unknown; code?: unknown; originalCode?: unknown; command?: unknown; responseCode?: unknown };
+  const details = (error ?? {}) as {
+    message?: unknown;
+    code?: unknown;
+    originalCode?: unknown;
+    command?: unknown;
+    responseCode?: unknown;
+  };
   const message = typeof details.message === 'string' ? details.message : String(error);
   const certificate = tlsVerificationFailure(error);
   if (certificate !== undefined) {
@@ -123,7 +147,11 @@ export function classifySmtpError(error: unknown, config: SmtpConfig, hasCredent
   }
   if (details.code === 'ETLS' && details.command === 'STARTTLS' && typeof details.responseCode === 'number') {
     const why = hasCredentials ? 'the password is never sent without TLS' : 'require-tls is set';
-    return new MailDeliveryError(`the server (or something on the network) refused STARTTLS, ${why}: ${message}`, 'tls', details.responseCode);
+    return new MailDeliveryError(
+      `the server (or something on the network) refused STARTTLS, ${why}: ${message}`,
+      'tls',
+      details.responseCode,
+    );
   }
   if (details.code === 'ETLS') return new MailDeliveryError(`TLS failed: ${message}`, 'tls');
   return classifyDeliveryError(error);

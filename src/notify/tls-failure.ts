@@ -6,11 +6,22 @@
 
 // OpenSSL verification codes as Node reports them (err.code), and their messages.
 const TLS_VERIFY_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REVOKED',
-  'CERT_SIGNATURE_FAILURE', 'CERT_CHAIN_TOO_LONG', 'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
 ]);
-const TLS_VERIFY_MESSAGES = /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate has expired|certificate is not yet valid|does not match certificate's altnames|certificate (signature failure|revoked|chain too long)/i;
+const TLS_VERIFY_MESSAGES =
+  /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate has expired|certificate is not yet valid|does not match certificate's altnames|certificate (signature failure|revoked|chain too long)/i;
 
 /**
  * The reason when `error` (or its cause) is a TLS certificate verification failure, else
@@ -21,7 +32,11 @@ const TLS_VERIFY_MESSAGES = /self[- ]signed certificate|unable to verify the fir
 export function tlsVerificationFailure(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
     const { code, originalCode, message, responseCode, cause } = current as {
-      code?: unknown; originalCode?: unknown; message?: unknown; responseCode?: unknown; cause?: unknown;
+      code?: unknown;
+      originalCode?: unknown;
+      message?: unknown;
+      responseCode?: unknown;
+      cause?: unknown;
     };
     const text = typeof message === 'string' && message ? message : undefined;
     for (const candidate of [code, originalCode]) {

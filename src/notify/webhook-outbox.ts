@@ -10,20 +10,27 @@ import { newMessageLocalPart } from './mail-threading.js';
 import { renderWebhookPayload, type WebhookNotice } from './webhook-payload.js';
 
 /** Queues `notice` for each of `webhooks`; returns how many rows were queued. */
-export async function enqueueWebhooks(db: Kysely<Database>, webhooks: readonly WebhookConfig[], notice: WebhookNotice): Promise<number> {
+export async function enqueueWebhooks(
+  db: Kysely<Database>,
+  webhooks: readonly WebhookConfig[],
+  notice: WebhookNotice,
+): Promise<number> {
   for (const webhook of webhooks) {
-    await db.insertInto('outbox').values({
-      channel: 'webhook',
-      recipient: webhook.url,
-      subject: sanitizeSubject(notice.headline),
-      body: renderWebhookPayload(webhook.format, notice),
-      created_at: notice.at,
-      attempts: 0,
-      next_attempt_at: notice.at,
-      sent_at: null,
-      last_error: null,
-      message_id: newMessageLocalPart(),
-    }).execute();
+    await db
+      .insertInto('outbox')
+      .values({
+        channel: 'webhook',
+        recipient: webhook.url,
+        subject: sanitizeSubject(notice.headline),
+        body: renderWebhookPayload(webhook.format, notice),
+        created_at: notice.at,
+        attempts: 0,
+        next_attempt_at: notice.at,
+        sent_at: null,
+        last_error: null,
+        message_id: newMessageLocalPart(),
+      })
+      .execute();
   }
   return webhooks.length;
 }

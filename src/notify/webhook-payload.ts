@@ -41,9 +41,12 @@ export function renderWebhookPayload(format: WebhookFormat, notice: WebhookNotic
       return JSON.stringify({ text: `*${escapeMarkup(headline)}*\n${escapeMarkup(text)}` });
     case 'teams':
       return JSON.stringify({
-        '@type': 'MessageCard', '@context': 'https://schema.org/extensions', summary: headline,
+        '@type': 'MessageCard',
+        '@context': 'https://schema.org/extensions',
+        summary: headline,
         themeColor: notice.transition === 'resolved' ? '2EB886' : TEAMS_COLOURS[notice.rule.severity],
-        title: escapeMarkup(headline), text: escapeMarkup(text).replace(/\n/g, '  \n'),
+        title: escapeMarkup(headline),
+        text: escapeMarkup(text).replace(/\n/g, '  \n'),
       });
   }
 }
@@ -51,8 +54,11 @@ export function renderWebhookPayload(format: WebhookFormat, notice: WebhookNotic
 function alertmanagerPayload(notice: WebhookNotice, headline: string, text: string): object {
   const status = notice.transition === 'resolved' ? 'resolved' : 'firing';
   const labels: Record<string, string> = {
-    alertname: notice.rule.type, rule: notice.rule.key, severity: notice.rule.severity,
-    host: oneLine(notice.host.name, 200), ip: oneLine(notice.host.ip, 64),
+    alertname: notice.rule.type,
+    rule: notice.rule.key,
+    severity: notice.rule.severity,
+    host: oneLine(notice.host.name, 200),
+    ip: oneLine(notice.host.ip, 64),
   };
   if (notice.rule.mount !== undefined) labels.mount = oneLine(notice.rule.mount, 200);
   const annotations = { summary: headline, description: text };
@@ -66,14 +72,24 @@ function alertmanagerPayload(notice: WebhookNotice, headline: string, text: stri
     commonLabels: labels,
     commonAnnotations: annotations,
     externalURL: '',
-    alerts: [{
-      status, labels, annotations,
-      startsAt: notice.startsAt.toISOString(),
-      endsAt: status === 'resolved' ? notice.at.toISOString() : ZERO_TIME,
-      generatorURL: '',
-      fingerprint: notice.fingerprint,
-    }],
-    fleetstat: { transition: notice.transition, host_id: notice.host.id, value: notice.value, limit: notice.limit, at: notice.at.toISOString() },
+    alerts: [
+      {
+        status,
+        labels,
+        annotations,
+        startsAt: notice.startsAt.toISOString(),
+        endsAt: status === 'resolved' ? notice.at.toISOString() : ZERO_TIME,
+        generatorURL: '',
+        fingerprint: notice.fingerprint,
+      },
+    ],
+    fleetstat: {
+      transition: notice.transition,
+      host_id: notice.host.id,
+      value: notice.value,
+      limit: notice.limit,
+      at: notice.at.toISOString(),
+    },
   };
 }
 

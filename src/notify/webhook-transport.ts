@@ -21,7 +21,10 @@ export function webhookSignature(secret: string, body: string): string {
 }
 
 /** A transport for outbox rows of channel `webhook`; `webhooks` supplies each URL's secret. */
-export function webhookTransport(webhooks: readonly WebhookConfig[], options: WebhookTransportOptions = {}): MailTransport {
+export function webhookTransport(
+  webhooks: readonly WebhookConfig[],
+  options: WebhookTransportOptions = {},
+): MailTransport {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const byUrl = new Map<string, WebhookConfig>();
   for (const webhook of webhooks) if (!byUrl.has(webhook.url)) byUrl.set(webhook.url, webhook);
@@ -37,19 +40,33 @@ export function webhookTransport(webhooks: readonly WebhookConfig[], options: We
       }
       let response: Response;
       try {
-        response = await fetch(notice.to, { method: 'POST', headers, body: notice.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+        response = await fetch(notice.to, {
+          method: 'POST',
+          headers,
+          body: notice.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
       } catch (error) {
         const cause = (error as { cause?: { code?: string } }).cause?.code;
         const tls = tlsVerificationFailure(error);
-        const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms`
-          : tls !== undefined ? describeTlsFailure(tls) : `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+        const reason =
+          (error as Error).name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : tls !== undefined
+              ? describeTlsFailure(tls)
+              : `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
         throw new MailDeliveryError(`POST ${redact(notice.to)}: ${reason}`, 'temporary');
       }
       await response.body?.cancel().catch(() => undefined); // the answer's body is not needed; free the socket
       if (response.ok) return;
       const code = response.status;
       const kind = code >= 500 || code === 408 || code === 429 ? 'temporary' : 'permanent';
-      throw new MailDeliveryError(`POST ${redact(notice.to)}: HTTP ${code}${code >= 300 && code < 400 ? ' (redirects are not followed)' : ''}`, kind, code);
+      throw new MailDeliveryError(
+        `POST ${redact(notice.to)}: HTTP ${code}${code >= 300 && code < 400 ? ' (redirects are not followed)' : ''}`,
+        kind,
+        code,
+      );
     },
   };
 }

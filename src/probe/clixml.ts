@@ -15,7 +15,9 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 function decodeText(text: string): string {
   return text
     .replace(/&(lt|gt|amp|quot|apos);/g, (_, name: string) => ENTITIES[name]!)
-    .replace(/&#x([0-9a-fA-F]{1,6});|&#([0-9]{1,7});/g, (_, hex: string | undefined, dec: string | undefined) => codePoint(hex ? parseInt(hex, 16) : Number(dec)))
+    .replace(/&#x([0-9a-fA-F]{1,6});|&#([0-9]{1,7});/g, (_, hex: string | undefined, dec: string | undefined) =>
+      codePoint(hex ? parseInt(hex, 16) : Number(dec)),
+    )
     .replace(/_x([0-9a-fA-F]{4})_/g, (_, hex: string) => codePoint(parseInt(hex, 16)));
 }
 

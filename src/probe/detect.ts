@@ -23,7 +23,7 @@ import { oneLine } from '../text/untrusted-text.js';
 
 /** The detection command line (kept short: cmd echoes it back, and every answer stays < 200 bytes). */
 export const DETECT_COMMAND =
-  "echo \\`';echo \"FSD1 ps $env:PROCESSOR_ARCHITECTURE $([Environment]::OSVersion.Version)\";exit;" +
+  'echo \\`\';echo "FSD1 ps $env:PROCESSOR_ARCHITECTURE $([Environment]::OSVersion.Version)";exit;' +
   "echo \\`';echo FSD1 sh $(uname -srm) #FSD1 cmd %PROCESSOR_ARCHITECTURE%&ver";
 
 export interface UnixTarget {
@@ -80,7 +80,9 @@ export function parseDetectReply(reply: DetectReply): DetectedTarget {
   if (sh) {
     const os = sh[1]!.toLowerCase();
     if (WINDOWS_POSIX_LAYER.test(os)) {
-      throw new DetectError(`the default shell is a POSIX layer on Windows (${oneLine(sh[1]!, 120)}); set OpenSSH's DefaultShell to powershell.exe or cmd.exe`);
+      throw new DetectError(
+        `the default shell is a POSIX layer on Windows (${oneLine(sh[1]!, 120)}); set OpenSSH's DefaultShell to powershell.exe or cmd.exe`,
+      );
     }
     return { family: 'unix', shell: 'sh', os, kernel: sh[2]!, arch: sh[3]! };
   }
@@ -97,6 +99,6 @@ export function parseDetectReply(reply: DetectReply): DetectedTarget {
   if (stderr.trim()) parts.push(`stderr: "${oneLine(stderr, 120)}"`);
   throw new DetectError(
     `unrecognised answer to the OS detection command (exit ${reply.exitCode ?? 'none'}; ${parts.join('; ')}); ` +
-    'the login shell must be a POSIX sh, or Windows OpenSSH with cmd or PowerShell',
+      'the login shell must be a POSIX sh, or Windows OpenSSH with cmd or PowerShell',
   );
 }

@@ -3,7 +3,15 @@
  * the probe's stdin line, and opening (verify, decrypt, validate) the probe's one-line reply.
  * `sealEnvelope` is the probe side in Node, for tests and for cross-checking probe.ps1.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  pbkdf2Sync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { reportSchema, type Report } from './report.js';
 import { checkJsonDepth } from './json-depth.js';
 import { oneLine } from '../text/untrusted-text.js';
@@ -46,13 +54,15 @@ export interface ProbeOptions {
   lastRecordId: number;
 }
 
-export type EnvelopeFailure =
-  | 'oversize' | 'format' | 'version' | 'run-id' | 'mac' | 'decrypt' | 'json' | 'schema';
+export type EnvelopeFailure = 'oversize' | 'format' | 'version' | 'run-id' | 'mac' | 'decrypt' | 'json' | 'schema';
 
 /** A reply that failed one of the envelope checks. The message never contains the secrets. */
 export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
-  constructor(readonly reason: EnvelopeFailure, message: string) {
+  constructor(
+    readonly reason: EnvelopeFailure,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -88,7 +98,10 @@ export function openEnvelope(reply: Buffer | string, secrets: RunSecrets): Repor
   }
   const [version, runId, ciphertextB64, macHex] = splitLine(bytes);
   if (version !== ENVELOPE_VERSION) {
-    throw new EnvelopeError('version', `envelope version ${JSON.stringify(version.slice(0, 20))} is not ${ENVELOPE_VERSION}`);
+    throw new EnvelopeError(
+      'version',
+      `envelope version ${JSON.stringify(version.slice(0, 20))} is not ${ENVELOPE_VERSION}`,
+    );
   }
   if (!/^[0-9a-f]{32}$/.test(runId)) throw new EnvelopeError('format', 'run id is not 32 lowercase hex characters');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(ciphertextB64) || ciphertextB64.length % 4 !== 0) {
@@ -111,7 +124,11 @@ export function openEnvelope(reply: Buffer | string, secrets: RunSecrets): Repor
  * envelope line with its newline.
  * `salt` (8 bytes) is for reproducible test vectors only; by default it is random.
  */
-export function sealEnvelope(report: unknown, secrets: RunSecrets, opts: { salt?: Buffer; kdf?: EnvelopeKdf } = {}): string {
+export function sealEnvelope(
+  report: unknown,
+  secrets: RunSecrets,
+  opts: { salt?: Buffer; kdf?: EnvelopeKdf } = {},
+): string {
   checkSecrets(secrets);
   const salt = opts.salt ?? randomBytes(8);
   if (salt.length !== 8) throw new RangeError('salt must be 8 bytes');
@@ -133,7 +150,8 @@ function splitLine(bytes: Buffer): [string, string, string, string] {
   for (let i = 0; i < end; i += 1) {
     const b = bytes[i]!;
     if (b < 0x20 || b > 0x7e) {
-      const what = b === 0x0a ? 'more than one line' : `a byte 0x${b.toString(16).padStart(2, '0')} that is not printable ASCII`;
+      const what =
+        b === 0x0a ? 'more than one line' : `a byte 0x${b.toString(16).padStart(2, '0')} that is not printable ASCII`;
       throw new EnvelopeError('format', `reply has ${what} (at offset ${i}); expected one envelope line`);
     }
   }
@@ -171,7 +189,8 @@ function decrypt(ciphertext: Buffer, encPass: string): Buffer {
     throw new EnvelopeError('decrypt', 'ciphertext lacks the "Salted__" header and salt');
   }
   const body = sealed.subarray(16);
-  if (body.length % AES_BLOCK !== 0) throw new EnvelopeError('decrypt', 'ciphertext is not a whole number of AES blocks');
+  if (body.length % AES_BLOCK !== 0)
+    throw new EnvelopeError('decrypt', 'ciphertext is not a whole number of AES blocks');
   if (body.length > MAX_REPORT_BYTES + AES_BLOCK) {
     throw new EnvelopeError('oversize', `report is over the ${MAX_REPORT_BYTES}-byte limit`);
   }
@@ -187,7 +206,10 @@ function decrypt(ciphertext: Buffer, encPass: string): Buffer {
 
 function parseJson(plaintext: Buffer): unknown {
   if (plaintext.length > MAX_REPORT_BYTES) {
-    throw new EnvelopeError('oversize', `report is ${plaintext.length} bytes, more than the ${MAX_REPORT_BYTES}-byte limit`);
+    throw new EnvelopeError(
+      'oversize',
+      `report is ${plaintext.length} bytes, more than the ${MAX_REPORT_BYTES}-byte limit`,
+    );
   }
   let text: string;
   try {
@@ -210,7 +232,9 @@ function validateReport(value: unknown): Report {
   const result = reportSchema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues;
-  const shown = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${oneLine(i.message, 200)}`);
+  const shown = issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${oneLine(i.message, 200)}`);
   const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : '';
   throw new EnvelopeError('schema', `report fails schema v1: ${shown.join('; ')}${more}`);
 }
@@ -222,5 +246,6 @@ function checkSecrets(s: RunSecrets): void {
 }
 
 function checkInt(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}`);
 }

@@ -92,23 +92,32 @@ export function unixProbePayload(script: string, encoding: ProbeEncoding): Buffe
  */
 export function unixOneShotCommand(options: { sudo: 'none' | 'nopasswd'; encoding: ProbeEncoding }): string {
   const decode = options.encoding === 'gzip' ? 'gzip -dc' : 'cat';
-  const run = options.sudo === 'none'
-    ? [
-      // The probe's text in a variable; a truncated upload fails here, before anything runs.
-      `p=$(${decode}); case $p in '#!/bin/sh'*) ;; *) echo cannot read the probe '(a broken upload?)' >&2; exit ${UPLOAD_EXIT.writeFailed};; esac`,
-      `echo $l | sh -c $p ${PROBE_NAME} $p $u`,
-    ]
-    : [
-      't=${TMPDIR:-/tmp}',
-      `find $t -maxdepth 1 -name '${TEMP_PREFIX}*' -user $(id -u) -mmin +${ORPHAN_AGE_MINUTES} -exec rm -rf {} + 2>/dev/null`,
-      `d=$(mktemp -d $t/${TEMP_PREFIX}XXXXXXXX 2>/dev/null) || { echo cannot create a private directory in $t '(read-only or full?)' >&2; exit ${UPLOAD_EXIT.noTempDir}; }`,
-      `${decode} >$d/probe.sh || { rm -rf $d; echo cannot write the probe into $d '(disk full or a broken upload?)' >&2; exit ${UPLOAD_EXIT.writeFailed}; }`,
-      `echo $l | sudo -n sh $d/probe.sh`, 'rc=$?', 'rm -rf $d', 'exit $rc',
-    ];
+  const run =
+    options.sudo === 'none'
+      ? [
+          // The probe's text in a variable; a truncated upload fails here, before anything runs.
+          `p=$(${decode}); case $p in '#!/bin/sh'*) ;; *) echo cannot read the probe '(a broken upload?)' >&2; exit ${UPLOAD_EXIT.writeFailed};; esac`,
+          `echo $l | sh -c $p ${PROBE_NAME} $p $u`,
+        ]
+      : [
+          't=${TMPDIR:-/tmp}',
+          `find $t -maxdepth 1 -name '${TEMP_PREFIX}*' -user $(id -u) -mmin +${ORPHAN_AGE_MINUTES} -exec rm -rf {} + 2>/dev/null`,
+          `d=$(mktemp -d $t/${TEMP_PREFIX}XXXXXXXX 2>/dev/null) || { echo cannot create a private directory in $t '(read-only or full?)' >&2; exit ${UPLOAD_EXIT.noTempDir}; }`,
+          `${decode} >$d/probe.sh || { rm -rf $d; echo cannot write the probe into $d '(disk full or a broken upload?)' >&2; exit ${UPLOAD_EXIT.writeFailed}; }`,
+          `echo $l | sudo -n sh $d/probe.sh`,
+          'rc=$?',
+          'rm -rf $d',
+          'exit $rc',
+        ];
   // IFS empty and globbing off: the unquoted expansions below are single words, never patterns.
   const sh = [
-    'u=$(uname -srm)', 'echo FSD1 sh $u', 'case $u in CYGWIN*|MSYS*|MINGW*) exit 0;; esac',
-    'IFS=', 'set -f', 'umask 077', 'read -r l || exit 64',
+    'u=$(uname -srm)',
+    'echo FSD1 sh $u',
+    'case $u in CYGWIN*|MSYS*|MINGW*) exit 0;; esac',
+    'IFS=',
+    'set -f',
+    'umask 077',
+    'read -r l || exit 64',
     ...(options.encoding === 'gzip' ? [`command -v gzip >/dev/null 2>&1 || exit ${ONE_SHOT_EXIT.noGzip}`] : []),
     ...run,
   ].join('; ');

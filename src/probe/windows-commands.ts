@@ -22,7 +22,8 @@ const DIR_NAME = /^fleetstat-[0-9a-f]{32}$/;
 /** What the upload command prints before the directory path, so stray output cannot pose as it. */
 export const UPLOADED_DIR_MARKER = 'FLEETSTAT-DIR ';
 // A drive or UNC temp path, no control characters or quotes, ending in our own directory name.
-const SAFE_WINDOWS_PATH = /^(?:[A-Za-z]:|\\\\[^\\\s"'`]+\\[^\\"'`]+)(?:\\[^\\/:*?"<>|\u0000-\u001f`'\u2018-\u201f]+)*\\(fleetstat-[0-9a-f]{32})$/;
+const SAFE_WINDOWS_PATH =
+  /^(?:[A-Za-z]:|\\\\[^\\\s"'`]+\\[^\\"'`]+)(?:\\[^\\/:*?"<>|\u0000-\u001f`'\u2018-\u201f]+)*\\(fleetstat-[0-9a-f]{32})$/;
 
 const POWERSHELL_FLAGS = '-NoProfile -NonInteractive -ExecutionPolicy Bypass';
 
@@ -33,7 +34,8 @@ export function newWindowsDirName(): string {
 
 /** Throws unless `name` is exactly one of our directory names (it is put inside a script). */
 export function checkWindowsDirName(name: string): string {
-  if (!DIR_NAME.test(name)) throw new Error(`refusing unsafe Windows directory name ${JSON.stringify(name.slice(0, 80))}`);
+  if (!DIR_NAME.test(name))
+    throw new Error(`refusing unsafe Windows directory name ${JSON.stringify(name.slice(0, 80))}`);
   return name;
 }
 
@@ -108,7 +110,7 @@ export function windowsRunScript(name: string): string {
     '  $OutputEncoding = New-Object System.Text.ASCIIEncoding',
     `  $out = $line | & $exe ${POWERSHELL_FLAGS} -File (Join-Path $dir 'probe.ps1')`,
     '  $rc = $LASTEXITCODE',
-    "  foreach ($l in @($out)) { [Console]::Out.Write([string]$l + [char]10) }",
+    '  foreach ($l in @($out)) { [Console]::Out.Write([string]$l + [char]10) }',
     '} catch {',
     "  [Console]::Error.WriteLine('fleetstat run failed: ' + $_.Exception.Message)",
     '} finally {',

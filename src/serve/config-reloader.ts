@@ -24,7 +24,11 @@ export class ConfigReloader {
   private debounce: NodeJS.Timeout | undefined;
   private readonly onHangup = () => void this.reload('SIGHUP');
 
-  constructor(private current: Config, private readonly log: Logger, private readonly hooks: ReloadHooks = {}) {}
+  constructor(
+    private current: Config,
+    private readonly log: Logger,
+    private readonly hooks: ReloadHooks = {},
+  ) {}
 
   /** The config in force. */
   get config(): Config {
@@ -36,7 +40,9 @@ export class ConfigReloader {
     const { config, issues } = await checkConfig(this.current.path);
     const errors = issues.filter((i) => i.severity === 'error');
     if (!config || errors.length > 0) {
-      this.log.error(`config reload (${reason}) rejected, keeping the previous config:\n${errors.map(formatIssueWithSeverity).join('\n')}`);
+      this.log.error(
+        `config reload (${reason}) rejected, keeping the previous config:\n${errors.map(formatIssueWithSeverity).join('\n')}`,
+      );
       return false;
     }
     const refusal = this.hooks.vet?.(config);
@@ -44,7 +50,8 @@ export class ConfigReloader {
       this.log.error(`config reload (${reason}) rejected, keeping the previous config: ${refusal}`);
       return false;
     }
-    for (const warning of issues.filter((i) => i.severity === 'warning')) this.log.warn(formatIssueWithSeverity(warning));
+    for (const warning of issues.filter((i) => i.severity === 'warning'))
+      this.log.warn(formatIssueWithSeverity(warning));
     const previous = this.current;
     this.current = config;
     this.log.info(`config reloaded (${reason}): ${config.clients.length} clients`);
@@ -79,11 +86,13 @@ export class ConfigReloader {
     }
     for (const [dir, files] of names) {
       try {
-        this.watchers.push(watch(dir, (_event, name) => {
-          if (name !== null && !files.has(name)) return;
-          clearTimeout(this.debounce);
-          this.debounce = setTimeout(() => void this.reload('file changed'), 300);
-        }));
+        this.watchers.push(
+          watch(dir, (_event, name) => {
+            if (name !== null && !files.has(name)) return;
+            clearTimeout(this.debounce);
+            this.debounce = setTimeout(() => void this.reload('file changed'), 300);
+          }),
+        );
       } catch (error) {
         this.log.warn(`cannot watch ${dir} (${(error as Error).message}); reload with SIGHUP`);
       }

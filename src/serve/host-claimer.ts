@@ -37,9 +37,15 @@ export const DUE_SLACK = 0.98;
  * Seconds the most overdue host has waited past its due time. A never-started host has been
  * due since the collector first saw it (`firstSeen`, ms).
  */
-export function mostOverdueSeconds(now: Date, intervalSeconds: number, oldestStart: number | null, neverStartedSince: number | null): number {
-  const dueSince = [oldestStart === null ? null : oldestStart + intervalSeconds * 1000, neverStartedSince]
-    .filter((t): t is number => t !== null);
+export function mostOverdueSeconds(
+  now: Date,
+  intervalSeconds: number,
+  oldestStart: number | null,
+  neverStartedSince: number | null,
+): number {
+  const dueSince = [oldestStart === null ? null : oldestStart + intervalSeconds * 1000, neverStartedSince].filter(
+    (t): t is number => t !== null,
+  );
   if (dueSince.length === 0) return 0;
   return Math.max(0, (now.getTime() - Math.min(...dueSince)) / 1000);
 }
@@ -69,11 +75,18 @@ export class LocalClaimer implements HostClaimer {
   async backlog(clients: readonly ClientConfig[], now: Date, intervalSeconds: number): Promise<Backlog> {
     const waiting = this.waiting(clients, now, intervalSeconds);
     const starts = waiting.map((c) => this.lastStarted.get(clientKey(c))).filter((t): t is number => t !== undefined);
-    const never = waiting.filter((c) => !this.lastStarted.has(clientKey(c))).map((c) => this.firstSeen.get(clientKey(c))!);
+    const never = waiting
+      .filter((c) => !this.lastStarted.has(clientKey(c)))
+      .map((c) => this.firstSeen.get(clientKey(c))!);
     return {
       hosts: clients.length,
       overdue: waiting.length,
-      mostOverdueSeconds: mostOverdueSeconds(now, intervalSeconds, starts.length ? Math.min(...starts) : null, never.length ? Math.min(...never) : null),
+      mostOverdueSeconds: mostOverdueSeconds(
+        now,
+        intervalSeconds,
+        starts.length ? Math.min(...starts) : null,
+        never.length ? Math.min(...never) : null,
+      ),
     };
   }
 

@@ -52,7 +52,10 @@ export class LeaseClaimer implements HostClaimer {
   /** Keys whose lease row exists, and when this process first saw each (ms). */
   private readonly known = new Map<string, number>();
 
-  constructor(private readonly store: Store, private readonly options: LeaseClaimerOptions) {
+  constructor(
+    private readonly store: Store,
+    private readonly options: LeaseClaimerOptions,
+  ) {
     this.owner = options.owner ?? leaseOwnerId();
   }
 
@@ -61,15 +64,23 @@ export class LeaseClaimer implements HostClaimer {
     const keys = [...byKey.keys()];
     await this.ensureRows(keys, now);
     const margin = this.options.marginSeconds ?? DEFAULT_MARGIN_SECONDS;
-    const taken = await this.withRetry(() => takeDueLeases(this.store, {
-      keys, owner: this.owner, now,
-      limit: Math.ceil(keys.length * CLAIM_SHARE),
-      dueBefore: new Date(now.getTime() - intervalSeconds * 1000 * DUE_SLACK),
-      leaseUntil: (taken) => {
-        const seconds = leaseSeconds(taken.map((key) => byKey.get(key)!), this.options.concurrency(), margin);
-        return new Date(now.getTime() + seconds * 1000);
-      },
-    }));
+    const taken = await this.withRetry(() =>
+      takeDueLeases(this.store, {
+        keys,
+        owner: this.owner,
+        now,
+        limit: Math.ceil(keys.length * CLAIM_SHARE),
+        dueBefore: new Date(now.getTime() - intervalSeconds * 1000 * DUE_SLACK),
+        leaseUntil: (taken) => {
+          const seconds = leaseSeconds(
+            taken.map((key) => byKey.get(key)!),
+            this.options.concurrency(),
+            margin,
+          );
+          return new Date(now.getTime() + seconds * 1000);
+        },
+      }),
+    );
     return taken.map((key) => byKey.get(key)!);
   }
 
@@ -86,7 +97,12 @@ export class LeaseClaimer implements HostClaimer {
     return {
       hosts: keys.length,
       overdue: found.waiting,
-      mostOverdueSeconds: mostOverdueSeconds(now, intervalSeconds, found.oldestStartedAt?.getTime() ?? null, neverSince),
+      mostOverdueSeconds: mostOverdueSeconds(
+        now,
+        intervalSeconds,
+        found.oldestStartedAt?.getTime() ?? null,
+        neverSince,
+      ),
     };
   }
 

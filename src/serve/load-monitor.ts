@@ -45,7 +45,15 @@ const seconds = (value: number) => `${value.toFixed(1)} s`;
 
 /** Tracks the load state and says when it changes. */
 export class LoadMonitor {
-  #status: CollectionStatus = { state: 'unknown', since: null, assessedAt: null, hosts: 0, overdue: 0, mostOverdueSeconds: 0, intervalSeconds: 0 };
+  #status: CollectionStatus = {
+    state: 'unknown',
+    since: null,
+    assessedAt: null,
+    hosts: 0,
+    overdue: 0,
+    mostOverdueSeconds: 0,
+    intervalSeconds: 0,
+  };
   /** The longest wait seen while behind, for the recovery line. */
   #worstSeconds = 0;
   /** The last time (ms) a host had waited CAUGHT_UP_BELOW_INTERVALS or more. */
@@ -65,21 +73,33 @@ export class LoadMonitor {
     const state = nextState(previous.state, backlog.mostOverdueSeconds, interval, quiet);
     const changed = state !== previous.state;
     this.#status = {
-      state, since: changed ? now : previous.since, assessedAt: now,
-      hosts: backlog.hosts, overdue: backlog.overdue, mostOverdueSeconds: backlog.mostOverdueSeconds, intervalSeconds: interval,
+      state,
+      since: changed ? now : previous.since,
+      assessedAt: now,
+      hosts: backlog.hosts,
+      overdue: backlog.overdue,
+      mostOverdueSeconds: backlog.mostOverdueSeconds,
+      intervalSeconds: interval,
     };
-    if (state === 'behind') this.#worstSeconds = changed ? backlog.mostOverdueSeconds : Math.max(this.#worstSeconds, backlog.mostOverdueSeconds);
+    if (state === 'behind')
+      this.#worstSeconds = changed
+        ? backlog.mostOverdueSeconds
+        : Math.max(this.#worstSeconds, backlog.mostOverdueSeconds);
     if (!changed) return undefined;
     if (state === 'behind') {
       // The most overdue host's last start was this long ago: an interval the fleet can be collected in.
       const cycle = Math.ceil(backlog.mostOverdueSeconds + interval);
-      return `collection behind: ${backlog.overdue} of ${backlog.hosts} hosts overdue, the most overdue by ${seconds(backlog.mostOverdueSeconds)} `
-        + `(interval ${interval} s); to collect every host once per interval raise concurrency (now ${context.concurrency}), `
-        + `lengthen the interval (to ${cycle} s or more) or add a collector on the same database`;
+      return (
+        `collection behind: ${backlog.overdue} of ${backlog.hosts} hosts overdue, the most overdue by ${seconds(backlog.mostOverdueSeconds)} ` +
+        `(interval ${interval} s); to collect every host once per interval raise concurrency (now ${context.concurrency}), ` +
+        `lengthen the interval (to ${cycle} s or more) or add a collector on the same database`
+      );
     }
     if (previous.state === 'unknown') return undefined; // starting on time is not news
-    return `collection caught up: ${backlog.overdue} of ${backlog.hosts} hosts overdue, none by more than ${seconds(backlog.mostOverdueSeconds)} `
-      + `(interval ${interval} s); was behind for ${seconds((now.getTime() - previous.since!.getTime()) / 1000)}, at worst ${seconds(this.#worstSeconds)}`;
+    return (
+      `collection caught up: ${backlog.overdue} of ${backlog.hosts} hosts overdue, none by more than ${seconds(backlog.mostOverdueSeconds)} ` +
+      `(interval ${interval} s); was behind for ${seconds((now.getTime() - previous.since!.getTime()) / 1000)}, at worst ${seconds(this.#worstSeconds)}`
+    );
   }
 }
 
@@ -87,7 +107,12 @@ export class LoadMonitor {
  * The state after seeing the most overdue host wait `waited` seconds, when no host has waited
  * half an interval for the last `quietSeconds`.
  */
-export function nextState(current: LoadState | 'unknown', waited: number, intervalSeconds: number, quietSeconds: number): LoadState {
+export function nextState(
+  current: LoadState | 'unknown',
+  waited: number,
+  intervalSeconds: number,
+  quietSeconds: number,
+): LoadState {
   if (waited >= BEHIND_AT_INTERVALS * intervalSeconds) return 'behind';
   if (current === 'behind' && quietSeconds < CAUGHT_UP_QUIET_INTERVALS * intervalSeconds) return 'behind';
   return 'keeping-up';

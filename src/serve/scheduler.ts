@@ -59,10 +59,14 @@ export class RoundScheduler {
     if (!this.running) {
       this.running = this.runDueHosts()
         .catch((error: Error) => this.options.log.error({ err: error }, `round failed: ${error.message}`))
-        .finally(() => { this.running = undefined; });
+        .finally(() => {
+          this.running = undefined;
+        });
     } else if (!this.assessing) {
       // A long round is exactly when the backlog grows: keep watching it.
-      this.assessing = this.assessLoad().finally(() => { this.assessing = undefined; });
+      this.assessing = this.assessLoad().finally(() => {
+        this.assessing = undefined;
+      });
     }
     this.scheduleNext();
   }
@@ -75,7 +79,10 @@ export class RoundScheduler {
       const { clients, settings } = this.options.config();
       const now = new Date();
       const backlog = await claimer.backlog(clients, now, settings.intervalSeconds);
-      const line = load.observe(backlog, now, { intervalSeconds: settings.intervalSeconds, concurrency: settings.concurrency });
+      const line = load.observe(backlog, now, {
+        intervalSeconds: settings.intervalSeconds,
+        concurrency: settings.concurrency,
+      });
       if (line && load.status().state === 'behind') this.options.log.warn(line);
       else if (line) this.options.log.info(line);
     } catch (error) {
@@ -96,16 +103,26 @@ export class RoundScheduler {
       // A host that is done is free at once, not when the slowest host of its round is: other
       // collectors may take it when it falls due again while this round still runs.
       if (event.type === 'host-ok' || event.type === 'host-failed') {
-        released.push(claimer.finish([event.client], new Date()).catch((error: Error) => this.options.log.error({ err: error }, `releasing ${event.client.name} failed: ${error.message}`)));
+        released.push(
+          claimer
+            .finish([event.client], new Date())
+            .catch((error: Error) =>
+              this.options.log.error({ err: error }, `releasing ${event.client.name} failed: ${error.message}`),
+            ),
+        );
       }
     };
     try {
       const summary = await collectRound(config, store, { clients: due, signal: this.abort.signal, onEvent });
-      this.options.log.info(`round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1)}s`);
+      this.options.log.info(
+        `round ${summary.roundId}: ${summary.hostsOk} ok, ${summary.hostsFailed} failed in ${((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1)}s`,
+      );
       await this.options.afterRound?.(summary);
     } finally {
       await Promise.all(released);
-      await claimer.finish(due, new Date()).catch((error: Error) => this.options.log.error({ err: error }, `releasing hosts failed: ${error.message}`));
+      await claimer
+        .finish(due, new Date())
+        .catch((error: Error) => this.options.log.error({ err: error }, `releasing hosts failed: ${error.message}`));
     }
   }
 

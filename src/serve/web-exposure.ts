@@ -10,7 +10,9 @@ import { isLoopback } from '../web/host-check.js';
 /** The credentials `<web>` configures (basic and/or bearer); empty when none. */
 export function webCredentials(web: WebConfig): AccessOptions {
   return {
-    ...(web.user !== undefined && web.password !== undefined ? { basic: { user: web.user, password: web.password } } : {}),
+    ...(web.user !== undefined && web.password !== undefined
+      ? { basic: { user: web.user, password: web.password } }
+      : {}),
     ...(web.token !== undefined ? { bearerToken: web.token } : {}),
   };
 }
@@ -46,7 +48,9 @@ export interface Pinned {
 export function restartOnlyChanges(previous: Config, next: Config, pinned: Pinned): string[] {
   const changes: string[] = [];
   if (!pinned.listen && (previous.web.listen !== next.web.listen || previous.web.port !== next.web.port)) {
-    changes.push(`<web listen/port> (${previous.web.listen}:${previous.web.port} -> ${next.web.listen}:${next.web.port})`);
+    changes.push(
+      `<web listen/port> (${previous.web.listen}:${previous.web.port} -> ${next.web.listen}:${next.web.port})`,
+    );
   }
   if (!pinned.database && previous.settings.databaseUrl !== next.settings.databaseUrl) changes.push('the database URL');
   return changes;

@@ -14,7 +14,12 @@ export type FetchedHostKey = { ok: true; key: Buffer } | { ok: false; message: s
  * already recorded for the host) are offered first, so a host with several keys shows the one
  * known_hosts can be compared with.
  */
-export function fetchHostKey(host: string, port: number, timeoutMs: number, preferTypes: string[] = []): Promise<FetchedHostKey> {
+export function fetchHostKey(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  preferTypes: string[] = [],
+): Promise<FetchedHostKey> {
   const prepend = preferTypes.flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? [type]);
   return new Promise((resolve) => {
     const connection = new Client();
@@ -30,10 +35,19 @@ export function fetchHostKey(host: string, port: number, timeoutMs: number, pref
       if (key) finish({ ok: true, key });
       else finish({ ok: false, message: describe(error, host, port) });
     });
-    connection.once('close', () => finish(key ? { ok: true, key } : { ok: false, message: `connection to ${host}:${port} closed before it showed a host key` }));
+    connection.once('close', () =>
+      finish(
+        key
+          ? { ok: true, key }
+          : { ok: false, message: `connection to ${host}:${port} closed before it showed a host key` },
+      ),
+    );
     connection.once('ready', () => finish(key ? { ok: true, key } : { ok: false, message: 'no host key seen' }));
     connection.connect({
-      host, port, username: 'fleetstat-scan', readyTimeout: timeoutMs,
+      host,
+      port,
+      username: 'fleetstat-scan',
+      readyTimeout: timeoutMs,
       ...(prepend.length > 0 ? { algorithms: { serverHostKey: { prepend } as never } } : {}),
       hostVerifier: (presented: Buffer, verify: (valid: boolean) => void) => {
         key = Buffer.from(presented);

@@ -15,7 +15,11 @@ export interface FileLockOptions {
 const RETRY_MS = 20;
 
 /** Runs `work` holding the lock file at `lockPath`; rejects when the lock cannot be had in time. */
-export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  work: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
@@ -30,10 +34,15 @@ export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, 
     if (await isStale(lockPath, staleMs)) {
       // Left by a crashed process. (Two waiters seeing it stale at the same instant could both
       // remove it; after 30 s of nobody holding it, that is a window we accept.)
-      await unlink(lockPath).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
+      await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`${lockPath} is held by another process (waited ${Math.round(timeoutMs / 1000)} s); remove it if no fleetstat is running`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${lockPath} is held by another process (waited ${Math.round(timeoutMs / 1000)} s); remove it if no fleetstat is running`,
+      );
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
   try {

@@ -10,8 +10,17 @@ import { createHash } from 'node:crypto';
 import type { HostKeyPolicy } from '../config/types.js';
 import { StageError } from '../errors/stage-error.js';
 import {
-  entriesFor, fingerprint, judgeAmong, keyTypeOf, knownHostsLookup, knownHostsName, parseKnownHosts,
-  readKnownHostsText, recordFirstSeenKey, type HostKeyVerdict, type KnownHostEntry,
+  entriesFor,
+  fingerprint,
+  judgeAmong,
+  keyTypeOf,
+  knownHostsLookup,
+  knownHostsName,
+  parseKnownHosts,
+  readKnownHostsText,
+  recordFirstSeenKey,
+  type HostKeyVerdict,
+  type KnownHostEntry,
 } from './known-hosts.js';
 
 /** What `verify` allows: a recorded key, or (accept-new) a first-seen one still to be recorded. */
@@ -26,7 +35,10 @@ class KnownHostsIndex {
   private readonly byName = new Map<string, KnownHostEntry[]>();
   private readonly find: (host: string, port: number) => KnownHostEntry[];
 
-  constructor(readonly digest: string, entries: readonly KnownHostEntry[]) {
+  constructor(
+    readonly digest: string,
+    entries: readonly KnownHostEntry[],
+  ) {
     this.find = knownHostsLookup(entries);
   }
 
@@ -49,7 +61,10 @@ export class HostKeyStore {
   /** Keys this store recorded (accept-new): the shared index holds the file as it was read. */
   private readonly recorded: KnownHostEntry[] = [];
 
-  private constructor(readonly path: string, private readonly index: KnownHostsIndex) {}
+  private constructor(
+    readonly path: string,
+    private readonly index: KnownHostsIndex,
+  ) {}
 
   /** Loads the known_hosts file at `path` (a missing file is empty). */
   static async load(path: string): Promise<HostKeyStore> {
@@ -71,7 +86,13 @@ export class HostKeyStore {
 
   /** Key types recorded for the host, in file order: offered first so the server picks a known one. */
   knownKeyTypes(host: string, port: number): string[] {
-    return [...new Set(this.entriesOf(host, port).filter((e) => !e.revoked).map((e) => e.keyType))];
+    return [
+      ...new Set(
+        this.entriesOf(host, port)
+          .filter((e) => !e.revoked)
+          .map((e) => e.keyType),
+      ),
+    ];
   }
 
   /**
@@ -101,10 +122,20 @@ export class HostKeyStore {
     try {
       verdict = await write;
     } catch (error) {
-      throw new StageError('hostkey', `cannot record the host key of ${knownHostsName(host, port)} in ${this.path}: ${(error as Error).message}`, { cause: error });
+      throw new StageError(
+        'hostkey',
+        `cannot record the host key of ${knownHostsName(host, port)} in ${this.path}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     if (verdict.kind !== 'unknown' && verdict.kind !== 'match') throw this.refusal(verdict, host, port, key);
-    this.recorded.push({ hostPatterns: [knownHostsName(host, port)], keyType: keyTypeOf(key), key, revoked: false, line: 0 });
+    this.recorded.push({
+      hostPatterns: [knownHostsName(host, port)],
+      keyType: keyTypeOf(key),
+      key,
+      revoked: false,
+      line: 0,
+    });
   }
 
   private refusal(verdict: HostKeyVerdict, host: string, port: number, key: Buffer): StageError {
@@ -112,14 +143,22 @@ export class HostKeyStore {
     const print = `${keyTypeOf(key)} ${fingerprint(key)}`;
     switch (verdict.kind) {
       case 'revoked':
-        return new StageError('hostkey', `host key of ${name} is marked @revoked in ${this.path}:${verdict.line} (${print})`);
+        return new StageError(
+          'hostkey',
+          `host key of ${name} is marked @revoked in ${this.path}:${verdict.line} (${print})`,
+        );
       case 'changed':
-        return new StageError('hostkey',
+        return new StageError(
+          'hostkey',
           `HOST KEY CHANGED for ${name}: it presented ${print}, ${this.path}:${verdict.line} records a different ${verdict.expectedTypes.join('/')} key — possible man-in-the-middle attack; refused`,
-          `if the host was really reinstalled, remove the old line with: ssh-keygen -R '${name}' -f ${this.path}`);
+          `if the host was really reinstalled, remove the old line with: ssh-keygen -R '${name}' -f ${this.path}`,
+        );
       default:
-        return new StageError('hostkey', `unknown host key for ${name}: ${print} is not in ${this.path}`,
-          `verify the fingerprint, then add it (ssh-keyscan -p ${port} ${host} >> ${this.path}) or set host-key="accept-new" on this client`);
+        return new StageError(
+          'hostkey',
+          `unknown host key for ${name}: ${print} is not in ${this.path}`,
+          `verify the fingerprint, then add it (ssh-keyscan -p ${port} ${host} >> ${this.path}) or set host-key="accept-new" on this client`,
+        );
     }
   }
 }

@@ -14,7 +14,12 @@ import { withFileLock } from './file-lock.js';
  * it must not make a host that also has a usable key uncollectable.
  */
 export const USABLE_KEY_TYPES: ReadonlySet<string> = new Set([
-  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa', 'ssh-dss',
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'ssh-rsa',
+  'ssh-dss',
 ]);
 
 export interface KnownHostEntry {
@@ -83,7 +88,13 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 function patternMatches(pattern: string, name: string): boolean {
   if (pattern.startsWith('!')) return false;
   if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === name.toLowerCase();
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(name);
 }
 
@@ -133,7 +144,12 @@ export function knownHostsLookup(entries: readonly KnownHostEntry[]): (host: str
 }
 
 /** Decides whether the key a server presented is the one recorded for it. */
-export function judgeHostKey(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
+export function judgeHostKey(
+  entries: readonly KnownHostEntry[],
+  host: string,
+  port: number,
+  key: Buffer,
+): HostKeyVerdict {
   return judgeAmong(entriesFor(entries, host, port), key);
 }
 
@@ -147,7 +163,8 @@ export function judgeAmong(mine: readonly KnownHostEntry[], key: Buffer): HostKe
   const sameType = live.find((e) => e.keyType === type);
   if (sameType) return { kind: 'changed', expectedTypes: [type], line: sameType.line };
   // A host known under other key types presenting a new type is still a changed identity.
-  if (live.length > 0) return { kind: 'changed', expectedTypes: [...new Set(live.map((e) => e.keyType))], line: live[0]!.line };
+  if (live.length > 0)
+    return { kind: 'changed', expectedTypes: [...new Set(live.map((e) => e.keyType))], line: live[0]!.line };
   return { kind: 'unknown' };
 }
 
@@ -174,12 +191,19 @@ export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
  * created with mode 0600), 'match' that someone recorded this very key meanwhile, 'changed' or
  * 'revoked' that the file now says otherwise.
  */
-export async function recordFirstSeenKey(path: string, host: string, port: number, key: Buffer): Promise<HostKeyVerdict> {
+export async function recordFirstSeenKey(
+  path: string,
+  host: string,
+  port: number,
+  key: Buffer,
+): Promise<HostKeyVerdict> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   return withFileLock(`${path}.lock`, async () => {
     const verdict = judgeHostKey(await readKnownHosts(path), host, port, key);
     if (verdict.kind === 'unknown') {
-      await appendFile(path, `${knownHostsName(host, port)} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+      await appendFile(path, `${knownHostsName(host, port)} ${keyTypeOf(key)} ${key.toString('base64')}\n`, {
+        mode: 0o600,
+      });
     }
     return verdict;
   });

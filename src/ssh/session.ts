@@ -70,7 +70,11 @@ function parsedKey(bytes: Buffer, client: ClientConfig): ParsedKey {
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
     const reason = key instanceof Error ? key.message : 'it holds no private key';
-    throw new StageError('auth', `cannot use private key ${client.keyPath}: ${reason}`, client.passphrase === undefined ? 'is it encrypted? give its passphrase' : 'check the passphrase');
+    throw new StageError(
+      'auth',
+      `cannot use private key ${client.keyPath}: ${reason}`,
+      client.passphrase === undefined ? 'is it encrypted? give its passphrase' : 'check the passphrase',
+    );
   }
   if (!byPassphrase) parsedKeys.set(bytes, (byPassphrase = new Map<string | undefined, ParsedKey>()));
   byPassphrase.set(client.passphrase, key);
@@ -88,12 +92,15 @@ async function authOptions(client: ClientConfig): Promise<AuthOptions> {
     try {
       bytes = await readKeyFile(client.keyPath);
     } catch (error) {
-      throw new StageError('auth', `cannot read private key ${client.keyPath}: ${(error as Error).message}`, { cause: error });
+      throw new StageError('auth', `cannot read private key ${client.keyPath}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     auth.key = parsedKey(bytes, client);
   }
   if (client.agent) {
-    if (!process.env.SSH_AUTH_SOCK) throw new StageError('auth', 'agent="true" but SSH_AUTH_SOCK is not set', 'start ssh-agent and add the key');
+    if (!process.env.SSH_AUTH_SOCK)
+      throw new StageError('auth', 'agent="true" but SSH_AUTH_SOCK is not set', 'start ssh-agent and add the key');
     auth.agent = process.env.SSH_AUTH_SOCK;
   }
   return auth;
@@ -102,20 +109,35 @@ async function authOptions(client: ClientConfig): Promise<AuthOptions> {
 function classifyConnectError(error: Error & { level?: string; code?: string }, client: ClientConfig): StageError {
   const where = `${client.ip}:${client.port}`;
   if (error.level === 'client-authentication') {
-    return new StageError('auth', `authentication as ${client.username} failed on ${where} (methods tried: ${error.message.replace(/^All configured authentication methods failed$/, 'all configured')})`,
-      { hint: 'check the password, key or account', cause: error });
+    return new StageError(
+      'auth',
+      `authentication as ${client.username} failed on ${where} (methods tried: ${error.message.replace(/^All configured authentication methods failed$/, 'all configured')})`,
+      { hint: 'check the password, key or account', cause: error },
+    );
   }
   if (error.level === 'client-timeout') {
-    return new StageError('connect', `no SSH handshake from ${where} within the connect timeout`, { hint: 'is sshd running and reachable?', cause: error });
+    return new StageError('connect', `no SSH handshake from ${where} within the connect timeout`, {
+      hint: 'is sshd running and reachable?',
+      cause: error,
+    });
   }
-  if (error.code === 'ECONNREFUSED') return new StageError('connect', `connection refused by ${where}`, { hint: 'is sshd running on that port?', cause: error });
-  if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return new StageError('connect', `${where} is unreachable (${error.code})`, { cause: error });
-  if (error.code === 'ECONNRESET') return new StageError('connect', `connection reset by ${where} during the handshake`, { cause: error });
+  if (error.code === 'ECONNREFUSED')
+    return new StageError('connect', `connection refused by ${where}`, {
+      hint: 'is sshd running on that port?',
+      cause: error,
+    });
+  if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH')
+    return new StageError('connect', `${where} is unreachable (${error.code})`, { cause: error });
+  if (error.code === 'ECONNRESET')
+    return new StageError('connect', `connection reset by ${where} during the handshake`, { cause: error });
   return new StageError('connect', `SSH connection to ${where} failed: ${error.message}`, { cause: error });
 }
 
 /** The methods ssh2 would try by default for these options, in its order. */
-function authMethods(auth: AuthOptions, username: string): (string | { type: 'publickey'; username: string; key: ParsedKey })[] {
+function authMethods(
+  auth: AuthOptions,
+  username: string,
+): (string | { type: 'publickey'; username: string; key: ParsedKey })[] {
   return [
     'none',
     ...(auth.password !== undefined ? ['password'] : []),
@@ -133,7 +155,9 @@ function authMethods(auth: AuthOptions, username: string): (string | { type: 'pu
  */
 export async function openSession(client: ClientConfig, options: ConnectOptions): Promise<SshSession> {
   const auth = await authOptions(client);
-  const knownTypes = options.hostKeys.knownKeyTypes(client.ip, client.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
+  const knownTypes = options.hostKeys
+    .knownKeyTypes(client.ip, client.port)
+    .flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
   const connection = new Client();
   let hostKeyError: StageError | undefined;
   let firstSeenKey: Buffer | undefined;
@@ -151,19 +175,36 @@ export async function openSession(client: ClientConfig, options: ConnectOptions)
     };
     // destroy (before fail's end(), which would leave the socket half-closed and destroy() a no-op):
     // a peer that never speaks SSH would keep an ended socket open until the ready timeout.
-    options.signal?.addEventListener('abort', () => {
-      connection.destroy();
-      if (!settled) fail(new StageError('connect', 'aborted'));
-    }, { once: true });
-    connection.once('ready', () => { settled = true; resolve(); });
-    connection.on('error', (error: Error & { level?: string; code?: string }) => fail(hostKeyError ?? classifyConnectError(error, client)));
-    connection.once('close', () => fail(hostKeyError ?? new StageError('connect', `connection to ${client.ip}:${client.port} closed during the handshake`)));
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        connection.destroy();
+        if (!settled) fail(new StageError('connect', 'aborted'));
+      },
+      { once: true },
+    );
+    connection.once('ready', () => {
+      settled = true;
+      resolve();
+    });
+    connection.on('error', (error: Error & { level?: string; code?: string }) =>
+      fail(hostKeyError ?? classifyConnectError(error, client)),
+    );
+    connection.once('close', () =>
+      fail(
+        hostKeyError ??
+          new StageError('connect', `connection to ${client.ip}:${client.port} closed during the handshake`),
+      ),
+    );
     // Emitted once the key exchange is complete, its signature verified with the presented key.
     connection.on('handshake', () => {
       if (!firstSeenKey) return;
       recording = options.hostKeys.recordFirstSeen(client.ip, client.port, firstSeenKey);
       firstSeenKey = undefined;
-      recording.catch((error: StageError) => { hostKeyError = error; fail(error); });
+      recording.catch((error: StageError) => {
+        hostKeyError = error;
+        fail(error);
+      });
     });
     const nextAuth = () => (nextMethod < methods.length ? methods[nextMethod++]! : false);
     connection.connect({
@@ -181,13 +222,23 @@ export async function openSession(client: ClientConfig, options: ConnectOptions)
             if (decision.kind === 'first-seen') firstSeenKey = key;
             verify(true);
           },
-          (error: StageError) => { hostKeyError = error; verify(false); },
+          (error: StageError) => {
+            hostKeyError = error;
+            verify(false);
+          },
         );
       },
       // No credential leaves before a first-seen host key is recorded (or refused).
-      authHandler: ((_methodsLeft: unknown, _partial: unknown, callback: (method: ReturnType<typeof nextAuth>) => void) => {
+      authHandler: ((
+        _methodsLeft: unknown,
+        _partial: unknown,
+        callback: (method: ReturnType<typeof nextAuth>) => void,
+      ) => {
         if (!recording) return nextAuth();
-        recording.then(() => callback(nextAuth()), () => undefined /* reported by the 'handshake' listener */);
+        recording.then(
+          () => callback(nextAuth()),
+          () => undefined /* reported by the 'handshake' listener */,
+        );
         return undefined;
       }) as never,
     });
@@ -227,7 +278,10 @@ function execCommand(connection: Client, command: string, options: ExecOptions):
       channel.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < maxStderr) stderr += chunk.toString('utf8').slice(0, maxStderr - stderr.length);
       });
-      channel.on('exit', (exitCode: number | null, exitSignal?: string) => { code = exitCode; signal = exitSignal ?? null; });
+      channel.on('exit', (exitCode: number | null, exitSignal?: string) => {
+        code = exitCode;
+        signal = exitSignal ?? null;
+      });
       channel.on('close', () => {
         if (overflow) reject(new StageError('run', `reply exceeds ${maxStdout} bytes; reading stopped`));
         else resolve({ stdout: Buffer.concat(stdout), stderr, code, signal });

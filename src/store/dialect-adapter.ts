@@ -32,7 +32,10 @@ export interface StoreAdapter {
    * writer stored it first). Any other error still fails: never INSERT IGNORE, which also turns
    * bad data into warnings on MySQL.
    */
-  ignoreDuplicates<DB, T extends keyof DB & string, O>(insert: InsertQueryBuilder<DB, T, O>, columns: readonly [keyof DB[T] & string, ...(keyof DB[T] & string)[]]): InsertQueryBuilder<DB, T, O>;
+  ignoreDuplicates<DB, T extends keyof DB & string, O>(
+    insert: InsertQueryBuilder<DB, T, O>,
+    columns: readonly [keyof DB[T] & string, ...(keyof DB[T] & string)[]],
+  ): InsertQueryBuilder<DB, T, O>;
   /** The number of characters (not bytes) in a text column. */
   charLength(column: string): RawBuilder<number>;
   /**
@@ -53,18 +56,29 @@ const onConflictDoNothing: StoreAdapter['ignoreDuplicates'] = (insert, columns) 
 
 const ADAPTERS: Record<StoreDialect, StoreAdapter> = {
   sqlite: {
-    dialect: 'sqlite', supportsReturning: true, supportsRowLocks: false,
-    ignoreDuplicates: onConflictDoNothing, charLength: lengthFunction, advanceIdCounter: counterFollowsIds,
+    dialect: 'sqlite',
+    supportsReturning: true,
+    supportsRowLocks: false,
+    ignoreDuplicates: onConflictDoNothing,
+    charLength: lengthFunction,
+    advanceIdCounter: counterFollowsIds,
   },
   postgres: {
-    dialect: 'postgres', supportsReturning: true, supportsRowLocks: true,
-    ignoreDuplicates: onConflictDoNothing, charLength: lengthFunction,
+    dialect: 'postgres',
+    supportsReturning: true,
+    supportsRowLocks: true,
+    ignoreDuplicates: onConflictDoNothing,
+    charLength: lengthFunction,
     advanceIdCounter: async (db, table) => {
-      await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce(max(id), 1), max(id) is not null) from ${sql.table(table)}`.execute(db);
+      await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce(max(id), 1), max(id) is not null) from ${sql.table(table)}`.execute(
+        db,
+      );
     },
   },
   mysql: {
-    dialect: 'mysql', supportsReturning: false, supportsRowLocks: true,
+    dialect: 'mysql',
+    supportsReturning: false,
+    supportsRowLocks: true,
     // `k = k` (the stored row's own value) is a no-op update: the row stays as the first writer stored it.
     ignoreDuplicates: (insert, columns) => insert.onDuplicateKeyUpdate({ [columns[0]]: sql.ref(columns[0]) } as never),
     charLength: (column) => sql<number>`char_length(${sql.ref(column)})`,
@@ -98,7 +112,11 @@ type TableWithId = {
  * Inserts `values` into `table` and returns the new row's id: RETURNING where the database has
  * it, the driver's insert id otherwise (MySQL/MariaDB).
  */
-export async function insertReturningId<T extends TableWithId>(db: Kysely<Database>, table: T, values: Insertable<Database[T]>): Promise<number> {
+export async function insertReturningId<T extends TableWithId>(
+  db: Kysely<Database>,
+  table: T,
+  values: Insertable<Database[T]>,
+): Promise<number> {
   // Kysely cannot type values for a table chosen by a type parameter; the signature above does.
   const query = db.insertInto(table).values(values);
   if (adapterOf(db).supportsReturning) {

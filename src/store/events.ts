@@ -47,7 +47,11 @@ export async function eventUsageSince(db: Kysely<Database>, hostId: number, sinc
     .innerJoin('rounds', 'rounds.id', 'security_events.round_id')
     .select([
       sql<string | number>`count(*)`.as('events'),
-      sql<string | number | null>`sum(${chars('security_events.level')} + ${chars('security_events.provider')} + ${chars('security_events.message')} + coalesce(${chars('security_events.raw')}, 0))`.as('chars'),
+      sql<
+        string | number | null
+      >`sum(${chars('security_events.level')} + ${chars('security_events.provider')} + ${chars('security_events.message')} + coalesce(${chars('security_events.raw')}, 0))`.as(
+        'chars',
+      ),
     ])
     .where('security_events.host_id', '=', hostId)
     .where('rounds.started_at', '>=', since)

@@ -11,7 +11,12 @@ export interface HostIdentity {
 }
 
 async function findHost(store: Store, ip: string, port: number): Promise<{ id: number; name: string } | undefined> {
-  return store.db.selectFrom('hosts').select(['id', 'name']).where('ip', '=', ip).where('port', '=', port).executeTakeFirst();
+  return store.db
+    .selectFrom('hosts')
+    .select(['id', 'name'])
+    .where('ip', '=', ip)
+    .where('port', '=', port)
+    .executeTakeFirst();
 }
 
 /**
@@ -23,7 +28,9 @@ export async function ensureHost(store: Store, host: HostIdentity, now: Date = n
   try {
     let found = await findHost(store, host.ip, host.port);
     if (!found) {
-      const insert = store.db.insertInto('hosts').values({ ip: host.ip, port: host.port, name: host.name, first_seen: now });
+      const insert = store.db
+        .insertInto('hosts')
+        .values({ ip: host.ip, port: host.port, name: host.name, first_seen: now });
       // Conflict handling only for the unique (ip, port); any other error still fails.
       await adapterFor(store.dialect).ignoreDuplicates(insert, ['ip', 'port']).execute();
       found = await findHost(store, host.ip, host.port);

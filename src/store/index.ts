@@ -7,7 +7,14 @@ export { StoreError, redactUrl } from './store-error.js';
 export { parseStoreUrl, type StoreDialect } from './store-url.js';
 export { migrate, MIGRATION_TABLE, MIGRATION_LOCK_TABLE } from './migrate.js';
 export { ensureHost, type HostIdentity } from './hosts.js';
-export { beginRound, finishRound, recordHostError, MAX_HOST_ERROR_LENGTH, type HostFailure, type RoundOutcome } from './rounds.js';
+export {
+  beginRound,
+  finishRound,
+  recordHostError,
+  MAX_HOST_ERROR_LENGTH,
+  type HostFailure,
+  type RoundOutcome,
+} from './rounds.js';
 export { saveReport, type ReportToSave, type SavedReport } from './save-report.js';
 export { lastEventRecordId } from './events.js';
 export { lastCpuCounters, type StoredCpuCounters } from './cpu-counters.js';

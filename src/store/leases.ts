@@ -13,16 +13,24 @@ import type { Store } from './open-store.js';
 import type { Database } from './schema.js';
 import { toDateOrNull } from './timestamps.js';
 
-
-
 /** Adds a free, never-started lease row for each key that has none yet. */
 export async function ensureLeaseRows(store: Store, keys: readonly string[]): Promise<void> {
   const db = store.db;
   for (const part of keyChunks(keys)) {
-    const existing = new Set((await db.selectFrom('host_leases').select('host_key').where('host_key', 'in', part).execute()).map((r) => r.host_key));
+    const existing = new Set(
+      (await db.selectFrom('host_leases').select('host_key').where('host_key', 'in', part).execute()).map(
+        (r) => r.host_key,
+      ),
+    );
     const missing = part.filter((key) => !existing.has(key));
     if (missing.length === 0) continue;
-    const rows = missing.map((host_key) => ({ host_key, owner: null, lease_until: null, last_started_at: null, last_finished_at: null }));
+    const rows = missing.map((host_key) => ({
+      host_key,
+      owner: null,
+      lease_until: null,
+      last_started_at: null,
+      last_finished_at: null,
+    }));
     // Another collector may insert the same keys at the same moment: a duplicate is not an error.
     await adapterFor(store.dialect).ignoreDuplicates(db.insertInto('host_leases').values(rows), ['host_key']).execute();
   }
@@ -49,7 +57,14 @@ function whereDue<O>(select: LeaseSelect<O>, dueBefore: Date): LeaseSelect<O> {
 
 /** Free: no owner, an expired lease, or already ours. */
 function whereFree<O>(select: LeaseSelect<O>, owner: string, now: Date): LeaseSelect<O> {
-  return select.where((eb) => eb.or([eb('owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('owner', '=', owner)]));
+  return select.where((eb) =>
+    eb.or([
+      eb('owner', 'is', null),
+      eb('lease_until', 'is', null),
+      eb('lease_until', '<', now),
+      eb('owner', '=', owner),
+    ]),
+  );
 }
 
 /**
@@ -86,11 +101,18 @@ const CLAIM_PASSES = 3;
  * The `room` most overdue hosts among `keys` that are due and free, read without locks.
  * Exported for the ordering tests; takeDueLeases is the way to claim.
  */
-export async function dueCandidates(db: Kysely<Database>, keys: readonly string[], room: number, request: Pick<LeaseRequest, 'owner' | 'now' | 'dueBefore'>): Promise<LeaseCandidate[]> {
+export async function dueCandidates(
+  db: Kysely<Database>,
+  keys: readonly string[],
+  room: number,
+  request: Pick<LeaseRequest, 'owner' | 'now' | 'dueBefore'>,
+): Promise<LeaseCandidate[]> {
   const found: LeaseCandidate[] = [];
   for (const part of keyChunks(keys)) {
     const select = db.selectFrom('host_leases').select(['host_key', 'last_started_at']).where('host_key', 'in', part);
-    const rows = await overdueFirst(whereFree(whereDue(select, request.dueBefore), request.owner, request.now)).limit(room).execute();
+    const rows = await overdueFirst(whereFree(whereDue(select, request.dueBefore), request.owner, request.now))
+      .limit(room)
+      .execute();
     found.push(...rows.map((r) => ({ hostKey: r.host_key, lastStartedAt: toDateOrNull(r.last_started_at) })));
   }
   // Each chunk gave its own most overdue; the overall ones are among them.
@@ -114,33 +136,40 @@ export async function takeDueLeases(store: Store, request: LeaseRequest): Promis
   // READ COMMITTED (PostgreSQL's default): InnoDB then keeps no locks on rows it read but did
   // not take, and no gap locks, so concurrent claims only ever skip rows actually taken.
   const { supportsRowLocks } = adapterFor(store.dialect);
-  return await (supportsRowLocks ? transaction.setIsolationLevel('read committed') : transaction).execute(async (trx) => {
-    const taken: string[] = [];
-    const tried = new Set<string>();
-    for (let pass = 0; pass < CLAIM_PASSES && taken.length < request.limit; pass++) {
-      const untried = tried.size === 0 ? request.keys : request.keys.filter((key) => !tried.has(key));
-      const candidates = await dueCandidates(trx, untried, request.limit - taken.length, request);
-      if (candidates.length === 0) break;
-      for (const candidate of candidates) tried.add(candidate.hostKey);
-      const locked = new Set<string>();
-      for (const part of keyChunks(candidates.map((c) => c.hostKey))) {
-        // Checked again under the lock: a concurrent claim may have taken a candidate meanwhile.
-        let lock = whereFree(whereDue(trx.selectFrom('host_leases').select('host_key').where('host_key', 'in', part), dueBefore), owner, now);
-        if (supportsRowLocks) lock = lock.forUpdate().skipLocked();
-        for (const row of await lock.execute()) locked.add(row.host_key);
+  return await (supportsRowLocks ? transaction.setIsolationLevel('read committed') : transaction).execute(
+    async (trx) => {
+      const taken: string[] = [];
+      const tried = new Set<string>();
+      for (let pass = 0; pass < CLAIM_PASSES && taken.length < request.limit; pass++) {
+        const untried = tried.size === 0 ? request.keys : request.keys.filter((key) => !tried.has(key));
+        const candidates = await dueCandidates(trx, untried, request.limit - taken.length, request);
+        if (candidates.length === 0) break;
+        for (const candidate of candidates) tried.add(candidate.hostKey);
+        const locked = new Set<string>();
+        for (const part of keyChunks(candidates.map((c) => c.hostKey))) {
+          // Checked again under the lock: a concurrent claim may have taken a candidate meanwhile.
+          let lock = whereFree(
+            whereDue(trx.selectFrom('host_leases').select('host_key').where('host_key', 'in', part), dueBefore),
+            owner,
+            now,
+          );
+          if (supportsRowLocks) lock = lock.forUpdate().skipLocked();
+          for (const row of await lock.execute()) locked.add(row.host_key);
+        }
+        taken.push(...candidates.filter((c) => locked.has(c.hostKey)).map((c) => c.hostKey));
       }
-      taken.push(...candidates.filter((c) => locked.has(c.hostKey)).map((c) => c.hostKey));
-    }
-    if (taken.length === 0) return taken;
-    const leaseUntil = request.leaseUntil(taken);
-    for (const part of keyChunks(taken)) {
-      await trx.updateTable('host_leases')
-        .set({ owner, lease_until: leaseUntil, last_started_at: now })
-        .where('host_key', 'in', part)
-        .execute();
-    }
-    return taken;
-  });
+      if (taken.length === 0) return taken;
+      const leaseUntil = request.leaseUntil(taken);
+      for (const part of keyChunks(taken)) {
+        await trx
+          .updateTable('host_leases')
+          .set({ owner, lease_until: leaseUntil, last_started_at: now })
+          .where('host_key', 'in', part)
+          .execute();
+      }
+      return taken;
+    },
+  );
 }
 
 /** Hosts waiting to be collected: due, and not under a live lease. */
@@ -157,7 +186,12 @@ export interface LeaseBacklog {
  * The backlog among `keys` (fleet-wide: every collector's claims count). A host held under a
  * live lease is being collected and does not count; one whose lease expired does.
  */
-export async function leaseBacklog(store: Store, keys: readonly string[], now: Date, dueBefore: Date): Promise<LeaseBacklog> {
+export async function leaseBacklog(
+  store: Store,
+  keys: readonly string[],
+  now: Date,
+  dueBefore: Date,
+): Promise<LeaseBacklog> {
   const backlog: LeaseBacklog = { waiting: 0, neverStarted: 0, oldestStartedAt: null };
   for (const part of keyChunks(keys)) {
     const row = await whereDue(store.db.selectFrom('host_leases').where('host_key', 'in', part), dueBefore)
@@ -183,7 +217,8 @@ export async function leaseBacklog(store: Store, keys: readonly string[], now: D
 export async function releaseLeases(store: Store, keys: readonly string[], owner: string, now: Date): Promise<void> {
   const db = store.db;
   for (const part of keyChunks(keys)) {
-    await db.updateTable('host_leases')
+    await db
+      .updateTable('host_leases')
       .set({ owner: null, lease_until: null, last_finished_at: now })
       .where('host_key', 'in', part)
       .where('owner', '=', owner)

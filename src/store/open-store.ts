@@ -25,8 +25,8 @@ const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === (pg.types.builtins.INT8 as number) && format !== 'binary'
       ? (value: string) => Number(value)
-      // pg types its own parsers' results as any; they are whatever pg parses, handed on unchanged.
-      : pg.types.getTypeParser(oid, format) as (value: string) => unknown) as pg.CustomTypesConfig['getTypeParser'],
+      : // pg types its own parsers' results as any; they are whatever pg parses, handed on unchanged.
+        (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 function createPostgresDialect(connectionString: string): Dialect {
@@ -63,9 +63,11 @@ function createMysqlDialect(uri: string): Dialect {
     pool,
     // Strict mode turns silent truncation into errors, so a bad row fails its transaction.
     onCreateConnection: async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw(
-        "set session sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
-      ));
+      await connection.executeQuery(
+        CompiledQuery.raw(
+          "set session sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
+        ),
+      );
       // Lock and statement limits: a locked table fails our statement, not the round (session-limits.ts).
       await connection.executeQuery(CompiledQuery.raw(mysqlLockLimitsStatement()));
       const limits = mysqlStatementLimitsStatements();

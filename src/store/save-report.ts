@@ -99,33 +99,45 @@ async function insertSample(db: Kysely<Database>, input: ReportToSave): Promise<
 }
 
 async function insertSampleChildren(db: Kysely<Database>, sampleId: number, report: Report): Promise<void> {
-  await insertRows(db, 'disk_usage', report.disks.map((d) => ({
-    sample_id: sampleId,
-    mount: d.mount,
-    fs: d.fs,
-    device: d.device,
-    size_bytes: d.size_bytes,
-    used_bytes: d.used_bytes,
-    avail_bytes: d.avail_bytes,
-    used_percent: d.used_percent,
-  })));
-  await insertRows(db, 'net_io', report.nics.map((n) => ({
-    sample_id: sampleId,
-    name: n.name,
-    rx_bytes: n.rx_bytes,
-    tx_bytes: n.tx_bytes,
-    rx_packets: n.rx_packets,
-    tx_packets: n.tx_packets,
-    rx_errors: n.rx_errors,
-    tx_errors: n.tx_errors,
-  })));
-  await insertRows(db, 'logged_in_users', report.users.map((u) => ({
-    sample_id: sampleId,
-    name: u.name,
-    tty: u.tty,
-    from_host: u.from,
-    login_at: parseReportTime(u.login_at),
-  })));
+  await insertRows(
+    db,
+    'disk_usage',
+    report.disks.map((d) => ({
+      sample_id: sampleId,
+      mount: d.mount,
+      fs: d.fs,
+      device: d.device,
+      size_bytes: d.size_bytes,
+      used_bytes: d.used_bytes,
+      avail_bytes: d.avail_bytes,
+      used_percent: d.used_percent,
+    })),
+  );
+  await insertRows(
+    db,
+    'net_io',
+    report.nics.map((n) => ({
+      sample_id: sampleId,
+      name: n.name,
+      rx_bytes: n.rx_bytes,
+      tx_bytes: n.tx_bytes,
+      rx_packets: n.rx_packets,
+      tx_packets: n.tx_packets,
+      rx_errors: n.rx_errors,
+      tx_errors: n.tx_errors,
+    })),
+  );
+  await insertRows(
+    db,
+    'logged_in_users',
+    report.users.map((u) => ({
+      sample_id: sampleId,
+      name: u.name,
+      tty: u.tty,
+      from_host: u.from,
+      login_at: parseReportTime(u.login_at),
+    })),
+  );
 }
 
 /**
@@ -153,7 +165,8 @@ export async function saveReport(store: Store, given: ReportToSave): Promise<Sav
       await insertSampleChildren(trx, sampleId, input.report);
       stillWanted();
       const events = await insertNewEvents(trx, input.hostId, input.roundId, input.report.events.items, {
-        cap: input.eventCap ?? 5000, now: input.collectedAt,
+        cap: input.eventCap ?? 5000,
+        now: input.collectedAt,
       });
       stillWanted();
       if (control) control.committing = true;

@@ -234,8 +234,19 @@ export interface Database {
  * tables the migrations create, so a table cannot exist untyped.
  */
 export const TABLE_NAMES = [
-  'hosts', 'samples', 'disk_usage', 'net_io', 'logged_in_users', 'security_events', 'rounds', 'host_errors',
-  'alerts', 'outbox', 'notifications', 'silences', 'host_leases',
+  'hosts',
+  'samples',
+  'disk_usage',
+  'net_io',
+  'logged_in_users',
+  'security_events',
+  'rounds',
+  'host_errors',
+  'alerts',
+  'outbox',
+  'notifications',
+  'silences',
+  'host_leases',
 ] as const satisfies readonly (keyof Database)[];
 
 // Fails to compile when Database gains a table TABLE_NAMES lacks.

@@ -23,7 +23,11 @@ export const SESSION_LIMITS = {
 } as const;
 
 /** node-postgres connection options that set the limits for every pooled session. */
-export function postgresSessionLimits(): { lock_timeout: number; statement_timeout: number; idle_in_transaction_session_timeout: number } {
+export function postgresSessionLimits(): {
+  lock_timeout: number;
+  statement_timeout: number;
+  idle_in_transaction_session_timeout: number;
+} {
   return {
     lock_timeout: SESSION_LIMITS.lockMs,
     statement_timeout: SESSION_LIMITS.statementMs,

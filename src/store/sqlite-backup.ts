@@ -7,9 +7,7 @@ import { chmodSync, renameSync, rmSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 
 /** How a backup ended. */
-export type BackupOutcome =
-  | { status: 'done'; pages: number }
-  | { status: 'failed'; reason: string };
+export type BackupOutcome = { status: 'done'; pages: number } | { status: 'failed'; reason: string };
 
 /** Copies the database at `sourcePath` into `file` (replaced atomically if it exists). */
 export async function backupSqlite(sourcePath: string, file: string): Promise<BackupOutcome> {

@@ -122,7 +122,10 @@ function isBusy(error: unknown): boolean {
  * statement queued behind it (the round spools those reports instead).
  */
 class BusyRetryConnection implements DatabaseConnection {
-  constructor(private readonly inner: DatabaseConnection, private readonly busy: { lockedUntil: number }) {}
+  constructor(
+    private readonly inner: DatabaseConnection,
+    private readonly busy: { lockedUntil: number },
+  ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const started = Date.now();

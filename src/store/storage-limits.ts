@@ -44,7 +44,13 @@ export function clip(text: string, max: number): string {
 
 /** The characters an event is charged against the event budgets: its text plus the row charge. */
 export function eventChars(event: EventReport): number {
-  return STORAGE_LIMITS.eventRowCharge + event.level.length + event.provider.length + event.message.length + (event.raw?.length ?? 0);
+  return (
+    STORAGE_LIMITS.eventRowCharge +
+    event.level.length +
+    event.provider.length +
+    event.message.length +
+    (event.raw?.length ?? 0)
+  );
 }
 
 function limitDisk(d: DiskReport): DiskReport {
@@ -64,7 +70,12 @@ function limitUser(u: UserReport): UserReport {
 /** An event's text fields cut to their limits. */
 export function limitEvent(e: EventReport): EventReport {
   const L = STORAGE_LIMITS;
-  const limited: EventReport = { ...e, level: clip(e.level, L.eventLevel), provider: clip(e.provider, L.eventProvider), message: clip(e.message, L.eventMessage) };
+  const limited: EventReport = {
+    ...e,
+    level: clip(e.level, L.eventLevel),
+    provider: clip(e.provider, L.eventProvider),
+    message: clip(e.message, L.eventMessage),
+  };
   if (e.raw !== undefined) limited.raw = clip(e.raw, L.eventRaw);
   return limited;
 }
@@ -113,7 +124,11 @@ export interface EventUsage {
  * stored: since the probe resumes after the highest stored record id, a legitimate host's
  * deferred events are read again next round, and stored once the budget allows.
  */
-export function selectEventsWithinBudget(fresh: readonly EventReport[], cap: number, usedToday: EventUsage): { keep: EventReport[]; deferred: number } {
+export function selectEventsWithinBudget(
+  fresh: readonly EventReport[],
+  cap: number,
+  usedToday: EventUsage,
+): { keep: EventReport[]; deferred: number } {
   const L = STORAGE_LIMITS;
   const rowsLeft = Math.max(0, Math.min(cap, L.eventsPerDay - usedToday.events));
   let charsLeft = Math.max(0, Math.min(L.eventCharsPerReport, L.eventCharsPerDay - usedToday.chars));
@@ -134,6 +149,9 @@ export function describeLimited(limited: Trimmed & { events: number }): string |
   if (limited.disks > 0) parts.push(`${limited.disks} disks over the limit of ${L.disks}`);
   if (limited.nics > 0) parts.push(`${limited.nics} NICs over the limit of ${L.nics}`);
   if (limited.users > 0) parts.push(`${limited.users} user sessions over the limit of ${L.users}`);
-  if (limited.events > 0) parts.push(`${limited.events} new security events over the per-report or daily budget (read again by a later round)`);
+  if (limited.events > 0)
+    parts.push(
+      `${limited.events} new security events over the per-report or daily budget (read again by a later round)`,
+    );
   return parts.length === 0 ? undefined : `storage limits: not stored: ${parts.join('; ')}`;
 }

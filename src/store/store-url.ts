@@ -19,7 +19,11 @@ export function parseStoreUrl(url: string): StoreTarget {
     case 'sqlite': {
       let path = url.slice('sqlite:'.length);
       if (path.startsWith('//')) path = path.slice(2);
-      if (path === '') throw new StoreError(`database URL "${redactUrl(url)}" names no SQLite file (try sqlite:fleetstat.sqlite)`, url);
+      if (path === '')
+        throw new StoreError(
+          `database URL "${redactUrl(url)}" names no SQLite file (try sqlite:fleetstat.sqlite)`,
+          url,
+        );
       return { dialect: 'sqlite', path };
     }
     case 'postgres':

@@ -26,15 +26,23 @@ export function parseReportTime(text: string): Date | null {
   const m = ISO_8601.exec(text.trim());
   if (!m) return null;
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const hour = Number(h), minute = Number(mi), second = Number(s);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d);
+  const hour = Number(h),
+    minute = Number(mi),
+    second = Number(s);
   const millis = Number(frac.padEnd(3, '0').slice(0, 3));
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   const check = new Date(utc);
   // Date.UTC rolls over (Feb 30 -> Mar 2); a real date survives the round trip unchanged.
   if (
-    check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day ||
-    check.getUTCHours() !== hour || check.getUTCMinutes() !== minute || check.getUTCSeconds() !== second
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second
   ) {
     return null;
   }
@@ -47,7 +55,8 @@ function zoneOffsetMinutes(zone: string): number | null {
   if (zone.toUpperCase() === 'Z') return 0;
   const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
   if (!m) return null;
-  const hours = Number(m[2]), minutes = Number(m[3] ?? '0');
+  const hours = Number(m[2]),
+    minutes = Number(m[3] ?? '0');
   if (hours > 14 || minutes > 59) return null;
   return (m[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
 }

@@ -32,12 +32,19 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /** Text from anything: bytes are decoded as UTF-8 (invalid sequences become U+FFFD). */
 function asText(value: unknown): string {
-  const text = typeof value === 'string' ? value
-    : Buffer.isBuffer(value) ? value.toString('utf8')
-    : value instanceof Error ? value.message
-    : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value)
-    // Anything else is shown, not stringified as "[object Object]" (inspect never runs a toString).
-    : value === null || value === undefined ? '' : inspect(value, { depth: 2, breakLength: Infinity });
+  const text =
+    typeof value === 'string'
+      ? value
+      : Buffer.isBuffer(value)
+        ? value.toString('utf8')
+        : value instanceof Error
+          ? value.message
+          : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+            ? String(value)
+            : // Anything else is shown, not stringified as "[object Object]" (inspect never runs a toString).
+              value === null || value === undefined
+              ? ''
+              : inspect(value, { depth: 2, breakLength: Infinity });
   return text.replace(LONE_SURROGATE, '\ufffd');
 }
 

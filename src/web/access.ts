@@ -73,18 +73,39 @@ function challenge(access: AccessOptions): string[] {
  * Installs the host check, the access check and the security headers on `app`. `policy()` is
  * read on every request; `isAsset(path)` names static assets, which need no credentials.
  */
-export function installAccess(app: FastifyInstance, policy: () => AccessPolicy, isAsset: (path: string) => boolean): void {
+export function installAccess(
+  app: FastifyInstance,
+  policy: () => AccessPolicy,
+  isAsset: (path: string) => boolean,
+): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     setSecurityHeaders(reply);
     const { credentials, metricsOpen, hostNames } = policy();
     const bound = app.server.address();
     const boundAddress = typeof bound === 'object' && bound !== null ? bound.address : '';
-    if (!isAllowedHost(request.headers.host, { names: hostNames, boundAddress, localAddress: request.socket.localAddress })) {
-      request.log.warn({ host: request.headers.host?.slice(0, 300) }, 'refused a request for an unknown host name (DNS rebinding?); add the name to <web hosts> if it is yours');
-      return reply.code(421).type('text/plain; charset=utf-8').send('misdirected request: this server does not answer to that host name\n');
+    if (
+      !isAllowedHost(request.headers.host, {
+        names: hostNames,
+        boundAddress,
+        localAddress: request.socket.localAddress,
+      })
+    ) {
+      request.log.warn(
+        { host: request.headers.host?.slice(0, 300) },
+        'refused a request for an unknown host name (DNS rebinding?); add the name to <web hosts> if it is yours',
+      );
+      return reply
+        .code(421)
+        .type('text/plain; charset=utf-8')
+        .send('misdirected request: this server does not answer to that host name\n');
     }
     const path = request.url.split('?')[0] ?? '/';
-    if (isAsset(path) || (metricsOpen && path === '/metrics') || isAuthorized(request.headers.authorization, credentials)) return;
+    if (
+      isAsset(path) ||
+      (metricsOpen && path === '/metrics') ||
+      isAuthorized(request.headers.authorization, credentials)
+    )
+      return;
     reply.code(401).header('www-authenticate', challenge(credentials));
     if (path.startsWith('/api/')) return reply.send({ error: 'authentication required' });
     return reply.type('text/plain; charset=utf-8').send('authentication required\n');

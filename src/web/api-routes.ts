@@ -60,7 +60,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const state = parseChoice(query.state, 'state', ['all', 'firing', 'pending', 'ok'] as const, 'all');
     const limit = parseLimit(query.limit, 200, 1000);
     const [alerts, delivery, undelivered] = await Promise.all([
-      listAlerts(db, { state: state === 'all' ? undefined : state, limit }), outboxCounts(db), listUndeliveredMail(db, 100),
+      listAlerts(db, { state: state === 'all' ? undefined : state, limit }),
+      outboxCounts(db),
+      listUndeliveredMail(db, 100),
     ]);
     return { alerts, delivery, undelivered };
   });

@@ -11,7 +11,13 @@ export type { CollectionStatus } from '../serve/load-monitor.js';
 
 /** The status when nothing assesses the load. */
 export const UNKNOWN_COLLECTION: CollectionStatus = {
-  state: 'unknown', since: null, assessedAt: null, hosts: 0, overdue: 0, mostOverdueSeconds: 0, intervalSeconds: 0,
+  state: 'unknown',
+  since: null,
+  assessedAt: null,
+  hosts: 0,
+  overdue: 0,
+  mostOverdueSeconds: 0,
+  intervalSeconds: 0,
 };
 
 /** The JSON of GET /api/collection (docs/api.md). */
@@ -30,11 +36,28 @@ export function collectionJson(status: CollectionStatus): Record<string, unknown
 /** The /metrics families (none before the first assessment). */
 export function collectionMetricFamilies(status: CollectionStatus): MetricFamily[] {
   if (status.state === 'unknown') return [];
-  const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value }] });
+  const gauge = (name: string, help: string, value: number): MetricFamily => ({
+    name,
+    help,
+    type: 'gauge',
+    samples: [{ value }],
+  });
   return [
-    gauge('fleetstat_collection_behind', '1 while the collectors cannot collect every host once per interval (a host waited a whole interval past its due time), else 0.', status.state === 'behind' ? 1 : 0),
-    gauge('fleetstat_hosts_overdue', 'Hosts due (an interval since their last start) and not being collected.', status.overdue),
-    gauge('fleetstat_most_overdue_seconds', 'How long past its due time the most overdue host has waited.', status.mostOverdueSeconds),
+    gauge(
+      'fleetstat_collection_behind',
+      '1 while the collectors cannot collect every host once per interval (a host waited a whole interval past its due time), else 0.',
+      status.state === 'behind' ? 1 : 0,
+    ),
+    gauge(
+      'fleetstat_hosts_overdue',
+      'Hosts due (an interval since their last start) and not being collected.',
+      status.overdue,
+    ),
+    gauge(
+      'fleetstat_most_overdue_seconds',
+      'How long past its due time the most overdue host has waited.',
+      status.mostOverdueSeconds,
+    ),
   ];
 }
 

@@ -27,24 +27,44 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const query = readQuery(request.query, ['q', 'status']);
     const filter = parseChoice(query.status, 'status', HOST_FILTERS, 'all');
     const config = deps.config();
-    const [hosts, round, firing] = await Promise.all([listFleetHosts(db, config), latestFinishedRound(db), listAlerts(db, { state: 'firing', limit: 10_000 })]);
+    const [hosts, round, firing] = await Promise.all([
+      listFleetHosts(db, config),
+      latestFinishedRound(db),
+      listAlerts(db, { state: 'firing', limit: 10_000 }),
+    ]);
     const firingRules = new Map<number, string[]>();
     for (const alert of firing) firingRules.set(alert.host_id, [...(firingRules.get(alert.host_id) ?? []), alert.rule]);
-    return reply.type(HTML).send(renderOverviewPage(hosts, round, now(), { filter, query: (query.q ?? '').slice(0, 200), firingRules, limits: limitsByEndpoint(config), banner: collectionBanner(deps.collection?.() ?? UNKNOWN_COLLECTION) }));
+    return reply.type(HTML).send(
+      renderOverviewPage(hosts, round, now(), {
+        filter,
+        query: (query.q ?? '').slice(0, 200),
+        firingRules,
+        limits: limitsByEndpoint(config),
+        banner: collectionBanner(deps.collection?.() ?? UNKNOWN_COLLECTION),
+      }),
+    );
   });
 
   app.get<{ Params: { id: string } }>('/hosts/:id', async (request, reply) => {
     const query = readQuery(request.query, ['range']);
     const id = parseId(request.params.id, 'id');
     const range = parseChoice(query.range, 'range', Object.keys(CHART_RANGES) as ChartRange[], '24h');
-    const { host, disks, users, alerts, events, errors } = await loadHostView(db, deps.config(), id, { events: 50, errors: 50 });
-    return reply.type(HTML).send(renderHostPage({ host: { ...host, id }, range, disks, users, alerts, events, errors }, now()));
+    const { host, disks, users, alerts, events, errors } = await loadHostView(db, deps.config(), id, {
+      events: 50,
+      errors: 50,
+    });
+    return reply
+      .type(HTML)
+      .send(renderHostPage({ host: { ...host, id }, range, disks, users, alerts, events, errors }, now()));
   });
 
   app.get('/alerts', async (request, reply) => {
     readQuery(request.query, []);
     const [alerts, delivery, undelivered, silences] = await Promise.all([
-      listAlerts(db, { limit: 500 }), outboxCounts(db), listUndeliveredMail(db, 50), listSilences(db, now()),
+      listAlerts(db, { limit: 500 }),
+      outboxCounts(db),
+      listUndeliveredMail(db, 50),
+      listSilences(db, now()),
     ]);
     return reply.type(HTML).send(renderAlertsPage(alerts, now(), { counts: delivery, undelivered, silences }));
   });

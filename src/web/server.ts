@@ -64,7 +64,8 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     let message = `internal error; see the server log (request ${request.id})`;
     if (error instanceof BadRequest) [status, message] = [400, error.message];
     else if (error instanceof NotFound) [status, message] = [404, error.message];
-    else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) [status, message] = [error.statusCode, error.message];
+    else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500)
+      [status, message] = [error.statusCode, error.message];
     else request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
     reply.code(status);
     if (wantsJson(request.url)) return reply.send({ error: message });
@@ -72,7 +73,8 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404);
-    if (wantsJson(request.url)) return reply.send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
+    if (wantsJson(request.url))
+      return reply.send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
     return reply.type('text/html; charset=utf-8').send(renderErrorPage(404, 'There is no such page.'));
   });
 

@@ -72,26 +72,44 @@ function expected(bytes: Buffer, cap: number, kind: FieldKind): Expected {
 
 /** Why `actual` is not a correct report of `e`, or undefined when it is. */
 export function mismatch(actual: string | null | undefined, e: Expected, storageCap?: number): string | undefined {
-  if (typeof actual !== 'string') return `expected a string for ${JSON.stringify(e.text.slice(0, 60))}, got ${String(actual)}`;
+  if (typeof actual !== 'string')
+    return `expected a string for ${JSON.stringify(e.text.slice(0, 60))}, got ${String(actual)}`;
   if (Buffer.byteLength(actual) > e.cap) return `${Buffer.byteLength(actual)} bytes, over the ${e.cap}-byte cap`;
   // Read back from the database, a value has also passed the store's limits (storage-limits.ts).
   const kept = (text: string) => (storageCap === undefined ? text : clip(text, storageCap));
   if (e.exact) {
     if (Buffer.byteLength(e.text) <= e.cap) {
       const want = kept(stored(e.text, e.kind));
-      return actual === want ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (the source as stored)`;
+      return actual === want
+        ? undefined
+        : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (the source as stored)`;
     }
     // Cut to the cap: a prefix of the source, at most 3 bytes short of the cap (a split character), as stored.
     const ok = cutsAtCap(e.text, e.cap).some((cut) => kept(stored(cut, e.kind)) === actual);
     return ok ? undefined : `${JSON.stringify(actual)} is not the source cut to ${e.cap} bytes, as stored`;
   }
   const want = kept(stored(e.text, e.kind));
-  return loose(actual) === loose(want) ? undefined : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (as stored) with its non-UTF-8 bytes replaced`;
+  return loose(actual) === loose(want)
+    ? undefined
+    : `${JSON.stringify(actual)} is not ${JSON.stringify(want)} (as stored) with its non-UTF-8 bytes replaced`;
 }
 
-export interface AwkwardUser { name: Expected; tty: string; from: Expected; loginEpoch: number }
-export interface AwkwardEvent { message: Expected; recordId: number; eventId: number; loggedAt: string }
-export interface AwkwardMount { mount: Expected; containsNewline: boolean }
+export interface AwkwardUser {
+  name: Expected;
+  tty: string;
+  from: Expected;
+  loginEpoch: number;
+}
+export interface AwkwardEvent {
+  message: Expected;
+  recordId: number;
+  eventId: number;
+  loggedAt: string;
+}
+export interface AwkwardMount {
+  mount: Expected;
+  containsNewline: boolean;
+}
 
 export interface AwkwardData {
   /** The directory for userland-ns.sh (DATA). */
@@ -102,7 +120,8 @@ export interface AwkwardData {
   mounts: AwkwardMount[];
 }
 
-const b = (...parts: Array<string | number[] | Buffer>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const b = (...parts: Array<string | number[] | Buffer>) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
 /** One utmp record (glibc x86_64 layout, 384 bytes) of a logged-in user. */
 function utmpRecord(user: Buffer, line: string, host: Buffer, pid: number, epoch: number): Buffer {
@@ -125,11 +144,18 @@ function utmpRecord(user: Buffer, line: string, host: Buffer, pid: number, epoch
 export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardData {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
 
-  const osBytes = os === 'long'
-    ? b(`Awk${BACKSLASH}ward "Q" OS\twith 'apos' $HOME \`tick\` `, 'L'.repeat(300))
-    : b('Caf', [0xe9], ' OS ', [0xff, 0xfe], ' 1.0');
-  const escaped = Buffer.from(osBytes.toString('latin1').replace(/[\\"$`]/g, (c) => BACKSLASH + c), 'latin1');
-  writeFileSync(join(dir, 'os-release'), Buffer.concat([b('NAME="Awkward"\nID=awkward\nPRETTY_NAME="'), escaped, b('"\nVERSION_ID=1\n')]));
+  const osBytes =
+    os === 'long'
+      ? b(`Awk${BACKSLASH}ward "Q" OS\twith 'apos' $HOME \`tick\` `, 'L'.repeat(300))
+      : b('Caf', [0xe9], ' OS ', [0xff, 0xfe], ' 1.0');
+  const escaped = Buffer.from(
+    osBytes.toString('latin1').replace(/[\\"$`]/g, (c) => BACKSLASH + c),
+    'latin1',
+  );
+  writeFileSync(
+    join(dir, 'os-release'),
+    Buffer.concat([b('NAME="Awkward"\nID=awkward\nPRETTY_NAME="'), escaped, b('"\nVERSION_ID=1\n')]),
+  );
 
   // Logged-in users: a domain account, quotes, a UTF-8 and a Latin-1 name, a long remote host
   // (150 bytes: busybox who cuts its lines at 256).
@@ -142,25 +168,49 @@ export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardDat
     { name: b('l', [0xe9], 'a'), tty: 'pts/4', from: b('m', [0xff], 'x') },
   ];
   // pid 1: a live process, as a real session's is (GNU who hides entries whose pid is gone).
-  writeFileSync(join(dir, 'utmp'), Buffer.concat(userSpecs.map((u, i) => utmpRecord(u.name, u.tty, u.from, 1, login + i * 60))));
-  const users = userSpecs.map((u, i) => ({ name: expected(u.name, 64, 'line'), tty: u.tty, from: expected(u.from, 256, 'line'), loginEpoch: login + i * 60 }));
+  writeFileSync(
+    join(dir, 'utmp'),
+    Buffer.concat(userSpecs.map((u, i) => utmpRecord(u.name, u.tty, u.from, 1, login + i * 60))),
+  );
+  const users = userSpecs.map((u, i) => ({
+    name: expected(u.name, 64, 'line'),
+    tty: u.tty,
+    from: expected(u.from, 256, 'line'),
+    loginEpoch: login + i * 60,
+  }));
 
   // sshd lines in rsyslog's precise format (ISO time with offset: no guessed year).
   const t0 = Date.UTC(2026, 10, 27, 9, 0, 0) / 1000;
   const stamp = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, '.000000+00:00');
   const eventSpecs: Array<{ at: number; message: Buffer; eventId: number }> = [
-    { at: t0, message: b(`Failed password for invalid user CORP${BACKSLASH}${BACKSLASH}bob from 127.0.0.9 port 50001 ssh2`), eventId: 1 },
-    { at: t0, message: b('Invalid user o"brien\t\'x\' from 127.0.0.9 port 50002'), eventId: 2 },
+    {
+      at: t0,
+      message: b(`Failed password for invalid user CORP${BACKSLASH}${BACKSLASH}bob from 127.0.0.9 port 50001 ssh2`),
+      eventId: 1,
+    },
+    { at: t0, message: b("Invalid user o\"brien\t'x' from 127.0.0.9 port 50002"), eventId: 2 },
     { at: t0 + 5, message: b('Failed password for l', [0xe9], 'a from 127.0.0.9 port 50003 ssh2'), eventId: 1 },
-    { at: t0 + 9, message: b('Failed publickey for root from 127.0.0.9 port 50004 ssh2: ', 'K'.repeat(2000)), eventId: 1 },
+    {
+      at: t0 + 9,
+      message: b('Failed publickey for root from 127.0.0.9 port 50004 ssh2: ', 'K'.repeat(2000)),
+      eventId: 1,
+    },
   ];
   const log = eventSpecs.map((e, i) => b(`${stamp(e.at)} awkward sshd[${700 + i}]: `, e.message, '\n'));
-  writeFileSync(join(dir, 'auth.log'), Buffer.concat([b(`${stamp(t0 - 1)} awkward CRON[1]: session opened for user root\n`), ...log]));
+  writeFileSync(
+    join(dir, 'auth.log'),
+    Buffer.concat([b(`${stamp(t0 - 1)} awkward CRON[1]: session opened for user root\n`), ...log]),
+  );
   const perSecond = new Map<number, number>();
   const events = eventSpecs.map((e) => {
     const n = perSecond.get(e.at) ?? 0;
     perSecond.set(e.at, n + 1);
-    return { message: expected(e.message, 500, 'block'), recordId: e.at * 1000 + n, eventId: e.eventId, loggedAt: new Date(e.at * 1000).toISOString().replace('.000Z', 'Z') };
+    return {
+      message: expected(e.message, 500, 'block'),
+      recordId: e.at * 1000 + n,
+      eventId: e.eventId,
+      loggedAt: new Date(e.at * 1000).toISOString().replace('.000Z', 'Z'),
+    };
   });
 
   // Mount points: names the kernel escapes in /proc/mounts (space, backslash, tab, newline) or not.
@@ -181,9 +231,13 @@ export function writeAwkwardData(dir: string, os: 'long' | 'latin1'): AwkwardDat
     execFileSync('mkfs.ext2', ['-q', '-F', '-m', '0', image]);
   });
   const mnt = join(dir, 'mnt');
-  for (const name of mountNames) mkdirSync(Buffer.concat([Buffer.from(`${mnt}/`), name]), { recursive: true, mode: 0o755 });
+  for (const name of mountNames)
+    mkdirSync(Buffer.concat([Buffer.from(`${mnt}/`), name]), { recursive: true, mode: 0o755 });
   writeFileSync(join(dir, 'mounts'), Buffer.concat(mountNames.flatMap((n) => [n, Buffer.from([0])])));
-  const mounts = mountNames.map((n) => ({ mount: expected(Buffer.concat([Buffer.from('/mnt/'), n]), 512, 'line'), containsNewline: n.includes(0x0a) }));
+  const mounts = mountNames.map((n) => ({
+    mount: expected(Buffer.concat([Buffer.from('/mnt/'), n]), 512, 'line'),
+    containsNewline: n.includes(0x0a),
+  }));
 
   return { dir, osName: expected(osBytes, 256, 'line'), users, events, mounts };
 }

@@ -44,7 +44,9 @@ const MYSQL_ADMIN_URL = process.env.FLEETSTAT_TEST_MYSQL_URL ?? 'mysql://root@12
 
 /** The dialects to test: all three, or those listed in FLEETSTAT_TEST_DIALECTS. */
 export function testDialects(): TestDialect[] {
-  const wanted = process.env.FLEETSTAT_TEST_DIALECTS?.split(',').map((d) => d.trim()).filter(Boolean);
+  const wanted = process.env.FLEETSTAT_TEST_DIALECTS?.split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   if (!wanted || wanted.length === 0) return [...ALL_TEST_DIALECTS];
   return ALL_TEST_DIALECTS.filter((d) => wanted.includes(d));
 }

@@ -41,11 +41,14 @@ async function holdingServer(address: string, onSocket: (socket: Socket) => void
   return {
     address,
     port,
-    get connections() { return connections; },
-    stop: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    get connections() {
+      return connections;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

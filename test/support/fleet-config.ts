@@ -28,11 +28,17 @@ function escapeXml(value: string): string {
 }
 
 function attrs(values: Record<string, string | undefined>): string {
-  return Object.entries(values).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}="${escapeXml(v!)}"`).join(' ');
+  return Object.entries(values)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}="${escapeXml(v!)}"`)
+    .join(' ');
 }
 
 /** Writes `config.xml` into `dir` and returns its path. */
-export function writeFleetConfig(fleet: Pick<SshdFleet, 'user' | 'passwordFile' | 'clientKeyPath' | 'knownHostsPath'>, options: FleetConfigOptions): string {
+export function writeFleetConfig(
+  fleet: Pick<SshdFleet, 'user' | 'passwordFile' | 'clientKeyPath' | 'knownHostsPath'>,
+  options: FleetConfigOptions,
+): string {
   const settings = attrs({
     database: options.databaseUrl,
     'known-hosts': options.knownHostsPath ?? fleet.knownHostsPath,
@@ -40,12 +46,25 @@ export function writeFleetConfig(fleet: Pick<SshdFleet, 'user' | 'passwordFile' 
     ...options.settings,
   });
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<clients>', `  <settings ${settings}/>`];
-  if (options.smtp) lines.push(`  <smtp ${attrs({ host: options.smtp.host, port: String(options.smtp.port), from: options.smtp.from ?? 'fleetstat@localhost' })}/>`);
+  if (options.smtp)
+    lines.push(
+      `  <smtp ${attrs({ host: options.smtp.host, port: String(options.smtp.port), from: options.smtp.from ?? 'fleetstat@localhost' })}/>`,
+    );
   for (const client of options.clients) {
-    const auth = client.auth === 'key' ? { key: fleet.clientKeyPath } : client.auth === 'none' ? {} : { 'password-file': fleet.passwordFile };
+    const auth =
+      client.auth === 'key'
+        ? { key: fleet.clientKeyPath }
+        : client.auth === 'none'
+          ? {}
+          : { 'password-file': fleet.passwordFile };
     const head = attrs({
-      ip: client.host.address, port: String(client.host.port), username: fleet.user,
-      name: client.name, mail: client.mail, ...auth, ...client.attributes,
+      ip: client.host.address,
+      port: String(client.host.port),
+      username: fleet.user,
+      name: client.name,
+      mail: client.mail,
+      ...auth,
+      ...client.attributes,
     });
     lines.push(`  <client ${head}>`);
     for (const alert of client.alerts ?? []) lines.push(`    ${alert}`);

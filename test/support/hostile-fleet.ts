@@ -5,7 +5,18 @@
  * its own TMPDIR, so temp-file leftovers are checked per host, never mixed with other tests'.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { startFleet, TEST_USER, type SshdFleet, type SshdInstance } from './sshd.js';
 
@@ -16,8 +27,7 @@ const PAYLOADS = new URL('../fixtures/hostile/payloads.json', import.meta.url).p
 
 /** What a host does; see hostile-wrapper.sh. `reply` kinds are those of fixtures/hostile/reply.mjs. */
 export type HostMode =
-  | 'normal' | `tmpdir ${string}` | `path ${string}` | `stall-run ${number}` | 'kill-mid-reply'
-  | `reply ${string}`;
+  'normal' | `tmpdir ${string}` | `path ${string}` | `stall-run ${number}` | 'kill-mid-reply' | `reply ${string}`;
 
 export interface FaultFleet extends SshdFleet {
   /** The directory the wrapper works in (modes/, tmp/, results/). */
@@ -33,7 +43,9 @@ export interface FaultFleet extends SshdFleet {
 
 /** uid and gid of a local account (the test account by default), from /etc/passwd. */
 export function testAccountIds(user = TEST_USER): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   if (!line) throw new Error(`no local account ${user}`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -42,7 +54,10 @@ export function testAccountIds(user = TEST_USER): { uid: number; gid: number } {
 const hostKey = (host: Pick<SshdInstance, 'address' | 'port'>) => `${host.address}_${host.port}`;
 
 /** Starts `count` wrapped sshd hosts; `extraConfig` lines are added after the ForceCommand. */
-export async function startFaultFleet(count: number, opts: { firstIndex?: number; extraConfig?: string[] } = {}): Promise<FaultFleet> {
+export async function startFaultFleet(
+  count: number,
+  opts: { firstIndex?: number; extraConfig?: string[] } = {},
+): Promise<FaultFleet> {
   const { uid, gid } = testAccountIds();
   // The wrapper and its files live in a world-readable directory: the test account runs them.
   const faultDir = execFileSync('mktemp', ['-d', '/tmp/fleetstat-faults-XXXXXX'], { encoding: 'utf8' }).trim();

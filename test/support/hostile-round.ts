@@ -47,10 +47,17 @@ export interface FaultRoundOptions {
 }
 
 /** Runs the round and reads back its records. */
-export async function runFaultRound(fleet: Pick<SshdFleet, 'user' | 'passwordFile' | 'clientKeyPath' | 'knownHostsPath'>, options: FaultRoundOptions): Promise<FaultRoundResult> {
+export async function runFaultRound(
+  fleet: Pick<SshdFleet, 'user' | 'passwordFile' | 'clientKeyPath' | 'knownHostsPath'>,
+  options: FaultRoundOptions,
+): Promise<FaultRoundResult> {
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(options.dir, options.database ?? 'faults.sqlite')}`;
   const configPath = writeFleetConfig(fleet, {
-    dir: options.dir, databaseUrl, clients: options.clients, smtp: options.smtp, knownHostsPath: options.knownHostsPath,
+    dir: options.dir,
+    databaseUrl,
+    clients: options.clients,
+    smtp: options.smtp,
+    knownHostsPath: options.knownHostsPath,
     settings: { 'connect-timeout': '3', 'spool-dir': join(options.dir, 'spool'), ...options.settings },
   });
   const config = await loadConfig(configPath);
@@ -59,15 +66,27 @@ export async function runFaultRound(fleet: Pick<SshdFleet, 'user' | 'passwordFil
     await migrate(store);
     const summary = await collectRound(config, store, { onEvent: options.onEvent });
     await options.afterRound?.();
-    const summaryErrors = new Map(summary.outcomes.flatMap((o) => {
-      const failure = outcomeFailure(o);
-      return failure ? [[o.client.name, { stage: failure.stage ?? 'not started', message: failure.message }] as const] : [];
-    }));
-    const rows = await store.db.selectFrom('host_errors').innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
-      .select(['hosts.name', 'host_errors.stage', 'host_errors.message']).where('host_errors.round_id', '=', summary.roundId).execute();
+    const summaryErrors = new Map(
+      summary.outcomes.flatMap((o) => {
+        const failure = outcomeFailure(o);
+        return failure
+          ? [[o.client.name, { stage: failure.stage ?? 'not started', message: failure.message }] as const]
+          : [];
+      }),
+    );
+    const rows = await store.db
+      .selectFrom('host_errors')
+      .innerJoin('hosts', 'hosts.id', 'host_errors.host_id')
+      .select(['hosts.name', 'host_errors.stage', 'host_errors.message'])
+      .where('host_errors.round_id', '=', summary.roundId)
+      .execute();
     const tableErrors = new Map(rows.map((r) => [r.name, { stage: r.stage, message: r.message }]));
-    const samples = await store.db.selectFrom('samples').innerJoin('hosts', 'hosts.id', 'samples.host_id')
-      .select('hosts.name').where('samples.round_id', '=', summary.roundId).execute();
+    const samples = await store.db
+      .selectFrom('samples')
+      .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+      .select('hosts.name')
+      .where('samples.round_id', '=', summary.roundId)
+      .execute();
     return { summary, summaryErrors, tableErrors, stored: samples.map((s) => s.name).sort(), databaseUrl, configPath };
   } finally {
     await store.close();

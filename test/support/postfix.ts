@@ -84,56 +84,90 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
 
   const certificatePath = join(conf, 'cert.pem');
   const keyPath = join(conf, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certificatePath, '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certificatePath,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   chmodSync(keyPath, 0o600);
 
   const port = await findFreePort();
   const smtpsPort = await findFreePort();
   const starttls = options.starttls ?? true;
   const maillog = join(root, 'maillog');
-  writeFileSync(join(conf, 'main.cf'), [
-    'compatibility_level = 3.6',
-    `queue_directory = ${queue}`,
-    `data_directory = ${data}`,
-    'inet_interfaces = 127.0.0.1',
-    'inet_protocols = ipv4',
-    'myhostname = localhost',
-    'mydomain = localdomain',
-    'mydestination = localhost',
-    'mynetworks = 127.0.0.0/8',
-    'relay_domains =',
-    'relayhost =',
-    // Local delivery only: anything not for localhost bounces at once, nothing leaves the machine.
-    'default_transport = error:the test MTA delivers locally only',
-    `mail_spool_directory = ${spool}`,
-    'alias_maps =',
-    'alias_database =',
-    `maillog_file = ${maillog}`,
-    `maillog_file_prefixes = ${root}`,
-    'smtpd_banner = $myhostname ESMTP fleetstat-test',
-    'biff = no',
-    'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
-    ...(options.sasl ? [
-      'smtpd_sasl_auth_enable = yes',
-      'smtpd_sasl_type = cyrus',
-      `cyrus_sasl_config_path = ${join(conf, 'sasl')}`,
-      'smtpd_sasl_path = smtpd',
-      'smtpd_sasl_local_domain = localhost',
-      `smtpd_tls_auth_only = ${options.sasl.authWithoutTls ? 'no' : 'yes'}`,
-    ] : []),
-    ...(starttls ? [`smtpd_tls_cert_file = ${certificatePath}`, `smtpd_tls_key_file = ${keyPath}`, 'smtpd_tls_security_level = may'] : ['smtpd_tls_security_level = none']),
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(conf, 'main.cf'),
+    [
+      'compatibility_level = 3.6',
+      `queue_directory = ${queue}`,
+      `data_directory = ${data}`,
+      'inet_interfaces = 127.0.0.1',
+      'inet_protocols = ipv4',
+      'myhostname = localhost',
+      'mydomain = localdomain',
+      'mydestination = localhost',
+      'mynetworks = 127.0.0.0/8',
+      'relay_domains =',
+      'relayhost =',
+      // Local delivery only: anything not for localhost bounces at once, nothing leaves the machine.
+      'default_transport = error:the test MTA delivers locally only',
+      `mail_spool_directory = ${spool}`,
+      'alias_maps =',
+      'alias_database =',
+      `maillog_file = ${maillog}`,
+      `maillog_file_prefixes = ${root}`,
+      'smtpd_banner = $myhostname ESMTP fleetstat-test',
+      'biff = no',
+      'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
+      ...(options.sasl
+        ? [
+            'smtpd_sasl_auth_enable = yes',
+            'smtpd_sasl_type = cyrus',
+            `cyrus_sasl_config_path = ${join(conf, 'sasl')}`,
+            'smtpd_sasl_path = smtpd',
+            'smtpd_sasl_local_domain = localhost',
+            `smtpd_tls_auth_only = ${options.sasl.authWithoutTls ? 'no' : 'yes'}`,
+          ]
+        : []),
+      ...(starttls
+        ? [
+            `smtpd_tls_cert_file = ${certificatePath}`,
+            `smtpd_tls_key_file = ${keyPath}`,
+            'smtpd_tls_security_level = may',
+          ]
+        : ['smtpd_tls_security_level = none']),
+      '',
+    ].join('\n'),
+  );
   if (options.sasl) {
     const sasldb = join(conf, 'sasldb2');
     // Debian's Postfix reads the Cyrus application config from $config_directory/sasl/.
     mkdirSync(join(conf, 'sasl'));
-    writeFileSync(join(conf, 'sasl', 'smtpd.conf'), `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: ${sasldb}\nmech_list: PLAIN LOGIN\n`);
+    writeFileSync(
+      join(conf, 'sasl', 'smtpd.conf'),
+      `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: ${sasldb}\nmech_list: PLAIN LOGIN\n`,
+    );
     // The password goes on stdin (-p), never in argv.
-    execFileSync('saslpasswd2', ['-f', sasldb, '-c', '-p', '-u', 'localhost', options.sasl.user], { input: options.sasl.password, stdio: ['pipe', 'ignore', 'inherit'] });
+    execFileSync('saslpasswd2', ['-f', sasldb, '-c', '-p', '-u', 'localhost', options.sasl.user], {
+      input: options.sasl.password,
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
     chownSync(sasldb, postfixUser, -1);
     chmodSync(sasldb, 0o600);
   }
@@ -156,7 +190,11 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
   };
 
   try {
-    await waitFor(() => log().includes('daemon started'), 20_000, () => `Postfix did not start:\n${log()}`);
+    await waitFor(
+      () => log().includes('daemon started'),
+      20_000,
+      () => `Postfix did not start:\n${log()}`,
+    );
     await waitForPort(port, 20_000);
   } catch (error) {
     await stop();
@@ -171,12 +209,20 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
     mailboxPath,
     log,
     async waitForLog(pattern, timeoutMs = 30_000) {
-      await waitFor(() => pattern.test(log()), timeoutMs, () => `the mail log never matched ${pattern}:\n${log()}`);
+      await waitFor(
+        () => pattern.test(log()),
+        timeoutMs,
+        () => `the mail log never matched ${pattern}:\n${log()}`,
+      );
       return log();
     },
     async waitForDelivery(text, timeoutMs = 30_000) {
       const read = () => (existsSync(mailboxPath) ? readFileSync(mailboxPath, 'utf8') : '');
-      await waitFor(() => read().includes(text), timeoutMs, () => `no mail holding ${JSON.stringify(text)} delivered; mail log:\n${log()}`);
+      await waitFor(
+        () => read().includes(text),
+        timeoutMs,
+        () => `no mail holding ${JSON.stringify(text)} delivered; mail log:\n${log()}`,
+      );
       return read();
     },
     stop,
@@ -197,7 +243,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;

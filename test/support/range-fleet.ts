@@ -13,7 +13,14 @@ export async function startRangeFleet(prefix: string, first: number, count: numb
   const hosts: SshdInstance[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      hosts.push(await startSshd({ address: `${prefix}.${first + i}`, port, dir: base.dir, authorizedKeysPath: join(base.dir, 'authorized_keys') }));
+      hosts.push(
+        await startSshd({
+          address: `${prefix}.${first + i}`,
+          port,
+          dir: base.dir,
+          authorizedKeysPath: join(base.dir, 'authorized_keys'),
+        }),
+      );
     }
   } catch (error) {
     await Promise.all(hosts.map((h) => h.stop()));

@@ -22,10 +22,20 @@ export function processCount(): number {
  */
 export function procMismatches(r: Report, pidsBefore: number): string[] {
   const wrong: string[] = [];
-  const want = (what: string, ok: boolean, got: unknown) => { if (!ok) wrong.push(`${what}: ${JSON.stringify(got)}`); };
+  const want = (what: string, ok: boolean, got: unknown) => {
+    if (!ok) wrong.push(`${what}: ${JSON.stringify(got)}`);
+  };
   want('memory.total_bytes = MemTotal', r.memory.total_bytes === meminfoBytes('MemTotal'), r.memory.total_bytes);
-  want('memory.used = total - available', r.memory.used_bytes === r.memory.total_bytes - r.memory.available_bytes, r.memory);
-  want('memory.available ≈ MemAvailable', Math.abs(r.memory.available_bytes - meminfoBytes('MemAvailable')) < 0.05 * meminfoBytes('MemTotal'), r.memory.available_bytes);
+  want(
+    'memory.used = total - available',
+    r.memory.used_bytes === r.memory.total_bytes - r.memory.available_bytes,
+    r.memory,
+  );
+  want(
+    'memory.available ≈ MemAvailable',
+    Math.abs(r.memory.available_bytes - meminfoBytes('MemAvailable')) < 0.05 * meminfoBytes('MemTotal'),
+    r.memory.available_bytes,
+  );
   want('swap.total_bytes = SwapTotal', r.swap.total_bytes === meminfoBytes('SwapTotal'), r.swap.total_bytes);
   const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   want('uptime ≈ /proc/uptime', Math.abs(r.uptime_seconds - uptime) < 60, r.uptime_seconds);
@@ -37,8 +47,16 @@ export function procMismatches(r: Report, pidsBefore: number): string[] {
   want('hostname', r.host.hostname === hostname(), r.host.hostname);
   want('kernel', r.host.kernel === release(), r.host.kernel);
   want('os', r.host.os === 'linux', r.host.os);
-  const nics = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':')).map((l) => l.split(':')[0]!.trim());
-  want('nics = /proc/net/dev', JSON.stringify(r.nics.map((n) => n.name)) === JSON.stringify(nics), r.nics.map((n) => n.name));
+  const nics = readFileSync('/proc/net/dev', 'utf8')
+    .split('\n')
+    .slice(2)
+    .filter((l) => l.includes(':'))
+    .map((l) => l.split(':')[0]!.trim());
+  want(
+    'nics = /proc/net/dev',
+    JSON.stringify(r.nics.map((n) => n.name)) === JSON.stringify(nics),
+    r.nics.map((n) => n.name),
+  );
   want('process_count ≈ /proc', countWithin(r.process_count, pidsBefore), r.process_count);
   return wrong;
 }
@@ -79,36 +97,54 @@ export interface StorageCaps {
  */
 export function awkwardMismatches(r: AwkwardView, data: AwkwardData, caps: StorageCaps = {}): string[] {
   const wrong: string[] = [];
-  const note = (what: string, why: string | undefined) => { if (why) wrong.push(`${what}: ${why}`); };
+  const note = (what: string, why: string | undefined) => {
+    if (why) wrong.push(`${what}: ${why}`);
+  };
   note('host.os_name', mismatch(r.host.os_name, data.osName));
   for (const u of data.users) {
     const got = r.users.find((x) => x.tty === u.tty);
-    if (!got) { wrong.push(`user on ${u.tty} missing (users: ${JSON.stringify(r.users.map((x) => x.tty))})`); continue; }
+    if (!got) {
+      wrong.push(`user on ${u.tty} missing (users: ${JSON.stringify(r.users.map((x) => x.tty))})`);
+      continue;
+    }
     note(`user ${u.tty} name`, mismatch(got.name, u.name, caps.userName));
     note(`user ${u.tty} from`, mismatch(got.from, u.from, caps.userFrom));
     const at = Date.parse(got.login_at) / 1000;
-    if (at !== u.loginEpoch) wrong.push(`user ${u.tty} login_at ${JSON.stringify(got.login_at)} is not ${new Date(u.loginEpoch * 1000).toISOString()}`);
+    if (at !== u.loginEpoch)
+      wrong.push(
+        `user ${u.tty} login_at ${JSON.stringify(got.login_at)} is not ${new Date(u.loginEpoch * 1000).toISOString()}`,
+      );
   }
   if (!r.events.readable) wrong.push(`events unreadable: ${r.events.note}`);
   for (const e of data.events) {
     const got = r.events.items.find((x) => x.record_id === e.recordId);
-    if (!got) { wrong.push(`event ${e.recordId} missing (got ${JSON.stringify(r.events.items.map((x) => x.record_id))})`); continue; }
+    if (!got) {
+      wrong.push(`event ${e.recordId} missing (got ${JSON.stringify(r.events.items.map((x) => x.record_id))})`);
+      continue;
+    }
     if (got.event_id !== e.eventId) wrong.push(`event ${e.recordId} event_id ${got.event_id} is not ${e.eventId}`);
-    if (Date.parse(got.logged_at ?? '') !== Date.parse(e.loggedAt)) wrong.push(`event ${e.recordId} logged_at ${got.logged_at} is not ${e.loggedAt}`);
+    if (Date.parse(got.logged_at ?? '') !== Date.parse(e.loggedAt))
+      wrong.push(`event ${e.recordId} logged_at ${got.logged_at} is not ${e.loggedAt}`);
     note(`event ${e.recordId} message`, mismatch(got.message, e.message, caps.eventMessage));
   }
-  if (r.events.items.length !== data.events.length) wrong.push(`${r.events.items.length} events, not ${data.events.length}`);
+  if (r.events.items.length !== data.events.length)
+    wrong.push(`${r.events.items.length} events, not ${data.events.length}`);
   for (const m of data.mounts) {
     const got = r.disks.find((d) => mismatch(d.mount, m.mount, caps.diskMount) === undefined);
     if (!got) {
       // A name df cannot print on one line may be left out, but never silently.
       const warned = m.containsNewline && (r.warnings === undefined || r.warnings.some((w) => /mount/i.test(w)));
-      if (!warned) wrong.push(`disk ${JSON.stringify(m.mount.text.slice(0, 40))} missing (disks: ${JSON.stringify(r.disks.map((d) => d.mount.slice(0, 40)))})`);
+      if (!warned)
+        wrong.push(
+          `disk ${JSON.stringify(m.mount.text.slice(0, 40))} missing (disks: ${JSON.stringify(r.disks.map((d) => d.mount.slice(0, 40)))})`,
+        );
       continue;
     }
     if (got.fs !== 'ext2') wrong.push(`disk ${JSON.stringify(got.mount.slice(0, 40))} fs ${got.fs} is not ext2`);
-    if (!(got.size_bytes > 0 && got.size_bytes <= DISK_IMAGE_BYTES)) wrong.push(`disk ${JSON.stringify(got.mount.slice(0, 40))} size ${got.size_bytes}`);
-    if (!/^\/dev\/loop\d+$/.test(got.device)) wrong.push(`disk ${JSON.stringify(got.mount.slice(0, 40))} device ${got.device}`);
+    if (!(got.size_bytes > 0 && got.size_bytes <= DISK_IMAGE_BYTES))
+      wrong.push(`disk ${JSON.stringify(got.mount.slice(0, 40))} size ${got.size_bytes}`);
+    if (!/^\/dev\/loop\d+$/.test(got.device))
+      wrong.push(`disk ${JSON.stringify(got.mount.slice(0, 40))} device ${got.device}`);
   }
   return wrong;
 }

@@ -2,7 +2,14 @@
  * Valid probe reports (schema v1, src/probe/report.ts) for tests. Every object made here is
  * checked against the real schema, so a test cannot pass on a report the server would reject.
  */
-import { reportSchema, type DiskReport, type EventReport, type NicReport, type Report, type UserReport } from '../../src/probe/report.js';
+import {
+  reportSchema,
+  type DiskReport,
+  type EventReport,
+  type NicReport,
+  type Report,
+  type UserReport,
+} from '../../src/probe/report.js';
 
 /** A disk; sizes above 2^32 by default so 32-bit truncation shows. */
 export function makeDisk(overrides: Partial<DiskReport> = {}): DiskReport {
@@ -70,8 +77,21 @@ export function makeReport(overrides: Partial<Report> = {}): Report {
     uptime_seconds: 5_000_000_000,
     boot_time: '2024-04-01T00:00:00Z',
     process_count: 213,
-    disks: [makeDisk(), makeDisk({ mount: '/var', device: '/dev/sdb1', size_bytes: 8_000_000_000_000, used_bytes: 1, avail_bytes: 7_999_999_999_999, used_percent: 0.01 })],
-    nics: [makeNic(), makeNic({ name: 'lo', rx_bytes: 100, tx_bytes: 100, rx_packets: 1, tx_packets: 1, rx_errors: 0 })],
+    disks: [
+      makeDisk(),
+      makeDisk({
+        mount: '/var',
+        device: '/dev/sdb1',
+        size_bytes: 8_000_000_000_000,
+        used_bytes: 1,
+        avail_bytes: 7_999_999_999_999,
+        used_percent: 0.01,
+      }),
+    ],
+    nics: [
+      makeNic(),
+      makeNic({ name: 'lo', rx_bytes: 100, tx_bytes: 100, rx_packets: 1, tx_packets: 1, rx_errors: 0 }),
+    ],
     users: [makeUser(), makeUser({ name: 'bob', tty: 'pts/1', login_at: 'yesterday' })],
     events: { readable: true, truncated: false, note: '', items: [makeEvent(101), makeEvent(102)] },
     warnings: [],

@@ -34,12 +34,22 @@ function parse(line: string): LogRecord | undefined {
 
 /** Spawns `fleetstat serve --config <configPath> …args` with stderr piped (so: not a terminal). */
 export function startServe(configPath: string, args: string[] = ['--listen', '127.0.0.1:0']): ServeProcess {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let text = '';
-  child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines = () => text.split('\n').filter((line) => line !== '');
-  const log = () => lines().map((line) => { const record = parse(line); return record ? formatRecord(record) : `${line}\n`; }).join('');
+  const log = () =>
+    lines()
+      .map((line) => {
+        const record = parse(line);
+        return record ? formatRecord(record) : `${line}\n`;
+      })
+      .join('');
   const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -50,5 +60,15 @@ export function startServe(configPath: string, args: string[] = ['--listen', '12
     }
     throw new Error(`serve log never matched ${pattern}:\n${log()}`);
   };
-  return { child, raw: () => text, records: () => lines().map(parse).filter((r): r is LogRecord => r !== undefined), log, waitFor, exited };
+  return {
+    child,
+    raw: () => text,
+    records: () =>
+      lines()
+        .map(parse)
+        .filter((r): r is LogRecord => r !== undefined),
+    log,
+    waitFor,
+    exited,
+  };
 }

@@ -4,7 +4,17 @@
  * authorized_keys file and the local test account made by scripts/test-user.sh.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +71,9 @@ function keygen(path: string, type = 'ed25519'): void {
 // Asynchronous, so the keys of a large fleet are made on every core at once.
 function keygenAsync(path: string, type = 'ed25519'): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'fleetstat-test', '-f', path], (error) => (error ? reject(new Error(`ssh-keygen -t ${type} -f ${path}: ${error.message}`, { cause: error })) : resolve()));
+    execFile('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'fleetstat-test', '-f', path], (error) =>
+      error ? reject(new Error(`ssh-keygen -t ${type} -f ${path}: ${error.message}`, { cause: error })) : resolve(),
+    );
   });
 }
 
@@ -98,36 +110,44 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInstance> {
   const hostKeyPath = join(opts.dir, `host_${name}`);
   if (!existsSync(hostKeyPath)) await keygenAsync(hostKeyPath, opts.hostKeyType);
   const configPath = join(opts.dir, `sshd_${name}.conf`);
-  writeFileSync(configPath, [
-    `ListenAddress ${opts.address}:${port}`,
-    `HostKey ${hostKeyPath}`,
-    `PidFile none`,
-    `AuthorizedKeysFile ${opts.authorizedKeysPath}`,
-    'StrictModes no',
-    'PasswordAuthentication yes',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'PermitRootLogin no',
-    `AllowUsers ${TEST_USER}`,
-    'MaxStartups 2000:30:4000',
-    'MaxSessions 20',
-    'LoginGraceTime 60',
-    'UseDNS no',
-    'LogLevel ERROR',
-    'Subsystem sftp internal-sftp',
-    ...(opts.extraConfig ?? []),
-  ].join('\n') + '\n');
+  writeFileSync(
+    configPath,
+    [
+      `ListenAddress ${opts.address}:${port}`,
+      `HostKey ${hostKeyPath}`,
+      `PidFile none`,
+      `AuthorizedKeysFile ${opts.authorizedKeysPath}`,
+      'StrictModes no',
+      'PasswordAuthentication yes',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'PermitRootLogin no',
+      `AllowUsers ${TEST_USER}`,
+      'MaxStartups 2000:30:4000',
+      'MaxSessions 20',
+      'LoginGraceTime 60',
+      'UseDNS no',
+      'LogLevel ERROR',
+      'Subsystem sftp internal-sftp',
+      ...(opts.extraConfig ?? []),
+    ].join('\n') + '\n',
+  );
   let child: ChildProcess;
   let stderr = '';
   const [program, ...args] = [...(opts.wrap ?? []), '/usr/sbin/sshd'];
   if (opts.detached) {
     const log = openSync(join(opts.dir, 'sshd.log'), 'a');
-    child = spawn(program, [...args, '-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', log], detached: true });
+    child = spawn(program, [...args, '-D', '-e', '-f', configPath], {
+      stdio: ['ignore', 'ignore', log],
+      detached: true,
+    });
     closeSync(log);
     child.unref();
   } else {
     child = spawn(program, [...args, '-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
   }
   await waitForListener(opts.address, port, child, () => stderr);
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim();
@@ -142,14 +162,22 @@ export async function startSshd(opts: SshdOptions): Promise<SshdInstance> {
   };
 }
 
-async function waitForListener(address: string, port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitForListener(
+  address: string,
+  port: number,
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
   const { connect } = await import('node:net');
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`sshd on ${address}:${port} exited: ${stderr()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: address, port });
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -163,19 +191,35 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
 
 /** Stops a process by PID: SIGTERM, then SIGKILL after 3 s; resolves once it is gone. */
 export async function stopPid(pid: number): Promise<void> {
-  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   if (!alive()) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 3000;
   while (alive()) {
-    if (Date.now() > deadline) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -221,8 +265,12 @@ export async function startFleet(count: number, opts: FleetOptions = {}): Promis
       const batch = Array.from({ length: Math.min(batchSize, count - i) }, (_, k) => {
         const own = opts.perHost?.(i + k);
         return startSshd({
-          address: fleetAddress(first + i + k), dir, authorizedKeysPath, detached: opts.detached,
-          extraConfig: [...(opts.extraConfig ?? []), ...(own?.extraConfig ?? [])], wrap: own?.wrap,
+          address: fleetAddress(first + i + k),
+          dir,
+          authorizedKeysPath,
+          detached: opts.detached,
+          extraConfig: [...(opts.extraConfig ?? []), ...(own?.extraConfig ?? [])],
+          wrap: own?.wrap,
         });
       });
       // allSettled: the instances of a batch that did start must still be stopped on failure.

@@ -33,7 +33,8 @@ export interface Userland {
 /** The Debian suite of this machine (VERSION_CODENAME): the minbase root is built from it. */
 export function debianSuite(): string {
   const codename = /^VERSION_CODENAME=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]?.trim();
-  if (!codename) throw new Error('/etc/os-release has no VERSION_CODENAME: cannot pick the Debian suite for debootstrap');
+  if (!codename)
+    throw new Error('/etc/os-release has no VERSION_CODENAME: cannot pick the Debian suite for debootstrap');
   return codename;
 }
 
@@ -51,7 +52,19 @@ export function userland(name: UserlandName): Userland {
 
 /** argv that runs `command` inside the private namespace prepared for `root` and `data`. */
 export function inNamespace(root: string, data: string | undefined, command: string[]): string[] {
-  return ['unshare', '--mount', '--propagation', 'private', '--', 'bash', NS_SCRIPT, root, data ?? '-', '--', ...command];
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'bash',
+    NS_SCRIPT,
+    root,
+    data ?? '-',
+    '--',
+    ...command,
+  ];
 }
 
 export interface ChrootProbeOptions {
@@ -83,7 +96,9 @@ export function runProbeInUserland(land: Userland, input: string, opts: ChrootPr
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
     child.on('error', fail);
     child.on('close', (status) => {
       clearTimeout(timer);

@@ -7,7 +7,16 @@
  * stand-ins that read the scenario's fixtures, then runs the probe.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { newRunSecrets, probeInputLine, type ProbeOptions, type RunSecrets } from '../../src/probe/envelope.js';
@@ -72,7 +81,10 @@ export class WindowsProbeHost {
     const exeDir = join(this.root, 'SystemRoot', 'System32', 'WindowsPowerShell', 'v1.0');
     mkdirSync(exeDir, { recursive: true });
     const exe = join(exeDir, 'powershell.exe');
-    writeFileSync(exe, `#!/bin/sh\nexec "${pwsh}" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "${HOST_SCRIPT}" "$@"\n`);
+    writeFileSync(
+      exe,
+      `#!/bin/sh\nexec "${pwsh}" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "${HOST_SCRIPT}" "$@"\n`,
+    );
     chmodSync(exe, 0o755);
     // cmd.exe finds "powershell" on its PATH.
     mkdirSync(join(this.root, 'bin'));
@@ -86,46 +98,109 @@ export class WindowsProbeHost {
     const temp = join(work, 'Temp');
     const home = join(work, 'home');
     mkdirSync(join(home, '.config', 'powershell'), { recursive: true });
-    if (opts.profile !== undefined) writeFileSync(join(home, '.config', 'powershell', 'Microsoft.PowerShell_profile.ps1'), opts.profile);
+    if (opts.profile !== undefined)
+      writeFileSync(join(home, '.config', 'powershell', 'Microsoft.PowerShell_profile.ps1'), opts.profile);
     const name = newWindowsDirName();
     mkdirSync(join(temp, name), { recursive: true });
     // As the upload script writes it: UTF-8 with BOM.
-    writeFileSync(join(temp, name, 'probe.ps1'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(PS1_PATH)]));
+    writeFileSync(
+      join(temp, name, 'probe.ps1'),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(PS1_PATH)]),
+    );
     const scenarioFile = join(work, 'scenario.json');
     const callsFile = join(work, 'calls.jsonl');
-    writeFileSync(scenarioFile, JSON.stringify({ cim: join(WINDOWS_FIXTURES, 'cim', 'server-2022.json'), access: 'admin', dotnet: '4.7.2', ...opts.scenario, calls: callsFile }));
+    writeFileSync(
+      scenarioFile,
+      JSON.stringify({
+        cim: join(WINDOWS_FIXTURES, 'cim', 'server-2022.json'),
+        access: 'admin',
+        dotnet: '4.7.2',
+        ...opts.scenario,
+        calls: callsFile,
+      }),
+    );
 
     const secrets = newRunSecrets();
-    const input = opts.stdin ?? Buffer.from(probeInputLine(secrets, { cpuMs: 100, eventCap: 500, lastRecordId: 0, ...opts.probe }));
+    const input =
+      opts.stdin ?? Buffer.from(probeInputLine(secrets, { cpuMs: 100, eventCap: 500, lastRecordId: 0, ...opts.probe }));
     const shell = opts.shell ?? 'cmd';
     // The path the upload command printed; the run command keeps only its validated name.
-    const command = windowsRunCommand(shell === 'direct' ? 'cmd' : shell, `C:\\Users\\fleet\\AppData\\Local\\Temp\\${name}`);
+    const command = windowsRunCommand(
+      shell === 'direct' ? 'cmd' : shell,
+      `C:\\Users\\fleet\\AppData\\Local\\Temp\\${name}`,
+    );
     // cmd.exe runs the line as `powershell <flags> -EncodedCommand <b64>`; OpenSSH with a
     // PowerShell default shell runs `powershell -c <line>`, profile included.
-    const direct = ['powershell.exe', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', join(temp, name, 'probe.ps1')];
-    const argv = shell === 'direct' ? direct : shell === 'cmd' ? command.split(' ') : ['pwsh', '-NoLogo', '-NonInteractive', '-c', command];
+    const direct = [
+      'powershell.exe',
+      '-NoProfile',
+      '-NonInteractive',
+      '-ExecutionPolicy',
+      'Bypass',
+      '-File',
+      join(temp, name, 'probe.ps1'),
+    ];
+    const argv =
+      shell === 'direct'
+        ? direct
+        : shell === 'cmd'
+          ? command.split(' ')
+          : ['pwsh', '-NoLogo', '-NonInteractive', '-c', command];
     const env: NodeJS.ProcessEnv = {
-      PATH: `${join(this.root, 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TMPDIR: temp, SystemRoot: join(this.root, 'SystemRoot'),
-      FLEETSTAT_TEST_SCENARIO: scenarioFile, PROCESSOR_ARCHITECTURE: 'AMD64', TZ: 'America/New_York', LANG: 'C.UTF-8',
-      POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off', DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+      PATH: `${join(this.root, 'bin')}:${process.env.PATH ?? ''}`,
+      HOME: home,
+      TMPDIR: temp,
+      SystemRoot: join(this.root, 'SystemRoot'),
+      FLEETSTAT_TEST_SCENARIO: scenarioFile,
+      PROCESSOR_ARCHITECTURE: 'AMD64',
+      TZ: 'America/New_York',
+      LANG: 'C.UTF-8',
+      POWERSHELL_TELEMETRY_OPTOUT: '1',
+      POWERSHELL_UPDATECHECK: 'Off',
+      DOTNET_CLI_TELEMETRY_OPTOUT: '1',
     };
-    const exe = argv[0] === 'powershell.exe' ? join(this.root, 'SystemRoot', 'System32', 'WindowsPowerShell', 'v1.0', 'powershell.exe')
-      : argv[0] === 'powershell' ? join(this.root, 'bin', 'powershell') : this.pwsh;
+    const exe =
+      argv[0] === 'powershell.exe'
+        ? join(this.root, 'SystemRoot', 'System32', 'WindowsPowerShell', 'v1.0', 'powershell.exe')
+        : argv[0] === 'powershell'
+          ? join(this.root, 'bin', 'powershell')
+          : this.pwsh;
     return new Promise((done, fail) => {
-      const [program, args] = opts.strace ? [opts.strace.program, [...opts.strace.options, exe, ...argv.slice(1)]] : [exe, argv.slice(1)];
+      const [program, args] = opts.strace
+        ? [opts.strace.program, [...opts.strace.options, exe, ...argv.slice(1)]]
+        : [exe, argv.slice(1)];
       const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       let err = '';
-      const timer = setTimeout(() => { if (child.pid) process.kill(child.pid, 'SIGKILL'); }, 300_000);
+      const timer = setTimeout(() => {
+        if (child.pid) process.kill(child.pid, 'SIGKILL');
+      }, 300_000);
       child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => { err += b.toString('utf8'); });
-      child.on('error', (e) => { clearTimeout(timer); fail(e); });
+      child.stderr.on('data', (b: Buffer) => {
+        err += b.toString('utf8');
+      });
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        fail(e);
+      });
       child.on('close', (code) => {
         clearTimeout(timer);
         const calls = existsSync(callsFile)
-          ? readFileSync(callsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as StandInCall)
+          ? readFileSync(callsFile, 'utf8')
+              .split('\n')
+              .filter((l) => l.trim())
+              .map((l) => JSON.parse(l) as StandInCall)
           : [];
-        done({ code, input, workDir: work, stdout: Buffer.concat(out), stderr: err, secrets, calls, dirRemoved: !existsSync(join(temp, name)) });
+        done({
+          code,
+          input,
+          workDir: work,
+          stdout: Buffer.concat(out),
+          stderr: err,
+          secrets,
+          calls,
+          dirRemoved: !existsSync(join(temp, name)),
+        });
       });
       child.stdin.on('error', () => undefined); // the probe may exit before reading all of stdin
       child.stdin.end(input);

@@ -48,7 +48,8 @@ async function timestampColumns(target: Kysely<any>): Promise<Map<string, Set<st
 
 async function verify(source: Kysely<any>, target: Kysely<any>, tables: readonly CopyTable[]): Promise<TableCount[]> {
   const counts: TableCount[] = [];
-  for (const { name } of tables) counts.push({ table: name, source: await countRows(source, name), target: await countRows(target, name) });
+  for (const { name } of tables)
+    counts.push({ table: name, source: await countRows(source, name), target: await countRows(target, name) });
   return counts;
 }
 

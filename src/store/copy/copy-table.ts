@@ -17,9 +17,7 @@ export interface CopyTableOptions {
 
 /** What happened to one table. */
 export type TableCopyOutcome =
-  | { status: 'copied'; rows: number }
-  | { status: 'skipped'; reason: string }
-  | { status: 'refused'; reason: string };
+  { status: 'copied'; rows: number } | { status: 'skipped'; reason: string } | { status: 'refused'; reason: string };
 
 type Row = Record<string, unknown>;
 
@@ -39,7 +37,10 @@ async function count(db: Kysely<any>, table: string, upToId?: number): Promise<n
 }
 
 async function maxId(db: Kysely<any>, table: string): Promise<number | null> {
-  const row = await db.selectFrom(table).select((eb) => eb.fn.max<number | string | null>('id').as('m')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.max<number | string | null>('id').as('m'))
+    .executeTakeFirstOrThrow();
   return row.m === null ? null : Number(row.m);
 }
 
@@ -68,28 +69,50 @@ async function insertAll(target: Kysely<any>, table: string, rows: Row[]): Promi
   });
 }
 
-async function copyById(source: Kysely<any>, target: Kysely<any>, table: string, timestamps: ReadonlySet<string>, options: CopyTableOptions): Promise<TableCopyOutcome> {
+async function copyById(
+  source: Kysely<any>,
+  target: Kysely<any>,
+  table: string,
+  timestamps: ReadonlySet<string>,
+  options: CopyTableOptions,
+): Promise<TableCopyOutcome> {
   const done = await maxId(target, table);
   if (done !== null) {
     // Resuming: the target must hold the source's rows up to its highest id, the last one equal.
     const [inSource, inTarget] = await Promise.all([count(source, table, done), count(target, table)]);
     if (inSource !== inTarget) {
-      return { status: 'refused', reason: `${table}: the target has ${inTarget} rows up to id ${done}, the source ${inSource}; it is not an earlier copy of this source` };
+      return {
+        status: 'refused',
+        reason: `${table}: the target has ${inTarget} rows up to id ${done}, the source ${inSource}; it is not an earlier copy of this source`,
+      };
     }
     const [ours, theirs] = await Promise.all([rowById(source, table, done), rowById(target, table, done)]);
     if (!ours || !theirs || !sameRow(ours, theirs)) {
-      return { status: 'refused', reason: `${table}: the target's row ${done} differs from the source's; it is not an earlier copy of this source` };
+      return {
+        status: 'refused',
+        reason: `${table}: the target's row ${done} differs from the source's; it is not an earlier copy of this source`,
+      };
     }
     if (inTarget > 0) options.onRows(inTarget);
   }
   const read = async (after: number) =>
-    await source.selectFrom(table).selectAll().where('id', '>', after).orderBy('id').limit(options.batchSize).execute() as Row[];
+    (await source
+      .selectFrom(table)
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(options.batchSize)
+      .execute()) as Row[];
   let copied = 0;
   let rows = await read(done ?? Number.MIN_SAFE_INTEGER);
   while (rows.length > 0) {
     // The next batch is read while this one is written: the two databases work at once.
     const [, following] = await Promise.all([
-      insertAll(target, table, rows.map((row) => toTargetRow(row, timestamps))),
+      insertAll(
+        target,
+        table,
+        rows.map((row) => toTargetRow(row, timestamps)),
+      ),
       read(Number(rows[rows.length - 1]!.id)),
     ]);
     copied += rows.length;
@@ -99,20 +122,37 @@ async function copyById(source: Kysely<any>, target: Kysely<any>, table: string,
   return { status: 'copied', rows: copied };
 }
 
-async function copyWhole(source: Kysely<any>, target: Kysely<any>, table: string, timestamps: ReadonlySet<string>, options: CopyTableOptions): Promise<TableCopyOutcome> {
+async function copyWhole(
+  source: Kysely<any>,
+  target: Kysely<any>,
+  table: string,
+  timestamps: ReadonlySet<string>,
+  options: CopyTableOptions,
+): Promise<TableCopyOutcome> {
   const already = await count(target, table);
   if (already > 0) {
     options.onRows(already);
     return { status: 'skipped', reason: `${table}: already copied (${already} rows)` };
   }
-  const rows = await source.selectFrom(table).selectAll().execute() as Row[];
-  if (rows.length > 0) await insertAll(target, table, rows.map((row) => toTargetRow(row, timestamps)));
+  const rows = (await source.selectFrom(table).selectAll().execute()) as Row[];
+  if (rows.length > 0)
+    await insertAll(
+      target,
+      table,
+      rows.map((row) => toTargetRow(row, timestamps)),
+    );
   options.onRows(rows.length);
   return { status: 'copied', rows: rows.length };
 }
 
 /** Copies `table` from `source` into `target`; `timestamps` names the target's timestamp columns. */
-export function copyTable(source: Kysely<any>, target: Kysely<any>, table: CopyTable, timestamps: ReadonlySet<string>, options: CopyTableOptions): Promise<TableCopyOutcome> {
+export function copyTable(
+  source: Kysely<any>,
+  target: Kysely<any>,
+  table: CopyTable,
+  timestamps: ReadonlySet<string>,
+  options: CopyTableOptions,
+): Promise<TableCopyOutcome> {
   return table.key === 'id'
     ? copyById(source, target, table.name, timestamps, options)
     : copyWhole(source, target, table.name, timestamps, options);
@@ -122,4 +162,3 @@ export function copyTable(source: Kysely<any>, target: Kysely<any>, table: CopyT
 export function countRows(db: Kysely<any>, table: string): Promise<number> {
   return count(db, table);
 }
-

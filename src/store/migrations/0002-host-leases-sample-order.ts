@@ -14,17 +14,25 @@ export function hostLeasesMigration(dialect: StoreDialect): Migration {
   const t = columnTypes(dialect);
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await withTableOptions(db.schema.createTable('host_leases')
-        // "ip:port", as clientKey() writes it: the same (ip, port) pair that identifies hosts.
-        .addColumn('host_key', varchar(300), (c) => c.primaryKey())
-        .addColumn('owner', varchar(255))
-        .addColumn('lease_until', t.timestamp)
-        .addColumn('last_started_at', t.timestamp)
-        .addColumn('last_finished_at', t.timestamp), dialect).execute();
+      await withTableOptions(
+        db.schema
+          .createTable('host_leases')
+          // "ip:port", as clientKey() writes it: the same (ip, port) pair that identifies hosts.
+          .addColumn('host_key', varchar(300), (c) => c.primaryKey())
+          .addColumn('owner', varchar(255))
+          .addColumn('lease_until', t.timestamp)
+          .addColumn('last_started_at', t.timestamp)
+          .addColumn('last_finished_at', t.timestamp),
+        dialect,
+      ).execute();
 
       // Created before the old index goes: MySQL needs an index starting with host_id for the
       // samples_host_fk foreign key at every moment. The new one makes the old one redundant.
-      await db.schema.createIndex('samples_host_collected_id_idx').on('samples').columns(['host_id', 'collected_at', 'id']).execute();
+      await db.schema
+        .createIndex('samples_host_collected_id_idx')
+        .on('samples')
+        .columns(['host_id', 'collected_at', 'id'])
+        .execute();
       const dropOld = db.schema.dropIndex('samples_host_collected_idx');
       await (dialect === 'mysql' ? dropOld.on('samples') : dropOld).execute();
     },

@@ -14,15 +14,21 @@ export function silencesMigration(dialect: StoreDialect): Migration {
   const t = columnTypes(dialect);
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema.alterTable('alerts').addColumn('muted', t.integer, (c) => c.notNull().defaultTo(0)).execute();
-      await withTableOptions(withId(db.schema.createTable('silences'), dialect)
-        .addColumn('host_pattern', varchar(255), (c) => c.notNull())
-        .addColumn('rule', varchar(64))
-        .addColumn('starts_at', t.timestamp, (c) => c.notNull())
-        .addColumn('ends_at', t.timestamp, (c) => c.notNull())
-        .addColumn('author', t.text, (c) => c.notNull())
-        .addColumn('comment', t.text, (c) => c.notNull())
-        .addColumn('created_at', t.timestamp, (c) => c.notNull()), dialect).execute();
+      await db.schema
+        .alterTable('alerts')
+        .addColumn('muted', t.integer, (c) => c.notNull().defaultTo(0))
+        .execute();
+      await withTableOptions(
+        withId(db.schema.createTable('silences'), dialect)
+          .addColumn('host_pattern', varchar(255), (c) => c.notNull())
+          .addColumn('rule', varchar(64))
+          .addColumn('starts_at', t.timestamp, (c) => c.notNull())
+          .addColumn('ends_at', t.timestamp, (c) => c.notNull())
+          .addColumn('author', t.text, (c) => c.notNull())
+          .addColumn('comment', t.text, (c) => c.notNull())
+          .addColumn('created_at', t.timestamp, (c) => c.notNull()),
+        dialect,
+      ).execute();
       await db.schema.createIndex('silences_ends_at_idx').on('silences').column('ends_at').execute();
     },
   };

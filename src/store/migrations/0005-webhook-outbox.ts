@@ -11,7 +11,10 @@ import { varchar } from './column-types.js';
 export function webhookOutboxMigration(): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema.alterTable('outbox').addColumn('channel', varchar(16), (c) => c.notNull().defaultTo('mail')).execute();
+      await db.schema
+        .alterTable('outbox')
+        .addColumn('channel', varchar(16), (c) => c.notNull().defaultTo('mail'))
+        .execute();
     },
   };
 }

@@ -16,20 +16,42 @@
     if (value === null || value === undefined) return '';
     var units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s', 'TiB/s'];
     var unit = 0;
-    while (Math.abs(value) >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+    while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
     return (unit === 0 ? Math.round(value) : value.toFixed(1)) + ' ' + units[unit];
   }
 
   function percentAxis() {
-    return { values: function (u, ticks) { return ticks.map(function (t) { return t + ' %'; }); }, size: 56 };
+    return {
+      values: function (u, ticks) {
+        return ticks.map(function (t) {
+          return t + ' %';
+        });
+      },
+      size: 56,
+    };
   }
 
   // Which series each chart draws: [name in the API, legend label, colour].
   var CHARTS = {
     cpu: { lines: [['cpu_percent', 'CPU', '#2563eb']], percent: true },
-    memory: { lines: [['mem_percent', 'Memory', '#16a34a'], ['swap_percent', 'Swap', '#d97706']], percent: true },
+    memory: {
+      lines: [
+        ['mem_percent', 'Memory', '#16a34a'],
+        ['swap_percent', 'Swap', '#d97706'],
+      ],
+      percent: true,
+    },
     disk: { lines: [['disk_max_percent', 'Fullest disk', '#9333ea']], percent: true },
-    network: { lines: [['rx_bytes_per_second', 'Receive', '#0891b2'], ['tx_bytes_per_second', 'Transmit', '#db2777']], percent: false },
+    network: {
+      lines: [
+        ['rx_bytes_per_second', 'Receive', '#0891b2'],
+        ['tx_bytes_per_second', 'Transmit', '#db2777'],
+      ],
+      percent: false,
+    },
   };
 
   function xRange(times) {
@@ -51,7 +73,10 @@
     // The figure's content box: clientWidth includes its padding, which the canvas must not cover.
     function plotWidth(figure) {
       var style = window.getComputedStyle(figure);
-      return Math.max(Math.floor(figure.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)), 160);
+      return Math.max(
+        Math.floor(figure.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)),
+        160,
+      );
     }
     document.querySelectorAll('[data-chart]').forEach(function (figure) {
       var spec = CHARTS[figure.getAttribute('data-chart')];
@@ -61,28 +86,72 @@
         width: plotWidth(figure),
         height: CHART_HEIGHT,
         scales: {
-          x: fixedX ? { time: true, range: function () { return fixedX; } } : { time: true },
-          y: spec.percent ? { range: [0, 100] } : { range: function (u, min, max) { return [0, Math.max(max, 1) * 1.1]; } },
+          x: fixedX
+            ? {
+                time: true,
+                range: function () {
+                  return fixedX;
+                },
+              }
+            : { time: true },
+          y: spec.percent
+            ? { range: [0, 100] }
+            : {
+                range: function (u, min, max) {
+                  return [0, Math.max(max, 1) * 1.1];
+                },
+              },
         },
-        series: [{}].concat(spec.lines.map(function (line) {
-          return {
-            label: line[1], stroke: line[2], width: 2, spanGaps: false,
-            points: { show: times.length < 60, size: 5 },
-            value: spec.percent
-              ? function (u, v) { return v === null || v === undefined ? '–' : v.toFixed(1) + ' %'; }
-              : function (u, v) { return v === null || v === undefined ? '–' : formatBytesPerSecond(v); },
-          };
-        })),
-        axes: [{}, spec.percent ? percentAxis() : { values: function (u, ticks) { return ticks.map(formatBytesPerSecond); }, size: 80 }],
+        series: [{}].concat(
+          spec.lines.map(function (line) {
+            return {
+              label: line[1],
+              stroke: line[2],
+              width: 2,
+              spanGaps: false,
+              points: { show: times.length < 60, size: 5 },
+              value: spec.percent
+                ? function (u, v) {
+                    return v === null || v === undefined ? '–' : v.toFixed(1) + ' %';
+                  }
+                : function (u, v) {
+                    return v === null || v === undefined ? '–' : formatBytesPerSecond(v);
+                  },
+            };
+          }),
+        ),
+        axes: [
+          {},
+          spec.percent
+            ? percentAxis()
+            : {
+                values: function (u, ticks) {
+                  return ticks.map(formatBytesPerSecond);
+                },
+                size: 80,
+              },
+        ],
         legend: { live: true },
       };
-      var columns = [times].concat(spec.lines.map(function (line) { return data.series[line[0]]; }));
+      var columns = [times].concat(
+        spec.lines.map(function (line) {
+          return data.series[line[0]];
+        }),
+      );
       charts.push({ figure: figure, plot: new uPlot(opts, columns, figure) });
     });
-    var note = data.samples + ' sample' + (data.samples === 1 ? '' : 's') + ' in range' + (data.downsampled ? ', averaged to ' + times.length + ' points' : '') + '.';
+    var note =
+      data.samples +
+      ' sample' +
+      (data.samples === 1 ? '' : 's') +
+      ' in range' +
+      (data.downsampled ? ', averaged to ' + times.length + ' points' : '') +
+      '.';
     say(note);
     window.addEventListener('resize', function () {
-      charts.forEach(function (c) { c.plot.setSize({ width: plotWidth(c.figure), height: CHART_HEIGHT }); });
+      charts.forEach(function (c) {
+        c.plot.setSize({ width: plotWidth(c.figure), height: CHART_HEIGHT });
+      });
     });
     body.setAttribute('data-charts', 'drawn');
   }
@@ -93,7 +162,13 @@
   }
   var to = new Date();
   var from = new Date(to.getTime() - rangeSeconds * 1000);
-  var url = '/api/hosts/' + encodeURIComponent(hostId) + '/samples?from=' + encodeURIComponent(from.toISOString()) + '&to=' + encodeURIComponent(to.toISOString());
+  var url =
+    '/api/hosts/' +
+    encodeURIComponent(hostId) +
+    '/samples?from=' +
+    encodeURIComponent(from.toISOString()) +
+    '&to=' +
+    encodeURIComponent(to.toISOString());
   fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
     .then(function (response) {
       if (!response.ok) throw new Error('the server answered ' + response.status);

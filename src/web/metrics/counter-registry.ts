@@ -39,7 +39,9 @@ export class CounterRegistry {
   /** The counters as metric families for the exposition writer. */
   families(): MetricFamily[] {
     return [...this.#families.entries()].map(([name, family]) => ({
-      name, help: family.help, type: 'counter' as const,
+      name,
+      help: family.help,
+      type: 'counter' as const,
       samples: [...family.values.values()].map((v) => ({ labels: v.labels, value: v.value })),
     }));
   }

@@ -45,7 +45,8 @@ export function formatValue(value: number): string {
 function formatLabels(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {});
   if (entries.length === 0) return '';
-  for (const [name] of entries) if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new Error(`invalid label name ${JSON.stringify(name)}`);
+  for (const [name] of entries)
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new Error(`invalid label name ${JSON.stringify(name)}`);
   return `{${entries.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(',')}}`;
 }
 
@@ -62,7 +63,8 @@ export function renderExposition(families: readonly MetricFamily[]): string {
     seen.add(family.name);
     if (family.samples.length === 0) continue;
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
-    for (const sample of family.samples) lines.push(`${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
+    for (const sample of family.samples)
+      lines.push(`${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

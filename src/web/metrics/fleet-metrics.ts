@@ -14,7 +14,11 @@ import type { MetricFamily, MetricSample } from './exposition.js';
 
 type HostLabels = { host: string; ip: string; port: string };
 
-const labelsOf = (h: { name: string; ip: string; port: number }): HostLabels => ({ host: h.name, ip: h.ip, port: String(h.port) });
+const labelsOf = (h: { name: string; ip: string; port: number }): HostLabels => ({
+  host: h.name,
+  ip: h.ip,
+  port: String(h.port),
+});
 
 function gauge(name: string, help: string, samples: MetricSample[]): MetricFamily {
   return { name, help, type: 'gauge', samples };
@@ -34,9 +38,16 @@ function perHost(hosts: HostSummary[], pick: (h: HostSummary) => number | null |
 export async function fleetMetricFamilies(db: Kysely<Database>, config: Config): Promise<MetricFamily[]> {
   const hosts = await listHostSummaries(db);
   const sampleIds = hosts.flatMap((h) => (h.latest ? [h.latest.sample_id] : []));
-  const disks = sampleIds.length === 0 ? [] : await db.selectFrom('disk_usage')
-    .select(['sample_id', 'mount', 'used_percent', 'size_bytes', 'used_bytes']).where('sample_id', 'in', sampleIds)
-    .orderBy('sample_id').orderBy('mount').execute();
+  const disks =
+    sampleIds.length === 0
+      ? []
+      : await db
+          .selectFrom('disk_usage')
+          .select(['sample_id', 'mount', 'used_percent', 'size_bytes', 'used_bytes'])
+          .where('sample_id', 'in', sampleIds)
+          .orderBy('sample_id')
+          .orderBy('mount')
+          .execute();
   const hostBySample = new Map(hosts.flatMap((h) => (h.latest ? [[h.latest.sample_id, h] as const] : [])));
   const [round, outbox, firing] = await Promise.all([latestFinishedRound(db), outboxCounts(db), listFiringAlerts(db)]);
 
@@ -62,43 +73,124 @@ export async function fleetMetricFamilies(db: Kysely<Database>, config: Config):
       ...hosts.map((h) => ({ labels: labelsOf(h), value: h.status === 'up' ? 1 : 0 })),
       ...neverCollected.map((c) => ({ labels: labelsOf(c), value: 0 })),
     ]),
-    gauge('fleetstat_last_seen_timestamp_seconds', 'Unix time of the host\'s latest successful collection.',
-      perHost(hosts, (h) => (h.last_seen ? Date.parse(h.last_seen) / 1000 : null))),
-    gauge('fleetstat_cpu_percent', 'CPU busy percent over the probe\'s sampling interval.', perHost(hosts, (h) => h.latest?.cpu_percent)),
-    gauge('fleetstat_load1', 'One-minute load average.', perHost(hosts, (h) => h.latest?.load1)),
-    gauge('fleetstat_memory_used_bytes', 'Memory in use, bytes.', perHost(hosts, (h) => h.latest?.mem_used)),
-    gauge('fleetstat_memory_total_bytes', 'Total memory, bytes.', perHost(hosts, (h) => h.latest?.mem_total)),
-    gauge('fleetstat_memory_used_percent', 'Memory in use, percent.', perHost(hosts, (h) => h.latest?.mem_percent)),
-    gauge('fleetstat_swap_used_bytes', 'Swap in use, bytes.', perHost(hosts, (h) => h.latest?.swap_used)),
-    gauge('fleetstat_swap_total_bytes', 'Total swap, bytes.', perHost(hosts, (h) => h.latest?.swap_total)),
-    gauge('fleetstat_disk_used_percent', 'File system space in use, percent, per mount point.', diskSamples((d) => Number(d.used_percent))),
-    gauge('fleetstat_disk_used_bytes', 'File system space in use, bytes, per mount point.', diskSamples((d) => Number(d.used_bytes))),
-    gauge('fleetstat_disk_size_bytes', 'File system size, bytes, per mount point.', diskSamples((d) => Number(d.size_bytes))),
-    gauge('fleetstat_uptime_seconds', 'Seconds since the host booted.', perHost(hosts, (h) => h.latest?.uptime_seconds)),
-    gauge('fleetstat_processes', 'Number of processes.', perHost(hosts, (h) => h.latest?.process_count)),
-    gauge('fleetstat_users_logged_in', 'Number of logged-in user sessions.', perHost(hosts, (h) => h.latest?.users_count)),
-    gauge('fleetstat_alerts_firing', 'Alert rules firing for the host.', perHost(hosts, (h) => h.firing_alerts)),
+    gauge(
+      'fleetstat_last_seen_timestamp_seconds',
+      "Unix time of the host's latest successful collection.",
+      perHost(hosts, (h) => (h.last_seen ? Date.parse(h.last_seen) / 1000 : null)),
+    ),
+    gauge(
+      'fleetstat_cpu_percent',
+      "CPU busy percent over the probe's sampling interval.",
+      perHost(hosts, (h) => h.latest?.cpu_percent),
+    ),
+    gauge(
+      'fleetstat_load1',
+      'One-minute load average.',
+      perHost(hosts, (h) => h.latest?.load1),
+    ),
+    gauge(
+      'fleetstat_memory_used_bytes',
+      'Memory in use, bytes.',
+      perHost(hosts, (h) => h.latest?.mem_used),
+    ),
+    gauge(
+      'fleetstat_memory_total_bytes',
+      'Total memory, bytes.',
+      perHost(hosts, (h) => h.latest?.mem_total),
+    ),
+    gauge(
+      'fleetstat_memory_used_percent',
+      'Memory in use, percent.',
+      perHost(hosts, (h) => h.latest?.mem_percent),
+    ),
+    gauge(
+      'fleetstat_swap_used_bytes',
+      'Swap in use, bytes.',
+      perHost(hosts, (h) => h.latest?.swap_used),
+    ),
+    gauge(
+      'fleetstat_swap_total_bytes',
+      'Total swap, bytes.',
+      perHost(hosts, (h) => h.latest?.swap_total),
+    ),
+    gauge(
+      'fleetstat_disk_used_percent',
+      'File system space in use, percent, per mount point.',
+      diskSamples((d) => Number(d.used_percent)),
+    ),
+    gauge(
+      'fleetstat_disk_used_bytes',
+      'File system space in use, bytes, per mount point.',
+      diskSamples((d) => Number(d.used_bytes)),
+    ),
+    gauge(
+      'fleetstat_disk_size_bytes',
+      'File system size, bytes, per mount point.',
+      diskSamples((d) => Number(d.size_bytes)),
+    ),
+    gauge(
+      'fleetstat_uptime_seconds',
+      'Seconds since the host booted.',
+      perHost(hosts, (h) => h.latest?.uptime_seconds),
+    ),
+    gauge(
+      'fleetstat_processes',
+      'Number of processes.',
+      perHost(hosts, (h) => h.latest?.process_count),
+    ),
+    gauge(
+      'fleetstat_users_logged_in',
+      'Number of logged-in user sessions.',
+      perHost(hosts, (h) => h.latest?.users_count),
+    ),
+    gauge(
+      'fleetstat_alerts_firing',
+      'Alert rules firing for the host.',
+      perHost(hosts, (h) => h.firing_alerts),
+    ),
   ];
 
   if (round) {
     families.push(
-      gauge('fleetstat_last_round_duration_seconds', 'Wall-clock duration of the latest finished round.', round.duration_seconds === null ? [] : [{ value: round.duration_seconds }]),
-      gauge('fleetstat_last_round_timestamp_seconds', 'Unix time the latest finished round ended.', round.finished_at ? [{ value: Date.parse(round.finished_at) / 1000 }] : []),
+      gauge(
+        'fleetstat_last_round_duration_seconds',
+        'Wall-clock duration of the latest finished round.',
+        round.duration_seconds === null ? [] : [{ value: round.duration_seconds }],
+      ),
+      gauge(
+        'fleetstat_last_round_timestamp_seconds',
+        'Unix time the latest finished round ended.',
+        round.finished_at ? [{ value: Date.parse(round.finished_at) / 1000 }] : [],
+      ),
       gauge('fleetstat_last_round_hosts', 'Hosts of the latest finished round by outcome.', [
         { labels: { outcome: 'ok' }, value: round.hosts_ok },
         { labels: { outcome: 'failed' }, value: round.hosts_failed },
       ]),
-      gauge('fleetstat_last_round_host_errors', 'Host errors in the latest finished round, by stage.',
-        Object.entries(round.errors_by_stage).map(([stage, n]) => ({ labels: { stage }, value: n }))),
+      gauge(
+        'fleetstat_last_round_host_errors',
+        'Host errors in the latest finished round, by stage.',
+        Object.entries(round.errors_by_stage).map(([stage, n]) => ({ labels: { stage }, value: n })),
+      ),
     );
   }
-  families.push(gauge('fleetstat_outbox_mails', 'Mails in the outbox by state: queued (not tried yet), retrying (not delivered, met an error, still tried), sent (delivered), failed (given up).', [
-    { labels: { state: 'queued' }, value: outbox.queued },
-    { labels: { state: 'retrying' }, value: outbox.retrying },
-    { labels: { state: 'sent' }, value: outbox.sent },
-    { labels: { state: 'failed' }, value: outbox.failed },
-  ]));
-  families.push(gauge('fleetstat_alert_firing', '1 for each alert rule firing now, labelled with its rule key and severity.',
-    firing.map((a) => ({ labels: { ...labelsOf(a), rule: a.rule, severity: a.severity }, value: 1 }))));
+  families.push(
+    gauge(
+      'fleetstat_outbox_mails',
+      'Mails in the outbox by state: queued (not tried yet), retrying (not delivered, met an error, still tried), sent (delivered), failed (given up).',
+      [
+        { labels: { state: 'queued' }, value: outbox.queued },
+        { labels: { state: 'retrying' }, value: outbox.retrying },
+        { labels: { state: 'sent' }, value: outbox.sent },
+        { labels: { state: 'failed' }, value: outbox.failed },
+      ],
+    ),
+  );
+  families.push(
+    gauge(
+      'fleetstat_alert_firing',
+      '1 for each alert rule firing now, labelled with its rule key and severity.',
+      firing.map((a) => ({ labels: { ...labelsOf(a), rule: a.rule, severity: a.severity }, value: 1 })),
+    ),
+  );
   return families;
 }

@@ -8,13 +8,22 @@ import { fleetMetricFamilies } from './fleet-metrics.js';
 import { collectionMetricFamilies, UNKNOWN_COLLECTION } from '../collection-status.js';
 
 /** Registers /metrics on `app`. */
-export function registerMetricsRoute(app: FastifyInstance, deps: ApiDeps & { counters?: CounterRegistry; processMetrics?: ProcessMetrics }): void {
+export function registerMetricsRoute(
+  app: FastifyInstance,
+  deps: ApiDeps & { counters?: CounterRegistry; processMetrics?: ProcessMetrics },
+): void {
   app.get('/metrics', async (_request, reply) => {
-    const families = [...await fleetMetricFamilies(deps.store.db, deps.config()), ...collectionMetricFamilies(deps.collection?.() ?? UNKNOWN_COLLECTION)];
+    const families = [
+      ...(await fleetMetricFamilies(deps.store.db, deps.config())),
+      ...collectionMetricFamilies(deps.collection?.() ?? UNKNOWN_COLLECTION),
+    ];
     const own = new Set(families.map((f) => f.name));
     // A counter named like a DB-derived family would make the exposition invalid; the DB one wins.
     const counters = (deps.counters?.families() ?? []).filter((f) => !own.has(f.name));
     const processFamilies = deps.processMetrics?.families() ?? [];
-    return reply.type(EXPOSITION_CONTENT_TYPE).header('cache-control', 'no-store').send(renderExposition([...families, ...counters, ...processFamilies]));
+    return reply
+      .type(EXPOSITION_CONTENT_TYPE)
+      .header('cache-control', 'no-store')
+      .send(renderExposition([...families, ...counters, ...processFamilies]));
   });
 }

@@ -45,16 +45,41 @@ export class ProcessMetrics {
     const delay = this.#delay;
     // Before the first sample the histogram holds nothing and reports NaN/huge values: say 0.
     const seconds = (ns: number) => (delay.count > 0 && Number.isFinite(ns) ? ns / NS_PER_S : 0);
-    const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value }] });
+    const gauge = (name: string, help: string, value: number): MetricFamily => ({
+      name,
+      help,
+      type: 'gauge',
+      samples: [{ value }],
+    });
     const families = [
-      gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch, seconds.', this.#startSeconds),
+      gauge(
+        'process_start_time_seconds',
+        'Start time of the process since the Unix epoch, seconds.',
+        this.#startSeconds,
+      ),
       gauge('process_resident_memory_bytes', 'Resident memory size, bytes.', memory.rss),
       gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, bytes.', memory.heapUsed),
       gauge('nodejs_heap_size_total_bytes', 'V8 heap allocated, bytes.', memory.heapTotal),
-      gauge('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript (buffers included), bytes.', memory.external),
-      gauge('nodejs_eventloop_lag_p50_seconds', 'Event-loop delay, median since the previous scrape, seconds.', seconds(delay.percentile(50))),
-      gauge('nodejs_eventloop_lag_p99_seconds', 'Event-loop delay, 99th percentile since the previous scrape, seconds.', seconds(delay.percentile(99))),
-      gauge('nodejs_eventloop_lag_max_seconds', 'Event-loop delay, maximum since the previous scrape, seconds.', seconds(delay.max)),
+      gauge(
+        'nodejs_external_memory_bytes',
+        'Memory of C++ objects bound to JavaScript (buffers included), bytes.',
+        memory.external,
+      ),
+      gauge(
+        'nodejs_eventloop_lag_p50_seconds',
+        'Event-loop delay, median since the previous scrape, seconds.',
+        seconds(delay.percentile(50)),
+      ),
+      gauge(
+        'nodejs_eventloop_lag_p99_seconds',
+        'Event-loop delay, 99th percentile since the previous scrape, seconds.',
+        seconds(delay.percentile(99)),
+      ),
+      gauge(
+        'nodejs_eventloop_lag_max_seconds',
+        'Event-loop delay, maximum since the previous scrape, seconds.',
+        seconds(delay.max),
+      ),
     ];
     if (fds !== undefined) families.push(gauge('process_open_fds', 'Open file descriptors.', fds));
     delay.reset();

@@ -41,13 +41,19 @@ export function renderHostPage(data: HostPageData, now: Date): string {
     ['System', [host.os_name ?? host.os, host.arch].filter(Boolean).join(' · ') || '–'],
     ['Kernel', host.kernel ?? '–'],
     ['Uptime', formatDuration(latest?.uptime_seconds)],
-    ['Load', latest ? [latest.load1, latest.load5, latest.load15].map((l) => (l === null ? '–' : l.toFixed(2))).join(' / ') : '–'],
+    [
+      'Load',
+      latest
+        ? [latest.load1, latest.load5, latest.load15].map((l) => (l === null ? '–' : l.toFixed(2))).join(' / ')
+        : '–',
+    ],
     ['Memory', latest ? `${formatBytes(latest.mem_used)} of ${formatBytes(latest.mem_total)}` : '–'],
     ['Swap', latest ? `${formatBytes(latest.swap_used)} of ${formatBytes(latest.swap_total)}` : '–'],
     ['Processes', latest ? String(latest.process_count) : '–'],
   ];
-  const rangeLinks = (Object.keys(CHART_RANGES) as ChartRange[]).map((r) =>
-    html`<a href="/hosts/${host.id}?range=${r}"${r === data.range ? html` aria-current="true"` : ''}>${r}</a>`);
+  const rangeLinks = (Object.keys(CHART_RANGES) as ChartRange[]).map(
+    (r) => html`<a href="/hosts/${host.id}?range=${r}"${r === data.range ? html` aria-current="true"` : ''}>${r}</a>`,
+  );
 
   const body = html`<h1 class="host-title">${host.name} ${statusBadge(host.status)}</h1>
 <p class="muted">last seen ${timeAgo(host.last_seen, now)}${host.in_config ? '' : ' · no longer in the config'}</p>
@@ -69,37 +75,69 @@ ${host.error ? html`<p class="problem-box"><strong>${host.error.stage}</strong>:
 
 <section>
 <h2>File systems</h2>
-${tableOrNote(data.disks.map((d) => html`<tr><td data-label="Mount">${d.mount}</td><td data-label="Type">${d.fs}</td><td data-label="Device">${d.device}</td><td data-label="Used">${usageMeter(d.used_percent, d.mount)}</td><td data-label="Size">${formatBytes(d.used_bytes)} of ${formatBytes(d.size_bytes)}</td></tr>`),
-    html`<tr><th>Mount</th><th>Type</th><th>Device</th><th>Used</th><th>Size</th></tr>`, 'No file systems reported.')}
+${tableOrNote(
+  data.disks.map(
+    (d) =>
+      html`<tr><td data-label="Mount">${d.mount}</td><td data-label="Type">${d.fs}</td><td data-label="Device">${d.device}</td><td data-label="Used">${usageMeter(d.used_percent, d.mount)}</td><td data-label="Size">${formatBytes(d.used_bytes)} of ${formatBytes(d.size_bytes)}</td></tr>`,
+  ),
+  html`<tr><th>Mount</th><th>Type</th><th>Device</th><th>Used</th><th>Size</th></tr>`,
+  'No file systems reported.',
+)}
 </section>
 
 <section>
 <h2>Logged-in users</h2>
-${tableOrNote(data.users.map((u) => html`<tr><td data-label="User">${u.name}</td><td data-label="Terminal">${u.tty}</td><td data-label="From">${u.from_host}</td><td data-label="Since">${formatInstant(u.login_at)}</td></tr>`),
-    html`<tr><th>User</th><th>Terminal</th><th>From</th><th>Since</th></tr>`, 'Nobody was logged in at the latest collection.')}
+${tableOrNote(
+  data.users.map(
+    (u) =>
+      html`<tr><td data-label="User">${u.name}</td><td data-label="Terminal">${u.tty}</td><td data-label="From">${u.from_host}</td><td data-label="Since">${formatInstant(u.login_at)}</td></tr>`,
+  ),
+  html`<tr><th>User</th><th>Terminal</th><th>From</th><th>Since</th></tr>`,
+  'Nobody was logged in at the latest collection.',
+)}
 </section>
 
 <section>
 <h2>Alerts</h2>
-${tableOrNote(data.alerts.map((a) => html`<tr><td data-label="Rule">${a.rule}</td><td data-label="State">${statusBadge(a.state)}</td><td data-label="Value">${a.value === null ? '–' : a.value.toFixed(1)}</td><td data-label="Limit">${a.limit_value}</td><td data-label="Since">${timeAgo(a.since, now)}</td><td data-label="Last mailed">${timeAgo(a.last_notified_at, now)}</td></tr>`),
-    html`<tr><th>Rule</th><th>State</th><th>Value</th><th>Limit</th><th>Since</th><th>Last mailed</th></tr>`, 'No alert rule has been evaluated for this host.')}
+${tableOrNote(
+  data.alerts.map(
+    (a) =>
+      html`<tr><td data-label="Rule">${a.rule}</td><td data-label="State">${statusBadge(a.state)}</td><td data-label="Value">${a.value === null ? '–' : a.value.toFixed(1)}</td><td data-label="Limit">${a.limit_value}</td><td data-label="Since">${timeAgo(a.since, now)}</td><td data-label="Last mailed">${timeAgo(a.last_notified_at, now)}</td></tr>`,
+  ),
+  html`<tr><th>Rule</th><th>State</th><th>Value</th><th>Limit</th><th>Since</th><th>Last mailed</th></tr>`,
+  'No alert rule has been evaluated for this host.',
+)}
 </section>
 
 <section>
 <h2>Recent security events</h2>
-${tableOrNote(data.events.map((e) => html`<tr><td data-label="Logged">${formatInstant(e.logged_at)}</td><td data-label="Event">${e.event_id}</td><td data-label="Level">${e.level}</td><td data-label="Source">${e.provider}</td><td data-label="Message" class="message">${e.message}</td></tr>`),
-    html`<tr><th>Logged</th><th>Event</th><th>Level</th><th>Source</th><th>Message</th></tr>`, 'No security events stored.')}
+${tableOrNote(
+  data.events.map(
+    (e) =>
+      html`<tr><td data-label="Logged">${formatInstant(e.logged_at)}</td><td data-label="Event">${e.event_id}</td><td data-label="Level">${e.level}</td><td data-label="Source">${e.provider}</td><td data-label="Message" class="message">${e.message}</td></tr>`,
+  ),
+  html`<tr><th>Logged</th><th>Event</th><th>Level</th><th>Source</th><th>Message</th></tr>`,
+  'No security events stored.',
+)}
 </section>
 
 <section>
 <h2>Errors</h2>
-${tableOrNote(data.errors.map((e) => html`<tr><td data-label="When">${formatInstant(e.occurred_at)}</td><td data-label="Round"><a href="/rounds">#${e.round_id}</a></td><td data-label="Stage">${e.stage}</td><td data-label="Message" class="message">${e.message}</td></tr>`),
-    html`<tr><th>When</th><th>Round</th><th>Stage</th><th>Message</th></tr>`, 'No errors recorded.')}
+${tableOrNote(
+  data.errors.map(
+    (e) =>
+      html`<tr><td data-label="When">${formatInstant(e.occurred_at)}</td><td data-label="Round"><a href="/rounds">#${e.round_id}</a></td><td data-label="Stage">${e.stage}</td><td data-label="Message" class="message">${e.message}</td></tr>`,
+  ),
+  html`<tr><th>When</th><th>Round</th><th>Stage</th><th>Message</th></tr>`,
+  'No errors recorded.',
+)}
 </section>`;
   return renderPage({
-    title: host.name, section: 'host', body,
-    styles: ['uPlot.min.css'], scripts: ['uPlot.iife.min.js', 'host-charts.js'],
+    title: host.name,
+    section: 'host',
+    body,
+    styles: ['uPlot.min.css'],
+    scripts: ['uPlot.iife.min.js', 'host-charts.js'],
     data: { 'host-id': String(host.id), 'range-seconds': String(CHART_RANGES[data.range]) },
   });
 }
-

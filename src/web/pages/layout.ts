@@ -15,7 +15,11 @@ export interface PageOptions {
   data?: Record<string, string>;
 }
 
-const NAV: [Section, string, string][] = [['overview', '/', 'Fleet'], ['alerts', '/alerts', 'Alerts'], ['rounds', '/rounds', 'Rounds']];
+const NAV: [Section, string, string][] = [
+  ['overview', '/', 'Fleet'],
+  ['alerts', '/alerts', 'Alerts'],
+  ['rounds', '/rounds', 'Rounds'],
+];
 
 /** A whole HTML document. */
 export function renderPage(options: PageOptions): string {

@@ -32,13 +32,18 @@ function filterForm(view: OverviewView, shown: number, total: number) {
 }
 
 /** Renders the overview document: hosts in triage order (trouble first), filtered as the URL says. */
-export function renderOverviewPage(allHosts: FleetHost[], round: RoundView | undefined, now: Date, view: OverviewView = NO_VIEW): string {
+export function renderOverviewPage(
+  allHosts: FleetHost[],
+  round: RoundView | undefined,
+  now: Date,
+  view: OverviewView = NO_VIEW,
+): string {
   const count = (status: string) => allHosts.filter((h) => h.status === status).length;
   const firing = allHosts.reduce((sum, h) => sum + h.firing_alerts, 0);
   const hosts = triageOrder(filterHosts(allHosts, view.filter, view.query));
   const rows = hosts.map((h) => {
     const limits = view.limits.get(`${h.ip}:${h.port}`) ?? {};
-    const rules = h.id === null ? [] : view.firingRules.get(h.id) ?? [];
+    const rules = h.id === null ? [] : (view.firingRules.get(h.id) ?? []);
     const name = h.id === null ? html`${h.name}` : html`<a href="/hosts/${h.id}">${h.name}</a>`;
     return html`<tr class="host-row" data-status="${h.status}">
 <td data-label="Status">${statusBadge(h.status)}</td>
@@ -59,9 +64,11 @@ ${view.banner ?? ''}<section class="cards" aria-label="summary">
 <div class="card card-down"><span class="big">${count('down')}</span> down</div>
 <div class="card card-error"><span class="big">${count('error')}</span> error</div>
 <div class="card${firing > 0 ? ' card-firing' : ''}"><span class="big">${firing}</span> alerts firing</div>
-<div class="card">${round
-    ? html`last round <a href="/rounds">#${round.id}</a> ${timeAgo(round.finished_at, now)}, took ${formatDuration(round.duration_seconds)}`
-    : html`<span class="muted">no round finished yet</span>`}</div>
+<div class="card">${
+    round
+      ? html`last round <a href="/rounds">#${round.id}</a> ${timeAgo(round.finished_at, now)}, took ${formatDuration(round.duration_seconds)}`
+      : html`<span class="muted">no round finished yet</span>`
+  }</div>
 </section>
 ${allHosts.length > 0 ? filterForm(view, hosts.length, allHosts.length) : ''}
 ${tableOrNote(rows, head, allHosts.length > 0 ? 'No host matches the filter.' : 'No hosts yet: add clients to the config and run a round.')}`;

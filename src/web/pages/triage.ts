@@ -21,22 +21,36 @@ export function triageRank(host: Pick<FleetHost, 'status' | 'firing_alerts'>): n
 
 /** Hosts in triage order: by rank, then more firing alerts first, then by name. */
 export function triageOrder<T extends Pick<FleetHost, 'status' | 'firing_alerts' | 'name'>>(hosts: readonly T[]): T[] {
-  return [...hosts].sort((a, b) => triageRank(a) - triageRank(b) || b.firing_alerts - a.firing_alerts || a.name.localeCompare(b.name));
+  return [...hosts].sort(
+    (a, b) => triageRank(a) - triageRank(b) || b.firing_alerts - a.firing_alerts || a.name.localeCompare(b.name),
+  );
 }
 
 function matchesStatus(host: Pick<FleetHost, 'status' | 'firing_alerts'>, filter: HostFilter): boolean {
   switch (filter) {
-    case 'all': return true;
-    case 'trouble': return triageRank(host) < 4;
-    case 'firing': return host.firing_alerts > 0;
-    default: return host.status === filter;
+    case 'all':
+      return true;
+    case 'trouble':
+      return triageRank(host) < 4;
+    case 'firing':
+      return host.firing_alerts > 0;
+    default:
+      return host.status === filter;
   }
 }
 
 /** The hosts matching the status filter and whose name or address contains `query` (any case). */
-export function filterHosts<T extends Pick<FleetHost, 'status' | 'firing_alerts' | 'name' | 'ip'>>(hosts: readonly T[], filter: HostFilter, query: string): T[] {
+export function filterHosts<T extends Pick<FleetHost, 'status' | 'firing_alerts' | 'name' | 'ip'>>(
+  hosts: readonly T[],
+  filter: HostFilter,
+  query: string,
+): T[] {
   const needle = query.trim().toLowerCase();
-  return hosts.filter((h) => matchesStatus(h, filter) && (needle === '' || h.name.toLowerCase().includes(needle) || h.ip.toLowerCase().includes(needle)));
+  return hosts.filter(
+    (h) =>
+      matchesStatus(h, filter) &&
+      (needle === '' || h.name.toLowerCase().includes(needle) || h.ip.toLowerCase().includes(needle)),
+  );
 }
 
 /** A host's own percentage limits from the config, by rule type, for colouring its bars. */
@@ -48,7 +62,8 @@ export function limitsByEndpoint(config: Config): Map<string, HostLimits> {
   for (const client of config.clients) {
     const limits: HostLimits = {};
     for (const rule of client.alerts) {
-      if (rule.type === 'cpu' || rule.type === 'memory' || rule.type === 'disk' || rule.type === 'swap') limits[rule.type] = rule.limit;
+      if (rule.type === 'cpu' || rule.type === 'memory' || rule.type === 'disk' || rule.type === 'swap')
+        limits[rule.type] = rule.limit;
     }
     map.set(`${client.ip}:${client.port}`, limits);
   }

@@ -16,7 +16,12 @@ export class BucketAverager {
   readonly #maxIndex: number;
   readonly #buckets = new Map<number, { n: number; time: number; sums: number[]; counts: number[] }>();
 
-  constructor(private readonly fromSeconds: number, toSeconds: number, maxPoints: number, private readonly seriesCount: number) {
+  constructor(
+    private readonly fromSeconds: number,
+    toSeconds: number,
+    maxPoints: number,
+    private readonly seriesCount: number,
+  ) {
     this.#width = Math.max((toSeconds - fromSeconds) / maxPoints, 1e-9);
     this.#maxIndex = Math.max(maxPoints - 1, 0);
   }
@@ -27,7 +32,12 @@ export class BucketAverager {
     const index = Math.min(Math.max(Math.floor((point.time - this.fromSeconds) / this.#width), 0), this.#maxIndex);
     let bucket = this.#buckets.get(index);
     if (!bucket) {
-      bucket = { n: 0, time: 0, sums: new Array<number>(this.seriesCount).fill(0), counts: new Array<number>(this.seriesCount).fill(0) };
+      bucket = {
+        n: 0,
+        time: 0,
+        sums: new Array<number>(this.seriesCount).fill(0),
+        counts: new Array<number>(this.seriesCount).fill(0),
+      };
       this.#buckets.set(index, bucket);
     }
     bucket.n++;
@@ -42,15 +52,21 @@ export class BucketAverager {
 
   /** The averaged points in time order. */
   result(): SeriesPoint[] {
-    return [...this.#buckets.entries()].sort(([a], [b]) => a - b).map(([, b]) => ({
-      time: b.time / b.n,
-      values: b.sums.map((sum, i) => (b.counts[i]! > 0 ? sum / b.counts[i]! : null)),
-    }));
+    return [...this.#buckets.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, b]) => ({
+        time: b.time / b.n,
+        values: b.sums.map((sum, i) => (b.counts[i]! > 0 ? sum / b.counts[i]! : null)),
+      }));
   }
 }
 
 /** Bytes per second between two counter readings; null across a counter reset (reboot, wrap) or without a previous reading. */
-export function counterRate(previous: { time: number; value: number | null } | undefined, time: number, value: number | null): number | null {
+export function counterRate(
+  previous: { time: number; value: number | null } | undefined,
+  time: number,
+  value: number | null,
+): number | null {
   if (!previous || previous.value === null || value === null) return null;
   const dt = time - previous.time;
   const delta = value - previous.value;

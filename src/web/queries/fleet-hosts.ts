@@ -26,15 +26,33 @@ export async function listFleetHosts(db: Kysely<Database>, config: Config): Prom
     if (storedEndpoints.has(endpoint(client))) continue;
     storedEndpoints.add(endpoint(client));
     hosts.push({
-      id: null, name: client.name, ip: client.ip, port: client.port, os: null, os_name: null, kernel: null, arch: null,
-      hostname: null, first_seen: null, last_seen: null, status: 'unknown', error: null, latest: null, firing_alerts: 0, in_config: true,
+      id: null,
+      name: client.name,
+      ip: client.ip,
+      port: client.port,
+      os: null,
+      os_name: null,
+      kernel: null,
+      arch: null,
+      hostname: null,
+      first_seen: null,
+      last_seen: null,
+      status: 'unknown',
+      error: null,
+      latest: null,
+      firing_alerts: 0,
+      in_config: true,
     });
   }
   return hosts;
 }
 
 /** One stored host, marked with whether the config lists it; undefined if there is no such id. */
-export async function findFleetHost(db: Kysely<Database>, config: Config, hostId: number): Promise<FleetHost | undefined> {
+export async function findFleetHost(
+  db: Kysely<Database>,
+  config: Config,
+  hostId: number,
+): Promise<FleetHost | undefined> {
   const [host] = await listHostSummaries(db, hostId);
   if (!host) return undefined;
   return { ...host, in_config: config.clients.some((c) => endpoint(c) === endpoint(host)) };

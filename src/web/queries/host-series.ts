@@ -8,7 +8,14 @@ import type { Database } from '../../store/schema.js';
 import { toDate, toNumber } from './db-values.js';
 import { BucketAverager, counterRate, type SeriesPoint } from './downsample.js';
 
-export const SERIES_NAMES = ['cpu_percent', 'mem_percent', 'swap_percent', 'disk_max_percent', 'rx_bytes_per_second', 'tx_bytes_per_second'] as const;
+export const SERIES_NAMES = [
+  'cpu_percent',
+  'mem_percent',
+  'swap_percent',
+  'disk_max_percent',
+  'rx_bytes_per_second',
+  'tx_bytes_per_second',
+] as const;
 export type SeriesName = (typeof SERIES_NAMES)[number];
 
 export interface HostSeries {
@@ -37,14 +44,26 @@ interface RawRow {
 }
 
 /** Reads the samples of `hostId` collected in [from, to], at most `maxPoints` points. */
-export async function hostSeries(db: Kysely<Database>, hostId: number, from: Date, to: Date, maxPoints: number): Promise<HostSeries> {
-  const count = await db.selectFrom('samples').select((eb) => eb.fn.countAll().as('n'))
-    .where('host_id', '=', hostId).where('collected_at', '>=', from).where('collected_at', '<=', to)
+export async function hostSeries(
+  db: Kysely<Database>,
+  hostId: number,
+  from: Date,
+  to: Date,
+  maxPoints: number,
+): Promise<HostSeries> {
+  const count = await db
+    .selectFrom('samples')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('host_id', '=', hostId)
+    .where('collected_at', '>=', from)
+    .where('collected_at', '<=', to)
     .executeTakeFirst();
   const total = toNumber(count?.n) ?? 0;
   const downsampled = total > maxPoints;
   const fromSeconds = from.getTime() / 1000;
-  const averager = downsampled ? new BucketAverager(fromSeconds, to.getTime() / 1000, maxPoints, SERIES_NAMES.length) : undefined;
+  const averager = downsampled
+    ? new BucketAverager(fromSeconds, to.getTime() / 1000, maxPoints, SERIES_NAMES.length)
+    : undefined;
   const points: SeriesPoint[] = [];
   let previous: RawRow | undefined;
 
@@ -53,9 +72,14 @@ export async function hostSeries(db: Kysely<Database>, hostId: number, from: Dat
     for (const row of rows) {
       const point: SeriesPoint = {
         time: row.time,
-        values: [row.cpu, row.mem, row.swap, row.disk,
+        values: [
+          row.cpu,
+          row.mem,
+          row.swap,
+          row.disk,
           counterRate(previous && { time: previous.time, value: previous.rx }, row.time, row.rx),
-          counterRate(previous && { time: previous.time, value: previous.tx }, row.time, row.tx)],
+          counterRate(previous && { time: previous.time, value: previous.tx }, row.time, row.tx),
+        ],
       };
       if (averager) averager.add(point);
       else points.push(point);
@@ -67,10 +91,17 @@ export async function hostSeries(db: Kysely<Database>, hostId: number, from: Dat
   }
 
   const result = averager ? averager.result() : points;
-  const series = Object.fromEntries(SERIES_NAMES.map((name, i) => [name, result.map((p) => round(p.values[i] ?? null))])) as HostSeries['series'];
+  const series = Object.fromEntries(
+    SERIES_NAMES.map((name, i) => [name, result.map((p) => round(p.values[i] ?? null))]),
+  ) as HostSeries['series'];
   return {
-    host_id: hostId, from: from.toISOString(), to: to.toISOString(), samples: total, downsampled,
-    time: result.map((p) => Math.round(p.time * 1000) / 1000), series,
+    host_id: hostId,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    samples: total,
+    downsampled,
+    time: result.map((p) => Math.round(p.time * 1000) / 1000),
+    series,
   };
 }
 
@@ -79,23 +110,51 @@ function round(value: number | null): number | null {
 }
 
 /** One page in (collected_at, id) order, after `cursor`. Aggregates per sample come from correlated subqueries on indexed sample_id. */
-async function readPage(db: Kysely<Database>, hostId: number, from: Date, to: Date, cursor?: { time: Date; id: number }): Promise<RawRow[]> {
-  let query = db.selectFrom('samples as s')
+async function readPage(
+  db: Kysely<Database>,
+  hostId: number,
+  from: Date,
+  to: Date,
+  cursor?: { time: Date; id: number },
+): Promise<RawRow[]> {
+  let query = db
+    .selectFrom('samples as s')
     .select((eb) => [
-      's.id', 's.collected_at', 's.cpu_percent', 's.mem_percent', 's.swap_percent',
-      eb.selectFrom('disk_usage as d').select((sub) => sub.fn.max('d.used_percent').as('m')).whereRef('d.sample_id', '=', 's.id').as('disk_max'),
+      's.id',
+      's.collected_at',
+      's.cpu_percent',
+      's.mem_percent',
+      's.swap_percent',
+      eb
+        .selectFrom('disk_usage as d')
+        .select((sub) => sub.fn.max('d.used_percent').as('m'))
+        .whereRef('d.sample_id', '=', 's.id')
+        .as('disk_max'),
       // Loopback traffic is the host talking to itself, not network load.
-      eb.selectFrom('net_io as n').select((sub) => sub.fn.sum('n.rx_bytes').as('r')).whereRef('n.sample_id', '=', 's.id').where('n.name', '<>', 'lo').as('rx'),
-      eb.selectFrom('net_io as n').select((sub) => sub.fn.sum('n.tx_bytes').as('t')).whereRef('n.sample_id', '=', 's.id').where('n.name', '<>', 'lo').as('tx'),
+      eb
+        .selectFrom('net_io as n')
+        .select((sub) => sub.fn.sum('n.rx_bytes').as('r'))
+        .whereRef('n.sample_id', '=', 's.id')
+        .where('n.name', '<>', 'lo')
+        .as('rx'),
+      eb
+        .selectFrom('net_io as n')
+        .select((sub) => sub.fn.sum('n.tx_bytes').as('t'))
+        .whereRef('n.sample_id', '=', 's.id')
+        .where('n.name', '<>', 'lo')
+        .as('tx'),
     ])
-    .where('s.host_id', '=', hostId).where('s.collected_at', '>=', from).where('s.collected_at', '<=', to)
-    .orderBy('s.collected_at').orderBy('s.id').limit(PAGE_SIZE);
+    .where('s.host_id', '=', hostId)
+    .where('s.collected_at', '>=', from)
+    .where('s.collected_at', '<=', to)
+    .orderBy('s.collected_at')
+    .orderBy('s.id')
+    .limit(PAGE_SIZE);
   if (cursor) {
     const c = cursor;
-    query = query.where((eb) => eb.or([
-      eb('s.collected_at', '>', c.time),
-      eb.and([eb('s.collected_at', '=', c.time), eb('s.id', '>', c.id)]),
-    ]));
+    query = query.where((eb) =>
+      eb.or([eb('s.collected_at', '>', c.time), eb.and([eb('s.collected_at', '=', c.time), eb('s.id', '>', c.id)])]),
+    );
   }
   const rows = await query.execute();
   return rows.map((r) => ({

@@ -60,10 +60,21 @@ export async function listHostSummaries(db: Kysely<Database>, hostId?: number): 
   // Each host's latest sample is the newest by collected_at (a spooled report imported late has
   // a higher id but an older time), found by a descending walk of samples_host_collected_id_idx
   // (ORDER BY … LIMIT 1 per host): the cost grows with hosts, not with stored samples.
-  let hostQuery = db.selectFrom('hosts').selectAll('hosts')
-    .select((eb) => eb.selectFrom('samples').select('samples.id').whereRef('samples.host_id', '=', 'hosts.id')
-      .orderBy('samples.collected_at', 'desc').orderBy('samples.id', 'desc').limit(1).as('latest_sample_id'))
-    .orderBy('hosts.name').orderBy('hosts.id');
+  let hostQuery = db
+    .selectFrom('hosts')
+    .selectAll('hosts')
+    .select((eb) =>
+      eb
+        .selectFrom('samples')
+        .select('samples.id')
+        .whereRef('samples.host_id', '=', 'hosts.id')
+        .orderBy('samples.collected_at', 'desc')
+        .orderBy('samples.id', 'desc')
+        .limit(1)
+        .as('latest_sample_id'),
+    )
+    .orderBy('hosts.name')
+    .orderBy('hosts.id');
   if (hostId !== undefined) hostQuery = hostQuery.where('hosts.id', '=', hostId);
   const hosts = await hostQuery.execute();
   if (hosts.length === 0) return [];
@@ -71,25 +82,48 @@ export async function listHostSummaries(db: Kysely<Database>, hostId?: number): 
 
   const latestIds = hosts.flatMap((h) => (h.latest_sample_id == null ? [] : [Number(h.latest_sample_id)]));
   const samples: Selectable<SamplesTable>[] = [];
-  for (const part of keyChunks(latestIds)) samples.push(...await db.selectFrom('samples').selectAll().where('id', 'in', part).execute());
+  for (const part of keyChunks(latestIds))
+    samples.push(...(await db.selectFrom('samples').selectAll().where('id', 'in', part).execute()));
   const sampleIds = samples.map((s) => s.id);
-  const disks = sampleIds.length === 0 ? [] : await db.selectFrom('disk_usage')
-    .select(['sample_id', (eb) => eb.fn.max('used_percent').as('max_percent')])
-    .where('sample_id', 'in', sampleIds).groupBy('sample_id').execute();
-  const firing = await db.selectFrom('alerts').select(['host_id', (eb) => eb.fn.countAll().as('n')])
-    .where('state', '=', 'firing').where('host_id', 'in', ids).groupBy('host_id').execute();
+  const disks =
+    sampleIds.length === 0
+      ? []
+      : await db
+          .selectFrom('disk_usage')
+          .select(['sample_id', (eb) => eb.fn.max('used_percent').as('max_percent')])
+          .where('sample_id', 'in', sampleIds)
+          .groupBy('sample_id')
+          .execute();
+  const firing = await db
+    .selectFrom('alerts')
+    .select(['host_id', (eb) => eb.fn.countAll().as('n')])
+    .where('state', '=', 'firing')
+    .where('host_id', 'in', ids)
+    .groupBy('host_id')
+    .execute();
 
   const round = await latestFinishedRound(db);
   const sampledInRound = new Set<number>();
   const errorInRound = new Map<number, HostSummary['error']>();
   if (round) {
-    const sampled = await db.selectFrom('samples').select('host_id').where('round_id', '=', round.id).where('host_id', 'in', ids).execute();
+    const sampled = await db
+      .selectFrom('samples')
+      .select('host_id')
+      .where('round_id', '=', round.id)
+      .where('host_id', 'in', ids)
+      .execute();
     for (const s of sampled) sampledInRound.add(Number(s.host_id));
-    const errors = await db.selectFrom('host_errors').select(['host_id', 'stage', 'message', 'occurred_at'])
-      .where('round_id', '=', round.id).where('host_id', 'in', ids).orderBy('id').execute();
+    const errors = await db
+      .selectFrom('host_errors')
+      .select(['host_id', 'stage', 'message', 'occurred_at'])
+      .where('round_id', '=', round.id)
+      .where('host_id', 'in', ids)
+      .orderBy('id')
+      .execute();
     // The first error of a host in a round is the one that stopped it.
     for (const e of errors) {
-      if (!errorInRound.has(Number(e.host_id))) errorInRound.set(Number(e.host_id), { stage: e.stage, message: e.message, occurred_at: toIso(e.occurred_at) });
+      if (!errorInRound.has(Number(e.host_id)))
+        errorInRound.set(Number(e.host_id), { stage: e.stage, message: e.message, occurred_at: toIso(e.occurred_at) });
     }
   }
 
@@ -118,24 +152,26 @@ export async function listHostSummaries(db: Kysely<Database>, hostId?: number): 
       last_seen: toIso(host.last_seen),
       status,
       error: status === 'up' ? null : error,
-      latest: sample ? {
-        sample_id: Number(sample.id),
-        collected_at: toIso(sample.collected_at),
-        cpu_percent: Number(sample.cpu_percent),
-        load1: toNumber(sample.load1),
-        load5: toNumber(sample.load5),
-        load15: toNumber(sample.load15),
-        mem_total: Number(sample.mem_total),
-        mem_used: Number(sample.mem_used),
-        mem_percent: Number(sample.mem_percent),
-        swap_total: Number(sample.swap_total),
-        swap_used: Number(sample.swap_used),
-        swap_percent: Number(sample.swap_percent),
-        uptime_seconds: Number(sample.uptime_seconds),
-        process_count: Number(sample.process_count),
-        users_count: Number(sample.users_count),
-        disk_max_percent: diskBySample.get(Number(sample.id)) ?? null,
-      } : null,
+      latest: sample
+        ? {
+            sample_id: Number(sample.id),
+            collected_at: toIso(sample.collected_at),
+            cpu_percent: Number(sample.cpu_percent),
+            load1: toNumber(sample.load1),
+            load5: toNumber(sample.load5),
+            load15: toNumber(sample.load15),
+            mem_total: Number(sample.mem_total),
+            mem_used: Number(sample.mem_used),
+            mem_percent: Number(sample.mem_percent),
+            swap_total: Number(sample.swap_total),
+            swap_used: Number(sample.swap_used),
+            swap_percent: Number(sample.swap_percent),
+            uptime_seconds: Number(sample.uptime_seconds),
+            process_count: Number(sample.process_count),
+            users_count: Number(sample.users_count),
+            disk_max_percent: diskBySample.get(Number(sample.id)) ?? null,
+          }
+        : null,
       firing_alerts: firingByHost.get(id) ?? 0,
     };
   });

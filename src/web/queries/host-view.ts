@@ -8,7 +8,12 @@ import { hostErrorHistory } from './rounds.js';
 import { NotFound } from '../request-params.js';
 
 /** Loads a host with its latest disks and users, alerts, recent events and errors; 404s if unknown. */
-export async function loadHostView(db: Kysely<Database>, config: Config, id: number, recent: { events: number; errors: number }) {
+export async function loadHostView(
+  db: Kysely<Database>,
+  config: Config,
+  id: number,
+  recent: { events: number; errors: number },
+) {
   const host = await findFleetHost(db, config, id);
   if (!host) throw new NotFound(`no host with id ${id}`);
   const sampleId = host.latest?.sample_id;

@@ -24,7 +24,8 @@ export interface UndeliveredMail {
 
 /** The newest undelivered mails that met an error (failed first), at most `limit`. */
 export async function listUndeliveredMail(db: Kysely<Database>, limit: number): Promise<UndeliveredMail[]> {
-  const rows = await db.selectFrom('outbox')
+  const rows = await db
+    .selectFrom('outbox')
     .select(['id', 'channel', 'recipient', 'subject', 'created_at', 'tries', 'attempts', 'failed_at', 'last_error'])
     .where('sent_at', 'is', null)
     .where((eb) => eb.or([eb('failed_at', 'is not', null), eb('last_error', 'is not', null)]))
@@ -33,8 +34,16 @@ export async function listUndeliveredMail(db: Kysely<Database>, limit: number): 
     .limit(limit)
     .execute();
   return rows.map((r) => ({
-    id: Number(r.id), channel: r.channel, recipient: r.channel === 'webhook' ? redactUrl(r.recipient) : r.recipient, subject: r.subject, status: r.failed_at === null ? 'retrying' : 'failed',
-    created_at: toIso(r.created_at), tries: Number(r.tries), attempts: Number(r.attempts), failed_at: toIso(r.failed_at), last_error: r.last_error,
+    id: Number(r.id),
+    channel: r.channel,
+    recipient: r.channel === 'webhook' ? redactUrl(r.recipient) : r.recipient,
+    subject: r.subject,
+    status: r.failed_at === null ? 'retrying' : 'failed',
+    created_at: toIso(r.created_at),
+    tries: Number(r.tries),
+    attempts: Number(r.attempts),
+    failed_at: toIso(r.failed_at),
+    last_error: r.last_error,
   }));
 }
 

@@ -31,8 +31,13 @@ export async function listRounds(db: Kysely<Database>, limit: number): Promise<R
 
 /** The newest round that has finished, or undefined before the first one ends. */
 export async function latestFinishedRound(db: Kysely<Database>): Promise<RoundView | undefined> {
-  const rounds = await db.selectFrom('rounds').selectAll().where('finished_at', 'is not', null)
-    .orderBy('id', 'desc').limit(1).execute();
+  const rounds = await db
+    .selectFrom('rounds')
+    .selectAll()
+    .where('finished_at', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .execute();
   const [round] = await withErrorCounts(db, rounds);
   return round;
 }
@@ -41,9 +46,14 @@ type RoundRow = Selectable<RoundsTable>;
 
 async function withErrorCounts(db: Kysely<Database>, rounds: RoundRow[]): Promise<RoundView[]> {
   if (rounds.length === 0) return [];
-  const counts = await db.selectFrom('host_errors')
+  const counts = await db
+    .selectFrom('host_errors')
     .select(['round_id', 'stage', (eb) => eb.fn.countAll().as('n')])
-    .where('round_id', 'in', rounds.map((r) => r.id))
+    .where(
+      'round_id',
+      'in',
+      rounds.map((r) => r.id),
+    )
     .groupBy(['round_id', 'stage'])
     .execute();
   return rounds.map((round) => {
@@ -65,14 +75,36 @@ async function withErrorCounts(db: Kysely<Database>, rounds: RoundRow[]): Promis
 
 /** The errors a host had, newest first. */
 export async function hostErrorHistory(db: Kysely<Database>, hostId: number, limit: number): Promise<HostErrorView[]> {
-  const rows = await db.selectFrom('host_errors').select(['round_id', 'host_id', 'occurred_at', 'stage', 'message'])
-    .where('host_id', '=', hostId).orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-  return rows.map((r) => ({ round_id: Number(r.round_id), host_id: Number(r.host_id), occurred_at: toIso(r.occurred_at), stage: r.stage, message: r.message }));
+  const rows = await db
+    .selectFrom('host_errors')
+    .select(['round_id', 'host_id', 'occurred_at', 'stage', 'message'])
+    .where('host_id', '=', hostId)
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    round_id: Number(r.round_id),
+    host_id: Number(r.host_id),
+    occurred_at: toIso(r.occurred_at),
+    stage: r.stage,
+    message: r.message,
+  }));
 }
 
 /** The errors recorded in one round. */
 export async function roundErrors(db: Kysely<Database>, roundId: number): Promise<HostErrorView[]> {
-  const rows = await db.selectFrom('host_errors').select(['round_id', 'host_id', 'occurred_at', 'stage', 'message'])
-    .where('round_id', '=', roundId).orderBy('id').execute();
-  return rows.map((r) => ({ round_id: Number(r.round_id), host_id: Number(r.host_id), occurred_at: toIso(r.occurred_at), stage: r.stage, message: r.message }));
+  const rows = await db
+    .selectFrom('host_errors')
+    .select(['round_id', 'host_id', 'occurred_at', 'stage', 'message'])
+    .where('round_id', '=', roundId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    round_id: Number(r.round_id),
+    host_id: Number(r.host_id),
+    occurred_at: toIso(r.occurred_at),
+    stage: r.stage,
+    message: r.message,
+  }));
 }
