@@ -57,12 +57,8 @@ describe('fleetstat serve', () => {
       { host: h0!, auth: 'key', name: 'one' },
       { host: h1!, auth: 'key', name: 'two' },
     ]);
-    // serve is given a symlink in a directory of its own: the file watcher watches that
-    // directory, so edits of the target (in `dir`) reach it only through SIGHUP.
-    const linkDir = mkdtempSync(join(dir, 'linked-'));
-    const linked = join(linkDir, 'config.xml');
-    symlinkSync(path, linked);
-    const serve = startServe(linked);
+    // --no-watch: edits reach serve only through SIGHUP, so a reload proves the signal.
+    const serve = startServe(path, ['--no-watch']);
     try {
       const [, port] = await serve.waitFor(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//);
       await serve.waitFor(/round \d+: 2 ok, 0 failed/);
@@ -113,6 +109,35 @@ describe('fleetstat serve', () => {
       }
       // Only the signal reloaded: had the watcher seen the edits, SIGHUP would not be proven.
       expect(serve.log()).not.toMatch(/config reload(ed)? \(file changed\)/);
+    } finally {
+      serve.child.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+    }
+  });
+
+  it('reloads a config reached through a symlink when the file it points to changes', async () => {
+    const [h0, h1] = fleet.hosts;
+    // Config management keeps the real file in its own tree and links it into place.
+    const realDir = mkdtempSync(join(dir, 'managed-'));
+    const write = (clients: FleetClient[]) =>
+      writeFleetConfig(fleet, {
+        dir: realDir,
+        databaseUrl: `sqlite:${join(realDir, 'serve.sqlite')}`,
+        clients,
+        settings: { interval: '2', 'cpu-sample': '100', 'connect-timeout': '30' },
+      });
+    const target = write([{ host: h0!, auth: 'key', name: 'one' }]);
+    const linkDir = mkdtempSync(join(dir, 'linked-'));
+    const linked = join(linkDir, 'config.xml');
+    symlinkSync(target, linked);
+    const serve = startServe(linked);
+    try {
+      await serve.waitFor(/round \d+: 1 ok, 0 failed/);
+      write([
+        { host: h0!, auth: 'key', name: 'one' },
+        { host: h1!, auth: 'key', name: 'two' },
+      ]);
+      await serve.waitFor(/config reloaded \(file changed\): 2 clients/, 60_000);
     } finally {
       serve.child.kill('SIGTERM');
       expect(await serve.exited).toBe(0);

@@ -82,6 +82,7 @@ program
   .requiredOption('-c, --config <file>', 'XML configuration file (reloaded on SIGHUP and when it changes)')
   .option('--db <url>', DB_HELP)
   .option('--listen <host:port>', 'address of the dashboard (default: from <web>, else 127.0.0.1:8080)')
+  .option('--no-watch', 'reload the config on SIGHUP only, not when its files change')
   .addOption(
     withDefault(
       '--grace <seconds>',

@@ -44,6 +44,8 @@ export interface ServeOptions {
   /** `auto` (text on a terminal, JSON otherwise), `text` or `json`. */
   logFormat?: string;
   logLevel?: string;
+  /** false with --no-watch: the config is reloaded on SIGHUP only. */
+  watch?: boolean;
 }
 
 function makeLogger(options: ServeOptions): Logger {
@@ -122,10 +124,12 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       );
     }
     const pinned: Pinned = { listen: options.listen !== undefined, database: options.db !== undefined };
-    const reloader = new ConfigReloader(initial, logger.child({ component: 'config' }), {
-      vet,
-      changed: (previous, next) => reportChanges(log, previous, next, pinned),
-    });
+    const reloader = new ConfigReloader(
+      initial,
+      logger.child({ component: 'config' }),
+      { vet, changed: (previous, next) => reportChanges(log, previous, next, pinned) },
+      options.watch !== false,
+    );
     const store = await openMigratedStore(options.db ?? initial.settings.databaseUrl);
     const counters = new CounterRegistry()
       .describe('fleetstat_rounds_total', 'Rounds run by this process')

@@ -5,7 +5,7 @@
  * reader asks for `config` when it needs it, so what changed (clients, limits, web credentials)
  * applies at once; the serve command is told of each change, to name what needs a restart.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkConfig } from '../config/load-config.js';
 import { formatIssueWithSeverity } from '../config/issues.js';
@@ -28,6 +28,8 @@ export class ConfigReloader {
     private current: Config,
     private readonly log: Logger,
     private readonly hooks: ReloadHooks = {},
+    /** Watch the files; false leaves SIGHUP as the only trigger (`serve --no-watch`). */
+    private readonly watchEnabled = true,
   ) {}
 
   /** The config in force. */
@@ -63,7 +65,7 @@ export class ConfigReloader {
   /** Listens for SIGHUP and watches the files (changes are debounced: editors write in steps). */
   start(): void {
     process.on('SIGHUP', this.onHangup);
-    this.watchFiles();
+    if (this.watchEnabled) this.watchFiles();
   }
 
   stop(): void {
@@ -75,12 +77,14 @@ export class ConfigReloader {
   /**
    * Watches the directories of the config and secret files, not the files: editors and secret
    * rotation replace a file by renaming a new one over it, which a watch on the old file misses.
+   * A file reached through a symlink (config management often links /etc/… into its own tree) is
+   * watched where the link points as well, since edits happen there.
    */
   private watchFiles(): void {
     this.closeWatchers();
     const names = new Map<string, Set<string>>();
     const files = [this.current.path, ...(this.current.secretFiles ?? []), ...(this.current.sourceFiles ?? [])];
-    for (const file of files.map((f) => resolve(f))) {
+    for (const file of files.flatMap((f) => withRealPath(resolve(f)))) {
       const set = names.get(dirname(file)) ?? new Set<string>();
       names.set(dirname(file), set.add(basename(file)));
     }
@@ -102,5 +106,15 @@ export class ConfigReloader {
   private closeWatchers(): void {
     for (const watcher of this.watchers) watcher.close();
     this.watchers = [];
+  }
+}
+
+/** The path, and where it really leads when a symlink is on the way (the path alone when it cannot be resolved). */
+function withRealPath(file: string): string[] {
+  try {
+    const real = realpathSync(file);
+    return real === file ? [file] : [file, real];
+  } catch {
+    return [file]; // not there (yet): its directory is still watched, so its creation is seen
   }
 }
