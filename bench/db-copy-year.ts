@@ -17,6 +17,7 @@ import { migrate } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open-store.js';
 import { copyDatabase } from '../src/store/copy/copy-database.js';
 import { createTestDatabase, type TestDialect } from '../test/support/databases.js';
+import { syntheticSample } from './synthetic-sample.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,28 +71,7 @@ async function fill(store: Store): Promise<number> {
         users = [];
       for (let h = 1; h <= HOSTS; h++) {
         const id = ++sampleId;
-        const wave = Math.sin(m / 97 + h);
-        samples.push({
-          id,
-          host_id: h,
-          round_id: m + 1,
-          collected_at: at,
-          cpu_percent: 30 + 25 * wave,
-          load1: 1 + wave,
-          load5: 1,
-          load15: 0.9,
-          mem_total: 16 * 2 ** 30,
-          mem_used: Math.round(8 * 2 ** 30 * (1 + wave / 4)),
-          mem_available: 7 * 2 ** 30,
-          mem_percent: 50 + 12 * wave,
-          swap_total: 2 ** 31,
-          swap_used: 2 ** 20,
-          swap_percent: 0.05,
-          uptime_seconds: 86400 + m * 60,
-          boot_time: new Date(START - 86400_000),
-          process_count: 180 + (m % 17),
-          users_count: 1,
-        });
+        samples.push({ ...syntheticSample(h, at, m, new Date(START - 86400_000)), id, round_id: m + 1 });
         for (const mount of ['/', '/var'])
           disks.push({
             sample_id: id,

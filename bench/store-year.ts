@@ -34,6 +34,7 @@ import { MAX_SERIES_POINTS } from '../src/web/api-routes.js';
 import { hostSeries } from '../src/web/queries/host-series.js';
 import { listHostSummaries } from '../src/web/queries/host-summaries.js';
 import { createTestDatabase, type TestDialect } from '../test/support/databases.js';
+import { syntheticSample } from './synthetic-sample.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,30 +49,6 @@ const TARGET_ROWS = 500 * 365 * 24 * 60;
 const BATCH_ROWS = 500; // 18 columns → 9,000 parameters: under every dialect's limit
 const START = Date.UTC(2024, 0, 1);
 
-function sampleRow(hostId: number, at: Date, i: number): Insertable<Database['samples']> {
-  const wave = Math.sin(i / 97 + hostId);
-  return {
-    host_id: hostId,
-    round_id: null,
-    collected_at: at,
-    cpu_percent: 30 + 25 * wave,
-    load1: 1 + wave,
-    load5: 1,
-    load15: 0.9,
-    mem_total: 16 * 2 ** 30,
-    mem_used: Math.round(8 * 2 ** 30 * (1 + wave / 4)),
-    mem_available: 7 * 2 ** 30,
-    mem_percent: 50 + 12 * wave,
-    swap_total: 2 ** 31,
-    swap_used: 2 ** 20,
-    swap_percent: 0.05,
-    uptime_seconds: 86400 + i * 60,
-    boot_time: new Date(START - 86400_000),
-    process_count: 180 + (i % 17),
-    users_count: 1,
-  };
-}
-
 async function fill(store: Store, hostIds: number[]): Promise<{ rows: number; seconds: number }> {
   const minutes = DAYS * 24 * 60;
   let batch: Insertable<Database['samples']>[] = [];
@@ -80,7 +57,7 @@ async function fill(store: Store, hostIds: number[]): Promise<{ rows: number; se
   for (let m = 0; m < minutes; m++) {
     const at = new Date(START + m * 60_000);
     for (const hostId of hostIds) {
-      batch.push(sampleRow(hostId, at, m));
+      batch.push(syntheticSample(hostId, at, m, new Date(START - 86400_000)));
       if (batch.length === BATCH_ROWS) {
         await store.db.insertInto('samples').values(batch).execute();
         rows += batch.length;
