@@ -8,8 +8,9 @@
  *   whole round over the fleet): per host, from the database, no two collections closer than
  *   0.75 interval (a host claimed twice in one interval shows as a gap near zero) and none
  *   further apart than 1.8 intervals (a skipped interval shows as a gap of two).
- * - Overload is made certain, not hoped for: the stalled hosts alone take longer than the
- *   interval, whatever the machine. Then every host must be collected, each within the bound
+ * - Overload is made certain, not hoped for: every login sleeps 0.5 s on the target (an
+ *   sshd ForceCommand, on while a flag file exists), or the stalled hosts alone take longer
+ *   than the interval, whatever the machine. Then every host must be collected, each within the bound
  *   of docs/scale-out.md (computed from the measured longest round), the most collected at
  *   most twice as often as the least, and the collectors must say they are behind (log and
  *   /metrics). Tests wait for rows, never for fixed times.
@@ -19,7 +20,7 @@
  * Migration twice and from several processes at once is tested in test/store-migrate.test.ts.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,8 @@ const STALLED = 8;
 const STALL_S = 4;
 const OVERLOAD_CONCURRENCY = 2;
 const OVERLOAD_INTERVAL_S = 2;
+/** Overload: every login of the fleet sleeps this long while the overload cells run. */
+const SLOW_LOGIN_S = 0.5;
 
 interface Collector {
   child: ChildProcess;
@@ -82,6 +85,15 @@ async function stopCollector(collector: Collector): Promise<void> {
   collector.child.kill('SIGTERM');
   await collector.exited;
   clearTimeout(forced);
+}
+
+/**
+ * An sshd_config line that makes every login sleep SLOW_LOGIN_S before running the collector's
+ * command while `flag` exists: the overload cells' hosts are slow by the target, on every round,
+ * whatever the probe does (a host's CPU sample, say, happens in its first round only).
+ */
+function slowLogin(flag: string): string {
+  return `ForceCommand if test -e ${flag}; then sleep ${SLOW_LOGIN_S}; fi; eval "$SSH_ORIGINAL_COMMAND"`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -170,15 +182,18 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
     let fleet: SshdFleet;
     let stalled: FaultEndpoint[] = [];
     let dir: string;
+    let slowFlag: string;
     const collectors: Collector[] = [];
     const databases: TestDatabase[] = [];
     /** One measured round over the healthy fleet, seconds (the "once per interval" tests derive their interval from it). */
     let roundSeconds = 0;
 
     beforeAll(async () => {
-      fleet = await startFleet(HOSTS);
-      stalled = await Promise.all(Array.from({ length: STALLED }, (_, i) => startBannerStall(`127.0.9.${20 + i}`)));
       dir = mkdtempSync(join(tmpdir(), 'fleetstat-scale-'));
+      chmodSync(dir, 0o755); // the test account's login tests for the slow-login flag in it
+      slowFlag = join(dir, 'slow-login');
+      fleet = await startFleet(HOSTS, { extraConfig: [slowLogin(slowFlag)] });
+      stalled = await Promise.all(Array.from({ length: STALLED }, (_, i) => startBannerStall(`127.0.9.${20 + i}`)));
     }, 120_000);
     afterAll(async () => {
       await Promise.all(collectors.map(stopCollector));
@@ -197,7 +212,7 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
     async function prepare(
       dialect: TestDialect,
       name: string,
-      options: { intervalS: number; concurrency?: number; withStalled?: boolean; cpuSampleMs?: number },
+      options: { intervalS: number; concurrency?: number; withStalled?: boolean },
     ): Promise<Prepared> {
       const database = await createTestDatabase(dialect);
       databases.push(database);
@@ -218,7 +233,7 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
         databaseUrl: database.url,
         settings: {
           interval: `${options.intervalS}s`,
-          'cpu-sample': String(options.cpuSampleMs ?? 100),
+          'cpu-sample': '100',
           'spool-dir': join(configDir, 'spool'),
           'connect-timeout': `${STALL_S}s`,
           ...(options.concurrency ? { concurrency: String(options.concurrency) } : {}),
@@ -336,19 +351,32 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
       dialect: TestDialect,
       count: number,
       name: string,
-      options: { concurrency: number; cpuSampleMs?: number; withStalled?: boolean; times: number },
+      options: { concurrency: number; slowLogin?: boolean; withStalled?: boolean; times: number },
     ): Promise<{ counts: number[]; store: Store }> {
       const { store, configPath, keys } = await prepare(dialect, name, {
         intervalS: OVERLOAD_INTERVAL_S,
         concurrency: options.concurrency,
         withStalled: options.withStalled,
-        cpuSampleMs: options.cpuSampleMs,
       });
+      if (options.slowLogin) writeFileSync(slowFlag, '');
+      try {
+        return await overloadedRun(dialect, count, store, configPath, keys, options);
+      } finally {
+        rmSync(slowFlag, { force: true });
+      }
+    }
+
+    async function overloadedRun(
+      dialect: TestDialect,
+      count: number,
+      store: Store,
+      configPath: string,
+      keys: string[],
+      options: { concurrency: number; times: number },
+    ): Promise<{ counts: number[]; store: Store }> {
       const group = Array.from({ length: count }, () => startCollector(configPath));
       collectors.push(...group);
-      // The overload is surest in the first pass, where every host takes its CPU sample (later
-      // rounds read CPU from counters and may catch up): look for it in the log and /metrics
-      // while it lasts, before waiting for the collections.
+      // Look for the overload while the collectors run, before waiting for the collections.
       const said = await waitFor('a collector saying it is behind, in its log and /metrics', 300_000, async () => {
         for (const collector of group) {
           if (!new RegExp(`collection behind: \\d+ of ${keys.length} hosts overdue`).test(collector.log())) continue;
@@ -384,9 +412,8 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
       return { counts: countsOf(starts, keys), store };
     }
 
-    // Overload certain on any machine in the first pass: the probe's CPU sample alone (a timer on
-    // the target; a host's first round samples, later ones use counters) makes a host take 0.5 s,
-    // one at a time per collector, so 30 hosts take 15 s / collectors > 2 s.
+    // Overload certain on any machine, in every round: each login sleeps 0.5 s on the target
+    // (slowLogin), one host at a time per collector, so 30 hosts take 15 s / collectors > 2 s.
     const overloadCases = testDialects().flatMap((dialect): [TestDialect, number][] =>
       dialect === 'sqlite'
         ? [[dialect, 1]]
@@ -400,7 +427,7 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
       async (dialect, count) => {
         const { counts, store } = await runOverloaded(dialect, count, `overload-${dialect}-${count}`, {
           concurrency: 1,
-          cpuSampleMs: 500,
+          slowLogin: true,
           times: 3,
         });
         try {
