@@ -304,15 +304,17 @@ describe('failures a round survives', () => {
       expect(await outbox()).toEqual([]);
     }, 120_000);
 
-    it('no outage: each unreachable rule gives its own notice, counted in mailsQueued', async () => {
-      await useConfig('inhibit-share="0" alert-mail="per-change"', fleet);
+    it('no outage: each unreachable rule gives its own notice, mail and webhook, counted in mailsQueued', async () => {
+      const withWebhook = fleet[0]!.replace('</client>', '<webhook url="http://127.0.0.1:9/hook"/></client>');
+      await useConfig('inhibit-share="0" alert-mail="per-change"', [withWebhook, ...fleet.slice(1)]);
       const { summary } = await round();
-      expect(summary).toMatchObject({ hostsFailed: 3, mailsQueued: 1, alertNotes: [] });
+      expect(summary).toMatchObject({ hostsFailed: 3, mailsQueued: 2, alertNotes: [] });
       expect(await outbox()).toEqual([
         {
           recipient: 'ops@example.test',
           subject: '[fleetstat] FIRING [warning]: host unreachable on down1 (127.0.9.53)',
         },
+        { recipient: 'http://127.0.0.1:9/hook', subject: 'FIRING [warning]: host unreachable on down1 (127.0.9.53)' },
       ]);
     }, 120_000);
 
