@@ -3,11 +3,14 @@
  * spool and are stored by the next round. Real sshd hosts, real SQLite; the failure is made
  * real by taking the samples table away while the round runs. Around it: a spool that cannot be
  * written (the report is lost, and the host says so), a host row that cannot be written (the
- * report is spooled), an alert step that fails (the host stays stored), and the host events.
+ * report is spooled), an alert step that fails (the host stays stored), a save held past
+ * store-timeout by a second connection's write lock (abandoned, rolled back, spooled, stored
+ * once), and the host events.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
@@ -184,6 +187,48 @@ describe('database failing mid-round', () => {
       const errors = await run.store.db.selectFrom('host_errors').select(['stage', 'message']).execute();
       expect(errors).toEqual([{ stage: 'alert', message: 'no such table: alerts' }]);
     } finally {
+      await run.store.close();
+    }
+  });
+
+  it('a save that outlasts store-timeout is abandoned and rolls back; the report is spooled, stored once', async () => {
+    const run = await freshRound('store-timeout', { settings: { 'store-timeout': '1s' } });
+    // A second connection takes SQLite's write lock once the host row is written: the
+    // unreadable last event id is the signal (its table is put back at the same moment).
+    const holder = new BetterSqlite3(join(run.caseDir, 'db.sqlite'));
+    let locked = false;
+    try {
+      await sql`ALTER TABLE security_events RENAME TO security_events_gone`.execute(run.store.db);
+      const summary = await collectRound(run.config, run.store, {
+        onEvent: (event) => {
+          if (event.type === 'problem' && !locked) {
+            holder.exec('ALTER TABLE security_events_gone RENAME TO security_events');
+            holder.exec('BEGIN IMMEDIATE');
+            locked = true;
+          }
+          // The bound has fired once the host is reported: the abandoned save may now take the
+          // lock and reach its next step, where it must roll back.
+          if (event.type === 'host-failed' && holder.inTransaction) holder.exec('COMMIT');
+        },
+      });
+      expect(locked).toBe(true);
+      expect(summary).toMatchObject({ hostsOk: 0, spooled: 1 });
+      expect(outcomeFailure(summary.outcomes[0]!)).toEqual({
+        stage: 'store',
+        message:
+          'storing the report failed (storing took longer than the store-timeout of 1 s; the save was abandoned and rolls back); kept in the spool, imported next round',
+      });
+      // The next round's statements wait for the abandoned save (one connection): it imports
+      // the spooled report and stores a fresh one, and the abandoned one left nothing.
+      const next = await collectRound(run.config, run.store);
+      expect(next).toMatchObject({ spoolImported: 1, hostsOk: 1, spooled: 0 });
+      expect(await run.store.db.selectFrom('samples').select('round_id').orderBy('id').execute()).toEqual([
+        { round_id: null },
+        { round_id: next.roundId },
+      ]);
+    } finally {
+      if (holder.inTransaction) holder.exec('COMMIT');
+      holder.close();
       await run.store.close();
     }
   });
