@@ -134,11 +134,13 @@ describe('database failing mid-round', () => {
     writeFileSync(spoolFile, 'not a directory\n');
     const run = await freshRound('lost', { settings: { 'spool-dir': spoolFile } });
     try {
+      const began = Date.now();
       const summary = await collectRound(run.config, run.store, {
         onEvent: (event) => {
           if (event.type === 'round-start') void sql`ALTER TABLE samples RENAME TO samples_gone`.execute(run.store.db);
         },
       });
+      const elapsed = Date.now() - began;
       expect(summary).toMatchObject({ hostsOk: 0, hostsFailed: 1, spooled: 0 });
       const [outcome] = summary.outcomes;
       expect(outcome?.status).toBe('failed');
@@ -150,6 +152,8 @@ describe('database failing mid-round', () => {
       });
       if (outcome?.status !== 'failed') return;
       expect((outcome.error.cause as NodeJS.ErrnoException).code).toMatch(/^(ENOTDIR|EEXIST)$/);
+      expect(outcome.ms).toBeGreaterThanOrEqual(0);
+      expect(outcome.ms).toBeLessThanOrEqual(elapsed);
     } finally {
       await run.store.close();
     }
