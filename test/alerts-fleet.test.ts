@@ -52,7 +52,13 @@ describe('alerting over a real round', () => {
 
   it('evaluates the rules of a client without mail: the alert fires and shows, nothing is queued', async () => {
     const { store, summary } = await runRound([
-      { host: fleet.hosts[0]!, name: 'nomail', alerts: ['<alert type="memory" limit="0%"/>'] },
+      // events-mail="every-run" too: with no address, no events mail either.
+      {
+        host: fleet.hosts[0]!,
+        name: 'nomail',
+        alerts: ['<alert type="memory" limit="0%"/>'],
+        attributes: { 'events-mail': 'every-run' },
+      },
     ]);
     try {
       expect(summary.hostsOk).toBe(1);
@@ -60,7 +66,12 @@ describe('alerting over a real round', () => {
       expect(alerts).toMatchObject([{ host_name: 'nomail', rule: 'memory', state: 'firing' }]);
       const queued = await store.db.selectFrom('outbox').selectAll().execute();
       expect(queued).toEqual([]);
+      expect(await store.db.selectFrom('notifications').select('id').execute()).toEqual([]);
       expect(summary.mailsQueued).toBe(0);
+      // No address is not a failure of the alert step: nothing noted, nothing recorded.
+      expect(summary.alertNotes).toEqual([]);
+      expect(summary.problems).toEqual([]);
+      expect(await store.db.selectFrom('host_errors').select('id').execute()).toEqual([]);
     } finally {
       await store.close();
     }
@@ -73,7 +84,8 @@ describe('alerting over a real round', () => {
     const before = smtp.messages.length;
     const { config, store, summary } = await runRound(grouped);
     try {
-      expect(summary).toMatchObject({ hostsOk: 3, groupedMails: 2 });
+      // One notice per host (a change for the grouped mail), two grouped mails.
+      expect(summary).toMatchObject({ hostsOk: 3, mailsQueued: 3, groupedMails: 2 });
       const rows = await store.db.selectFrom('outbox').selectAll().execute();
       expect(rows.map((r) => r.recipient).sort()).toEqual(['dba@example.test', 'ops@example.test']);
       expect(rows[0]!.subject).toBe('[fleetstat] 3 changes on 3 hosts: 3 firing (3 critical)');
@@ -91,7 +103,7 @@ describe('alerting over a real round', () => {
     const perChange = fleet.hosts.map((host, i) => ({ host, name: `p${i}`, mail, alerts: [memory] }));
     const second = await runRound(perChange, { 'alert-mail': 'per-change' });
     try {
-      expect(second.summary.groupedMails).toBe(0);
+      expect(second.summary).toMatchObject({ groupedMails: 0, mailsQueued: 3 });
       const rows = await second.store.db.selectFrom('outbox').selectAll().execute();
       expect(rows).toHaveLength(6);
     } finally {
@@ -100,19 +112,39 @@ describe('alerting over a real round', () => {
   });
 
   it('events-mail="every-run" mails every run, "no new events" included, inside the grouped mail', async () => {
-    const { store } = await runRound([
+    const clients: FleetClient[] = [
       { host: fleet.hosts[0]!, name: 'ev', mail: 'sec@example.test', attributes: { 'events-mail': 'every-run' } },
       { host: fleet.hosts[1]!, name: 'quiet', mail: 'sec@example.test' },
-    ]);
+    ];
+    const { store, summary } = await runRound(clients);
     try {
+      expect(summary).toMatchObject({ mailsQueued: 1, groupedMails: 1, alertNotes: [] });
       const changes = await store.db.selectFrom('notifications').selectAll().execute();
-      expect(changes.map((c) => [c.rule, c.transition])).toEqual([['security-events', 'events']]);
+      expect(changes.map((c) => [c.rule, c.transition, c.severity])).toEqual([['security-events', 'events', 'info']]);
       expect(changes[0]!.summary).toMatch(/^ev \(127\.[0-9.]+\): no new security events/);
+      const [ev] = await store.db.selectFrom('hosts').select('id').where('name', '=', 'ev').execute();
+      expect(changes[0]!.thread_id).toMatch(new RegExp(`^events\\.${ev!.id}\\.\\d+$`));
       const rows = await store.db.selectFrom('outbox').selectAll().execute();
       expect(rows).toHaveLength(1);
       expect(rows[0]!.subject).toMatch(/^\[fleetstat\] ev \(127\.[0-9.]+\): no new security events/);
     } finally {
       await store.close();
+    }
+
+    // Per change: the events mail goes straight to the outbox, with no change waiting.
+    const perChange = await runRound(clients, { 'alert-mail': 'per-change' });
+    try {
+      expect(perChange.summary).toMatchObject({ mailsQueued: 1, groupedMails: 0, alertNotes: [] });
+      expect(await perChange.store.db.selectFrom('notifications').select('id').execute()).toEqual([]);
+      const rows = await perChange.store.db.selectFrom('outbox').select(['recipient', 'subject']).execute();
+      expect(rows).toEqual([
+        {
+          recipient: 'sec@example.test',
+          subject: expect.stringMatching(/^\[fleetstat\] ev \(127\.[0-9.]+\): no new security events/),
+        },
+      ]);
+    } finally {
+      await perChange.store.close();
     }
   });
 

@@ -2,7 +2,8 @@
  * A compromised target tries to fill the collector's disk through the real path (sshd, sealed
  * reply, round, SQLite): 200 disks with long names, 100 users, 300 long events with fresh record
  * ids on every run. What is stored is cut to the storage limits, and the round says so in
- * host_errors; the host itself still counts as collected.
+ * host_errors; the host itself still counts as collected, and the new events it found are
+ * mailed (one change for the grouped mail per round).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,10 +30,12 @@ describe('a target flooding its reports', () => {
   it('stores only what the limits allow, every round, and records what it left out', async () => {
     const host = fleet.hosts[0]!;
     fleet.setMode(host, 'reply flood');
-    const clients = [{ host, auth: 'key' as const, name: 'flood' }];
+    const clients = [{ host, auth: 'key' as const, name: 'flood', mail: 'sec@example.test' }];
     for (let round = 1; round <= 2; round++) {
       const result = await runFaultRound(fleet, { dir, clients, settings: { 'event-cap': '500' } });
       expect(result.stored).toEqual(['flood']);
+      // New events (fresh record ids every run) are mailed with no rule needed.
+      expect(result.summary.mailsQueued).toBe(1);
       expect(result.tableErrors.get('flood')).toMatchObject({
         stage: 'store',
         message: expect.stringMatching(
@@ -53,6 +56,11 @@ describe('a target flooding its reports', () => {
         2 * Math.floor(L.eventCharsPerReport / (L.eventRowCharge + L.eventMessage)),
       );
       expect(Math.max(...events.map((e) => e.message.length))).toBe(L.eventMessage);
+      const changes = await store.db.selectFrom('notifications').select(['rule', 'transition']).execute();
+      expect(changes).toEqual([
+        { rule: 'security-events', transition: 'events' },
+        { rule: 'security-events', transition: 'events' },
+      ]);
     } finally {
       await store.close();
     }
