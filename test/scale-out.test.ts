@@ -132,6 +132,22 @@ async function collectionStarts(store: Store): Promise<Map<string, number[]>> {
   return starts;
 }
 
+/** Per host key ("ip:port"), the sorted times (ms) its reports were received (samples.collected_at). */
+async function receivedTimes(store: Store): Promise<Map<string, number[]>> {
+  const rows = await store.db
+    .selectFrom('samples')
+    .innerJoin('hosts', 'hosts.id', 'samples.host_id')
+    .select(['hosts.ip', 'hosts.port', 'samples.collected_at'])
+    .execute();
+  const times = new Map<string, number[]>();
+  for (const row of rows) {
+    const key = clientKey(row);
+    times.set(key, [...(times.get(key) ?? []), toDate(row.collected_at).getTime()]);
+  }
+  for (const list of times.values()) list.sort((a, b) => a - b);
+  return times;
+}
+
 /** Collections per configured host (0 for one never collected). */
 function countsOf(starts: Map<string, number[]>, keys: readonly string[], after = 0): number[] {
   return keys.map((key) => (starts.get(key) ?? []).filter((t) => t > after).length);
@@ -296,22 +312,33 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
             Math.min(...countsOf(await collectionStarts(store), keys)) >= 2 ? true : undefined,
           );
 
-          // Wait for a round in flight: leases held and not yet finished.
-          const held = await waitFor('a round in flight', 8 * intervalS * 1000, async () => {
-            const now = Date.now();
-            const leases = await readLeases(store);
-            const owner = leases.find((l) => l.owner !== null && (l.leaseUntil?.getTime() ?? 0) > now)?.owner;
-            const mine = leases.filter((l) => owner !== undefined && l.owner === owner);
-            return mine.length > 0 ? mine : undefined;
-          });
-          const ownerPid = Number(held[0]!.owner!.split(':').at(-2));
-          const victim = trio.find((c) => c.child.pid === ownerPid)!;
-          expect(victim).toBeDefined();
+          // Wait for a round in flight, freeze its collector (SIGSTOP) so that the leases it holds
+          // when it dies are read exactly (a round may end between two reads), then kill it.
+          const { victim, held } = await waitFor(
+            'a collector frozen with leases held',
+            8 * intervalS * 1000,
+            async () => {
+              const now = Date.now();
+              const owner = (await readLeases(store)).find(
+                (l) => l.owner !== null && (l.leaseUntil?.getTime() ?? 0) > now,
+              )?.owner;
+              if (owner == null) return undefined;
+              const candidate = trio.find((c) => c.child.pid === Number(owner.split(':').at(-2)));
+              expect(candidate, `lease owner ${owner} is one of the collectors`).toBeDefined();
+              candidate!.child.kill('SIGSTOP');
+              const mine = (await readLeases(store)).filter((l) => l.owner === owner);
+              if (mine.length > 0) return { victim: candidate!, held: mine };
+              candidate!.child.kill('SIGCONT');
+              return undefined;
+            },
+          );
           victim.child.kill('SIGKILL');
           await victim.exited;
           const killedAt = Date.now();
-          const leaseEnd = Math.max(...held.map((l) => l.leaseUntil!.getTime()));
-          const orphaned = new Set(held.map((l) => l.hostKey));
+          // Leases taken in different claims end at different times: each host has its own.
+          const leaseEnds = new Map(held.map((l) => [l.hostKey, l.leaseUntil!.getTime()]));
+          const leaseEnd = Math.max(...leaseEnds.values());
+          const orphaned = new Set(leaseEnds.keys());
           // The survivors run on until every host was collected twice after the leases ended.
           await waitFor(
             'two collections of every host after the leases ended',
@@ -321,14 +348,17 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
           const survivors = trio.filter((c) => c !== victim);
           await Promise.all(survivors.map(stopCollector));
 
-          const starts = await collectionStarts(store);
-          for (const key of orphaned) {
-            const next = starts.get(key)!.find((t) => t > killedAt);
+          // A report's collected_at is when the collector received it, after it claimed the host
+          // (a round's start may come before the lease ended, its claim of the host after).
+          const received = await receivedTimes(store);
+          for (const [key, until] of leaseEnds) {
+            const next = received.get(key)?.find((t) => t > killedAt);
             expect(next, `${key} was never collected after the kill`).toBeDefined();
             // Nobody else took the host while its lease held; the survivors took it soon after.
-            expect(next!).toBeGreaterThanOrEqual(leaseEnd - 50);
-            expect(next! - leaseEnd).toBeLessThanOrEqual(1.8 * intervalS * 1000);
+            expect(next!, `${key}'s next report against its lease's end`).toBeGreaterThanOrEqual(until - 50);
+            expect(next! - until).toBeLessThanOrEqual(1.8 * intervalS * 1000);
           }
+          const starts = await collectionStarts(store);
           // Outside the orphaned hosts' wait for the lease, every host stayed once per interval.
           const duringLease = (key: string, from: number, to: number) =>
             orphaned.has(key) && from <= killedAt && to >= killedAt;
