@@ -39,9 +39,21 @@ function client(ip: string, port: number, fields: Partial<ClientConfig>): Client
   };
 }
 
+/**
+ * A fresh ed25519 key pair, parsed. ssh2's generator writes a key that its own parser refuses
+ * ("Malformed OpenSSH private key") about once in 200 draws: draw again.
+ */
+function freshEd25519(): ssh2.ParsedKey {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const key = utils.parseKey(utils.generateKeyPairSync('ed25519').private);
+    if (!(key instanceof Error)) return key;
+  }
+  throw new Error('ssh2 refused 50 fresh ed25519 keys in a row');
+}
+
 /** An ed25519 public key blob from a fresh key pair. */
 function newPublicBlob(): Buffer {
-  return (utils.parseKey(utils.generateKeyPairSync('ed25519').private) as ssh2.ParsedKey).getPublicSSH();
+  return freshEd25519().getPublicSSH();
 }
 
 describe('host key trust', () => {
@@ -56,9 +68,9 @@ describe('host key trust', () => {
     dir = mkdtempSync(join(tmpdir(), 'fleetstat-hostkeys-'));
     fleet = await startFleet(1, { firstIndex: 160 });
     // The victim's public key is public; its private key is not the impostor's.
-    const victim = utils.parseKey(utils.generateKeyPairSync('ed25519').private) as ssh2.ParsedKey;
+    const victim = freshEd25519();
     victimBlob = victim.getPublicSSH();
-    const own = utils.parseKey(utils.generateKeyPairSync('ed25519').private) as ssh2.ParsedKey;
+    const own = freshEd25519();
     own.getPublicSSH = () => victimBlob;
     impostor = new Server({ hostKeys: [{ key: own as never }] }, (connection) => {
       connection.on('authentication', (context) => {
