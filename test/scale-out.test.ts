@@ -23,7 +23,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { collectionGapBound, longestTickSeconds } from '../src/serve/collection-bound.js';
 import { clientKey } from '../src/serve/host-claimer.js';
 import { CLAIM_SHARE } from '../src/serve/lease-claimer.js';
@@ -388,22 +388,10 @@ describe.skipIf(SHARED.length === 0 && !testDialects().includes('sqlite'))(
         concurrency: options.concurrency,
         withStalled: options.withStalled,
       });
-      if (options.slowLogin) writeFileSync(slowFlag, '');
-      try {
-        return await overloadedRun(dialect, count, store, configPath, keys, options);
-      } finally {
-        rmSync(slowFlag, { force: true });
+      if (options.slowLogin) {
+        writeFileSync(slowFlag, '');
+        onTestFinished(() => rmSync(slowFlag, { force: true }));
       }
-    }
-
-    async function overloadedRun(
-      dialect: TestDialect,
-      count: number,
-      store: Store,
-      configPath: string,
-      keys: string[],
-      options: { concurrency: number; times: number },
-    ): Promise<{ counts: number[]; store: Store }> {
       const group = Array.from({ length: count }, () => startCollector(configPath));
       collectors.push(...group);
       // Look for the overload while the collectors run, before waiting for the collections.
